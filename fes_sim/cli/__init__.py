@@ -1,0 +1,69 @@
+"""The ``fes`` command.
+
+Each subcommand lives in its own module under :mod:`fes_sim.cli` and defines
+``add_parser(subparsers)`` (which sets ``func`` on its parser) and is listed in
+:data:`SUBCOMMANDS`. Errors derived from :class:`~fes_sim.errors.FesError` (and
+bridge errors, which carry ``exit_code``) become one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from typing import Sequence
+
+from fes_sim.errors import FesError
+
+#: subcommand modules, in the order ``fes --help`` lists them
+SUBCOMMANDS: tuple[str, ...] = (
+    "fes_sim.cli.run_cmd",
+    "fes_sim.cli.config_cmd",
+)
+
+
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Shows defaults and keeps the description's line breaks."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser, with every subcommand that imports cleanly."""
+    parser = argparse.ArgumentParser(
+        prog="fes",
+        description="Simulate, replay, tune and bridge a peroneal stimulator for foot drop.",
+        formatter_class=_Formatter,
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for name in SUBCOMMANDS:
+        importlib.import_module(name).add_parser(subparsers, _Formatter)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``fes`` console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING - 10 * min(args.verbose, 2),
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except FesError as exc:
+        print(f"fes: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("fes: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # bridge errors carry their own exit code
+        code = getattr(exc, "exit_code", None)
+        if code is None:
+            raise
+        print(f"fes: error: {exc}", file=sys.stderr)
+        return int(code)

@@ -1,0 +1,1 @@
+"""firmware_bridge: the USB serial wire to a microcontroller stimulator."""
