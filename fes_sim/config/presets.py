@@ -19,6 +19,7 @@ KIND_MODULES: dict[str, str] = {
     "walker": "fes_sim.gait.walker",
     "controller": "fes_sim.control.config",
     "stimulator": "fes_sim.control.limits",
+    "scenario": "fes_sim.gait.scenario",
 }
 
 
