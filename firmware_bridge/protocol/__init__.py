@@ -1,0 +1,71 @@
+"""Wire protocol version 1: message table, enumerations and COBS/CRC framing.
+
+See ``docs/protocol.md`` for the normative description.
+"""
+
+from firmware_bridge.protocol.constants import (
+    ACK_DEADLINE_MS,
+    DEFAULT_HEARTBEAT_MS,
+    DEFAULT_MAX_ON_MS,
+    DEFAULT_WATCHDOG_MS,
+    FOOTSWITCH_ABSENT,
+    LATCHED_FAULTS,
+    MAX_ENCODED_FRAME,
+    MAX_PAYLOAD,
+    MAX_RAW_FRAME,
+    MAX_WIRE_FRAME,
+    NO_SAMPLE,
+    MAX_SAMPLE_RATE_HZ,
+    PROTOCOL_VERSION,
+    WATCHDOG_RANGE_MS,
+    Capability,
+    Direction,
+    Event,
+    Fault,
+    Mode,
+    NakCode,
+    StimState,
+)
+from firmware_bridge.protocol.framing import DecoderStats, FrameDecoder, Packet, crc16, decode, encode, raw_frame
+from firmware_bridge.protocol.messages import (
+    ACKED,
+    BY_NAME,
+    MESSAGES,
+    SAMPLE_CHANNELS,
+    Ack,
+    ClearFaults,
+    DeviceEvent,
+    EStop,
+    FaultReport,
+    GetStatus,
+    Heartbeat,
+    Hello,
+    HelloRequest,
+    HostSample,
+    MessageDef,
+    Nak,
+    SensorSample,
+    SetConfig,
+    SetEnvelope,
+    SetLimits,
+    SetMode,
+    Start,
+    Status,
+    StimStateReport,
+    Stop,
+    TimePing,
+    TimePong,
+    definition,
+)
+
+__all__ = [
+    "ACKED", "BY_NAME", "MESSAGES", "SAMPLE_CHANNELS", "ACK_DEADLINE_MS", "DEFAULT_HEARTBEAT_MS", "DEFAULT_MAX_ON_MS", "MAX_SAMPLE_RATE_HZ", "WATCHDOG_RANGE_MS", "DEFAULT_WATCHDOG_MS",
+    "FOOTSWITCH_ABSENT", "LATCHED_FAULTS", "MAX_ENCODED_FRAME", "MAX_PAYLOAD", "MAX_RAW_FRAME",
+    "MAX_WIRE_FRAME", "NO_SAMPLE", "PROTOCOL_VERSION",
+    "Capability", "Direction", "Event", "Fault", "Mode", "NakCode", "StimState",
+    "DecoderStats", "FrameDecoder", "Packet", "crc16", "decode", "encode", "raw_frame",
+    "Ack", "ClearFaults", "DeviceEvent", "EStop", "FaultReport", "GetStatus", "Heartbeat", "Hello",
+    "HelloRequest", "HostSample", "MessageDef", "Nak", "SensorSample", "SetConfig", "SetEnvelope",
+    "SetLimits", "SetMode", "Start", "Status", "StimStateReport", "Stop", "TimePing", "TimePong",
+    "definition",
+]
