@@ -1,0 +1,51 @@
+"""Heel-switch detector: heel-off on release, heel strike on loading, debounced."""
+
+from __future__ import annotations
+
+import math
+
+from fes_sim.control.config import FootswitchConfig
+from fes_sim.samples import GaitEvent
+
+_NONE = GaitEvent.NONE
+
+
+class HeelSwitchDetector:
+    """Debounced heel switch (1 = loaded). A new state must hold ``debounce_ms``.
+
+    The event is reported at the sample that completes the debounce, so it lags the
+    switch edge by the debounce time; a heel switch gives no toe-off.
+    """
+
+    def __init__(self, config: FootswitchConfig, adaptation_strides: float = 8.0) -> None:
+        self.config = config
+        self.debounce_s = config.debounce_ms * 1e-3
+        self.reset()
+
+    def reset(self) -> None:
+        """Unknown switch state; the first reading sets it without an event."""
+        self.loaded: bool | None = None
+        self.aborted = False
+        self.t_change = math.nan
+        self.phase = 0
+
+    def update(self, t_s: float, tilt_deg: float, rate_dps: float, footswitch: float = math.nan) -> GaitEvent:
+        """One sample of the switch channel; returns the debounced event."""
+        if footswitch != footswitch:
+            self.t_change = math.nan
+            return _NONE
+        reading = footswitch > self.config.threshold
+        if self.loaded is None:
+            self.loaded = reading
+            return _NONE
+        if reading == self.loaded:
+            self.t_change = math.nan
+            return _NONE
+        if self.t_change != self.t_change:
+            self.t_change = t_s
+        if t_s - self.t_change >= self.debounce_s:
+            self.loaded = reading
+            self.t_change = math.nan
+            self.phase = 0 if reading else 1
+            return GaitEvent.HEEL_STRIKE if reading else GaitEvent.HEEL_OFF
+        return _NONE

@@ -1,0 +1,110 @@
+"""Shank-gyro gait-event detector with amplitude-adaptive thresholds.
+
+In the project's sign (``gyr_z_dps`` = dψ/dt) the shank rate rises to a positive
+pre-swing peak (about +190 °/s in Winter's data), crosses zero as the shank
+starts to swing and reaches a large negative mid-swing peak (about −350 °/s),
+then rises through zero at the terminal-swing tilt minimum, shortly before heel
+contact (Aminian et al. 2002; Catalfamo et al. 2010). Heel-off is the rise of
+the pre-swing rate, toe-off its fall from the peak; every threshold is a
+fraction of the walker's own running peaks.
+"""
+
+from __future__ import annotations
+
+import math
+
+from fes_sim.control.config import GyroDetectorConfig
+from fes_sim.samples import GaitEvent
+
+STANCE, PUSH_OFF, SWING = 0, 1, 2
+
+_NONE = GaitEvent.NONE
+_HO = GaitEvent.HEEL_OFF
+_TO = GaitEvent.TOE_OFF
+_HS = GaitEvent.HEEL_STRIKE
+
+
+class ShankGyroDetector:
+    """Causal detector on the sagittal shank rate (deg/s).
+
+    Parameters
+    ----------
+    config : GyroDetectorConfig
+        Fractions and timing rules.
+    adaptation_strides : float
+        Running peaks move ``1/adaptation_strides`` of the way to each new stride's peak.
+    """
+
+    def __init__(self, config: GyroDetectorConfig, adaptation_strides: float = 8.0) -> None:
+        self.config = config
+        self.k = 1.0 / adaptation_strides
+        self.min_stance_s = config.min_stance_ms * 1e-3
+        self.min_swing_s = config.min_swing_ms * 1e-3
+        self.max_push_s = config.max_push_off_ms * 1e-3
+        self.max_swing_s = config.max_swing_ms * 1e-3
+        self.lag_s = config.heel_strike_lag_ms * 1e-3
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to stance with the initial peak estimates."""
+        c = self.config
+        self.phase = STANCE
+        self.aborted = False
+        self.pre_peak_dps = c.initial_peak_dps
+        self.swing_peak_dps = c.initial_peak_dps
+        self.prev_rate = math.nan
+        self.t_heel_strike = -math.inf
+        self.t_heel_off = -math.inf
+        self.t_toe_off = -math.inf
+        self.peak = 0.0
+        self.swing_min = 0.0
+        self.swing_armed = False
+        self.t_cross = math.inf
+
+    def update(self, t_s: float, tilt_deg: float, rate_dps: float, footswitch: float = math.nan) -> GaitEvent:
+        """One sample; returns the event detected at it or ``GaitEvent.NONE`` (``footswitch`` unused)."""
+        self.aborted = False
+        prev = self.prev_rate
+        self.prev_rate = rate_dps
+        c = self.config
+        phase = self.phase
+        if phase == STANCE:
+            thr = c.heel_off_fraction * self.pre_peak_dps
+            if prev < thr <= rate_dps and t_s - self.t_heel_strike >= self.min_stance_s:
+                self.phase = PUSH_OFF
+                self.t_heel_off = t_s
+                self.peak = rate_dps
+                return _HO
+            return _NONE
+        if phase == PUSH_OFF:
+            if rate_dps > self.peak:
+                self.peak = rate_dps
+            elif rate_dps <= c.toe_off_rate_fraction * self.peak:
+                self.pre_peak_dps += (self.peak - self.pre_peak_dps) * self.k
+                self.phase = SWING
+                self.t_toe_off = t_s
+                self.swing_min = 0.0
+                self.swing_armed = False
+                self.t_cross = math.inf
+                return _TO
+            if t_s - self.t_heel_off > self.max_push_s:
+                self.phase = STANCE
+                self.aborted = True
+            return _NONE
+        # SWING
+        if rate_dps < self.swing_min:
+            self.swing_min = rate_dps
+        if rate_dps <= -c.swing_fraction * self.swing_peak_dps:
+            self.swing_armed = True
+            self.t_cross = math.inf
+        elif self.swing_armed:
+            if self.t_cross == math.inf and prev < c.heel_strike_rate_dps <= rate_dps:
+                self.t_cross = t_s
+            if t_s >= self.t_cross + self.lag_s and t_s - self.t_toe_off >= self.min_swing_s:
+                self.swing_peak_dps += (-self.swing_min - self.swing_peak_dps) * self.k
+                self.phase = STANCE
+                self.t_heel_strike = t_s
+                return _HS
+        if t_s - self.t_toe_off > self.max_swing_s:
+            self.phase = STANCE
+        return _NONE

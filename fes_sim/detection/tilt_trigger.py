@@ -1,0 +1,148 @@
+"""WalkAide-like tilt trigger with adaptive thresholds.
+
+Dai et al. (1996) trigger peroneal stimulation when the shank tilt rises through a
+per-patient threshold in late stance; the WalkAide learns those thresholds from a
+clinician-marked walk. Here the on-threshold sits at a fraction of each walker's
+own tilt range (envelope followers of the tilt extremes, slowly adapting), so it
+follows changes of speed and amplitude. Toe-off and heel strike come from the
+shape of the tilt rate (REFERENCE §2, Winter 2009): the pre-swing rate peaks
+35–40 ms before toe-off and toe-off falls where it has dropped to about 0.6–0.8 of
+that peak; heel strike follows the terminal-swing tilt minimum by about 36 ms.
+"""
+
+from __future__ import annotations
+
+import math
+
+from fes_sim.control.config import TiltTriggerConfig
+from fes_sim.samples import GaitEvent
+
+STANCE, PUSH_OFF, SWING = 0, 1, 2
+PHASE_LABELS = ("stance", "push_off", "swing")
+
+_NONE = GaitEvent.NONE
+_HO = GaitEvent.HEEL_OFF
+_TO = GaitEvent.TOE_OFF
+_HS = GaitEvent.HEEL_STRIKE
+
+
+class TiltTriggerDetector:
+    """Causal heel-off / toe-off / heel-strike detector on shank tilt and its rate.
+
+    Parameters
+    ----------
+    config : TiltTriggerConfig
+        Thresholds and timing rules.
+    adaptation_strides : float
+        Time constant, in strides of about 1 s, of the tilt-extreme followers.
+
+    Attributes
+    ----------
+    phase : int
+        ``STANCE``, ``PUSH_OFF`` or ``SWING``.
+    aborted : bool
+        True on the one sample where a heel-off turned out not to be one
+        (the tilt fell back, or no toe-off came in time): stimulation should stop.
+    threshold_deg : float
+        The current on-threshold.
+    """
+
+    def __init__(self, config: TiltTriggerConfig, adaptation_strides: float = 8.0) -> None:
+        self.config = config
+        self.adapt_tau_s = adaptation_strides * 1.0
+        self.min_stance_s = config.min_stance_ms * 1e-3
+        self.min_swing_s = config.min_swing_ms * 1e-3
+        self.max_push_s = config.max_push_off_ms * 1e-3
+        self.max_swing_s = config.max_swing_ms * 1e-3
+        self.lag_s = config.heel_strike_lag_ms * 1e-3
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to stance with the configured initial threshold."""
+        c = self.config
+        self.phase = STANCE
+        self.aborted = False
+        self.threshold_deg = c.heel_off_tilt_deg
+        # followers start so that low + fraction*(high-low) equals the initial threshold
+        span = max(c.min_tilt_range_deg, 40.0)
+        self.low_deg = c.heel_off_tilt_deg - c.heel_off_fraction * span
+        self.high_deg = self.low_deg + span
+        self.t_prev = math.nan
+        self.prev_tilt = math.nan
+        self.t_heel_strike = -math.inf
+        self.t_heel_off = -math.inf
+        self.t_toe_off = -math.inf
+        self.peak_rate = 0.0
+        self.min_tilt = math.inf
+        self.t_min = 0.0
+        self.swing_armed = False
+
+    def update(self, t_s: float, tilt_deg: float, rate_dps: float, footswitch: float = math.nan) -> GaitEvent:
+        """One sample; returns the event detected at it or ``GaitEvent.NONE`` (``footswitch`` unused)."""
+        self.aborted = False
+        prev = self.prev_tilt
+        self.prev_tilt = tilt_deg
+        tp = self.t_prev
+        self.t_prev = t_s
+        c = self.config
+        # slow envelope followers of the tilt extremes (adaptation to speed/amplitude)
+        dt = t_s - tp if t_s > tp else 0.0
+        k = dt / self.adapt_tau_s
+        if tilt_deg > self.high_deg:
+            self.high_deg = tilt_deg
+        else:
+            self.high_deg -= (self.high_deg - tilt_deg) * k
+        if tilt_deg < self.low_deg:
+            self.low_deg = tilt_deg
+        else:
+            self.low_deg += (tilt_deg - self.low_deg) * k
+        span = self.high_deg - self.low_deg
+        if span < c.min_tilt_range_deg:
+            span = c.min_tilt_range_deg
+        thr = self.low_deg + c.heel_off_fraction * span
+        self.threshold_deg = thr
+
+        phase = self.phase
+        if phase == STANCE:
+            if (
+                prev < thr <= tilt_deg
+                and rate_dps >= c.heel_off_rate_dps
+                and t_s - self.t_heel_strike >= self.min_stance_s
+            ):
+                self.phase = PUSH_OFF
+                self.t_heel_off = t_s
+                self.peak_rate = rate_dps
+                return _HO
+            return _NONE
+        if phase == PUSH_OFF:
+            if rate_dps > self.peak_rate:
+                self.peak_rate = rate_dps
+            elif rate_dps <= c.toe_off_rate_fraction * self.peak_rate:
+                self.phase = SWING
+                self.t_toe_off = t_s
+                self.min_tilt = tilt_deg
+                self.t_min = t_s
+                self.swing_armed = False
+                return _TO
+            if tilt_deg < thr - c.hysteresis_deg or t_s - self.t_heel_off > self.max_push_s:
+                self.phase = STANCE
+                self.aborted = True
+            return _NONE
+        # SWING
+        if tilt_deg < self.min_tilt:
+            self.min_tilt = tilt_deg
+            self.t_min = t_s
+        if rate_dps <= -c.min_swing_rate_dps:
+            self.swing_armed = True
+        elif (
+            self.swing_armed
+            and tilt_deg >= self.min_tilt + c.heel_strike_rise_deg
+            and t_s >= self.t_min + self.lag_s
+            and t_s - self.t_toe_off >= self.min_swing_s
+        ):
+            self.phase = STANCE
+            self.t_heel_strike = t_s
+            return _HS
+        if t_s - self.t_toe_off > self.max_swing_s:
+            self.phase = STANCE
+        return _NONE
