@@ -1,0 +1,79 @@
+"""Side-view geometry of one leg (thigh, shank, foot) for the viewer's animation.
+
+Segment lengths are fractions of body height from Winter's anthropometric table
+(thigh 0.245 H, shank 0.246 H); the toe point sits 0.165 m forward of and
+0.059 m below the ankle for a 1.75 m adult (REFERENCE §3), scaled with height.
+Angles follow REFERENCE §1: shank tilt ψ positive with the knee ahead of the
+ankle, knee flexion positive, foot pitch positive toe up. The thigh's angle
+from the downward vertical, positive with the knee ahead of the hip, is then
+``θ_thigh = knee_deg − ψ``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+NAN = math.nan
+
+REFERENCE_HEIGHT_M = 1.75
+
+
+@dataclass(frozen=True)
+class LegGeometry:
+    """Segment dimensions (m)."""
+
+    thigh_m: float
+    shank_m: float
+    toe_forward_m: float
+    heel_back_m: float
+    sole_below_ankle_m: float
+
+    @classmethod
+    def for_height(cls, height_m: float = REFERENCE_HEIGHT_M) -> "LegGeometry":
+        """Winter's proportions for a person ``height_m`` tall."""
+        k = height_m / REFERENCE_HEIGHT_M
+        return cls(0.245 * height_m, 0.246 * height_m, 0.165 * k, 0.06 * k, 0.059 * k)
+
+
+def leg_points(
+    geometry: LegGeometry,
+    shank_tilt_deg: float,
+    knee_deg: float = NAN,
+    foot_pitch_deg: float = NAN,
+    toe_height_mm: float = NAN,
+) -> np.ndarray:
+    """Points hip, knee, ankle, heel, toe, ankle as a (6, 2) array of (forward, up) in metres.
+
+    The leg is anchored so that the toe sits at ``toe_height_mm`` above the floor
+    (y = 0); without a toe height, the lowest foot point rests on the floor.
+    Rows whose angle is unknown (nan) are nan, so a line drawn with
+    ``connect="finite"`` leaves that segment out.
+    """
+    g = geometry
+    psi = math.radians(shank_tilt_deg)
+    knee = np.array([0.0, 0.0])
+    ankle = knee + g.shank_m * np.array([-math.sin(psi), -math.cos(psi)])
+    if math.isfinite(knee_deg):
+        th = math.radians(knee_deg) - psi
+        hip = knee - g.thigh_m * np.array([math.sin(th), -math.cos(th)])
+    else:
+        hip = np.array([NAN, NAN])
+    pitch = math.radians(foot_pitch_deg) if math.isfinite(foot_pitch_deg) else NAN
+    c, s = math.cos(pitch), math.sin(pitch)
+
+    def foot(a: float, b: float) -> np.ndarray:
+        return ankle + np.array([a * c - b * s, a * s + b * c])
+
+    heel = foot(-g.heel_back_m, -g.sole_below_ankle_m)
+    toe = foot(g.toe_forward_m, -g.sole_below_ankle_m)
+    pts = np.vstack((hip, knee, ankle, heel, toe, ankle))
+    if math.isfinite(toe_height_mm) and math.isfinite(pitch):
+        shift = toe_height_mm * 1e-3 - toe[1]
+    else:
+        lows = [p[1] for p in (ankle, heel, toe) if math.isfinite(p[1])]
+        shift = -min(lows) + (0.0 if math.isfinite(pitch) else g.sole_below_ankle_m)
+    pts[:, 1] += shift
+    return pts
