@@ -1,0 +1,73 @@
+#include "fes_tilt_est.h"
+
+#include <math.h>
+
+#define RAD_TO_DEG (180.0 / 3.14159265358979323846)
+
+void fes_tilt_est_init(fes_tilt_est_t *e, const fes_tilt_est_config_t *cfg, double sample_rate_hz)
+{
+    e->cfg = *cfg;
+    e->dt_s = 1.0 / sample_rate_hz;
+    e->alpha = cfg->tau_s / (cfg->tau_s + e->dt_s);
+    e->rate_alpha = e->dt_s / (cfg->rate_smoothing_ms * 1e-3 + e->dt_s);
+    e->gate_mps2 = cfg->acc_gate_g * FES_GRAVITY_MPS2;
+    fes_tilt_est_reset(e);
+}
+
+void fes_tilt_est_reset(fes_tilt_est_t *e)
+{
+    e->use_tilt = e->cfg.source == FES_EST_AUTO ? -1 : (e->cfg.source == FES_EST_TILT ? 1 : 0);
+    e->rate_from_gyro = -1;
+    e->tilt_deg = NAN;
+    e->rate_dps = NAN;
+    e->prev_tilt = NAN;
+}
+
+double fes_tilt_est_update(fes_tilt_est_t *e, const fes_sample_t *s)
+{
+    if (e->use_tilt < 0) {
+        if (isfinite(s->tilt_deg)) {
+            e->use_tilt = 1;
+        } else if (isfinite(s->acc_x_mps2) && isfinite(s->gyr_z_dps)) {
+            e->use_tilt = 0;
+        } else {
+            return NAN;
+        }
+    }
+    if (e->use_tilt) {
+        double tilt = s->tilt_deg;
+        if (e->rate_from_gyro < 0 && isfinite(tilt)) {
+            e->rate_from_gyro = isfinite(s->gyr_z_dps) ? 1 : 0;
+        }
+        if (e->rate_from_gyro == 1) {
+            e->rate_dps = s->gyr_z_dps;
+        } else {
+            double prev = e->prev_tilt;
+            if (prev == prev) {
+                double raw = (tilt - prev) / e->dt_s;
+                double rate = e->rate_dps;
+                e->rate_dps = rate != rate ? raw : rate + e->rate_alpha * (raw - rate);
+            }
+            e->prev_tilt = tilt;
+        }
+        e->tilt_deg = tilt;
+        return tilt;
+    }
+    double gz = s->gyr_z_dps;
+    double fx = s->acc_x_mps2;
+    double fy = s->acc_y_mps2;
+    e->rate_dps = gz;
+    double prev = e->tilt_deg;
+    if (prev != prev) {
+        e->tilt_deg = atan2(-fy, fx) * RAD_TO_DEG;
+        return e->tilt_deg;
+    }
+    double pred = prev + gz * e->dt_s;
+    double fz = isfinite(s->acc_z_mps2) ? s->acc_z_mps2 : 0.0;
+    double norm = sqrt(fx * fx + fy * fy + fz * fz);
+    if (fabs(norm - FES_GRAVITY_MPS2) <= e->gate_mps2) {
+        pred = e->alpha * pred + (1.0 - e->alpha) * atan2(-fy, fx) * RAD_TO_DEG;
+    }
+    e->tilt_deg = pred;
+    return pred;
+}

@@ -1,0 +1,31 @@
+/* C port of fes_sim.detection.estimator.TiltEstimator: a gated complementary
+ * filter (REFERENCE section 6), or a ready tilt channel with the gyro (or a
+ * smoothed difference) as rate. Same arithmetic, in double precision. */
+#ifndef FES_TILT_EST_H
+#define FES_TILT_EST_H
+
+#include "fes_sample.h"
+
+typedef enum { FES_EST_AUTO = 0, FES_EST_TILT, FES_EST_IMU } fes_est_source_t;
+
+typedef struct {
+    fes_est_source_t source;
+    double tau_s;              /* complementary filter time constant */
+    double acc_gate_g;         /* freeze the accelerometer when | |f| - g | exceeds this */
+    double rate_smoothing_ms;  /* smoothing of a rate differentiated from the tilt channel */
+} fes_tilt_est_config_t;
+
+typedef struct {
+    fes_tilt_est_config_t cfg;
+    double dt_s, alpha, rate_alpha, gate_mps2;
+    int use_tilt;       /* -1 undecided, 0 IMU, 1 tilt channel */
+    int rate_from_gyro; /* -1 undecided, 0 differentiate tilt, 1 gyro */
+    double tilt_deg, rate_dps, prev_tilt;
+} fes_tilt_est_t;
+
+void fes_tilt_est_init(fes_tilt_est_t *e, const fes_tilt_est_config_t *cfg, double sample_rate_hz);
+void fes_tilt_est_reset(fes_tilt_est_t *e);
+/* One sample; returns the tilt estimate in degrees (NaN without input). */
+double fes_tilt_est_update(fes_tilt_est_t *e, const fes_sample_t *s);
+
+#endif

@@ -1,0 +1,37 @@
+/* C port of fes_sim.detection.tilt_trigger.TiltTriggerDetector: WalkAide-like
+ * tilt trigger (Dai et al. 1996) with adaptive thresholds; heel-off, toe-off
+ * and heel strike from the shank tilt and its rate. Same rules and arithmetic
+ * as the Python reference, in double precision. */
+#ifndef FES_TILT_TRIGGER_H
+#define FES_TILT_TRIGGER_H
+
+#include <stdbool.h>
+
+#include "fes_protocol.h"
+
+typedef struct {
+    double heel_off_tilt_deg, heel_off_fraction, heel_off_rate_dps, hysteresis_deg;
+    double min_tilt_range_deg, toe_off_rate_fraction, min_swing_rate_dps;
+    double heel_strike_lag_ms, heel_strike_rise_deg;
+    double min_stance_ms, min_swing_ms, max_push_off_ms, max_swing_ms;
+} fes_tilt_trigger_config_t;
+
+typedef enum { FES_PHASE_STANCE = 0, FES_PHASE_PUSH_OFF, FES_PHASE_SWING } fes_gait_phase_t;
+
+typedef struct {
+    fes_tilt_trigger_config_t cfg;
+    double adapt_tau_s, min_stance_s, min_swing_s, max_push_s, max_swing_s, lag_s;
+    fes_gait_phase_t phase;
+    bool aborted; /* true on the one sample where a heel-off was withdrawn */
+    double threshold_deg, low_deg, high_deg;
+    double t_prev, prev_tilt, t_heel_strike, t_heel_off, t_toe_off;
+    double peak_rate, min_tilt, t_min;
+    bool swing_armed;
+} fes_tilt_trigger_t;
+
+void fes_tilt_trigger_init(fes_tilt_trigger_t *d, const fes_tilt_trigger_config_t *cfg, double adaptation_strides);
+void fes_tilt_trigger_reset(fes_tilt_trigger_t *d);
+/* One sample; returns FES_EVENT_NONE or the event detected at it. */
+unsigned fes_tilt_trigger_update(fes_tilt_trigger_t *d, double t_s, double tilt_deg, double rate_dps);
+
+#endif
