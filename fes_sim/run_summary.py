@@ -95,7 +95,7 @@ def summarize(
 ) -> dict[str, Any]:
     """The run summary, keyed and unit-named as ``fes run --json`` documents it."""
     currents = trace.arrays()["current_ma"]
-    return {
+    return _json_safe({
         "strides": len(rows),
         "toe_drag_strides": sum(r.toe_drag for r in rows),
         "mtc_mm": {
@@ -112,7 +112,18 @@ def summarize(
         "detection": detection,
         "duration_s": duration_s,
         "realtime_factor": duration_s / trace.wall_s if trace.wall_s > 0 else None,
-    }
+    })
+
+
+def _json_safe(value: Any) -> Any:
+    """Replace non-finite floats (no value) by None, recursively, so the summary is strict JSON."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
 
 
 def row_values(row: StrideRow) -> tuple[Any, ...]:

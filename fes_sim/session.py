@@ -19,7 +19,7 @@ from typing import Any, Mapping
 
 from fes_sim.config import get_preset
 from fes_sim.device import DevicePipeline
-from fes_sim.detection.scoring import score_run
+from fes_sim.detection.scoring import score_events
 from fes_sim.loop import ClosedLoop, LoopTrace
 from fes_sim.plant import WalkingPlant
 from fes_sim.recording import RecordingWriter, write_table_csv
@@ -122,7 +122,10 @@ class SimulationSession:
             if recorder is not None:
                 recorder.close()
         rows = stride_rows(plant.strides, trace)
-        detection = score_run(plant.events, trace.detected_events) if self._pipeline is not None else None
+        detection = None
+        if self._pipeline is not None and trace.t_s:
+            scores = score_events(plant.events, trace.detected_events, t_range=(trace.t_s[0], trace.t_s[-1]))
+            detection = {ev.label: score.summary() for ev, score in scores.items()}
         summary = summarize(rows, trace, detection, duration_s)
         result = SessionResult(rows, summary, trace, plant, files)
         if out_dir is not None:

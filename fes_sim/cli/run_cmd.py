@@ -33,7 +33,7 @@ def add_parser(subparsers: Any, formatter_class: type) -> None:
     """Register ``fes run``."""
     p = subparsers.add_parser("run", help="run the closed loop and report each stride", description=DESCRIPTION, formatter_class=formatter_class)
     p.add_argument("--walker", default="drop_foot_mild", metavar="NAME|FILE", help="walker preset or TOML file")
-    p.add_argument("--controller", default="walkaide_tilt", metavar="NAME|FILE|off", help="controller preset, TOML file, or 'off' for no stimulation")
+    p.add_argument("--controller", default="walkaide_tilt", metavar="NAME|FILE|off", help="controller preset, TOML file, or 'off' (detectors run, stimulation stays off)")
     p.add_argument("--stimulator", default="default", metavar="NAME|FILE", help="stimulator preset (safety limits) or TOML file")
     p.add_argument("--scenario", default="walk", metavar="NAME|FILE", help="activity scenario preset or TOML file")
     p.add_argument("--duration-s", type=float, default=60.0, help="simulated time (s)")
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     _check_duration(args.duration_s)
     session = SimulationSession(
         walker=resolve("walker", args.walker),
-        controller=None if args.controller == "off" else resolve("controller", args.controller),
+        controller=resolve("controller", args.controller),
         stimulator=resolve("stimulator", args.stimulator),
         scenario=resolve("scenario", args.scenario),
         sample_rate_hz=args.sample_rate_hz,
