@@ -19,7 +19,9 @@ from fes_sim.errors import FesError
 #: subcommand modules, in the order ``fes --help`` lists them
 SUBCOMMANDS: tuple[str, ...] = (
     "fes_sim.cli.run_cmd",
+    "fes_sim.cli.replay_cmd",
     "fes_sim.cli.config_cmd",
+    "fes_sim.cli.view_cmd",
 )
 
 

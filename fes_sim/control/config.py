@@ -28,7 +28,7 @@ class EstimatorConfig(Config):
     )
     tau_s: float = param(1.0, unit="s", lo=0, hi=30, lo_open=True, doc="complementary filter time constant")
     acc_gate_g: float = param(0.15, unit="g", lo=0, hi=2, lo_open=True, doc="freeze the accelerometer correction when |‖f‖-g| exceeds this")
-    rate_smoothing_ms: float = param(5.0, unit="ms", lo=0, hi=200, doc="low-pass time constant of the tilt rate taken from a tilt channel")
+    rate_smoothing_ms: float = param(0.0, unit="ms", lo=0, hi=200, doc="low-pass time constant of the tilt rate taken from a tilt channel")
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ class TiltTriggerConfig(Config):
     hysteresis_deg: float = param(5.0, unit="deg", lo=0, hi=30, doc="tilt must fall this far below the on-threshold to abort a heel-off")
     min_tilt_range_deg: float = param(10.0, unit="deg", lo=1, hi=90, doc="smallest stride tilt range accepted for adaptation")
     toe_off_rate_fraction: float = param(0.7, unit="", lo=0.05, hi=0.99, doc="toe-off when the rate falls to this fraction of its pre-swing peak")
+    toe_off_lag_ms: float = param(35.0, unit="ms", lo=0, hi=500, doc="or, earlier, this long after the pre-swing rate peak (0 = off)")
     min_swing_rate_dps: float = param(40.0, unit="deg/s", lo=0, hi=1000, doc="swing must reach this backward tilt rate before heel strike is armed")
     heel_strike_lag_ms: float = param(30.0, unit="ms", lo=0, hi=200, doc="heel strike this long after the terminal-swing tilt minimum")
     heel_strike_rise_deg: float = param(0.5, unit="deg", lo=0, hi=20, doc="rise above the minimum that confirms it")

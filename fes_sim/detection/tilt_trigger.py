@@ -55,6 +55,7 @@ class TiltTriggerDetector:
         self.max_push_s = config.max_push_off_ms * 1e-3
         self.max_swing_s = config.max_swing_ms * 1e-3
         self.lag_s = config.heel_strike_lag_ms * 1e-3
+        self.to_lag_s = config.toe_off_lag_ms * 1e-3
         self.reset()
 
     def reset(self) -> None:
@@ -73,6 +74,7 @@ class TiltTriggerDetector:
         self.t_heel_off = -math.inf
         self.t_toe_off = -math.inf
         self.peak_rate = 0.0
+        self.t_peak = -math.inf
         self.min_tilt = math.inf
         self.t_min = 0.0
         self.swing_armed = False
@@ -112,12 +114,16 @@ class TiltTriggerDetector:
                 self.phase = PUSH_OFF
                 self.t_heel_off = t_s
                 self.peak_rate = rate_dps
+                self.t_peak = t_s
                 return _HO
             return _NONE
         if phase == PUSH_OFF:
             if rate_dps > self.peak_rate:
                 self.peak_rate = rate_dps
-            elif rate_dps <= c.toe_off_rate_fraction * self.peak_rate:
+                self.t_peak = t_s
+            elif rate_dps <= c.toe_off_rate_fraction * self.peak_rate or (
+                self.to_lag_s > 0.0 and t_s >= self.t_peak + self.to_lag_s
+            ):
                 self.phase = SWING
                 self.t_toe_off = t_s
                 self.min_tilt = tilt_deg
