@@ -13,5 +13,8 @@ from firmware_bridge.errors import (
     LinkTimeout,
     PortVanished,
 )
+from firmware_bridge.urlhandler import register as _register_url_handler
+
+_register_url_handler()  # makes fesemu:// openable by serial.serial_for_url everywhere
 
 __all__ = ["BridgeError", "BackendError", "DeviceRefused", "FrameError", "LinkClosed", "LinkTimeout", "PortVanished"]

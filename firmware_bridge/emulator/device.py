@@ -1,0 +1,554 @@
+"""The device side of the protocol as a clock-driven state machine (no threads, no I/O).
+
+:class:`DeviceLogic` receives bytes with :meth:`DeviceLogic.receive` and time
+with :meth:`DeviceLogic.tick`; every frame it sends goes to ``emit``. The
+runner in :mod:`firmware_bridge.emulator.runner` drives it from a real
+transport, and tests drive it directly with a fake clock. It implements
+docs/protocol.md: the watchdog, limit checks with NAK, duplicate filtering,
+ramps, maximum on-time, faults, time sync, HOST_LOOP streaming from a
+:class:`~firmware_bridge.emulator.sources.SampleSource`, and DEVICE_LOOP with
+the reference :class:`fes_sim.device.DevicePipeline` running "on the device".
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+from fes_sim.config import resolve
+from fes_sim.control.config import ControllerConfig
+from fes_sim.control.limits import StimulatorConfig
+from fes_sim.errors import FesError
+from fes_sim.samples import ShankSample
+from firmware_bridge.emulator.config import EmulatorConfig
+from firmware_bridge.emulator.sources import PlantSource, RecordingSource, SampleSource, SyntheticSource
+from firmware_bridge.protocol import (
+    ACKED,
+    DEFAULT_MAX_ON_MS,
+    LATCHED_FAULTS,
+    MAX_SAMPLE_RATE_HZ,
+    NO_SAMPLE,
+    PROTOCOL_VERSION,
+    WATCHDOG_RANGE_MS,
+    Ack,
+    Capability,
+    ClearFaults,
+    DeviceEvent,
+    EStop,
+    Fault,
+    FaultReport,
+    FrameDecoder,
+    GetStatus,
+    Heartbeat,
+    Hello,
+    HelloRequest,
+    HostSample,
+    Mode,
+    Nak,
+    NakCode,
+    SetConfig,
+    SetEnvelope,
+    SetLimits,
+    SetMode,
+    Start,
+    Status,
+    StimState,
+    StimStateReport,
+    Stop,
+    TimePing,
+    TimePong,
+    definition,
+    encode,
+)
+from firmware_bridge.samples import Unwrapper, fill_shank_sample, to_sensor_sample
+
+log = logging.getLogger(__name__)
+
+CAPABILITIES = Capability.COMMAND | Capability.HOST_LOOP | Capability.DEVICE_LOOP | Capability.TIME_SYNC | Capability.STATUS
+FIRMWARE_VERSION = 0x0100
+_OUTPUT_ON_FAULTS_CLEARED = Fault.MAX_ON_TIME | Fault.LIMIT
+
+
+class _Refuse(Exception):
+    def __init__(self, code: NakCode, field: str = "") -> None:
+        self.code = code
+        self.field = field
+
+
+@dataclass
+class Limits:
+    """The limits in force (SET_LIMITS), initially the hardware maxima."""
+
+    max_current_ma: float
+    max_pulse_width_us: float
+    min_frequency_hz: float
+    max_frequency_hz: float
+    max_charge_uc: float
+    max_on_ms: int
+    watchdog_ms: int
+
+
+class DeviceLogic:
+    """One emulated stimulator.
+
+    Parameters
+    ----------
+    config
+        Hardware, presets and sensor source.
+    emit
+        Called with the wire bytes of every frame the device sends.
+    on_apply
+        Optional observer called as ``on_apply(now_s, message)`` whenever a host
+        frame is applied (not for duplicates or refused frames); tests use it to
+        prove that no corrupted command was ever applied.
+    """
+
+    def __init__(
+        self,
+        config: EmulatorConfig,
+        emit: Callable[[bytes], None],
+        on_apply: Callable[[float, object], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.emit = emit
+        self.on_apply = on_apply
+        hw = resolve("stimulator", config.stimulator)
+        assert isinstance(hw, StimulatorConfig)
+        self.hardware = hw
+        controller = resolve("controller", config.controller)
+        assert isinstance(controller, ControllerConfig)
+        self.controller_cfg = controller
+        self.decoder = FrameDecoder()
+        self.source: SampleSource | None = None
+        self._t0_s: float | None = None
+        self._seq = 0
+        self.pulses = 0
+        self.charge_uc = 0.0
+        self.rx_frames = 0
+        self.applied = 0
+        self.session_open = False
+        self.faults = Fault(0)
+        self._power_on()
+
+    # ------------------------------------------------------------------ state
+
+    def _power_on(self) -> None:
+        hw = self.hardware
+        self.limits = Limits(hw.max_current_ma, hw.max_pulse_width_us, self.config.min_frequency_hz,
+                             hw.max_frequency_hz, hw.max_charge_per_phase_uc,
+                             min(DEFAULT_MAX_ON_MS, int(hw.max_on_time_s * 1000)), self.config.watchdog_ms)
+        self.stim: SetConfig | None = None
+        self.mode = Mode.COMMAND
+        self.sample_rate_hz = self.config.sample_rate_hz
+        self.state = StimState.IDLE
+        self.envelope = 0.0
+        self._ramp: tuple[float, float, float, float] | None = None  # t_start, env_from, env_to, duration_s
+        self._stop_at_s = math.inf
+        self._on_since_s = math.nan
+        self._last_rx_s = math.nan
+        self._last_seq: int | None = None
+        self._last_cmd: tuple[int, int, bytes] | None = None  # seq, msg_id, answer frame
+        self._pulse_phase = 0.0
+        self._pulse_t_s = math.nan
+        self._ref_index = NO_SAMPLE
+        self.pipeline = None
+        self._stream_next_s = math.inf
+        self._sample_index = 0
+        self._unwrap = Unwrapper()
+        self._sample = ShankSample(0.0)
+
+    def device_us(self, now_s: float) -> int:
+        """Device clock in µs (u32, wrapping)."""
+        if self._t0_s is None:
+            self._t0_s = now_s
+        return int((now_s - self._t0_s) * 1e6) & 0xFFFFFFFF
+
+    @property
+    def output_on(self) -> bool:
+        """True while the output envelope is above zero."""
+        return self.envelope > 0.0
+
+    @property
+    def idle(self) -> bool:
+        """True in COMMAND mode with the output off and no ramp pending (state IDLE or FAULT)."""
+        return self.mode is Mode.COMMAND and self.state in (StimState.IDLE, StimState.FAULT) and self._ramp is None
+
+    def current_ma(self) -> float:
+        """The current being delivered now."""
+        return self.envelope * self.stim.current_ma if self.stim is not None else 0.0
+
+    # ------------------------------------------------------------------ input
+
+    def receive(self, data: bytes, now_s: float) -> None:
+        """Bytes from the host arrived at ``now_s``."""
+        for packet in self.decoder.feed(data):
+            self.tick(now_s)
+            self._frame(packet.seq, packet.message, now_s)
+
+    def _frame(self, seq: int, msg: object, now_s: float) -> None:
+        defn = definition(msg)
+        if defn.direction != 0:
+            return  # a device frame echoed back (e.g. loop://); ignore
+        self.rx_frames += 1
+        self._last_rx_s = now_s
+        if Fault.WATCHDOG in self.faults:
+            self._clear_fault(Fault.WATCHDOG, now_s)
+        if isinstance(msg, HelloRequest):
+            self._hello(seq, now_s)
+            return
+        answered = defn.msg_id in ACKED or isinstance(msg, (TimePing, GetStatus))
+        if answered and self._last_cmd is not None and self._last_cmd[:2] == (seq, defn.msg_id):
+            self.emit(self._last_cmd[2])  # retransmission: answer again, apply once
+            return
+        if not answered and seq == self._last_seq:
+            return  # duplicate of a streamed frame
+        self._last_seq = seq
+        try:
+            answer = self._apply(msg, seq, now_s)
+        except _Refuse as refusal:
+            index = next((i + 1 for i, f in enumerate(defn.fields) if f.name == refusal.field), 0)
+            answer = Nak(seq, defn.msg_id, int(refusal.code), index)
+        else:
+            self.applied += 1
+            if self.on_apply is not None:
+                self.on_apply(now_s, msg)
+        if answer is None:
+            return
+        frame = self._send(answer)
+        if answered:
+            self._last_cmd = (seq, defn.msg_id, frame)
+
+    def _hello(self, seq: int, now_s: float) -> None:
+        self._output_off(now_s, StimState.IDLE if not self.faults else StimState.FAULT)
+        latched = self.faults & LATCHED_FAULTS
+        self._power_on()
+        self.faults = latched
+        self.session_open = True
+        self._last_rx_s = now_s
+        self.decoder.stats.__init__()  # type: ignore[misc]
+        self.pulses, self.charge_uc, self.rx_frames = 0, 0.0, 1
+        hw = self.hardware
+        self._send(Hello(seq, PROTOCOL_VERSION, FIRMWARE_VERSION, self.sample_rate_hz, self.config.device_id,
+                         int(CAPABILITIES), hw.max_current_ma, hw.max_pulse_width_us, self.config.min_frequency_hz,
+                         hw.max_frequency_hz, hw.max_charge_per_phase_uc, self.limits.watchdog_ms,
+                         self.config.channels))
+
+    def _apply(self, msg: object, seq: int, now_s: float) -> object | None:
+        """Check and apply one host frame; returns the answer, raises _Refuse for a NAK."""
+        for f in definition(msg).fields:
+            value = getattr(msg, f.name)
+            if f.wire == "f32" and not math.isfinite(value) and not isinstance(msg, HostSample):
+                raise _Refuse(NakCode.BAD_VALUE, f.name)
+        if isinstance(msg, Heartbeat):
+            return None
+        if isinstance(msg, SetEnvelope):
+            self._set_envelope(msg, now_s)
+            return None
+        if isinstance(msg, HostSample):
+            self._host_sample(msg, now_s)
+            return None
+        if isinstance(msg, TimePing):
+            rx = self.device_us(now_s)
+            return TimePong(msg.host_time_us, rx, self.device_us(now_s), seq)
+        if isinstance(msg, GetStatus):
+            return Status(self.device_us(now_s), self.rx_frames, self.decoder.stats.errors, self.pulses,
+                          self.charge_uc, seq, int(self.faults), int(self.state), int(self.mode))
+        handler = {
+            SetLimits: self._set_limits, SetConfig: self._set_config, SetMode: self._set_mode, Start: self._start,
+            Stop: self._stop, EStop: self._estop, ClearFaults: self._clear_faults,
+        }.get(type(msg))
+        if handler is None:
+            raise _Refuse(NakCode.UNSUPPORTED)
+        handler(msg, now_s)
+        return Ack(seq, definition(msg).msg_id)
+
+    # ------------------------------------------------------------------ commands
+
+    def _set_limits(self, m: SetLimits, now_s: float) -> None:
+        hw = self.hardware
+        for name, value, top in (
+            ("max_current_ma", m.max_current_ma, hw.max_current_ma),
+            ("max_pulse_width_us", m.max_pulse_width_us, hw.max_pulse_width_us),
+            ("max_frequency_hz", m.max_frequency_hz, hw.max_frequency_hz),
+            ("max_charge_uc", m.max_charge_uc, hw.max_charge_per_phase_uc),
+        ):
+            if not 0 < value <= top:
+                raise _Refuse(NakCode.LIMIT_EXCEEDED, name)
+        if m.min_frequency_hz < self.config.min_frequency_hz:
+            raise _Refuse(NakCode.LIMIT_EXCEEDED, "min_frequency_hz")
+        if m.max_on_ms > hw.max_on_time_s * 1000:
+            raise _Refuse(NakCode.LIMIT_EXCEEDED, "max_on_ms")
+        if m.min_frequency_hz > m.max_frequency_hz:
+            raise _Refuse(NakCode.BAD_VALUE, "min_frequency_hz")
+        if m.max_on_ms == 0:
+            raise _Refuse(NakCode.BAD_VALUE, "max_on_ms")
+        if not WATCHDOG_RANGE_MS[0] <= m.watchdog_ms <= WATCHDOG_RANGE_MS[1]:
+            raise _Refuse(NakCode.BAD_VALUE, "watchdog_ms")
+        if not self.idle:
+            raise _Refuse(NakCode.BAD_STATE)
+        self.limits = Limits(m.max_current_ma, m.max_pulse_width_us, m.min_frequency_hz, m.max_frequency_hz,
+                             m.max_charge_uc, m.max_on_ms, m.watchdog_ms)
+        if self.stim is not None:
+            try:
+                self._check_config(self.stim)
+            except _Refuse:
+                self.stim = None
+
+    def _check_config(self, m: SetConfig) -> None:
+        lim = self.limits
+        if not 0 <= m.current_ma <= lim.max_current_ma:
+            raise _Refuse(NakCode.LIMIT_EXCEEDED, "current_ma")
+        if not 0 < m.pulse_width_us <= lim.max_pulse_width_us:
+            raise _Refuse(NakCode.LIMIT_EXCEEDED, "pulse_width_us")
+        if not lim.min_frequency_hz <= m.frequency_hz <= lim.max_frequency_hz:
+            raise _Refuse(NakCode.LIMIT_EXCEEDED, "frequency_hz")
+        if m.current_ma * m.pulse_width_us * 1e-3 > lim.max_charge_uc:
+            raise _Refuse(NakCode.LIMIT_EXCEEDED, "current_ma")
+        if m.channel >= self.config.channels:
+            raise _Refuse(NakCode.BAD_VALUE, "channel")
+
+    def _set_config(self, m: SetConfig, now_s: float) -> None:
+        self._check_config(m)
+        if not self.idle:
+            raise _Refuse(NakCode.BAD_STATE)
+        self.stim = m
+
+    def _set_mode(self, m: SetMode, now_s: float) -> None:
+        if m.mode not in Mode._value2member_map_:
+            raise _Refuse(NakCode.BAD_VALUE, "mode")
+        mode = Mode(m.mode)
+        if not 1 <= m.sample_rate_hz <= MAX_SAMPLE_RATE_HZ:
+            raise _Refuse(NakCode.UNSUPPORTED, "sample_rate_hz")
+        if mode is not Mode.COMMAND:
+            if Fault.ESTOP in self.faults:
+                raise _Refuse(NakCode.ESTOP_LATCHED)
+            if self.stim is None:
+                raise _Refuse(NakCode.NOT_CONFIGURED)
+        pipeline = self._make_pipeline(m.sample_rate_hz) if mode is Mode.DEVICE_LOOP else None
+        source = self._make_source(m.sample_rate_hz) if mode is Mode.HOST_LOOP else None
+        self._output_off(now_s, StimState.FAULT if self.faults else StimState.IDLE)
+        self.mode, self.sample_rate_hz, self.pipeline, self.source = mode, m.sample_rate_hz, pipeline, source
+        self._unwrap.reset()
+        self._sample_index = 0
+        self._stream_next_s = now_s + 1.0 / m.sample_rate_hz if mode is Mode.HOST_LOOP else math.inf
+
+    def _make_pipeline(self, sample_rate_hz: int):  # type: ignore[no-untyped-def]
+        """The reference pipeline with the host's SET_CONFIG and the limits in force."""
+        from fes_sim.device import DevicePipeline
+
+        assert self.stim is not None
+        s, lim = self.stim, self.limits
+        ctrl = self.controller_cfg
+        try:
+            stimulation = ctrl.stimulation.replace(
+                current_ma=s.current_ma, pulse_width_us=s.pulse_width_us, frequency_hz=s.frequency_hz,
+                ramp_up_ms=float(s.ramp_up_ms), ramp_down_ms=float(s.ramp_down_ms), extension_ms=float(s.extension_ms),
+                max_on_time_s=min(ctrl.stimulation.max_on_time_s, lim.max_on_ms * 1e-3),
+            )
+            stimulator = self.hardware.replace(
+                max_current_ma=lim.max_current_ma, max_pulse_width_us=lim.max_pulse_width_us,
+                max_frequency_hz=lim.max_frequency_hz, max_charge_per_phase_uc=lim.max_charge_uc,
+                max_on_time_s=lim.max_on_ms * 1e-3,
+            )
+            return DevicePipeline(ctrl.replace(stimulation=stimulation), stimulator, float(sample_rate_hz))
+        except FesError as exc:
+            log.info("DEVICE_LOOP refused: %s", exc)
+            raise _Refuse(NakCode.LIMIT_EXCEEDED) from None
+
+    def _make_source(self, sample_rate_hz: int) -> SampleSource:
+        kind = self.config.source
+        source: SampleSource
+        if kind == "plant":
+            source = PlantSource(self.config.walker)
+        elif kind == "recording":
+            source = RecordingSource(self.config.recording)
+        else:
+            source = SyntheticSource(sample_rate_hz)
+        source.reset(self.config.seed)
+        return source
+
+    def _start(self, m: Start, now_s: float) -> None:
+        if Fault.ESTOP in self.faults:
+            raise _Refuse(NakCode.ESTOP_LATCHED)
+        if self.stim is None:
+            raise _Refuse(NakCode.NOT_CONFIGURED)
+        if self.mode is not Mode.COMMAND:
+            raise _Refuse(NakCode.BAD_STATE)
+        if m.duration_ms > self.limits.max_on_ms:
+            raise _Refuse(NakCode.LIMIT_EXCEEDED, "duration_ms")
+        if m.channel >= self.config.channels:
+            raise _Refuse(NakCode.BAD_VALUE, "channel")
+        self._clear_fault(_OUTPUT_ON_FAULTS_CLEARED & self.faults, now_s)
+        self._stop_at_s = now_s + m.duration_ms * 1e-3 if m.duration_ms else math.inf
+        self._ref_index = NO_SAMPLE
+        self._ramp_to(1.0, m.ramp_up_ms * 1e-3, now_s, StimState.RAMP_UP, StimState.ON)
+
+    def _stop(self, m: Stop, now_s: float) -> None:
+        if m.channel >= self.config.channels:
+            raise _Refuse(NakCode.BAD_VALUE, "channel")
+        self._stop_at_s = math.inf
+        if self.mode is not Mode.COMMAND:
+            self._output_off(now_s, StimState.FAULT if self.faults else StimState.IDLE)
+            self.mode, self.pipeline, self.source, self._stream_next_s = Mode.COMMAND, None, None, math.inf
+        elif self.output_on or self._ramp is not None:
+            self._ramp_to(0.0, m.ramp_down_ms * 1e-3, now_s, StimState.RAMP_DOWN, StimState.IDLE)
+
+    def _estop(self, m: EStop, now_s: float) -> None:
+        self._raise_fault(Fault.ESTOP, now_s)
+
+    def _clear_faults(self, m: ClearFaults, now_s: float) -> None:
+        self._clear_fault(Fault(m.mask & int(LATCHED_FAULTS)) & self.faults, now_s)
+
+    def _set_envelope(self, m: SetEnvelope, now_s: float) -> None:
+        if not 0.0 <= m.envelope <= 1.0:
+            raise _Refuse(NakCode.BAD_VALUE, "envelope")
+        if m.envelope > 0 and Fault.ESTOP in self.faults:
+            raise _Refuse(NakCode.ESTOP_LATCHED)
+        if self.stim is None:
+            raise _Refuse(NakCode.NOT_CONFIGURED)
+        if self.mode is Mode.DEVICE_LOOP:
+            raise _Refuse(NakCode.BAD_STATE)
+        if m.envelope > 0:
+            self._clear_fault(_OUTPUT_ON_FAULTS_CLEARED & self.faults, now_s)
+        if self.faults:
+            return  # output stays off while a fault is active
+        self._ramp = None
+        self._stop_at_s = math.inf
+        self._ref_index = m.ref_index
+        self._set_output(m.envelope, StimState.ON if m.envelope > 0 else StimState.IDLE, now_s)
+
+    def _host_sample(self, m: HostSample, now_s: float) -> None:
+        if self.mode is not Mode.DEVICE_LOOP or self.pipeline is None:
+            raise _Refuse(NakCode.BAD_STATE)
+        sample = fill_shank_sample(m, self._unwrap(m.t_us), self._sample)
+        out = self.pipeline.update(sample)
+        self._ref_index = m.sample_index
+        if out.event:
+            self._send(DeviceEvent(self.device_us(now_s), m.sample_index, out.tilt_est_deg, int(out.event)))
+        self.pulses += out.pulses
+        self.charge_uc += out.charge_uc
+        if self.faults:
+            return
+        envelope = min(max(out.envelope, 0.0), 1.0)
+        if envelope == 0.0 and Fault.MAX_ON_TIME in self.faults:
+            self._clear_fault(Fault.MAX_ON_TIME, now_s)
+        self._set_output(envelope, StimState[out.state.upper()], now_s, count_pulses=False)
+
+    # ------------------------------------------------------------------ output
+
+    def _ramp_to(self, target: float, duration_s: float, now_s: float, moving: StimState, done: StimState) -> None:
+        if duration_s <= 0:
+            self._ramp = None
+            self._set_output(target, done, now_s)
+        else:
+            self._ramp = (now_s, self.envelope, target, duration_s)
+            self._set_output(self.envelope, moving, now_s)
+
+    def _set_output(self, envelope: float, state: StimState, now_s: float, count_pulses: bool = True) -> None:
+        if count_pulses:
+            self._count_pulses(now_s)
+        was_on = self.output_on
+        self.envelope = envelope
+        if self.output_on and not was_on:
+            self._on_since_s = now_s
+            self._pulse_t_s = now_s
+            self._pulse_phase = 1.0  # the first pulse is delivered at onset
+        elif not self.output_on:
+            self._on_since_s = math.nan
+        if state != self.state:
+            prev, self.state = self.state, state
+            s = self.stim
+            self._send(StimStateReport(
+                self.device_us(now_s), self._ref_index, self.pulses & 0xFFFFFFFF, self.charge_uc, self.envelope,
+                self.current_ma(), s.pulse_width_us if s else 0.0, s.frequency_hz if s else 0.0, int(state), int(prev), 0,
+            ))
+
+    def _count_pulses(self, now_s: float) -> None:
+        """Pulses delivered since the last count, at the configured rate (first pulse at onset)."""
+        if not self.output_on or self.stim is None or self.mode is Mode.DEVICE_LOOP:
+            return
+        self._pulse_phase += (now_s - self._pulse_t_s) * self.stim.frequency_hz
+        self._pulse_t_s = now_s
+        n = int(self._pulse_phase)
+        if n:
+            self._pulse_phase -= n
+            self.pulses += n
+            self.charge_uc += n * self.current_ma() * self.stim.pulse_width_us * 1e-3
+
+    def _output_off(self, now_s: float, state: StimState) -> None:
+        self._count_pulses(now_s)
+        self._ramp = None
+        self._stop_at_s = math.inf
+        self._pulse_phase = 0.0
+        self._set_output(0.0, state, now_s, count_pulses=False)
+
+    def _raise_fault(self, flag: Fault, now_s: float) -> None:
+        self._output_off(now_s, StimState.FAULT)  # output off before the report
+        if flag in self.faults:
+            return
+        self.faults |= flag
+        self._send(FaultReport(self.device_us(now_s), int(self.faults), int(flag), 1))
+        if self.pipeline is not None:
+            self.pipeline.reset()
+
+    def _clear_fault(self, flags: Fault, now_s: float) -> None:
+        for flag in Fault:
+            if flag in flags and flag in self.faults:
+                self.faults &= ~flag
+                self._send(FaultReport(self.device_us(now_s), int(self.faults), int(flag), 0))
+        if not self.faults and self.state is StimState.FAULT:
+            self._set_output(0.0, StimState.IDLE, now_s)
+
+    # ------------------------------------------------------------------ time
+
+    def tick(self, now_s: float) -> None:
+        """Advance ramps, duration, on-time, watchdog and the sample stream to ``now_s``."""
+        if self.session_open and now_s - self._last_rx_s >= self.limits.watchdog_ms * 1e-3 and Fault.WATCHDOG not in self.faults:
+            self._raise_fault(Fault.WATCHDOG, now_s)
+        if self.output_on and now_s - self._on_since_s > self.limits.max_on_ms * 1e-3:
+            self._raise_fault(Fault.MAX_ON_TIME, now_s)
+        if now_s >= self._stop_at_s:
+            self._stop_at_s = math.inf
+            ramp = self.stim.ramp_down_ms * 1e-3 if self.stim else 0.0
+            self._ramp_to(0.0, ramp, now_s, StimState.RAMP_DOWN, StimState.IDLE)
+        if self._ramp is not None:
+            t_start, env_from, env_to, duration = self._ramp
+            frac = (now_s - t_start) / duration
+            if frac >= 1.0:
+                self._ramp = None
+                self._set_output(env_to, StimState.ON if env_to > 0 else StimState.IDLE, now_s)
+            else:
+                self._set_output(env_from + (env_to - env_from) * frac, self.state, now_s)
+        else:
+            self._count_pulses(now_s)
+        while now_s >= self._stream_next_s and self.source is not None:
+            self._stream_sample(now_s)
+            self._stream_next_s += 1.0 / self.sample_rate_hz
+
+    def _stream_sample(self, now_s: float) -> None:
+        s = self.stim
+        assert self.source is not None
+        sample = self.source.step(self.current_ma(), s.pulse_width_us if s else 0.0, s.frequency_hz if s else 0.0)
+        self._send(to_sensor_sample(self._sample_index, self.device_us(now_s), sample))
+        self._sample_index += 1
+
+    def next_deadline(self, now_s: float) -> float:
+        """The latest time the next :meth:`tick` may happen without missing anything."""
+        times = [self._stream_next_s, self._stop_at_s]
+        if self.session_open and Fault.WATCHDOG not in self.faults:
+            times.append(self._last_rx_s + self.limits.watchdog_ms * 1e-3)
+        if self.output_on:
+            times.append(self._on_since_s + self.limits.max_on_ms * 1e-3 + 1e-4)
+        if self._ramp is not None:
+            times.append(min(now_s + 1e-3, self._ramp[0] + self._ramp[3]))
+        return min(times)
+
+    # ------------------------------------------------------------------ output frames
+
+    def _send(self, msg: object) -> bytes:
+        self._seq = (self._seq + 1) & 0xFFFF
+        frame = encode(msg, self._seq)
+        self.emit(frame)
+        return frame
