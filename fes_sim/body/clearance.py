@@ -1,0 +1,54 @@
+"""Toe and heel height from the leg chain, and the MTC calibration (REFERENCE §3).
+
+z_toe = z_ankle + l_t·sin α − h_t·cos α with the toe point about 0.165 m forward of and
+0.059 m below the lateral malleolus (scaled with body height). MTC is a small difference
+of two ~0.9 m quantities, so one constant offset per walker is calibrated: with the
+walker's own leg motion and Winter's ankle curve (healthy), the nominal stride's MTC
+equals ``mtc_target_mm`` (13 mm young, 11 mm elderly; Winter via Kirtley). Ankle
+deviations (drop foot, stimulation) then change MTC at about 3 mm per degree
+(Moosabhoy & Gard 2006).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fes_sim.gait import motion as gm
+from fes_sim.gait.variability import OFFSET_SIGNALS
+from fes_sim.gait.walker import WalkerConfig
+
+#: swing fractions: toe lifting off (not a drag) | mid-swing (MTC, drag) | terminal swing (contact = initial contact)
+MIDSWING_START = 0.15
+TERMINAL_SWING_START = 0.70
+
+
+def toe_height_m(ankle_z, alpha_rad, seg: gm.Segments):
+    """Toe height (m) above the walking surface for foot pitch ``alpha_rad`` relative to it."""
+    return ankle_z + seg.toe_forward * np.sin(alpha_rad) - seg.toe_below * np.cos(alpha_rad)
+
+
+def heel_height_m(ankle_z, alpha_rad, seg: gm.Segments):
+    """Heel height (m) above the walking surface."""
+    return ankle_z - seg.heel_back * np.sin(alpha_rad) - seg.heel_below * np.cos(alpha_rad)
+
+
+def calibration_offset_m(walker: WalkerConfig, n: int = 2000) -> float:
+    """Constant added to the chain's ankle height so the nominal healthy stride has the target MTC."""
+    seg = gm.Segments.of(walker.height_m)
+    from fes_sim.gait import kinematics
+
+    phase = np.linspace(0.0, 1.0, n, endpoint=False)
+    ang = gm.walking_angles(
+        phase, kinematics.warp_coefficient(walker.stance_fraction), kinematics.rom_scale(walker.speed_mps),
+        walker.stance_fraction, np.zeros((n, len(OFFSET_SIGNALS))), 0.0,
+    )
+    leg = gm._WALK_LEG_FRACTION * (seg.thigh + seg.shank + seg.ankle_height)
+    ch = {
+        "thigh_deg": ang["thigh_deg"], "shank_level_deg": ang["shank_level_deg"], "hip_x_m": np.zeros(n),
+        "hip_z_m": leg * ang["hip_height"] / kinematics.COEFFS["hip_height"][0],
+    }
+    _, ankle_z, _, _ = gm.ankle_position(seg, ch)
+    toe = toe_height_m(ankle_z, np.radians(ang["ankle_ref_deg"] - ang["psi_a_deg"]), seg)
+    sw = (phase - walker.stance_fraction) / (1.0 - walker.stance_fraction)
+    window = (sw >= MIDSWING_START) & (sw < TERMINAL_SWING_START)
+    return walker.mtc_target_mm * 1e-3 - float(toe[window].min())

@@ -1,0 +1,72 @@
+"""Tibialis anterior response to stimulation: recruitment, delay, activation, fusion,
+torque-angle scaling and Riener fatigue (REFERENCE §5).
+
+Each function takes ``exp`` (and ``tanh``) so the same formula serves the scalar plant
+(``math``) and the vectorised population (``numpy``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+#: Hmed 2018 recruitment λ = a_r·(tanh(b_s·(I − I_s)) + c_r)
+HMED_A_R, HMED_B_S_PER_MA, HMED_I_S_MA, HMED_C_R = 0.586, 0.026, 63.1, 0.833
+#: Ding 2007 pulse-width scaling A(pw) = 4920·(1 − exp(−(pw − 131.4)/194.1)) N/s
+DING07_A_N_PER_S, DING07_PW0_US, DING07_PW_SCALE_US = 4920.0, 131.4, 194.1
+
+
+def recruit_sigmoid(current_ma, pulse_width_us, half_uc: float, width_uc: float, exp: Callable = math.exp):
+    """Fraction recruited, a logistic curve in charge per pulse Q = I·PW (µC), zero at Q = 0."""
+    q = current_ma * pulse_width_us * 1e-3
+    s0 = 1.0 / (1.0 + exp(half_uc / width_uc))
+    return (1.0 / (1.0 + exp(-(q - half_uc) / width_uc)) - s0) / (1.0 - s0)
+
+
+def recruit_hmed2018(current_ma, tanh: Callable = math.tanh):
+    """Hmed 2018 recruitment in current, clipped to [0, 1] (zero below its threshold)."""
+    lam = HMED_A_R * (tanh(HMED_B_S_PER_MA * (current_ma - HMED_I_S_MA)) + HMED_C_R)
+    return min(max(lam, 0.0), 1.0) if isinstance(lam, float) else lam.clip(0.0, 1.0)
+
+
+def recruit_ding2007(pulse_width_us, exp: Callable = math.exp):
+    """Ding 2007 force scaling with pulse width, A(pw)/4920, at a current above motor threshold."""
+    r = 1.0 - exp(-(pulse_width_us - DING07_PW0_US) / DING07_PW_SCALE_US)
+    return max(r, 0.0) if isinstance(r, float) else r.clip(0.0, None)
+
+
+def recruitment(kind: str, current_ma: float, pulse_width_us: float, half_uc: float, width_uc: float) -> float:
+    """Recruited fraction for one stimulation setting (0 when current or pulse width is 0)."""
+    if current_ma <= 0.0 or pulse_width_us <= 0.0:
+        return 0.0
+    if kind == "sigmoid":
+        return recruit_sigmoid(current_ma, pulse_width_us, half_uc, width_uc)
+    if kind == "hmed2018":
+        return recruit_hmed2018(current_ma)
+    return recruit_ding2007(pulse_width_us)
+
+
+def fusion_factor(frequency_hz, s: float):
+    """Tetanic fusion (s·f)²/(1 + (s·f)²) (REFERENCE §5; unconfirmed, s ≈ 0.1 s)."""
+    x = s * frequency_hz
+    return x * x / (1.0 + x * x)
+
+
+def torque_angle_factor(theta_deg, opt_deg: float, width_deg: float, exp: Callable = math.exp):
+    """Gaussian torque-angle relation of the evoked torque (1 at ``opt_deg``)."""
+    d = (theta_deg - opt_deg) / width_deg
+    return exp(-d * d)
+
+
+def activation_step(a, u, dt_s: float, tau_act_s: float, tau_deact_s: float, exp: Callable = math.exp):
+    """Exact step of da/dt = (u − a)·(u/τ_act + (1 − u)/τ_deact) for constant u.
+
+    The rate uses a **plus** sign; a minus there makes it unstable (REFERENCE §5).
+    """
+    k = u / tau_act_s + (1.0 - u) / tau_deact_s
+    return u + (a - u) * exp(-k * dt_s)
+
+
+def riener_fatigue_step(mu, a, dt_s: float, mu_min: float, t_fat_s: float, t_rec_s: float):
+    """Euler step of dμ/dt = (μ_min − μ)·a/T_fat + (1 − μ)(1 − a)/T_rec (Riener 1998)."""
+    return mu + dt_s * ((mu_min - mu) * a / t_fat_s + (1.0 - mu) * (1.0 - a) / t_rec_s)

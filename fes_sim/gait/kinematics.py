@@ -1,0 +1,128 @@
+"""Normative sagittal gait kinematics (Winter 2009, Appendix A) as Fourier series.
+
+Every curve is ``y(φ) = a0 + Σₖ aₖ·cos(2πkφ) + bₖ·sin(2πkφ)`` with φ ∈ [0, 1) the
+gait phase from heel strike (REFERENCE §2; one subject at 1.42 m/s, stride 0.987 s,
+toe-off at 60.9 %). Angles are in degrees, hip height in metres.
+
+Two published scalings are applied here:
+
+* stance fraction, by a smooth monotone phase warp (:func:`warp_phase`) that puts
+  toe-off at the chosen fraction. REFERENCE §2 suggests a piecewise-linear warp; its
+  kinks would put impulses into the simulated accelerometer, so a one-harmonic warp
+  ``φₙ = φ − b·sin(2πφ)/(2π)`` is used instead (monotone for |b| < 1);
+* speed, through cadence (walk ratio, Murakami & Otaka 2017) and a range-of-motion
+  factor from Koopman, van Asseldonk & van der Kooij 2014 (peak swing knee flexion
+  38.11 + 9.74·v − 1.105·v², v in km/h), applied to the varying part of every curve.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from fes_sim.errors import ConfigError
+
+#: Fourier coefficients (a0, a1..a6, b1..b6), REFERENCE §2 (Winter 2009, App. A)
+COEFFS: dict[str, tuple[float, tuple[float, ...], tuple[float, ...]]] = {
+    "ankle": (-2.30, (0.52, 0.13, -2.08, 2.20, -0.41, 0.62), (6.28, -7.56, 0.94, -1.45, -0.99, 0.06)),
+    "knee": (22.49, (-8.09, -15.01, 0.31, -1.01, -0.24, 0.37), (-22.04, 10.84, 4.18, 0.77, 0.45, 0.03)),
+    "hip": (7.19, (10.60, -3.90, -0.88, -0.16, -0.66, 0.14), (-6.73, -2.01, 2.04, -0.10, -0.26, 0.02)),
+    "shank": (15.26, (-26.36, -8.08, 0.41, -0.69, 0.02, 0.19), (-12.46, 9.98, 1.91, 0.79, 0.58, 0.18)),
+    "thigh": (-6.52, (-18.87, 4.90, 0.29, 0.26, 0.27, -0.14), (6.85, 0.95, -1.71, -0.03, 0.12, 0.05)),
+    "foot": (-10.52, (27.21, 11.56, -3.24, 3.33, -0.56, 0.38), (20.18, -19.21, -1.78, -1.68, -1.67, 0.22)),
+    "hip_height": (0.8107, (0.0056, -0.0163, -0.0068, 0.0006, 0.0, 0.0), (0.0078, -0.0071, 0.0025, 0.0013, 0.0, 0.0)),
+}
+
+#: the order of the rows of :data:`COEFF_MATRIX`
+SIGNALS: tuple[str, ...] = tuple(COEFFS)
+
+#: Winter's trial (REFERENCE §2)
+REF_SPEED_MPS = 1.42
+REF_STRIDE_S = 0.987
+REF_TOE_OFF = 0.609
+#: walk ratio, step length / cadence (m per step/min), Murakami & Otaka 2017
+WALK_RATIO_M_PER_SPM = 0.006
+
+N_HARMONICS = 6
+
+
+def _coeff_matrix() -> np.ndarray:
+    """(13, n_signals): rows a0, a1..a6, b1..b6."""
+    m = np.zeros((1 + 2 * N_HARMONICS, len(SIGNALS)))
+    for j, name in enumerate(SIGNALS):
+        a0, a, b = COEFFS[name]
+        m[0, j] = a0
+        m[1 : 1 + N_HARMONICS, j] = a
+        m[1 + N_HARMONICS :, j] = b
+    return m
+
+
+COEFF_MATRIX = _coeff_matrix()
+_K = np.arange(1, N_HARMONICS + 1, dtype=float)
+
+
+def basis(phase: np.ndarray) -> np.ndarray:
+    """Fourier basis at ``phase`` (any shape): shape ``phase.shape + (13,)``."""
+    w = 2.0 * np.pi * np.asarray(phase, dtype=float)[..., None] * _K
+    return np.concatenate((np.ones(w.shape[:-1] + (1,)), np.cos(w), np.sin(w)), axis=-1)
+
+
+def evaluate(name: str, phase: np.ndarray | float) -> np.ndarray:
+    """One normative curve at ``phase`` (unscaled, unwarped)."""
+    return basis(np.asarray(phase)) @ COEFF_MATRIX[:, SIGNALS.index(name)]
+
+
+def evaluate_all(phase: np.ndarray) -> dict[str, np.ndarray]:
+    """Every normative curve at ``phase``: name → array of ``phase.shape``."""
+    values = basis(phase) @ COEFF_MATRIX
+    return {name: values[..., j] for j, name in enumerate(SIGNALS)}
+
+
+def warp_coefficient(stance_fraction: float | np.ndarray) -> np.ndarray:
+    """The ``b`` of the phase warp that maps toe-off at ``stance_fraction`` onto Winter's 60.9 %."""
+    f = np.asarray(stance_fraction, dtype=float)
+    b = (f - REF_TOE_OFF) * 2.0 * np.pi / np.sin(2.0 * np.pi * f)
+    if np.any(np.abs(b) >= 0.95):
+        raise ConfigError(f"stance_fraction {stance_fraction} cannot be reached by a smooth phase warp (0.56..0.75)")
+    return b
+
+
+def warp_phase(phase: np.ndarray, b: np.ndarray | float) -> np.ndarray:
+    """Walker phase → normative phase: ``φ − b·sin(2πφ)/(2π)`` (monotone, smooth, periodic)."""
+    return phase - b * np.sin(2.0 * np.pi * phase) / (2.0 * np.pi)
+
+
+def unwarp_phase(phase_n: float, b: float) -> float:
+    """Inverse of :func:`warp_phase` for one value (Newton iterations)."""
+    p = phase_n
+    for _ in range(30):
+        g = p - b * math.sin(2 * math.pi * p) / (2 * math.pi) - phase_n
+        p -= g / (1.0 - b * math.cos(2 * math.pi * p))
+    return p
+
+
+def cadence_from_speed(speed_mps: float | np.ndarray) -> np.ndarray:
+    """Cadence (steps/min) at a constant walk ratio: v = WR·c²/60 (Murakami & Otaka 2017)."""
+    return np.sqrt(np.asarray(speed_mps, dtype=float) * 60.0 / WALK_RATIO_M_PER_SPM)
+
+
+def knee_swing_peak_deg(speed_mps: float | np.ndarray) -> np.ndarray:
+    """Peak swing knee flexion (deg) at a speed, Koopman et al. 2014 (v in km/h)."""
+    v = np.asarray(speed_mps, dtype=float) * 3.6
+    return 38.11 + 9.74 * v - 1.105 * v * v
+
+
+def rom_scale(speed_mps: float | np.ndarray) -> np.ndarray:
+    """Range-of-motion factor relative to Winter's 1.42 m/s, from the knee regression."""
+    return knee_swing_peak_deg(speed_mps) / knee_swing_peak_deg(REF_SPEED_MPS)
+
+
+def heel_off_phase(threshold_deg: float = 2.0) -> float:
+    """Normative phase at which the heel starts to rise: foot pitch falls ``threshold_deg`` below its
+    mid-stance (foot-flat) value after 20 % of the cycle."""
+    p = np.linspace(0.15, REF_TOE_OFF, 2000)
+    pitch = evaluate("foot", p)
+    flat = pitch[np.searchsorted(p, 0.25)]
+    below = np.nonzero((p > 0.25) & (pitch < flat - threshold_deg))[0]
+    return float(p[below[0]])

@@ -1,0 +1,316 @@
+"""Prescribed leg motion of one walker through a scenario, evaluated on time grids.
+
+The motion of hip, thigh and shank does not depend on stimulation, so it is computed
+in blocks with numpy. Walking follows Winter's curves (:mod:`fes_sim.gait.kinematics`)
+with each walker's speed, cadence, stance fraction and stride variability; standing,
+weight shifts, sitting and the sit/stand transitions are smooth posture models with
+the foot flat on the floor. Each activity fades into the next over :data:`BLEND_S`
+seconds. Walking starts and ends in early stance, near the standing posture.
+
+Sign conventions (REFERENCE §1): shank tilt positive with the knee ahead of the ankle;
+``thigh_deg`` positive with the knee ahead of the hip; knee and hip flexion positive;
+ankle dorsiflexion positive. ``psi_a_deg`` is the reference angle of the foot, so
+foot pitch = ankle − ψ_a; in walking it is Winter's ankle minus foot-pitch curve, which
+absorbs the marker offsets between the two.
+
+Slopes (an approximation, stated here once): the world shank tilt and ψ_a rise by
+``SLOPE_SHANK_GAIN·γ`` and the reference ankle by ``(1 + SLOPE_SHANK_GAIN)·γ`` (uphill
+dorsiflexes the ankle and inclines the shank forward); toe clearance is measured from the
+walking surface with the level leg chain.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from fes_sim.gait import kinematics
+from fes_sim.gait.scenario import WALKING, Scenario, Segment
+from fes_sim.gait.variability import OFFSET_SIGNALS, StrideSequence
+from fes_sim.gait.walker import WalkerConfig
+
+BLEND_S = 0.3
+WALK_ENTRY_PHASE = 0.12
+SLOPE_SHANK_GAIN = 0.5
+#: hip height while walking relative to the standing leg length
+_WALK_LEG_FRACTION = 0.97
+
+ACTIVITY_CODES: dict[str, int] = {
+    name: i for i, name in enumerate(("walk", "stand", "sit", "sit_to_stand", "stand_to_sit", "weight_shift", "slope_up", "slope_down"))
+}
+ACTIVITY_LABELS: tuple[str, ...] = tuple(ACTIVITY_CODES)
+
+#: channels of a motion block, each (n,) float
+CHANNELS: tuple[str, ...] = (
+    "shank_deg", "shank_level_deg", "psi_a_deg", "thigh_deg", "knee_deg", "hip_deg", "ankle_ref_deg",
+    "hip_x_m", "hip_z_m", "slope_deg",
+)
+
+
+@dataclass(frozen=True)
+class Segments:
+    """Segment lengths (m) from body height, Winter / Dempster tables (REFERENCE §3)."""
+
+    thigh: float
+    shank: float
+    ankle_height: float
+    toe_forward: float
+    toe_below: float
+    heel_back: float
+    heel_below: float
+
+    @classmethod
+    def of(cls, height_m: float) -> "Segments":
+        s = height_m / 1.75
+        return cls(0.245 * height_m, 0.246 * height_m, 0.039 * height_m, 0.165 * s, 0.059 * s, 0.065 * s, 0.059 * s)
+
+
+def smoothstep(x: np.ndarray) -> np.ndarray:
+    """C² step from 0 (x ≤ 0) to 1 (x ≥ 1)."""
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * x * (10.0 - 15.0 * x + 6.0 * x * x)
+
+
+def walking_angles(
+    phase: np.ndarray, warp_b: np.ndarray | float, rom: np.ndarray | float, stance_fraction: np.ndarray | float,
+    offsets: np.ndarray, slope_deg: np.ndarray | float,
+) -> dict[str, np.ndarray]:
+    """Joint and segment angles (deg) of walking at walker ``phase`` (any shape, broadcasting).
+
+    ``offsets`` has shape ``phase.shape + (len(OFFSET_SIGNALS),)``; they act in swing with a
+    smooth window, so the stance foot is undisturbed.
+    """
+    pn = kinematics.warp_phase(phase, warp_b)
+    v = kinematics.evaluate_all(pn)
+    out: dict[str, np.ndarray] = {}
+    for name in ("shank", "thigh", "knee", "hip", "ankle", "foot", "hip_height"):
+        a0 = kinematics.COEFFS[name][0]
+        out[name] = a0 + rom * (v[name] - a0)
+    swing = np.clip((phase - stance_fraction) / (1.0 - stance_fraction), 0.0, 1.0)
+    window = np.sin(np.pi * swing) ** 2
+    for j, name in enumerate(OFFSET_SIGNALS):
+        out[name] = out[name] + offsets[..., j] * window
+    # foot pitch follows the ankle offset, so the offsets move ψ_a only through the shank
+    psi_a = out["ankle"] - out["foot"] - offsets[..., OFFSET_SIGNALS.index("ankle")] * window
+    psi_a = psi_a + offsets[..., OFFSET_SIGNALS.index("shank")] * window
+    ds = SLOPE_SHANK_GAIN * slope_deg
+    return {
+        "shank_deg": out["shank"] + ds,
+        "shank_level_deg": out["shank"],
+        "psi_a_deg": psi_a + ds,
+        "thigh_deg": -out["thigh"],
+        "knee_deg": out["knee"],
+        "hip_deg": out["hip"],
+        "ankle_ref_deg": out["ankle"] + (1.0 + SLOPE_SHANK_GAIN) * slope_deg,
+        "hip_height": out["hip_height"],
+    }
+
+
+def _sway(t: np.ndarray, comps: np.ndarray) -> np.ndarray:
+    """Sum of sinusoids; ``comps`` rows are (amplitude deg, frequency Hz, phase rad)."""
+    return np.sum(comps[:, 0, None] * np.sin(2 * np.pi * comps[:, 1, None] * t + comps[:, 2, None]), axis=0)
+
+
+@dataclass
+class _Entry:
+    """One scheduled activity."""
+
+    segment: Segment
+    t_start: float
+    t_end: float  # inf while open
+    x_anchor: float = 0.0  # ankle x (non-walking) or hip x at t_start (walking)
+    sway: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
+    strides: list[tuple[float, float, np.ndarray]] = field(default_factory=list)  # (start, duration, offsets)
+
+
+class Motion:
+    """The prescribed motion of one walker through a scenario.
+
+    Parameters
+    ----------
+    walker
+        The walker profile.
+    scenario
+        Activities in order.
+    rng
+        Drawn from in a fixed order as the schedule is extended, so a seed fixes the run.
+    """
+
+    def __init__(self, walker: WalkerConfig, scenario: Scenario, rng: np.random.Generator) -> None:
+        self.walker = walker
+        self.scenario = scenario
+        self.seg = Segments.of(walker.height_m)
+        self.warp_b = float(kinematics.warp_coefficient(walker.stance_fraction))
+        self.rom = float(kinematics.rom_scale(walker.speed_mps))
+        self.stride_s = walker.stride_s
+        self.walk_leg_m = _WALK_LEG_FRACTION * (self.seg.thigh + self.seg.shank + self.seg.ankle_height)
+        self._rng = rng
+        self._strides = StrideSequence(self.stride_s, walker.stride_cv, walker.stride_ar1, walker.joint_offset_sd_deg, rng)
+        self.entries: list[_Entry] = []
+        self._next_segment = 0
+        self._open(0.0, 0.0)
+
+    # ---- schedule -------------------------------------------------------------------------
+    def _open(self, t_start: float, x_anchor: float) -> None:
+        segs = self.scenario.segments
+        if self._next_segment >= len(segs):
+            return
+        seg = segs[self._next_segment]
+        self._next_segment += 1
+        last = self._next_segment >= len(segs)
+        entry = _Entry(seg, t_start, math.inf if last else t_start + seg.duration_s, x_anchor)
+        if seg.activity in WALKING:
+            d, off = self._strides.next()
+            entry.strides.append((t_start - WALK_ENTRY_PHASE * d, d, off))
+        else:
+            n = 6
+            amp = 0.6 * math.sqrt(2.0 / n) * self._rng.uniform(0.5, 1.5, n)
+            freq = self._rng.uniform(0.05, 0.6, n)
+            ph = self._rng.uniform(0, 2 * math.pi, n)
+            entry.sway = np.column_stack((amp, freq, ph))
+            entry.sway_rate = float(self._rng.uniform(0.2, 0.35))  # type: ignore[attr-defined]
+        self.entries.append(entry)
+        if seg.activity in WALKING and not last:
+            entry.t_end = math.inf  # fixed when the strides reach the nominal end
+
+    def ensure(self, t_s: float) -> None:
+        """Extend the schedule (and the stride list) to cover time ``t_s``."""
+        while True:
+            e = self.entries[-1]
+            if e.segment.activity in WALKING:
+                nominal_end = e.t_start + e.segment.duration_s if self._next_segment < len(self.scenario.segments) else math.inf
+                while True:
+                    s0, d, _ = e.strides[-1]
+                    end_reached = s0 + WALK_ENTRY_PHASE * d >= nominal_end
+                    if end_reached or s0 + d > t_s + BLEND_S + 1.0:
+                        break
+                    nd, off = self._strides.next()
+                    e.strides.append((s0 + d, nd, off))
+                if not end_reached:
+                    return
+                s0, d, _ = e.strides[-1]
+                e.t_end = s0 + WALK_ENTRY_PHASE * d
+                ankle_x = self._walk_ankle_x(e, e.t_end + BLEND_S)
+                self._open(e.t_end, ankle_x)
+                if self.entries[-1] is e:
+                    return
+            else:
+                if e.t_end > t_s + BLEND_S + 1.0:
+                    return
+                self._open(e.t_end, self._posture_hip_x(e, e.t_end) if self._next_is_walking() else e.x_anchor)
+
+    def _next_is_walking(self) -> bool:
+        segs = self.scenario.segments
+        return self._next_segment < len(segs) and segs[self._next_segment].activity in WALKING
+
+    # ---- channels ---------------------------------------------------------------------------
+    def _walk_phase(self, e: _Entry, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        starts = np.array([s for s, _, _ in e.strides])
+        durs = np.array([d for _, d, _ in e.strides])
+        offs = np.array([o for _, _, o in e.strides])
+        i = np.clip(np.searchsorted(starts, t, side="right") - 1, 0, len(starts) - 1)
+        return (t - starts[i]) / durs[i], i, offs[i]
+
+    def _walk_channels(self, e: _Entry, t: np.ndarray) -> dict[str, np.ndarray]:
+        phase, _, offs = self._walk_phase(e, t)
+        slope = {"slope_up": 1.0, "slope_down": -1.0}.get(e.segment.activity, 0.0) * e.segment.slope_deg
+        ch = walking_angles(phase, self.warp_b, self.rom, self.walker.stance_fraction, offs, slope)
+        ch["hip_z_m"] = self.walk_leg_m * ch.pop("hip_height") / kinematics.COEFFS["hip_height"][0]
+        ch["hip_x_m"] = e.x_anchor + self.walker.speed_mps * (t - e.t_start)
+        ch["slope_deg"] = np.full_like(t, slope)
+        ch["phase"] = phase
+        ch["stance"] = phase < self.walker.stance_fraction
+        return ch
+
+    def _walk_ankle_x(self, e: _Entry, t_s: float) -> float:
+        ch = self._walk_channels(e, np.array([t_s]))
+        return float(ankle_position(self.seg, ch)[0][0])
+
+    def _posture_hip_x(self, e: _Entry, t_s: float) -> float:
+        return float(self._posture_channels(e, np.array([t_s]))["hip_x_m"][0])
+
+    def _posture_channels(self, e: _Entry, t: np.ndarray) -> dict[str, np.ndarray]:
+        act = e.segment.activity
+        tau = t - e.t_start
+        sway = _sway(t, e.sway)
+        zero = np.zeros_like(t)
+        pitch = zero
+        if act == "stand":
+            shank, knee = sway, 3.0 + 0.3 * sway
+            hip_extra = zero
+        elif act == "weight_shift":
+            w = np.sin(2 * np.pi * e.sway_rate * tau)  # type: ignore[attr-defined]
+            shank = 3.0 * w + 0.5 * sway
+            knee = 6.0 + 5.0 * w
+            pitch = -6.0 * np.clip(w, 0.0, None) ** 3  # heel rises while the leg unloads
+            hip_extra = zero
+        elif act == "sit":
+            shank, knee = 6.0 + 0.3 * sway, 90.0 + 0.3 * sway
+            hip_extra = zero
+        else:
+            s = np.clip(tau / e.segment.duration_s, 0.0, 1.0)
+            if act == "stand_to_sit":
+                s = 1.0 - s
+            thigh = 84.0 * (1.0 - smoothstep((s - 0.25) / 0.75))
+            shank = 6.0 * (1.0 - smoothstep(s)) + 14.0 * np.sin(np.pi * np.clip(s / 0.75, 0, 1)) ** 2
+            knee = shank + thigh
+            hip_extra = 40.0 * np.sin(np.pi * np.clip(s / 0.8, 0, 1)) ** 2  # trunk lean
+        thigh = knee - shank
+        ankle = shank + pitch
+        seg = self.seg
+        sh, th = np.radians(shank), np.radians(thigh)
+        knee_x = e.x_anchor + seg.shank * np.sin(sh)
+        knee_z = seg.ankle_height + seg.shank * np.cos(sh)
+        return {
+            "shank_deg": shank, "shank_level_deg": shank, "psi_a_deg": shank, "thigh_deg": thigh, "knee_deg": knee,
+            "hip_deg": thigh + hip_extra, "ankle_ref_deg": ankle,
+            "hip_x_m": knee_x - seg.thigh * np.sin(th), "hip_z_m": knee_z + seg.thigh * np.cos(th),
+            "slope_deg": zero, "phase": np.full_like(t, np.nan), "stance": np.ones(t.shape, bool),
+        }
+
+    def _entry_channels(self, e: _Entry, t: np.ndarray) -> dict[str, np.ndarray]:
+        if e.segment.activity in WALKING:
+            return self._walk_channels(e, t)
+        return self._posture_channels(e, t)
+
+    def channels(self, t: np.ndarray) -> dict[str, np.ndarray]:
+        """Every channel of :data:`CHANNELS` plus ``phase`` (walking phase, nan otherwise),
+        ``stance`` (foot on the floor) and ``activity`` (code) on the time grid ``t`` (s)."""
+        self.ensure(float(t[-1]))
+        out = {name: np.empty_like(t) for name in CHANNELS}
+        out["phase"] = np.full_like(t, np.nan)
+        out["stance"] = np.ones(t.shape, bool)
+        out["activity"] = np.zeros(t.shape, np.int8)
+        for k, e in enumerate(self.entries):
+            mask = (t >= e.t_start) & (t < e.t_end) if k > 0 else t < e.t_end
+            if not mask.any():
+                continue
+            tt = t[mask]
+            ch = self._entry_channels(e, tt)
+            if k > 0:
+                w = smoothstep((tt - e.t_start) / BLEND_S)
+                if w[0] < 1.0:
+                    prev = self._entry_channels(self.entries[k - 1], tt)
+                    for name in CHANNELS:
+                        ch[name] = prev[name] + w * (ch[name] - prev[name])
+                    prev_walk = self.entries[k - 1].segment.activity in WALKING
+                    if prev_walk and e.segment.activity not in WALKING:
+                        ch["stance"] = np.ones(tt.shape, bool)
+            for name in CHANNELS:
+                out[name][mask] = ch[name]
+            out["phase"][mask] = ch["phase"]
+            out["stance"][mask] = ch["stance"]
+            out["activity"][mask] = ACTIVITY_CODES[e.segment.activity]
+        return out
+
+
+def ankle_position(seg: Segments, ch: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Knee and ankle positions (x forward, z up; m) from the hip along the level leg chain:
+    returns ``ankle_x, ankle_z, knee_x, knee_z``."""
+    th = np.radians(ch["thigh_deg"])
+    sh = np.radians(ch["shank_level_deg"])
+    knee_x = ch["hip_x_m"] + seg.thigh * np.sin(th)
+    knee_z = ch["hip_z_m"] - seg.thigh * np.cos(th)
+    return knee_x - seg.shank * np.sin(sh), knee_z - seg.shank * np.cos(sh), knee_x, knee_z

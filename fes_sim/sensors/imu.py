@@ -1,0 +1,126 @@
+"""Shank IMU model: specific force and angular rate at the mounting point, with noise,
+bias, bias random walk, 16-bit quantisation, range saturation and the heel-strike
+impact (REFERENCE §6), in the sensor frame of :mod:`fes_sim.samples`.
+
+The accelerometer reads f = a − g (gravity (0, −g) in the world frame x forward, z up)
+projected on the shank axes ``x`` (ankle → knee) = (sin ψ, cos ψ) and ``y`` (forward)
+= (cos ψ, −sin ψ), rotated by the mounting misalignment. Noise per sample is
+σ = ND·√(f_s/2). Out-of-plane channels carry noise and bias only (planar model).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from fes_sim.config.schema import Config, param
+from fes_sim.errors import ConfigError
+from fes_sim.samples import GRAVITY_MPS2
+
+FaultKind = Literal["dropout", "stuck", "saturation", "nan"]
+Channel = Literal["all", "acc", "gyr", "tilt"]
+
+
+@dataclass(frozen=True)
+class SensorFault(Config):
+    """A fault injected into the sensor output for tests."""
+
+    kind: FaultKind = param("dropout", doc="dropout (all channels nan), stuck (hold), saturation (full scale), nan")
+    start_s: float = param(10.0, unit="s", lo=0, hi=1e6, doc="fault onset")
+    duration_s: float = param(1.0, unit="s", lo=0, hi=1e6, doc="fault duration")
+    channels: Channel = param("all", doc="channels affected (dropout always hits all)")
+
+
+@dataclass(frozen=True)
+class SensorConfig(Config):
+    """Shank IMU and tilt-sensor output (defaults: BMI160-class IMU, REFERENCE §6)."""
+
+    acc_noise_ug_rthz: float = param(180.0, unit="ug/sqrt(Hz)", lo=0, hi=5000, doc="accelerometer noise density (BMI160 150-180, MPU-6050 400)")
+    gyro_noise_dps_rthz: float = param(0.007, unit="deg/s/sqrt(Hz)", lo=0, hi=1, doc="gyro noise density")
+    acc_bias_sd_mg: float = param(40.0, unit="mg", lo=0, hi=200, doc="per-walker accelerometer offset SD")
+    gyro_bias_sd_dps: float = param(1.5, unit="deg/s", lo=0, hi=30, doc="per-walker gyro offset SD")
+    acc_bias_walk_mg_rts: float = param(0.5, unit="mg/sqrt(s)", lo=0, hi=50, doc="accelerometer bias random walk")
+    gyro_bias_walk_dps_rts: float = param(0.02, unit="deg/s/sqrt(s)", lo=0, hi=5, doc="gyro bias random walk")
+    acc_range_g: float = param(8.0, unit="g", lo=2, hi=32, doc="accelerometer full scale (saturation)")
+    gyro_range_dps: float = param(500.0, unit="deg/s", lo=125, hi=4000, doc="gyro full scale (saturation)")
+    adc_bits: int = param(16, lo=8, hi=24, doc="converter resolution")
+    impact_peak_g: float = param(2.5, unit="g", lo=0, hi=10, doc="heel-strike transient amplitude along the shank (1-5 g, assumption)")
+    impact_freq_hz: float = param(25.0, unit="Hz", lo=5, hi=100, doc="heel-strike transient frequency (15-40 Hz)")
+    impact_tau_ms: float = param(15.0, unit="ms", lo=1, hi=100, doc="heel-strike transient decay (10-20 ms)")
+    imu: bool = param(True, doc="deliver acc/gyr channels (False: a tilt-only sensor)")
+    tilt_output: bool = param(True, doc="deliver a fused tilt channel like a commercial tilt sensor")
+    tilt_tau_s: float = param(1.0, unit="s", lo=0.05, hi=20, doc="complementary filter time constant of the tilt output")
+    tilt_gate_g: float = param(0.15, unit="g", lo=0.01, hi=2, doc="freeze the accelerometer correction when | |f| - g | exceeds this")
+    footswitch: bool = param(False, doc="deliver a heel-switch channel")
+    faults: tuple[SensorFault, ...] = param(factory=tuple, doc="injected faults")
+
+    def check(self) -> None:
+        if not (self.imu or self.tilt_output or self.footswitch):
+            raise ConfigError("imu: a sensor must deliver at least one of imu, tilt_output, footswitch")
+
+
+class ImuModel:
+    """Turns true shank motion into IMU readings, carrying biases between blocks.
+
+    Parameters
+    ----------
+    config
+        Noise, ranges and impact parameters.
+    sample_rate_hz
+        Output rate (100-1000 Hz).
+    misalignment_deg
+        Sagittal rotation of the sensor on the shank.
+    rng
+        The walker's sensor generator (per-walker biases are drawn on construction).
+    """
+
+    def __init__(self, config: SensorConfig, sample_rate_hz: float, misalignment_deg: float, rng: np.random.Generator) -> None:
+        self.config = config
+        self.fs = sample_rate_hz
+        self.misalign_rad = math.radians(misalignment_deg)
+        self._rng = rng
+        c = config
+        self.acc_bias = rng.standard_normal(3) * c.acc_bias_sd_mg * 1e-3 * GRAVITY_MPS2
+        self.gyr_bias = rng.standard_normal(3) * c.gyro_bias_sd_dps
+        self.acc_sigma = c.acc_noise_ug_rthz * 1e-6 * GRAVITY_MPS2 * math.sqrt(sample_rate_hz / 2)
+        self.gyr_sigma = c.gyro_noise_dps_rthz * math.sqrt(sample_rate_hz / 2)
+        self.acc_full = c.acc_range_g * GRAVITY_MPS2
+        self.acc_lsb = 2 * self.acc_full / 2**c.adc_bits
+        self.gyr_lsb = 2 * c.gyro_range_dps / 2**c.adc_bits
+
+    def _walk(self, n: int, step_sd: float, start: np.ndarray) -> np.ndarray:
+        steps = self._rng.standard_normal((n, 3)) * step_sd
+        return start + np.cumsum(steps, axis=0)
+
+    def measure(
+        self, t_s: np.ndarray, acc_world_x: np.ndarray, acc_world_z: np.ndarray, tilt_deg: np.ndarray,
+        gyro_dps: np.ndarray, heel_strikes_s: list[float],
+    ) -> dict[str, np.ndarray]:
+        """Readings at the times ``t_s`` from the true acceleration (m/s², world), tilt and rate."""
+        c = self.config
+        n = len(t_s)
+        psi = np.radians(tilt_deg) + self.misalign_rad
+        fx, fz = acc_world_x, acc_world_z + GRAVITY_MPS2
+        acc_x = fx * np.sin(psi) + fz * np.cos(psi)
+        acc_y = fx * np.cos(psi) - fz * np.sin(psi)
+        for t_hs in heel_strikes_s:
+            dt = t_s - t_hs
+            on = dt >= 0
+            acc_x[on] += (
+                c.impact_peak_g * GRAVITY_MPS2 * np.exp(-dt[on] / (c.impact_tau_ms * 1e-3)) * np.sin(2 * np.pi * c.impact_freq_hz * dt[on])
+            )
+        dt_s = 1.0 / self.fs
+        acc_b = self._walk(n, c.acc_bias_walk_mg_rts * 1e-3 * GRAVITY_MPS2 * math.sqrt(dt_s), self.acc_bias)
+        gyr_b = self._walk(n, c.gyro_bias_walk_dps_rts * math.sqrt(dt_s), self.gyr_bias)
+        self.acc_bias, self.gyr_bias = acc_b[-1].copy(), gyr_b[-1].copy()
+        acc = np.column_stack((acc_x, acc_y, np.zeros(n))) + acc_b + self._rng.standard_normal((n, 3)) * self.acc_sigma
+        gyr = np.column_stack((np.zeros(n), np.zeros(n), gyro_dps)) + gyr_b + self._rng.standard_normal((n, 3)) * self.gyr_sigma
+        acc = np.clip(np.round(acc / self.acc_lsb) * self.acc_lsb, -self.acc_full, self.acc_full - self.acc_lsb)
+        gyr = np.clip(np.round(gyr / self.gyr_lsb) * self.gyr_lsb, -c.gyro_range_dps, c.gyro_range_dps - self.gyr_lsb)
+        return {
+            "acc_x_mps2": acc[:, 0], "acc_y_mps2": acc[:, 1], "acc_z_mps2": acc[:, 2],
+            "gyr_x_dps": gyr[:, 0], "gyr_y_dps": gyr[:, 1], "gyr_z_dps": gyr[:, 2],
+        }
