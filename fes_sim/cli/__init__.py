@@ -22,6 +22,8 @@ SUBCOMMANDS: tuple[str, ...] = (
     "fes_sim.cli.replay_cmd",
     "fes_sim.cli.config_cmd",
     "fes_sim.cli.view_cmd",
+    "fes_sim.cli.emulate_cmd",
+    "fes_sim.cli.ports_cmd",
 )
 
 

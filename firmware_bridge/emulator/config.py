@@ -41,11 +41,17 @@ class EmulatorConfig(Config):
     stimulator: str = param("default", doc="stimulator preset or TOML file: the hardware maxima")
     controller: str = param("walkaide_tilt", doc="controller preset or TOML file run in DEVICE_LOOP mode")
     source: str = param("synthetic", doc="HOST_LOOP sensor: 'synthetic', 'plant' (walking simulator) or 'recording'")
-    walker: str = param("default", doc="walker preset or file for source = plant")
+    walker: str = param("drop_foot_mild", doc="walker preset or file for source = plant")
     recording: str = param("", doc="recording file for source = recording")
     seed: int = param(0, lo=0, hi=2**32 - 1, doc="seed of the sensor source and of fault injection")
     baudrate: int = param(0, unit="bit/s", lo=0, hi=100_000_000, doc="emulate wire timing at this rate (10 bits/byte); 0 = none")
     faults: FaultInjection = param(factory=FaultInjection)
+
+    def check(self) -> None:
+        if self.source not in ("synthetic", "plant", "recording"):
+            raise ConfigError(f"source: {self.source!r} is not one of 'synthetic', 'plant', 'recording'")
+        if self.source == "recording" and not self.recording:
+            raise ConfigError("recording: a file is needed when source = 'recording'")
 
 
 _FAULT_KEYS = {f.name for f in dataclasses.fields(FaultInjection)}

@@ -71,6 +71,19 @@ FIRMWARE_VERSION = 0x0100
 _OUTPUT_ON_FAULTS_CLEARED = Fault.MAX_ON_TIME | Fault.LIMIT
 
 
+def make_source(config: EmulatorConfig, sample_rate_hz: float) -> SampleSource:
+    """The HOST_LOOP sensor source named by ``config.source``, reset with ``config.seed``."""
+    source: SampleSource
+    if config.source == "plant":
+        source = PlantSource(config.walker, sample_rate_hz)
+    elif config.source == "recording":
+        source = RecordingSource(config.recording, sample_rate_hz)
+    else:
+        source = SyntheticSource(sample_rate_hz)
+    source.reset(config.seed)
+    return source
+
+
 class _Refuse(Exception):
     def __init__(self, code: NakCode, field: str = "") -> None:
         self.code = code
@@ -358,15 +371,11 @@ class DeviceLogic:
             raise _Refuse(NakCode.LIMIT_EXCEEDED) from None
 
     def _make_source(self, sample_rate_hz: int) -> SampleSource:
-        kind = self.config.source
-        source: SampleSource
-        if kind == "plant":
-            source = PlantSource(self.config.walker)
-        elif kind == "recording":
-            source = RecordingSource(self.config.recording)
-        else:
-            source = SyntheticSource(sample_rate_hz)
-        source.reset(self.config.seed)
+        try:
+            source = make_source(self.config, sample_rate_hz)
+        except (FesError, ImportError) as exc:
+            log.error("HOST_LOOP refused: sensor source %r unavailable: %s", self.config.source, exc)
+            raise _Refuse(NakCode.UNSUPPORTED) from None
         return source
 
     def _start(self, m: Start, now_s: float) -> None:

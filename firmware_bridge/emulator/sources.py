@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 from typing import Protocol
 
-from fes_sim.samples import GRAVITY_MPS2, ShankSample
+from fes_sim.errors import RecordingError
+from fes_sim.samples import GRAVITY_MPS2, SAMPLE_FIELDS, ShankSample
 
 
 class SampleSource(Protocol):
@@ -25,35 +26,53 @@ class SampleSource(Protocol):
 class PlantSource:
     """The walking simulator (:class:`fes_sim.plant.WalkingPlant`) as a sensor."""
 
-    def __init__(self, walker: str) -> None:
+    def __init__(self, walker: str, sample_rate_hz: float) -> None:
         from fes_sim.config import resolve
         from fes_sim.plant import WalkingPlant
 
-        self.plant = WalkingPlant(resolve("walker", walker))
+        self.plant = WalkingPlant(resolve("walker", walker), sample_rate_hz=sample_rate_hz)
+        self._first: ShankSample | None = None
 
     def reset(self, seed: int) -> None:
-        self.plant.reset(seed)
+        self._first = self.plant.reset(seed)
 
     def step(self, current_ma: float, pulse_width_us: float, frequency_hz: float) -> ShankSample:
+        if self._first is not None:  # the sample at t = 0 comes first
+            first, self._first = self._first, None
+            return first
         return self.plant.step(current_ma, pulse_width_us, frequency_hz)
 
 
 class RecordingSource:
-    """A recorded walk, replayed sample by sample and looped at its end (output is ignored)."""
+    """A recorded walk (any format :func:`fes_sim.replay.load_recording` reads), looped at its end.
 
-    def __init__(self, path: str) -> None:
-        from fes_sim.replay import load_samples
+    The applied output is ignored: a recording cannot react to stimulation.
+    Sample times are renumbered at the streaming rate, so looping stays monotonic.
+    """
 
-        self.samples: list[ShankSample] = list(load_samples(path))
+    def __init__(self, path: str, sample_rate_hz: float) -> None:
+        from fes_sim.replay import load_recording
+
+        rec = load_recording(path)
+        columns = {name: rec.column(name) for name in SAMPLE_FIELDS if name != "t_s"}
+        self.samples = [ShankSample(float(t), **{k: float(v[i]) for k, v in columns.items()}) for i, t in enumerate(rec.t_s)]
+        if not self.samples:
+            raise RecordingError(f"{path}: the recording has no samples")
+        self.dt_s = 1.0 / sample_rate_hz
         self._i = 0
+        self._out = ShankSample(0.0)
 
     def reset(self, seed: int) -> None:
         self._i = 0
 
     def step(self, current_ma: float, pulse_width_us: float, frequency_hz: float) -> ShankSample:
-        sample = self.samples[self._i % len(self.samples)]
+        src = self.samples[self._i % len(self.samples)]
+        out = self._out
+        for name in SAMPLE_FIELDS:
+            setattr(out, name, getattr(src, name))
+        out.t_s = self._i * self.dt_s
         self._i += 1
-        return sample
+        return out
 
 
 class SyntheticSource:
