@@ -28,7 +28,7 @@ class EstimatorConfig(Config):
     )
     tau_s: float = param(1.0, unit="s", lo=0, hi=30, lo_open=True, doc="complementary filter time constant")
     acc_gate_g: float = param(0.15, unit="g", lo=0, hi=2, lo_open=True, doc="freeze the accelerometer correction when |‖f‖-g| exceeds this")
-    rate_smoothing_ms: float = param(0.0, unit="ms", lo=0, hi=200, doc="low-pass time constant of the tilt rate taken from a tilt channel")
+    rate_smoothing_ms: float = param(10.0, unit="ms", lo=0, hi=200, doc="low-pass time constant of the tilt rate taken from a tilt channel")
 
 
 @dataclass(frozen=True)
@@ -39,23 +39,29 @@ class TiltTriggerConfig(Config):
     The on-threshold is ``stance_tilt + heel_off_fraction·(peak_tilt − stance_tilt)``
     over running stride averages, starting from ``heel_off_tilt_deg``.
     Toe-off: the pre-swing tilt rate has fallen to ``toe_off_rate_fraction`` of its
-    peak (Winter's normative data: 0.60; the shank rate peaks 35–40 ms before toe-off).
+    peak (Winter's normative data: 0.60), or ``toe_off_lag_ms`` has passed since
+    that peak, whichever comes first. The rate peaks 35–40 ms before toe-off in
+    NONAN GaitPrint at both 0.89 s and 1.13 s strides, but 73 ms before it in
+    Winter's trial; calibration with labelled events refits both.
     Heel strike: ``heel_strike_lag_ms`` after the terminal-swing tilt minimum
     (Winter: 36 ms), confirmed once the tilt has risen ``heel_strike_rise_deg``.
     """
 
     heel_off_tilt_deg: float = param(15.0, unit="deg", lo=-30, hi=60, doc="initial on-threshold (until adapted)")
     heel_off_fraction: float = param(0.45, unit="", lo=0.05, hi=0.95, doc="on-threshold as a fraction of the stride's tilt range")
-    heel_off_rate_dps: float = param(20.0, unit="deg/s", lo=0, hi=500, doc="tilt rate needed at the on-threshold")
+    heel_off_rate_dps: float = param(10.0, unit="deg/s", lo=0, hi=500, doc="smallest tilt rate accepted at the on-threshold")
+    heel_off_rate_fraction: float = param(0.15, unit="", lo=0, hi=1, doc="rate needed at the on-threshold, as a fraction of the running pre-swing peak rate")
+    heel_off_rate_smoothing_ms: float = param(25.0, unit="ms", lo=0, hi=500, doc="low-pass time constant of the rate used for the heel-off and swing checks")
     hysteresis_deg: float = param(5.0, unit="deg", lo=0, hi=30, doc="tilt must fall this far below the on-threshold to abort a heel-off")
     min_tilt_range_deg: float = param(10.0, unit="deg", lo=1, hi=90, doc="smallest stride tilt range accepted for adaptation")
     toe_off_rate_fraction: float = param(0.7, unit="", lo=0.05, hi=0.99, doc="toe-off when the rate falls to this fraction of its pre-swing peak")
-    toe_off_lag_ms: float = param(35.0, unit="ms", lo=0, hi=500, doc="or, earlier, this long after the pre-swing rate peak (0 = off)")
+    toe_off_lag_ms: float = param(25.0, unit="ms", lo=0, hi=500, doc="or, earlier, this long after the pre-swing rate peak (0 = off)")
     min_swing_rate_dps: float = param(40.0, unit="deg/s", lo=0, hi=1000, doc="swing must reach this backward tilt rate before heel strike is armed")
     heel_strike_lag_ms: float = param(30.0, unit="ms", lo=0, hi=200, doc="heel strike this long after the terminal-swing tilt minimum")
     heel_strike_rise_deg: float = param(0.5, unit="deg", lo=0, hi=20, doc="rise above the minimum that confirms it")
     min_stance_ms: float = param(200.0, unit="ms", lo=0, hi=3000, doc="shortest heel strike to heel-off interval")
     min_swing_ms: float = param(150.0, unit="ms", lo=0, hi=3000, doc="shortest toe-off to heel strike interval")
+    min_push_off_ms: float = param(50.0, unit="ms", lo=0, hi=1000, doc="shortest heel-off to toe-off interval")
     max_push_off_ms: float = param(800.0, unit="ms", lo=50, hi=5000, doc="heel-off without toe-off for this long is aborted")
     max_swing_ms: float = param(1500.0, unit="ms", lo=100, hi=10000, doc="toe-off without heel strike for this long is abandoned")
 
@@ -65,14 +71,15 @@ class GyroDetectorConfig(Config):
     """Shank gyro detector: pre-swing rise, mid-swing peak, heel-strike zero crossing.
 
     After Aminian 2002 and Catalfamo 2010 in the project's sign (``gyr_z_dps`` =
-    dψ/dt, mid-swing is a large negative rate). Thresholds scale with running
-    averages of each walker's own peaks.
+    dψ/dt, mid-swing is a large negative rate). Thresholds scale with followers
+    of each walker's own peak rates.
     """
 
     heel_off_fraction: float = param(0.4, unit="", lo=0.05, hi=0.95, doc="heel-off when the pre-swing rate rises through this fraction of its running peak")
     toe_off_rate_fraction: float = param(0.7, unit="", lo=0.05, hi=0.99, doc="toe-off when the rate falls to this fraction of its pre-swing peak")
+    toe_off_lag_ms: float = param(25.0, unit="ms", lo=0, hi=500, doc="or, earlier, this long after the pre-swing rate peak (0 = off)")
     swing_fraction: float = param(0.4, unit="", lo=0.05, hi=0.95, doc="mid-swing is armed when the rate falls below this fraction of the running swing peak")
-    initial_peak_dps: float = param(150.0, unit="deg/s", lo=10, hi=2000, doc="starting pre-swing and swing peak magnitudes")
+    initial_peak_dps: float = param(60.0, unit="deg/s", lo=10, hi=2000, doc="starting pre-swing and swing peak magnitudes")
     heel_strike_rate_dps: float = param(0.0, unit="deg/s", lo=-200, hi=300, doc="terminal-swing tilt minimum: the rate rises through this after mid-swing")
     heel_strike_lag_ms: float = param(30.0, unit="ms", lo=0, hi=200, doc="heel strike this long after that crossing (Winter: 36 ms)")
     min_stance_ms: float = param(200.0, unit="ms", lo=0, hi=3000, doc="shortest heel strike to heel-off interval")

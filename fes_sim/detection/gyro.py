@@ -6,7 +6,8 @@ starts to swing and reaches a large negative mid-swing peak (about −350 °/s),
 then rises through zero at the terminal-swing tilt minimum, shortly before heel
 contact (Aminian et al. 2002; Catalfamo et al. 2010). Heel-off is the rise of
 the pre-swing rate, toe-off its fall from the peak; every threshold is a
-fraction of the walker's own running peaks.
+fraction of the walker's own peak rates, followed by envelope followers that relax
+per degree of shank rotation (so they adapt while walking, not while standing).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import math
 
 from fes_sim.control.config import GyroDetectorConfig
+from fes_sim.detection.tilt_trigger import DEG_PER_STRIDE
 from fes_sim.samples import GaitEvent
 
 STANCE, PUSH_OFF, SWING = 0, 1, 2
@@ -32,17 +34,18 @@ class ShankGyroDetector:
     config : GyroDetectorConfig
         Fractions and timing rules.
     adaptation_strides : float
-        Running peaks move ``1/adaptation_strides`` of the way to each new stride's peak.
+        Follower time constant in strides' worth (150°) of shank rotation.
     """
 
     def __init__(self, config: GyroDetectorConfig, adaptation_strides: float = 8.0) -> None:
         self.config = config
-        self.k = 1.0 / adaptation_strides
+        self.adapt_per_deg = 1.0 / (adaptation_strides * DEG_PER_STRIDE)
         self.min_stance_s = config.min_stance_ms * 1e-3
         self.min_swing_s = config.min_swing_ms * 1e-3
         self.max_push_s = config.max_push_off_ms * 1e-3
         self.max_swing_s = config.max_swing_ms * 1e-3
         self.lag_s = config.heel_strike_lag_ms * 1e-3
+        self.to_lag_s = config.toe_off_lag_ms * 1e-3
         self.reset()
 
     def reset(self) -> None:
@@ -53,11 +56,12 @@ class ShankGyroDetector:
         self.pre_peak_dps = c.initial_peak_dps
         self.swing_peak_dps = c.initial_peak_dps
         self.prev_rate = math.nan
+        self.t_prev = math.nan
         self.t_heel_strike = -math.inf
         self.t_heel_off = -math.inf
         self.t_toe_off = -math.inf
         self.peak = 0.0
-        self.swing_min = 0.0
+        self.t_peak = -math.inf
         self.swing_armed = False
         self.t_cross = math.inf
 
@@ -66,7 +70,21 @@ class ShankGyroDetector:
         self.aborted = False
         prev = self.prev_rate
         self.prev_rate = rate_dps
+        tp = self.t_prev
+        self.t_prev = t_s
         c = self.config
+        if rate_dps != rate_dps:
+            return _NONE
+        dt = t_s - tp if t_s > tp else 0.0
+        k = (rate_dps if rate_dps > 0.0 else -rate_dps) * dt * self.adapt_per_deg
+        if rate_dps > self.pre_peak_dps:
+            self.pre_peak_dps = rate_dps
+        else:
+            self.pre_peak_dps -= (self.pre_peak_dps - max(rate_dps, 0.0)) * k
+        if -rate_dps > self.swing_peak_dps:
+            self.swing_peak_dps = -rate_dps
+        else:
+            self.swing_peak_dps -= (self.swing_peak_dps - max(-rate_dps, 0.0)) * k
         phase = self.phase
         if phase == STANCE:
             thr = c.heel_off_fraction * self.pre_peak_dps
@@ -74,16 +92,18 @@ class ShankGyroDetector:
                 self.phase = PUSH_OFF
                 self.t_heel_off = t_s
                 self.peak = rate_dps
+                self.t_peak = t_s
                 return _HO
             return _NONE
         if phase == PUSH_OFF:
             if rate_dps > self.peak:
                 self.peak = rate_dps
-            elif rate_dps <= c.toe_off_rate_fraction * self.peak:
-                self.pre_peak_dps += (self.peak - self.pre_peak_dps) * self.k
+                self.t_peak = t_s
+            elif rate_dps <= c.toe_off_rate_fraction * self.peak or (
+                self.to_lag_s > 0.0 and t_s >= self.t_peak + self.to_lag_s
+            ):
                 self.phase = SWING
                 self.t_toe_off = t_s
-                self.swing_min = 0.0
                 self.swing_armed = False
                 self.t_cross = math.inf
                 return _TO
@@ -92,8 +112,6 @@ class ShankGyroDetector:
                 self.aborted = True
             return _NONE
         # SWING
-        if rate_dps < self.swing_min:
-            self.swing_min = rate_dps
         if rate_dps <= -c.swing_fraction * self.swing_peak_dps:
             self.swing_armed = True
             self.t_cross = math.inf
@@ -101,7 +119,6 @@ class ShankGyroDetector:
             if self.t_cross == math.inf and prev < c.heel_strike_rate_dps <= rate_dps:
                 self.t_cross = t_s
             if t_s >= self.t_cross + self.lag_s and t_s - self.t_toe_off >= self.min_swing_s:
-                self.swing_peak_dps += (-self.swing_min - self.swing_peak_dps) * self.k
                 self.phase = STANCE
                 self.t_heel_strike = t_s
                 return _HS

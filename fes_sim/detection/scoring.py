@@ -94,16 +94,25 @@ class EventScore:
 def score_events(reference, detected, tolerance_s: float = 0.15, t_range: tuple[float, float] | None = None) -> dict[GaitEvent, EventScore]:
     """Score ``detected`` against ``reference``, both sequences of ``(t_s, GaitEvent)``.
 
-    ``t_range`` restricts both lists to ``t_lo <= t <= t_hi`` (e.g. to ignore
-    events the detector could not see before its first sample).
+    ``t_range = (t_lo, t_hi)`` scores only that span (e.g. to skip the first
+    stride a causal detector cannot see). Matching uses all events; references
+    inside the span count, a match counts when its reference is inside, and an
+    unmatched detection counts as false when it is inside.
     """
     out: dict[GaitEvent, EventScore] = {}
     for ev in EVENT_TYPES:
         ref = np.array([t for t, e in reference if e == ev], dtype=float)
         det = np.array([t for t, e in detected if e == ev], dtype=float)
-        if t_range is not None:
-            ref = ref[(ref >= t_range[0]) & (ref <= t_range[1])]
-            det = det[(det >= t_range[0]) & (det <= t_range[1])]
         ri, di = match_events(ref, det, tolerance_s)
-        out[ev] = EventScore(ev, ref.size, det.size, ri.size, (det[di] - ref[ri]) * 1000.0)
+        if t_range is None:
+            out[ev] = EventScore(ev, ref.size, det.size, ri.size, (det[di] - ref[ri]) * 1000.0)
+            continue
+        lo, hi = t_range
+        keep = (ref[ri] >= lo) & (ref[ri] <= hi)
+        ri, di = ri[keep], di[keep]
+        unmatched = np.ones(det.size, dtype=bool)
+        unmatched[match_events(ref, det, tolerance_s)[1]] = False
+        n_false = int((unmatched & (det >= lo) & (det <= hi)).sum())
+        n_ref = int(((ref >= lo) & (ref <= hi)).sum())
+        out[ev] = EventScore(ev, n_ref, ri.size + n_false, ri.size, (det[di] - ref[ri]) * 1000.0)
     return out

@@ -18,6 +18,8 @@ from fes_sim.control.config import TiltTriggerConfig
 from fes_sim.samples import GaitEvent
 
 STANCE, PUSH_OFF, SWING = 0, 1, 2
+#: shank rotation per stride of Winter's walker (up and down its 75° range)
+DEG_PER_STRIDE = 150.0
 PHASE_LABELS = ("stance", "push_off", "swing")
 
 _NONE = GaitEvent.NONE
@@ -34,7 +36,8 @@ class TiltTriggerDetector:
     config : TiltTriggerConfig
         Thresholds and timing rules.
     adaptation_strides : float
-        Time constant, in strides of about 1 s, of the tilt-extreme followers.
+        Time constant of the tilt-extreme followers, in strides' worth of shank
+        rotation (150° each), so standing still does not erode the thresholds.
 
     Attributes
     ----------
@@ -49,13 +52,16 @@ class TiltTriggerDetector:
 
     def __init__(self, config: TiltTriggerConfig, adaptation_strides: float = 8.0) -> None:
         self.config = config
-        self.adapt_tau_s = adaptation_strides * 1.0
+        self.adapt_per_deg = 1.0 / (adaptation_strides * DEG_PER_STRIDE)
         self.min_stance_s = config.min_stance_ms * 1e-3
         self.min_swing_s = config.min_swing_ms * 1e-3
+        self.min_push_s = config.min_push_off_ms * 1e-3
         self.max_push_s = config.max_push_off_ms * 1e-3
         self.max_swing_s = config.max_swing_ms * 1e-3
         self.lag_s = config.heel_strike_lag_ms * 1e-3
+        self.ho_tau_s = config.heel_off_rate_smoothing_ms * 1e-3
         self.to_lag_s = config.toe_off_lag_ms * 1e-3
+        self.k_stride = 1.0 / adaptation_strides
         self.reset()
 
     def reset(self) -> None:
@@ -75,6 +81,8 @@ class TiltTriggerDetector:
         self.t_toe_off = -math.inf
         self.peak_rate = 0.0
         self.t_peak = -math.inf
+        self.avg_peak_rate = 4.0 * c.heel_off_rate_dps
+        self.ho_rate = 0.0
         self.min_tilt = math.inf
         self.t_min = 0.0
         self.swing_armed = False
@@ -87,9 +95,14 @@ class TiltTriggerDetector:
         tp = self.t_prev
         self.t_prev = t_s
         c = self.config
-        # slow envelope followers of the tilt extremes (adaptation to speed/amplitude)
         dt = t_s - tp if t_s > tp else 0.0
-        k = dt / self.adapt_tau_s
+        # envelope followers of the tilt extremes relax per degree of shank rotation,
+        # so they adapt while walking and hold still while standing or sitting
+        move = tilt_deg - prev
+        k = (move if move > 0.0 else -move) * self.adapt_per_deg if move == move else 0.0
+        ho_rate = self.ho_rate
+        if rate_dps == rate_dps:  # the first tilt-channel sample has no rate yet
+            self.ho_rate = ho_rate = ho_rate + (rate_dps - ho_rate) * (dt / (dt + self.ho_tau_s) if dt > 0.0 else 1.0)
         if tilt_deg > self.high_deg:
             self.high_deg = tilt_deg
         else:
@@ -108,7 +121,8 @@ class TiltTriggerDetector:
         if phase == STANCE:
             if (
                 prev < thr <= tilt_deg
-                and rate_dps >= c.heel_off_rate_dps
+                and ho_rate >= c.heel_off_rate_dps
+                and ho_rate >= c.heel_off_rate_fraction * self.avg_peak_rate
                 and t_s - self.t_heel_strike >= self.min_stance_s
             ):
                 self.phase = PUSH_OFF
@@ -121,9 +135,11 @@ class TiltTriggerDetector:
             if rate_dps > self.peak_rate:
                 self.peak_rate = rate_dps
                 self.t_peak = t_s
-            elif rate_dps <= c.toe_off_rate_fraction * self.peak_rate or (
-                self.to_lag_s > 0.0 and t_s >= self.t_peak + self.to_lag_s
+            elif t_s - self.t_heel_off >= self.min_push_s and (
+                rate_dps <= c.toe_off_rate_fraction * self.peak_rate
+                or (self.to_lag_s > 0.0 and t_s >= self.t_peak + self.to_lag_s)
             ):
+                self.avg_peak_rate += (self.peak_rate - self.avg_peak_rate) * self.k_stride
                 self.phase = SWING
                 self.t_toe_off = t_s
                 self.min_tilt = tilt_deg
@@ -138,7 +154,7 @@ class TiltTriggerDetector:
         if tilt_deg < self.min_tilt:
             self.min_tilt = tilt_deg
             self.t_min = t_s
-        if rate_dps <= -c.min_swing_rate_dps:
+        if ho_rate <= -c.min_swing_rate_dps:
             self.swing_armed = True
         elif (
             self.swing_armed
