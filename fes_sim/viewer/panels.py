@@ -10,9 +10,9 @@ from fes_sim.viewer.buffer import Snapshot
 
 #: y level of each event type in the events panel; ground truth sits just below
 EVENT_ROWS: dict[GaitEvent, tuple[float, str, str]] = {
-    GaitEvent.HEEL_STRIKE: (3.0, "#1f77b4", "t1"),
-    GaitEvent.HEEL_OFF: (2.0, "#ff7f0e", "t"),
-    GaitEvent.TOE_OFF: (1.0, "#2ca02c", "t"),
+    GaitEvent.HEEL_STRIKE: (3.0, "#1f77b4", "t"),
+    GaitEvent.HEEL_OFF: (2.0, "#ff7f0e", "t1"),
+    GaitEvent.TOE_OFF: (1.0, "#2ca02c", "t1"),
 }
 TRUTH_OFFSET = -0.3
 STIM_COLOR = "#d62728"

@@ -69,10 +69,10 @@ class Source:
         self._wake = threading.Event()
         self._steps_requested = 0
         self._tasks: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
-        self._rows: list[list[float]] = []
-        self._detected: list[tuple[float, GaitEvent]] = []
-        self._truth: list[tuple[float, GaitEvent]] = []
-        self._strides: list[StrideMark] = []
+        self._out_rows: list[list[float]] = []
+        self._out_detected: list[tuple[float, GaitEvent]] = []
+        self._out_truth: list[tuple[float, GaitEvent]] = []
+        self._out_strides: list[StrideMark] = []
         self.status = Status(source=self.label)
         self._pushed_status: Status | None = None
         self.finished = False
@@ -101,14 +101,14 @@ class Source:
         t_event_s: float = 0.0,
     ) -> None:
         """Queue one sample row and, if any, the event the device detected at it."""
-        self._rows.append(row)
+        self._out_rows.append(row)
         if detected:
-            self._detected.append((t_event_s, GaitEvent(detected)))
+            self._out_detected.append((t_event_s, GaitEvent(detected)))
 
     def emit_truth(self, events: list[tuple[float, GaitEvent]], strides: list[StrideMark] = ()) -> None:  # type: ignore[assignment]
         """Queue ground-truth events and finished strides."""
-        self._truth.extend(events)
-        self._strides.extend(strides)
+        self._out_truth.extend(events)
+        self._out_strides.extend(strides)
 
     # ------------------------------------------------------------- public API
     def start(self) -> None:
@@ -218,7 +218,7 @@ class Source:
                 for _ in range(max_batch):
                     if not self._advance():
                         return
-                    if self._rows and self._clock() - anchor_wall > 0.02:
+                    if self._out_rows and self._clock() - anchor_wall > 0.02:
                         break
                 anchor_wall = self._clock()
                 self._flush()
@@ -236,14 +236,14 @@ class Source:
 
     def _flush(self) -> None:
         status = self._status_copy()
-        if not (self._rows or self._detected or self._truth or self._strides) and status == self._pushed_status:
+        if not (self._out_rows or self._out_detected or self._out_truth or self._out_strides) and status == self._pushed_status:
             return
-        self.buffer.push(self._rows, self._detected, self._truth, self._strides, status)
+        self.buffer.push(self._out_rows, self._out_detected, self._out_truth, self._out_strides, status)
         self._pushed_status = status
         self._discard()
 
     def _discard(self) -> None:
-        self._rows, self._detected, self._truth, self._strides = [], [], [], []
+        self._out_rows, self._out_detected, self._out_truth, self._out_strides = [], [], [], []
 
     def _status_copy(self) -> Status:
         s = self.status

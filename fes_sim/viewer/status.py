@@ -27,7 +27,7 @@ def status_text(snap: Snapshot, cadence_spm: float, paused: bool) -> str:
     t = snap.t_now_s
     parts = [
         st.source or "source",
-        f"t {t:7.2f} s" if math.isfinite(t) else "t -",
+        f"t {t:.2f} s" if math.isfinite(t) else "t -",
         f"strides {snap.stride_count}",
         f"cadence {cadence_spm:.0f} steps/min" if math.isfinite(cadence_spm) else "cadence -",
         f"stim {st.stim_state or '-'}",

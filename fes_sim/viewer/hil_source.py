@@ -1,0 +1,137 @@
+"""A hardware-in-the-loop session as a viewer source: the device streams, the host pipeline answers.
+
+The link is opened in HOST_LOOP mode (docs/protocol.md §6): the device streams
+SENSOR_SAMPLE at its rate; each sample goes through the host's
+:class:`~fes_sim.device.DevicePipeline` and the envelope goes back with
+SET_ENVELOPE. The device's own reports (STIM_STATE, FAULT) fill the status
+line with the link statistics. The device sets the pace, so the source thread
+blocks on the link (with a short time-out), never the GUI.
+
+This module imports :mod:`firmware_bridge` lazily: ``fes_sim`` itself never
+depends on the bridge package, only this optional viewer backend does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fes_sim.config.schema import Config
+from fes_sim.samples import ShankSample
+from fes_sim.viewer.buffer import NAN, ViewerBuffer, make_row
+from fes_sim.viewer.retune import RetunablePipeline
+from fes_sim.viewer.source import Source
+
+#: longest wait for one device frame before the loop checks for stop and pause
+RECV_TIMEOUT_S = 0.05
+
+
+class HilSource(Source):
+    """Samples from a device on ``port`` (any port or URL the bridge accepts, ``fesemu://`` included).
+
+    Parameters
+    ----------
+    buffer
+        Destination of samples and events.
+    port
+        Port name or URL for :func:`firmware_bridge.link.open_link`.
+    controller, stimulator
+        The host-side device logic and the limits sent to the device.
+    """
+
+    paced = False
+    can_step = False
+    label = "hil"
+
+    def __init__(self, buffer: ViewerBuffer, port: str, controller: Config, stimulator: Config, **kwargs: Any) -> None:
+        super().__init__(buffer, sample_rate_hz=200.0, **kwargs)
+        self.port = port
+        self.controller = controller
+        self.stimulator = stimulator
+        self.label = f"hil {port}"
+        self.status.source = self.label
+        self.link: Any = None
+        self.device: RetunablePipeline | None = None
+        self._sample = ShankSample(t_s=NAN)
+        self._last_index: int | None = None
+        self.lost_samples = 0
+
+    def _open(self) -> None:
+        from firmware_bridge.link import open_link
+        from firmware_bridge.protocol import Mode
+        from firmware_bridge.samples import Unwrapper
+
+        self.link = link = open_link(self.port)
+        info = link.device
+        self.sample_rate_hz = float(info.sample_rate_hz)
+        stim, lim = self.controller.stimulation, self.stimulator  # type: ignore[attr-defined]
+        link.set_limits(
+            max_current_ma=min(lim.max_current_ma, info.max_current_ma),
+            max_pulse_width_us=min(lim.max_pulse_width_us, info.max_pulse_width_us),
+            min_frequency_hz=info.min_frequency_hz,
+            max_frequency_hz=min(lim.max_frequency_hz, info.max_frequency_hz),
+            max_charge_uc=min(lim.max_charge_per_phase_uc, info.max_charge_uc),
+            max_on_ms=int(lim.max_on_time_s * 1000),
+            watchdog_ms=info.watchdog_ms,
+        )
+        link.configure(current_ma=stim.current_ma, pulse_width_us=stim.pulse_width_us, frequency_hz=stim.frequency_hz)
+        self.device = RetunablePipeline(self.controller, self.stimulator, self.sample_rate_hz)
+        self._unwrap = Unwrapper()
+        link.set_mode(Mode.HOST_LOOP, info.sample_rate_hz)
+
+    def _close(self) -> None:
+        if self.link is not None:
+            self.link.close()
+
+    def _retune(self, kind: str, config: Config) -> None:
+        if kind != "controller" or self.device is None:
+            super()._retune(kind, config)
+            return
+        stim = config.stimulation  # type: ignore[attr-defined]
+        self.link.configure(current_ma=stim.current_ma, pulse_width_us=stim.pulse_width_us, frequency_hz=stim.frequency_hz)
+        self.device.request(config)
+
+    def _advance(self) -> bool:
+        from firmware_bridge.protocol import Fault, FaultReport, SensorSample, StimState, StimStateReport
+        from firmware_bridge.samples import fill_shank_sample
+
+        got = self.link.recv(RECV_TIMEOUT_S)
+        if got is not None:
+            msg = got.message
+            if isinstance(msg, SensorSample):
+                self._on_sample(msg, fill_shank_sample)
+            elif isinstance(msg, StimStateReport):
+                self.status.stim_state = f"device {StimState(msg.state).label}"
+            elif isinstance(msg, FaultReport):
+                self.status.faults = "|".join(f.name.lower() for f in Fault if f & msg.flags)
+        self._update_link_status()
+        return True
+
+    def _on_sample(self, msg: Any, fill: Any) -> None:
+        assert self.device is not None
+        if self._last_index is not None:
+            self.lost_samples += max(0, (msg.sample_index - self._last_index - 1) & 0xFFFFFFFF)
+        self._last_index = msg.sample_index
+        s = fill(msg, self._unwrap(msg.t_us), self._sample)
+        self.device.swap_if_idle()
+        out = self.device.pipeline.update(s)
+        self.link.set_envelope(out.envelope, msg.sample_index)
+        row = make_row(
+            {
+                "t_s": s.t_s,
+                "true_tilt_deg": s.tilt_deg,
+                "tilt_est_deg": out.tilt_est_deg,
+                "gyr_z_dps": s.gyr_z_dps,
+                "envelope": out.envelope,
+                "current_ma": out.current_ma,
+                "pulses": out.pulses,
+                "threshold_deg": getattr(self.device.pipeline.detector, "threshold_deg", NAN),
+            }
+        )
+        self.emit(row, out.event, s.t_s)
+
+    def _update_link_status(self) -> None:
+        st = self.link.stats
+        self.status.link = (
+            f"rx {st.rx_frames} tx {st.tx_frames} lost samples {self.lost_samples} "
+            f"naks {st.naks} retries {st.retries} frame errors {st.decoder.errors}"
+        )

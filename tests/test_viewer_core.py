@@ -1,0 +1,195 @@
+"""The viewer's Qt-free parts: ring buffer, safe tuning ranges, leg geometry, cadence, sources."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pytest
+
+from fes_sim.config import resolve
+from fes_sim.config.schema import load_toml
+from fes_sim.control.config import ControllerConfig
+from fes_sim.errors import ConfigError
+from fes_sim.samples import GaitEvent
+from fes_sim.viewer.buffer import CHANNELS, COLUMN, StrideMark, ViewerBuffer, make_row
+from fes_sim.viewer.leg import LegGeometry, leg_points
+from fes_sim.viewer.replay_source import ReplaySource
+from fes_sim.viewer.retune import RetunablePipeline
+from fes_sim.viewer.status import cadence_steps_per_min
+from fes_sim.viewer.tuning import Knob, Tuning, replace_path
+from viewer_helpers import STRIDE_S, write_winter_walk
+
+
+def _rows(t: np.ndarray) -> np.ndarray:
+    rows = np.full((t.size, len(CHANNELS)), np.nan)
+    rows[:, COLUMN["t_s"]] = t
+    rows[:, COLUMN["envelope"]] = t * 10
+    return rows
+
+
+def test_ring_buffer_keeps_the_newest_samples_in_order_across_wraps() -> None:
+    buf = ViewerBuffer(capacity=100)
+    t = np.arange(250) * 0.01
+    for chunk in np.array_split(t, 17):
+        buf.push(_rows(chunk))
+    snap = buf.snapshot()
+    assert buf.samples_written == 250
+    np.testing.assert_allclose(snap.samples["t_s"], t[-100:])
+    np.testing.assert_allclose(snap.samples["envelope"], t[-100:] * 10)
+    window = buf.snapshot(window_s=0.195)
+    np.testing.assert_allclose(window.samples["t_s"], t[-20:])
+
+
+def test_ring_buffer_logs_events_strides_and_versions() -> None:
+    buf = ViewerBuffer(capacity=10)
+    v0 = buf.version
+    buf.push([make_row({"t_s": 1.0})], detected=[(1.0, GaitEvent.HEEL_OFF)], strides=[StrideMark(0.4, 1.0, 0.7, 12.0, False)])
+    snap = buf.snapshot()
+    assert snap.version > v0
+    assert snap.detected == [(1.0, GaitEvent.HEEL_OFF)]
+    assert snap.stride_count == 1
+    assert math.isnan(snap.latest("ankle_deg"))
+    buf.clear()
+    assert buf.snapshot().stride_count == 0 and buf.samples_written == 0
+
+
+def _tuning(**limits: float) -> Tuning:
+    return Tuning(resolve("controller", "walkaide_tilt"), resolve("stimulator", "default").replace(**limits))
+
+
+def test_current_bound_follows_the_charge_limit_and_pulse_width() -> None:
+    tuning = _tuning(max_charge_per_phase_uc=10.0)
+    current = Knob("controller", "stimulation.current_ma", "current")
+    width = Knob("controller", "stimulation.pulse_width_us", "pulse width", 0)
+    tuning.set(current, 20.0)
+    assert tuning.bounds(current)[1] == pytest.approx(40.0, abs=0.1)  # 10 uC / 250 us
+    tuning.set(width, 200.0)
+    assert tuning.bounds(current)[1] == pytest.approx(50.0, abs=0.1)
+    with pytest.raises(ConfigError, match="safety limits"):
+        tuning.set(current, 50.5)
+    assert tuning.value(current) == 20.0
+
+
+def test_ramps_cannot_exceed_the_maximum_on_time() -> None:
+    tuning = _tuning()
+    ramp_up = Knob("controller", "stimulation.ramp_up_ms", "ramp up", 0)
+    hi = tuning.bounds(ramp_up)[1]
+    stim = tuning.controller.stimulation
+    assert (hi + stim.ramp_down_ms) * 1e-3 < stim.max_on_time_s
+    tuning.set(ramp_up, hi)
+    with pytest.raises(ConfigError):
+        tuning.set(ramp_up, hi + 1.0)
+
+
+def test_knobs_follow_the_detector_and_walker_knobs_exist() -> None:
+    gyro = Tuning(resolve("controller", "shank_gyro"), resolve("stimulator", "default"), resolve("walker", "healthy"))
+    paths = [k.path for k in gyro.knobs()]
+    assert "gyro.heel_off_fraction" in paths and "tilt.heel_off_tilt_deg" not in paths
+    assert {"speed_mps", "drop_foot_severity", "stimulation.extension_ms"} <= set(paths)
+    assert all(gyro.unit(k) for k in gyro.knobs() if k.path.endswith(("_ms", "_ma", "_us", "_hz", "_mps")))
+
+
+def test_replace_path_rebuilds_nested_configs_with_checks() -> None:
+    c = resolve("controller", "walkaide_tilt")
+    assert replace_path(c, "tilt.hysteresis_deg", 7.0).tilt.hysteresis_deg == 7.0
+    with pytest.raises(ConfigError, match="hysteresis_deg"):
+        replace_path(c, "tilt.hysteresis_deg", 99.0)
+
+
+def test_leg_points_keep_segment_lengths_and_put_the_toe_at_its_height() -> None:
+    g = LegGeometry.for_height(1.75)
+    pts = leg_points(g, shank_tilt_deg=30.0, knee_deg=50.0, foot_pitch_deg=-20.0, toe_height_mm=15.0)
+    hip, knee, ankle, heel, toe = pts[:5]
+    assert np.linalg.norm(knee - hip) == pytest.approx(g.thigh_m)
+    assert np.linalg.norm(ankle - knee) == pytest.approx(g.shank_m)
+    assert toe[1] == pytest.approx(0.015)
+    assert knee[0] > ankle[0]  # positive tilt: knee ahead of the ankle
+    # thigh from the downward vertical = knee flexion - tilt = 20 deg, knee ahead of the hip
+    assert math.degrees(math.atan2(knee[0] - hip[0], hip[1] - knee[1])) == pytest.approx(20.0)
+    no_knee = leg_points(g, 0.0)
+    assert np.isnan(no_knee[0]).all()  # no knee angle: no thigh
+    assert no_knee[2, 1] == pytest.approx(g.sole_below_ankle_m)  # no foot pitch: ankle at its height
+
+
+def test_cadence_from_stride_times() -> None:
+    strides = [StrideMark(t - 0.4, t, np.nan, np.nan, False) for t in np.arange(1.0, 8.0, 1.1)]
+    assert cadence_steps_per_min(strides) == pytest.approx(120.0 / 1.1)
+    assert math.isnan(cadence_steps_per_min(strides[:1]))
+
+
+def test_retunable_pipeline_swaps_only_while_idle() -> None:
+    c, s = resolve("controller", "walkaide_tilt"), resolve("stimulator", "default")
+    rp = RetunablePipeline(c, s, 200.0)
+    first = rp.pipeline
+    rp.request(replace_path(c, "stimulation.current_ma", 40.0))
+    first.out.state = "on"  # as during a burst
+    assert not rp.swap_if_idle() and rp.pipeline is first
+    first.out.state = "idle"
+    assert rp.swap_if_idle()
+    assert rp.pipeline.config.stimulation.current_ma == 40.0 and rp.pending is None
+
+
+def _wait(predicate, timeout_s: float = 10.0) -> None:
+    end = time.monotonic() + timeout_s
+    while not predicate():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.01)
+
+
+def test_replay_source_plays_the_whole_recording_with_events_and_strides(tmp_path) -> None:
+    path = write_winter_walk(tmp_path, duration_s=10.0)
+    buf = ViewerBuffer(capacity=5000)
+    src = ReplaySource(buf, path, resolve("controller", "walkaide_tilt"), resolve("stimulator", "default"), speed=40.0)
+    started = time.monotonic()
+    src.start()
+    _wait(lambda: src.finished)
+    src.stop()
+    assert src.error is None
+    assert time.monotonic() - started > 10.0 / 40.0 * 0.8  # paced, not as fast as possible
+    snap = buf.snapshot()
+    assert snap.samples["t_s"].size == 2000
+    heel_strikes = [t for t, ev in snap.truth if ev == GaitEvent.HEEL_STRIKE]
+    assert len(heel_strikes) == len(np.arange(0.0, 10.0, STRIDE_S))
+    assert snap.stride_count == len(heel_strikes) - 1
+    assert any(ev == GaitEvent.HEEL_OFF for _, ev in snap.detected)
+    assert np.nanmax(snap.samples["envelope"]) == pytest.approx(1.0)
+    assert snap.status.finished
+
+
+def test_paused_source_moves_only_by_single_steps(tmp_path) -> None:
+    path = write_winter_walk(tmp_path, duration_s=5.0)
+    buf = ViewerBuffer()
+    src = ReplaySource(buf, path, resolve("controller", "walkaide_tilt"), resolve("stimulator", "default"))
+    src.pause()
+    src.start()
+    time.sleep(0.2)
+    assert buf.samples_written == 0
+    src.step_once()
+    src.step_once()
+    _wait(lambda: buf.samples_written == 2)
+    time.sleep(0.1)
+    assert buf.samples_written == 2
+    src.resume()
+    _wait(lambda: buf.samples_written > 20)
+    src.stop()
+    assert not src.alive
+
+
+def test_retune_reaches_the_replay_pipeline(tmp_path) -> None:
+    path = write_winter_walk(tmp_path, duration_s=10.0)
+    c = resolve("controller", "walkaide_tilt")
+    src = ReplaySource(ViewerBuffer(), path, c, resolve("stimulator", "default"), speed=5.0)
+    src.start()
+    src.retune("controller", replace_path(c, "stimulation.current_ma", 22.0))
+    _wait(lambda: src.device.pipeline.config.stimulation.current_ma == 22.0)
+    src.stop()
+
+
+def test_saved_settings_round_trip_through_the_controller_loader(tmp_path) -> None:
+    from fes_sim.config.schema import to_toml
+
+    c = replace_path(resolve("controller", "walkaide_tilt"), "stimulation.extension_ms", 150.0)
+    (tmp_path / "c.toml").write_text(to_toml(c))
+    assert load_toml(ControllerConfig, tmp_path / "c.toml") == c
