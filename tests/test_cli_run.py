@@ -1,0 +1,198 @@
+"""`fes run` and `fes config` as a user meets them: output, JSON, files, determinism, bad input."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from fes_sim.cli.config_cmd import preset_toml
+from fes_sim.config.presets import KIND_MODULES, preset_names
+from fes_sim.replay.loaders import load_recording
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def fes(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "fes_sim", *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT
+    )
+
+
+def run_json(*args: str) -> dict:
+    proc = fes("run", "--json", *args)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_help_states_units_and_defaults():
+    top = fes("--help")
+    assert top.returncode == 0
+    for sub in ("run", "config", "replay"):
+        assert sub in top.stdout
+    run_help = fes("run", "--help").stdout
+    for fragment in ("--duration-s", "(s)", "default: 60.0", "drop_foot_mild", "walkaide_tilt", "(Hz)"):
+        assert fragment in run_help
+
+
+def test_run_prints_table_and_summary():
+    proc = fes("run", "--duration-s", "12")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].split()[:2] == ["stride", "HS"]
+    assert "MTC mm" in lines[0] and "charge uC" in lines[0]
+    assert any(line.startswith("strides: ") for line in lines)
+    assert any("real-time factor" in line for line in lines)
+
+
+def test_json_has_documented_keys_and_nothing_else_on_stdout():
+    s = run_json("--duration-s", "15")
+    assert isinstance(s["strides"], int) and s["strides"] >= 8
+    assert isinstance(s["toe_drag_strides"], int)
+    assert set(s["mtc_mm"]) >= {"median", "p5"}
+    assert set(s["stim"]) >= {"onset_lead_ms_median", "charge_per_stride_uc_median", "max_current_ma"}
+    for ev in ("heel_strike", "heel_off"):
+        assert set(s["detection"][ev]) >= {"sensitivity", "precision", "median_abs_error_ms"}
+    assert s["realtime_factor"] > 0
+
+
+def test_same_seed_same_output_other_seed_differs():
+    a, b, c = (run_json("--duration-s", "10", "--seed", seed) for seed in ("7", "7", "8"))
+    for s in (a, b, c):
+        s.pop("realtime_factor")
+    assert a == b
+    assert a != c
+
+
+def test_drop_foot_severe_drags_without_and_clears_with_stimulation():
+    off = run_json("--walker", "drop_foot_severe", "--controller", "off", "--duration-s", "40")
+    on = run_json("--walker", "drop_foot_severe", "--duration-s", "40")
+    assert off["toe_drag_strides"] > 0.5 * off["strides"]
+    assert off["stim"]["max_current_ma"] == 0.0
+    assert on["toe_drag_strides"] == 0
+    assert on["stim"]["max_current_ma"] > 0.0
+
+
+def test_out_writes_recording_table_and_figure(tmp_path):
+    proc = fes("run", "--duration-s", "10", "--out", str(tmp_path / "o"))
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "o"
+    for name in ("recording.csv", "recording_events.csv", "strides.csv", "report.png"):
+        assert (out / name).stat().st_size > 0, name
+    rec = load_recording(out / "recording.csv")
+    assert rec.source == "fes-sim" and rec.sample_rate_hz == 200.0
+    assert len(rec.t_s) == 2001
+    assert {"heel_strike", "toe_off"} <= {ev.label for _, ev in rec.events}
+    assert (out / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_interrupted_run_leaves_a_valid_recording(tmp_path):
+    out = tmp_path / "o"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fes_sim", "run", "--duration-s", "3600", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    deadline = time.monotonic() + 60
+    rec_file = out / "recording.csv"
+    while time.monotonic() < deadline and (not rec_file.exists() or rec_file.stat().st_size < 200_000):
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=30)
+    assert proc.returncode != 0
+    rec = load_recording(rec_file)
+    assert len(rec.t_s) > 1000
+    assert rec.t_s[0] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (["--walker", "nobody"], ["unknown walker preset 'nobody'", "drop_foot_mild"]),
+        (["--controller", "missing.toml"], ["missing.toml", "no such file"]),
+        (["--duration-s", "-5"], ["--duration-s", "-5"]),
+    ],
+)
+def test_bad_input_one_line_exit_2(args, fragments):
+    proc = fes("run", *args)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    for fragment in fragments:
+        assert fragment in proc.stderr
+
+
+def test_bad_config_files(tmp_path):
+    malformed = tmp_path / "w.toml"
+    malformed.write_text("speed_mps = [\n")
+    typo = tmp_path / "typo.toml"
+    typo.write_text("spede_mps = 1.0\n")
+    for path, fragment in ((malformed, "not valid TOML"), (typo, "spede_mps: unknown key")):
+        proc = fes("run", "--walker", str(path))
+        assert proc.returncode == 2 and fragment in proc.stderr and str(path) in proc.stderr
+        assert "Traceback" not in proc.stderr
+
+
+def test_out_of_range_value_names_file_field_value_and_range(tmp_path):
+    cfg = tmp_path / "controllers" / "hot.toml"
+    cfg.parent.mkdir()
+    text = (ROOT / "configs" / "controllers" / "walkaide_tilt.toml").read_text()
+    lines = [line for line in text.splitlines() if not line.startswith("current_ma")]
+    stim_at = lines.index("[stimulation]") if "[stimulation]" in lines else None
+    assert stim_at is not None, "walkaide_tilt.toml has a [stimulation] table"
+    lines.insert(stim_at + 1, "current_ma = 500.0")
+    cfg.write_text("\n".join(lines) + "\n")
+    proc = fes("config", "validate", str(cfg))
+    assert proc.returncode == 2
+    assert str(cfg) in proc.stderr and "current_ma" in proc.stderr and "500" in proc.stderr
+    assert "<=" in proc.stderr
+
+
+def test_unwritable_out_fails_before_simulating(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    started = time.monotonic()
+    proc = fes("run", "--duration-s", "3600", "--out", str(blocker / "sub"))
+    assert proc.returncode == 2
+    assert "--out" in proc.stderr and "Traceback" not in proc.stderr
+    assert time.monotonic() - started < 30
+
+
+def test_config_show_and_list():
+    proc = fes("config", "show", "walker", "healthy")
+    assert proc.returncode == 0 and "height" in proc.stdout
+    listed = fes("config", "list").stdout
+    for kind in ("walker", "controller", "stimulator"):
+        assert f"{kind}:" in listed
+
+
+def test_console_script_matches_python_dash_m():
+    script = Path(sys.executable).with_name("fes")
+    if not script.exists():
+        pytest.skip(f"no fes console script beside {sys.executable}")
+    direct = subprocess.run([str(script), "config", "list"], capture_output=True, text=True, cwd=ROOT)
+    assert direct.returncode == 0
+    assert direct.stdout == fes("config", "list").stdout
+
+
+@pytest.mark.parametrize("kind", sorted(KIND_MODULES))
+def test_configs_folder_matches_built_in_presets(kind):
+    folder = ROOT / "configs" / f"{kind}s"
+    names = preset_names(kind)
+    assert sorted(p.stem for p in folder.glob("*.toml")) == names, "run: python tools/export_presets.py"
+    for name in names:
+        assert (folder / f"{name}.toml").read_text(encoding="utf-8") == preset_toml(kind, name), (
+            f"configs/{kind}s/{name}.toml differs from the built-in preset; run: python tools/export_presets.py"
+        )
+
+
+def test_required_presets_exist():
+    assert {"healthy", "drop_foot_mild", "drop_foot_severe", "hemiparetic_slow"} <= set(preset_names("walker"))
+    assert {"walkaide_tilt", "shank_gyro", "heel_switch"} <= set(preset_names("controller"))
+    assert "default" in preset_names("stimulator")
