@@ -1,0 +1,137 @@
+"""The viewer window under pytest-qt, offscreen: opens, data flows, knobs retune, pause, files, CLI."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import sys  # noqa: E402
+
+import pytest  # noqa: E402
+
+pytest.importorskip("pyqtgraph", reason="the viewer needs the gui extra")
+
+from fes_sim.cli import main  # noqa: E402
+from fes_sim.config import resolve  # noqa: E402
+from fes_sim.config.schema import load_toml  # noqa: E402
+from fes_sim.control.config import ControllerConfig  # noqa: E402
+from fes_sim.viewer.buffer import ViewerBuffer  # noqa: E402
+from fes_sim.viewer.replay_source import ReplaySource  # noqa: E402
+from fes_sim.viewer.sim_source import SimulationSource  # noqa: E402
+from fes_sim.viewer.tuning import Tuning  # noqa: E402
+from fes_sim.viewer.window import ViewerWindow  # noqa: E402
+from viewer_helpers import write_winter_walk  # noqa: E402
+
+CONTROLLER = resolve("controller", "walkaide_tilt")
+STIMULATOR = resolve("stimulator", "default")
+
+
+@pytest.fixture
+def sim_window(qtbot):
+    walker = resolve("walker", "drop_foot_severe")
+    source = SimulationSource(ViewerBuffer(), walker, CONTROLLER, STIMULATOR, speed=4.0)
+    window = ViewerWindow(source, Tuning(CONTROLLER, STIMULATOR, walker), fps=30)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    yield window
+    window.close()
+
+
+def test_window_opens_and_simulation_data_flows(sim_window, qtbot) -> None:
+    w = sim_window
+    qtbot.waitUntil(lambda: w.source.buffer.snapshot().stride_count >= 2, timeout=20000)
+    assert w.frames_drawn > 5
+    text = w.status_label.text()
+    assert text.startswith("simulation") and "strides" in text and "steps/min" in text
+    x_data, _ = w.panels.toe.getData()
+    assert x_data is not None and len(x_data) > 100
+    assert w.leg.shank.getData()[0] is not None  # the leg is drawn
+
+
+def test_knob_retunes_the_running_controller_within_a_stride(sim_window, qtbot) -> None:
+    w = sim_window
+    qtbot.waitUntil(lambda: w.source.buffer.samples_written > 50, timeout=10000)
+    w.controls.set_value("stimulation.current_ma", 44.0)
+    assert w.tuning.controller.stimulation.current_ma == 44.0
+    qtbot.waitUntil(lambda: w.source.controller.stimulation.current_ma == 44.0, timeout=10000)
+    peak = lambda: w.source.buffer.snapshot(1.0).samples["current_ma"].max()  # noqa: E731
+    qtbot.waitUntil(lambda: peak() == pytest.approx(44.0), timeout=15000)
+
+
+def test_values_beyond_the_safety_limits_cannot_be_entered(sim_window) -> None:
+    w = sim_window
+    box = w.controls.boxes["stimulation.current_ma"]
+    w.controls.set_value("stimulation.pulse_width_us", 350.0)
+    limit_ma = STIMULATOR.max_charge_per_phase_uc / 350e-3  # charge per phase binds first: 100 mA
+    assert box.maximum() <= min(STIMULATOR.max_current_ma, limit_ma) + 1e-9
+    w.controls.set_value("stimulation.current_ma", 500.0)
+    assert w.tuning.controller.stimulation.current_ma == box.maximum()
+    assert w.controls.boxes["stimulation.frequency_hz"].maximum() <= STIMULATOR.max_frequency_hz
+
+
+def test_walker_knob_restarts_the_walk_with_the_new_walker(sim_window, qtbot) -> None:
+    w = sim_window
+    qtbot.waitUntil(lambda: w.source.buffer.samples_written > 50, timeout=10000)
+    t_before = w.source.buffer.snapshot().t_now_s
+    w.controls.set_value("drop_foot_severity", 0.2)
+    qtbot.waitUntil(lambda: w.source.walker.drop_foot_severity == 0.2, timeout=10000)
+    qtbot.wait(200)
+    assert w.source.buffer.snapshot().t_now_s > t_before  # the time axis carries on
+
+
+def test_pause_resume_and_single_step(sim_window, qtbot) -> None:
+    w = sim_window
+    buf = w.source.buffer
+    qtbot.waitUntil(lambda: buf.samples_written > 20, timeout=10000)
+    w.pause_button.click()
+    assert w.source.paused and w.step_button.isEnabled()
+    qtbot.wait(150)
+    n = buf.samples_written
+    qtbot.wait(300)
+    assert buf.samples_written == n
+    w.step_button.click()
+    qtbot.waitUntil(lambda: buf.samples_written == n + 1, timeout=5000)
+    w.pause_button.click()
+    assert not w.source.paused
+    qtbot.waitUntil(lambda: buf.samples_written > n + 20, timeout=5000)
+
+
+def test_screenshot_and_settings_are_written(sim_window, qtbot, tmp_path) -> None:
+    w = sim_window
+    qtbot.waitUntil(lambda: w.frames_drawn > 3, timeout=10000)
+    png = w.save_screenshot(tmp_path / "view.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    w.controls.set_value("stimulation.extension_ms", 160.0)
+    saved = load_toml(ControllerConfig, w.save_settings(tmp_path / "tuned.toml"))
+    assert saved == w.tuning.controller and saved.stimulation.extension_ms == 160.0
+
+
+def test_replay_source_in_the_window(qtbot, tmp_path) -> None:
+    path = write_winter_walk(tmp_path, duration_s=6.0)
+    source = ReplaySource(ViewerBuffer(), path, CONTROLLER, STIMULATOR, speed=10.0)
+    window = ViewerWindow(source, Tuning(CONTROLLER, STIMULATOR))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: source.finished, timeout=15000)
+    qtbot.waitUntil(lambda: "ENDED" in window.status_label.text(), timeout=5000)
+    assert "speed_mps" not in window.controls.boxes  # no walker to tune in a recording
+    assert window.source.buffer.snapshot().stride_count >= 4
+    window.close()
+
+
+def test_cli_rejects_bad_arguments_and_a_missing_gui_extra(capsys, monkeypatch) -> None:
+    assert main(["view", "--speed", "0"]) == 2
+    assert "--speed" in capsys.readouterr().err
+    monkeypatch.setitem(sys.modules, "pyqtgraph", None)
+    monkeypatch.setitem(sys.modules, "pyqtgraph.Qt", None)
+    assert main(["view"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "pip install '.[gui]'" in err
+
+
+def test_cli_writes_a_screenshot_and_quits(tmp_path, capsys) -> None:
+    out = tmp_path / "cli.png"
+    assert main(["view", "--speed", "4", "--screenshot", str(out), "--quit-after-s", "1.5"]) == 0
+    assert out.read_bytes()[:4] == b"\x89PNG"
