@@ -1,0 +1,251 @@
+"""The walking plant end to end: determinism, clearance targets, stimulation, activities, sensor."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from fes_sim.config import get_preset
+from fes_sim.errors import ConfigError
+from fes_sim.gait.scenario import SCENARIOS
+from fes_sim.plant import StrideOutcome, WalkingPlant
+from fes_sim.population import Population, seed_of
+from fes_sim.samples import GRAVITY_MPS2, GaitEvent
+from fes_sim.sensors.imu import SensorConfig, SensorFault
+
+
+def _walk(plant: WalkingPlant, seconds: float, stim=lambda p: (0.0, 0.0, 0.0)) -> list:
+    out = []
+    for _ in range(int(seconds * plant.sample_rate_hz)):
+        s = plant.step(*stim(plant))
+        out.append((s.t_s, s.acc_x_mps2, s.gyr_z_dps, s.tilt_deg, plant.state.true_tilt_deg, plant.state.activity))
+    return out
+
+
+def _oracle_stim(current_ma: float, lead_s: float = 0.2, extension_s: float = 0.1):
+    """Stimulate from ``lead_s`` before the walker's mean toe-off to ``extension_s`` after heel strike."""
+
+    def stim(p: WalkingPlant):
+        hs = [t for t, e in p.events if e == GaitEvent.HEEL_STRIKE]
+        if not hs:
+            return 0.0, 0.0, 0.0
+        since = p.t_s - hs[-1]
+        w = p.walker
+        on = since >= w.stance_fraction * w.stride_s - lead_s or since < extension_s
+        return (current_ma, 300.0, 40.0) if on else (0.0, 0.0, 0.0)
+
+    return stim
+
+
+def test_same_seed_same_run_and_different_seed_differs():
+    runs = []
+    for seed in (5, 5, 6):
+        p = WalkingPlant(get_preset("walker", "drop_foot_mild"))
+        p.reset(seed)
+        runs.append((_walk(p, 8.0, _oracle_stim(45.0)), [s.mtc_mm for s in p.strides]))
+    assert runs[0] == runs[1]
+    assert runs[0][1] != runs[2][1]
+
+
+def test_reset_returns_sample_at_zero_and_state_fields():
+    p = WalkingPlant(get_preset("walker", "healthy"))
+    s = p.reset(1)
+    assert s.t_s == 0.0 and p.t_s == 0.0
+    s = p.step(0.0, 0.0, 0.0)
+    assert s.t_s == pytest.approx(1 / 200)
+    st = p.state
+    for name in ("true_tilt_deg", "ankle_deg", "foot_pitch_deg", "toe_height_mm", "torque_nm", "fatigue", "knee_deg", "hip_deg"):
+        assert math.isfinite(getattr(st, name))
+    assert st.activity == "walk" and isinstance(st.in_swing, bool)
+
+
+def test_bad_rates_are_config_errors():
+    w = get_preset("walker", "healthy")
+    with pytest.raises(ConfigError, match="sample_rate_hz"):
+        WalkingPlant(w, sample_rate_hz=50.0)
+    with pytest.raises(ConfigError, match="plant_rate_hz"):
+        WalkingPlant(w, sample_rate_hz=200.0, plant_rate_hz=700.0)
+
+
+def test_events_are_ordered_and_strides_consistent():
+    p = WalkingPlant(get_preset("walker", "healthy"))
+    p.reset(3)
+    _walk(p, 20.0)
+    assert len(p.strides) >= 15
+    times = [t for t, _ in p.events]
+    assert times == sorted(times)
+    for s in p.strides:
+        assert isinstance(s, StrideOutcome)
+        assert s.t_heel_strike_s < s.t_heel_off_s < s.t_toe_off_s < s.t_end_s
+        stance = (s.t_toe_off_s - s.t_heel_strike_s) / (s.t_end_s - s.t_heel_strike_s)
+        assert stance == pytest.approx(p.walker.stance_fraction, abs=0.04)
+    durations = np.diff([s.t_heel_strike_s for s in p.strides])
+    assert 0.01 < np.std(durations) / np.mean(durations) < 0.06  # stride-time CV 2-3 % (Beauchet 2009)
+
+
+def test_healthy_mtc_in_published_range():
+    """Healthy MTC 10-20 mm (Winter via Kirtley; Moosabhoy & Gard 2006; Schulz 2011)."""
+    p = WalkingPlant(get_preset("walker", "healthy"))
+    p.reset(11)
+    _walk(p, 40.0)
+    mtc = np.array([s.mtc_mm for s in p.strides])
+    assert 10.0 <= np.median(mtc) <= 20.0
+    assert not any(s.toe_drag for s in p.strides[: len(p.strides)])
+    assert np.median([s.push_off_pf_deg for s in p.strides]) > 10.0
+
+
+def test_severe_drop_foot_drags_unstimulated_and_stimulation_restores_clearance():
+    w = get_preset("walker", "drop_foot_severe")
+    p = WalkingPlant(w)
+    p.reset(1)
+    _walk(p, 40.0)
+    assert np.mean([s.toe_drag for s in p.strides]) >= 0.9
+    p.reset(1)
+    _walk(p, 40.0, _oracle_stim(50.0))
+    assert not any(s.toe_drag for s in p.strides)
+    assert np.median([s.mtc_mm for s in p.strides]) >= 10.0
+    assert p.state.fatigue < 1.0
+
+
+def test_mild_drop_foot_drags_in_some_strides():
+    p = WalkingPlant(get_preset("walker", "drop_foot_mild"))
+    p.reset(2)
+    _walk(p, 60.0)
+    share = np.mean([s.toe_drag for s in p.strides])
+    assert 0.1 <= share <= 0.8
+
+
+@pytest.mark.parametrize("torque_nm", [3.0, 5.0])
+def test_steady_swing_torque_restores_clearance(torque_nm):
+    """3-5 N·m of dorsiflexion through swing restores MTC ≥ 10 mm (REFERENCE §3)."""
+    p = WalkingPlant(get_preset("walker", "drop_foot_severe"), orthosis=lambda th, v: torque_nm)
+    p.reset(4)
+    _walk(p, 30.0)
+    assert np.median([s.mtc_mm for s in p.strides]) >= 10.0
+
+
+def test_stiff_orthosis_restricts_push_off():
+    def rigid(theta_deg, vel_dps):
+        return -2.0 * theta_deg
+
+    w = get_preset("walker", "drop_foot_severe")
+    free = WalkingPlant(w)
+    free.reset(1)
+    _walk(free, 20.0)
+    braced = WalkingPlant(w, orthosis=rigid)
+    braced.reset(1)
+    _walk(braced, 20.0)
+    assert np.median([s.push_off_pf_deg for s in braced.strides]) < np.median([s.push_off_pf_deg for s in free.strides]) - 3.0
+    assert np.mean([s.toe_drag for s in braced.strides]) < np.mean([s.toe_drag for s in free.strides])
+
+
+def test_no_surviving_axons_means_no_evoked_torque():
+    w = get_preset("walker", "drop_foot_severe").replace(cause="peroneal_nerve", surviving_axon_fraction=0.0)
+    p = WalkingPlant(w)
+    p.reset(1)
+    _walk(p, 15.0, _oracle_stim(60.0))
+    assert p.state.torque_nm == 0.0
+    assert np.mean([s.toe_drag for s in p.strides]) >= 0.9
+
+
+def test_ding_force_model_runs_and_fatigues():
+    w = get_preset("walker", "drop_foot_severe").replace(force_model="ding2003")
+    p = WalkingPlant(w)
+    p.reset(1)
+    _walk(p, 30.0, _oracle_stim(60.0))
+    assert np.median([s.mtc_mm for s in p.strides]) >= 5.0
+    assert p.state.fatigue < 1.0
+
+
+def test_standing_sensor_reads_gravity_along_shank():
+    sensor = SensorConfig(acc_bias_sd_mg=0.0, acc_bias_walk_mg_rts=0.0)
+    p = WalkingPlant(get_preset("walker", "healthy"), scenario=SCENARIOS["stand"], sensor=sensor)
+    p.reset(1)
+    rows = _walk(p, 5.0)
+    acc_x = np.array([r[1] for r in rows])
+    gyr = np.array([r[2] for r in rows])
+    assert np.mean(acc_x) == pytest.approx(GRAVITY_MPS2, abs=0.05)
+    assert np.std(gyr) < 5.0
+    assert not p.events
+
+
+def test_daily_mix_visits_every_activity_without_spurious_strides():
+    p = WalkingPlant(get_preset("walker", "healthy"), scenario=SCENARIOS["daily_mix"])
+    p.reset(2)
+    rows = _walk(p, 100.0)
+    labels = {r[5] for r in rows}
+    assert {"stand", "walk", "weight_shift", "stand_to_sit", "sit", "sit_to_stand", "slope_up", "slope_down"} <= labels
+    true_tilt = np.array([r[4] for r in rows])
+    assert np.max(np.abs(np.diff(true_tilt))) < 5.0  # no jumps at the transitions (5 deg per 5 ms)
+    for s in p.strides:
+        assert s.t_end_s - s.t_heel_strike_s < 2.0
+    sitting = [r for r in rows if r[5] == "sit"]
+    assert sitting and abs(np.mean([r[4] for r in sitting])) < 15
+
+
+def test_slopes_shift_the_shank_tilt():
+    from fes_sim.gait.scenario import Scenario, Segment
+
+    means = {}
+    for act in ("walk", "slope_up", "slope_down"):
+        p = WalkingPlant(get_preset("walker", "healthy"), scenario=Scenario(act, (Segment(act, 1e6, 8.0),)))
+        p.reset(1)
+        means[act] = np.mean([r[4] for r in _walk(p, 10.0)[200:]])
+    assert means["slope_up"] > means["walk"] + 2 > means["slope_down"] + 4
+
+
+def test_tilt_output_error_is_realistic():
+    p = WalkingPlant(get_preset("walker", "healthy"))
+    p.reset(1)
+    rows = _walk(p, 20.0)[400:]
+    err = np.array([r[3] - r[4] for r in rows])
+    rms = float(np.sqrt(np.mean(err**2)))
+    assert 1.0 < rms < 15.0  # complementary filter at 1 s: about 5.6 deg rms (REFERENCE §6)
+
+
+def test_gyro_saturates_at_its_range():
+    p = WalkingPlant(get_preset("walker", "healthy"), sensor=SensorConfig(gyro_range_dps=125.0))
+    p.reset(1)
+    gyr = np.array([r[2] for r in _walk(p, 5.0)])
+    assert gyr.max() <= 125.0 and gyr.min() >= -125.0
+    assert np.sum(gyr <= -124.9) > 5
+
+
+@pytest.mark.parametrize("kind", ["dropout", "stuck", "saturation", "nan"])
+def test_sensor_faults(kind):
+    sensor = SensorConfig(faults=(SensorFault(kind, 2.0, 0.5, "gyr"),))
+    p = WalkingPlant(get_preset("walker", "healthy"), sensor=sensor)
+    p.reset(1)
+    rows = _walk(p, 3.0)
+    inside = [r for r in rows if 2.0 <= r[0] < 2.5]
+    after = [r for r in rows if r[0] >= 2.6]
+    gyr = np.array([r[2] for r in inside])
+    if kind in ("dropout", "nan"):
+        assert np.all(np.isnan(gyr))
+    elif kind == "stuck":
+        assert np.all(gyr == gyr[0])
+    else:
+        assert np.all(gyr == 500.0)
+    if kind == "dropout":
+        assert all(math.isnan(r[1]) for r in inside)
+    assert all(math.isfinite(r[2]) for r in after)
+
+
+def test_population_equals_single_runs():
+    walkers = [get_preset("walker", n) for n in ("healthy", "drop_foot_severe", "drop_foot_mild")]
+    pop = Population(walkers)
+    pop.reset(9)
+    rng = np.random.default_rng(0)
+    cur = rng.uniform(0, 60, (400, 3)) * (rng.random((400, 3)) < 0.4)
+    for k in range(400):
+        samples = pop.step(cur[k], np.full(3, 300.0), np.full(3, 40.0))
+    for i, w in enumerate(walkers):
+        p = WalkingPlant(w)
+        p.reset(seed_of(9, i))
+        for k in range(400):
+            s = p.step(cur[k, i], 300.0, 40.0)
+        assert s.gyr_z_dps == samples["gyr_z_dps"][i]
+        assert p.state.ankle_deg == samples["ankle_deg"][i]
+        assert p.strides == pop.strides[i]
