@@ -116,10 +116,10 @@ class StimulationConfig(Config):
     test_burst_ms: float = param(1000.0, unit="ms", lo=0, hi=10000, doc="length of a test burst, ramps included")
 
     def check(self) -> None:
-        if (self.ramp_up_ms + self.ramp_down_ms) * 1e-3 >= self.max_on_time_s:
+        if (self.ramp_up_ms + self.ramp_down_ms) * 1e-3 + 0.2 >= self.max_on_time_s:
             raise ConfigError(
-                f"max_on_time_s: {self.max_on_time_s!r} leaves no time after ramp_up_ms + ramp_down_ms "
-                f"({self.ramp_up_ms + self.ramp_down_ms:g} ms)"
+                f"max_on_time_s: {self.max_on_time_s!r} must exceed ramp_up_ms + ramp_down_ms "
+                f"({self.ramp_up_ms + self.ramp_down_ms:g} ms) by more than 200 ms"
             )
 
 

@@ -3,7 +3,8 @@
 States (REFERENCE §8): ``idle → delay → ramp_up → on → (heel strike) extension →
 ramp_down → idle``. A burst is forced into ramp-down, and the ``max_on_time``
 flag raised, early enough that the envelope is zero before ``max_on_time_s``
-after it rose (the margin covers the ramp and the largest accepted time step).
+after it rose (the margin covers the ramp and two of the largest accepted time
+steps).
 ``min_off_time_ms`` separates bursts. A sensor fault ramps the envelope to zero
 in at most ``ceil(fault_ramp_down_ms · f_s / 1000)`` samples, counted in samples
 because the clock may be what failed, and holds state ``fault`` until the
@@ -37,6 +38,7 @@ _HS = GaitEvent.HEEL_STRIKE
 _HO = GaitEvent.HEEL_OFF
 _TO = GaitEvent.TOE_OFF
 _FAST = 1e12  # ramp rate (1/s) standing for "no ramp"
+_EPS_S = 1e-9  # timers compare with this slack so float sums of sample periods do not slip a sample
 
 
 class Pulse(NamedTuple):
@@ -94,9 +96,11 @@ class StimController:
         self.fault_samples = max(1, math.ceil(fault_ms * 1e-3 * sample_rate_hz))
         self.fault_step = 1.0 / self.fault_samples
         # force ramp-down this long after onset so the envelope is zero by max_on_time_s
-        self.on_limit_s = st.max_on_time_s - st.ramp_down_ms * 1e-3 - max(max_gap_s, self.dt_s)
+        # (the forcing sample and the last ramp sample may each come one accepted step late)
+        self.on_limit_s = st.max_on_time_s - st.ramp_down_ms * 1e-3 - 2.0 * max(max_gap_s, self.dt_s)
         self.on_limit_n = int(self.on_limit_s * sample_rate_hz)
         self.period_s = 1.0 / st.frequency_hz
+        self.max_pulses = int(self.dt_s * st.frequency_hz) + 1  # per sample period
         self.peak_ma = st.current_ma
         self.min_off_s = st.min_off_time_ms * 1e-3
         self.gait = config.mode == "gait"
@@ -239,7 +243,7 @@ class StimController:
         elif state == DELAY:
             if event == _HS or abort:
                 state = IDLE
-            elif t_s >= self.t_until:
+            elif t_s >= self.t_until - _EPS_S:
                 state, env = self._start(t_s)
         elif state == RAMP_DOWN:
             env -= dt * self.down_rate
@@ -261,7 +265,7 @@ class StimController:
             elif state != EXTENSION and event == _HS:
                 self.t_until = t_s + self._extension_s()
                 state = EXTENSION
-            elif state == EXTENSION and t_s >= self.t_until:
+            elif state == EXTENSION and t_s >= self.t_until - _EPS_S:
                 state = RAMP_DOWN
             if state == RAMP_DOWN:
                 env -= dt * self.down_rate
@@ -300,7 +304,7 @@ class StimController:
         end = t_s + self.dt_s
         n = 0
         sink = self.pulse_sink
-        while nxt < end:
+        while nxt < end and n < self.max_pulses:  # the bound also guards against huge t_s
             if sink is not None:
                 sink.append(Pulse(nxt, cur, self.config.stimulation.pulse_width_us))
             nxt += self.period_s
