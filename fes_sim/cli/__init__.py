@@ -23,6 +23,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "fes_sim.cli.config_cmd",
     "fes_sim.cli.view_cmd",
     "fes_sim.cli.emulate_cmd",
+    "fes_sim.cli.hil_cmd",
     "fes_sim.cli.ports_cmd",
 )
 

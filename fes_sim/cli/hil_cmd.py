@@ -1,0 +1,146 @@
+"""``fes hil``: hardware-in-the-loop runs against a device (or the emulator) on a serial port."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from typing import Any
+
+DESCRIPTION = """\
+Runs the reference detector and controller against a device speaking the wire
+protocol (docs/protocol.md) on any serial port or pyserial URL, or fesemu://.
+
+  host     host in the loop: the device streams its sensor, the host computes the
+           stimulation and sends it back; per-stride table and latency figures
+  device   device in the loop: the host streams simulator or recording samples,
+           the device runs its own controller; its onsets and offsets must match
+           the host's reference model within --tolerance-ms
+  latency  time-sync round trips and sample-to-command latency
+
+Exit status: 0 pass, 1 fail, 2 usage or configuration error, 3 device or link
+error, 4 the port vanished (the frame log and recording are complete up to then).
+"""
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--port", required=True, help="serial port, pyserial URL or fesemu://?options (see 'fes ports')")
+    p.add_argument("--baudrate", type=int, default=1_000_000, help="line rate for real UARTs (USB CDC ignores it)")
+    p.add_argument("--rate", type=int, default=200, help="sample rate (Hz)")
+    p.add_argument("--duration-s", type=float, default=60.0, help="length of the run in samples' time")
+    p.add_argument("--controller", default="walkaide_tilt", help="controller preset or TOML file")
+    p.add_argument("--stimulator", default="default", help="stimulator preset or TOML file (safety limits)")
+    p.add_argument("--watchdog-ms", type=int, default=250, help="device watchdog time-out to set")
+    p.add_argument("--junit", metavar="FILE", help="write JUnit XML for a CI server")
+    p.add_argument("--log", metavar="FILE", help="frame log with host timestamps (CSV, written as the run goes)")
+
+
+def add_parser(subparsers: Any, formatter_class: type) -> None:
+    """Register ``fes hil`` and its modes."""
+    p = subparsers.add_parser("hil", help="hardware-in-the-loop runs against a serial device", description=DESCRIPTION,
+                              formatter_class=formatter_class)
+    sub = p.add_subparsers(title="modes", metavar="MODE", required=True)
+    h = sub.add_parser("host", help="host in the loop", formatter_class=formatter_class)
+    _common(h)
+    h.add_argument("--record", metavar="FILE", help="write the run as a recording (CSV, flushed as it goes)")
+    h.add_argument("--p50-ms", type=float, default=None, help="fail when sample-to-command p50 exceeds this")
+    h.add_argument("--p99-ms", type=float, default=None, help="fail when sample-to-command p99 exceeds this")
+    h.set_defaults(func=run, mode="host")
+    d = sub.add_parser("device", help="device in the loop", formatter_class=formatter_class)
+    _common(d)
+    d.add_argument("--source", choices=("plant", "recording", "synthetic"), default="plant", help="samples to stream")
+    d.add_argument("--walker", default="drop_foot_mild", help="walker preset or file (source plant)")
+    d.add_argument("--recording", default="", help="recording file (source recording)")
+    d.add_argument("--seed", type=int, default=0, help="seed of the simulated walk")
+    d.add_argument("--tolerance-ms", type=float, default=None, help="onset/offset tolerance (default: one sample period)")
+    d.set_defaults(func=run, mode="device")
+    lat = sub.add_parser("latency", help="round-trip and command-latency statistics", formatter_class=formatter_class)
+    _common(lat)
+    lat.set_defaults(duration_s=10.0)
+    lat.add_argument("--pings", type=int, default=200, help="time-sync round trips to measure")
+    lat.add_argument("--p50-ms", type=float, default=1.0, help="fail when sample-to-command p50 exceeds this")
+    lat.add_argument("--p99-ms", type=float, default=3.0, help="fail when sample-to-command p99 exceeds this")
+    lat.set_defaults(func=run, mode="latency")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run one HIL mode; prints tables and a verdict, returns the exit status."""
+    from fes_sim.cli.table import format_table
+    from fes_sim.config import resolve
+    from fes_sim.errors import ConfigError
+    from firmware_bridge.hil import Check, Percentiles, write_junit
+    from firmware_bridge.link import open_link
+
+    if args.duration_s <= 0 or not math.isfinite(args.duration_s):
+        raise ConfigError(f"--duration-s: {args.duration_s!r} must be a positive number")
+    if not 1 <= args.rate <= 1000:
+        raise ConfigError(f"--rate: {args.rate} is outside 1..1000 Hz")
+    controller = resolve("controller", args.controller)
+    stimulator = resolve("stimulator", args.stimulator)
+    link = open_link(args.port, baudrate=args.baudrate, frame_log=args.log)
+    with link:
+        print(f"device {link.device.device_id:#010x} firmware {link.device.firmware_version:#06x} "
+              f"protocol v{link.device.protocol_version} on {args.port}")
+        if args.mode == "device":
+            checks, error = _device(args, link, controller, stimulator, format_table)
+        else:
+            checks, error = _host(args, link, controller, stimulator, format_table, Check, Percentiles)
+    if args.junit:
+        write_junit(args.junit, f"fes hil {args.mode}", checks, {"port": args.port, "rate_hz": str(args.rate)})
+    failed = [c for c in checks if not c.passed]
+    for c in failed:
+        print(f"FAIL {c.name}: {c.message}")
+    print(f"{'PASS' if not failed else 'FAIL'}: {len(checks) - len(failed)} of {len(checks)} checks passed")
+    if error is not None and getattr(error, "exit_code", None):
+        print(f"fes: error: {error}")
+        return int(error.exit_code)
+    return 1 if failed else 0
+
+
+def _host(args, link, controller, stimulator, format_table, Check, Percentiles):  # type: ignore[no-untyped-def]
+    from fes_sim.recording import RecordingWriter
+    from firmware_bridge.hil import STRIDE_HEADERS, run_host_loop, sync_clock
+
+    pings = None
+    if args.mode == "latency":
+        pings = sync_clock(link, args.pings, gap_s=0.001)
+    recorder = None
+    if getattr(args, "record", None):
+        recorder = RecordingWriter(args.record, {"sample_rate_hz": args.rate, "controller": args.controller,
+                                                 "source": f"hil host {args.port}"}, with_truth=False)
+    try:
+        result = run_host_loop(link, controller, stimulator, args.rate, args.duration_s,
+                               watchdog_ms=args.watchdog_ms, recorder=recorder)
+    finally:
+        if recorder is not None:
+            recorder.close()
+    if result.strides:
+        print(format_table(STRIDE_HEADERS, [s.values() for s in result.strides], (0, 3, 3, 0, 0, 3, 3)))
+    rows = [result.sample_to_command.row("sample-to-command"), result.host_latency.row("host processing"),
+            result.arrival_jitter.row("arrival jitter")]
+    rows.append((pings or result.clock).round_trip.row("round trip (ping)") if (pings or result.clock) else
+                Percentiles.of([]).row("round trip (ping)"))
+    print(format_table(("latency", "n", "p50_ms", "p95_ms", "p99_ms", "max_ms"), rows, (0, 0, 3, 3, 3, 3)))
+    print(f"samples {result.samples}, lost {result.lost_samples}, NAKs {len(result.naks)}, "
+          f"link retries {link.stats.retries}, rx errors {link.stats.decoder.errors}")
+    p50 = args.p50_ms if args.p50_ms is not None else math.inf
+    p99 = args.p99_ms if args.p99_ms is not None else math.inf
+    checks = result.checks(p50, p99)
+    if pings is not None:
+        checks.append(Check("ping", pings.round_trip.n == args.pings, f"{pings.round_trip.n} of {args.pings} pings answered"))
+    return checks, result.error
+
+
+def _device(args, link, controller, stimulator, format_table):  # type: ignore[no-untyped-def]
+    from firmware_bridge.emulator.config import config_from_options
+    from firmware_bridge.emulator.device import make_source
+    from firmware_bridge.hil import BURST_HEADERS, run_device_loop
+
+    options = {"source": args.source, "walker": args.walker, "recording": args.recording, "seed": str(args.seed)}
+    source = make_source(config_from_options(options, source="fes hil device"), args.rate)
+    tolerance = args.tolerance_ms if args.tolerance_ms is not None else 1000.0 / args.rate
+    result = run_device_loop(link, controller, stimulator, source, args.rate, args.duration_s,
+                             tolerance_ms=tolerance, watchdog_ms=args.watchdog_ms)
+    print(format_table(BURST_HEADERS, [b.values(args.rate) for b in result.bursts], (0, 3, 3, 1, 3, 3, 1, 0)))
+    print(f"samples sent {result.samples_sent}, events reference {result.ref_events} / device {result.device_events}, "
+          f"pacing lag max {result.max_lag_s * 1e3:.1f} ms, NAKs {len(result.naks)}")
+    return result.checks(), result.error
