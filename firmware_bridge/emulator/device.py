@@ -116,6 +116,8 @@ class DeviceLogic:
         Optional observer called as ``on_apply(now_s, message)`` whenever a host
         frame is applied (not for duplicates or refused frames); tests use it to
         prove that no corrupted command was ever applied.
+    t0_s
+        Time at which the device clock reads 0 (power-up).
     """
 
     def __init__(
@@ -123,6 +125,7 @@ class DeviceLogic:
         config: EmulatorConfig,
         emit: Callable[[bytes], None],
         on_apply: Callable[[float, object], None] | None = None,
+        t0_s: float = 0.0,
     ) -> None:
         self.config = config
         self.emit = emit
@@ -135,7 +138,7 @@ class DeviceLogic:
         self.controller_cfg = controller
         self.decoder = FrameDecoder()
         self.source: SampleSource | None = None
-        self._t0_s: float | None = None
+        self._t0_s = t0_s
         self._seq = 0
         self.pulses = 0
         self.charge_uc = 0.0
@@ -168,14 +171,13 @@ class DeviceLogic:
         self._ref_index = NO_SAMPLE
         self.pipeline = None
         self._stream_next_s = math.inf
+        self._stream_start_s = math.nan
         self._sample_index = 0
         self._unwrap = Unwrapper()
         self._sample = ShankSample(0.0)
 
     def device_us(self, now_s: float) -> int:
         """Device clock in µs (u32, wrapping)."""
-        if self._t0_s is None:
-            self._t0_s = now_s
         return int((now_s - self._t0_s) * 1e6) & 0xFFFFFFFF
 
     @property
@@ -345,6 +347,7 @@ class DeviceLogic:
         self.mode, self.sample_rate_hz, self.pipeline, self.source = mode, m.sample_rate_hz, pipeline, source
         self._unwrap.reset()
         self._sample_index = 0
+        self._stream_start_s = now_s
         self._stream_next_s = now_s + 1.0 / m.sample_rate_hz if mode is Mode.HOST_LOOP else math.inf
 
     def _make_pipeline(self, sample_rate_hz: int):  # type: ignore[no-untyped-def]
@@ -534,7 +537,7 @@ class DeviceLogic:
             self._count_pulses(now_s)
         while now_s >= self._stream_next_s and self.source is not None:
             self._stream_sample(now_s)
-            self._stream_next_s += 1.0 / self.sample_rate_hz
+            self._stream_next_s = self._stream_start_s + (self._sample_index + 1) / self.sample_rate_hz
 
     def _stream_sample(self, now_s: float) -> None:
         s = self.stim

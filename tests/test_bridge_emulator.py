@@ -1,0 +1,272 @@
+"""The emulated device's protocol logic, driven with a fake clock (no threads, no ports)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from firmware_bridge.emulator import DeviceLogic, EmulatorConfig
+from firmware_bridge.protocol import (
+    Ack,
+    ClearFaults,
+    EStop,
+    Fault,
+    FaultReport,
+    FrameDecoder,
+    GetStatus,
+    Heartbeat,
+    Hello,
+    HelloRequest,
+    Mode,
+    Nak,
+    NakCode,
+    SensorSample,
+    SetConfig,
+    SetEnvelope,
+    SetLimits,
+    SetMode,
+    Start,
+    Status,
+    StimState,
+    StimStateReport,
+    Stop,
+    TimePing,
+    TimePong,
+    encode,
+)
+
+
+class Bench:
+    """A DeviceLogic with a fake clock and a decoder on its output."""
+
+    def __init__(self, **config):
+        self.out = FrameDecoder()
+        self.rx: list[object] = []
+        self.applied: list[object] = []
+        self.dev = DeviceLogic(EmulatorConfig(**config), self._emit, lambda t, m: self.applied.append(m))
+        self.t = 0.0
+        self.seq = 0
+
+    def _emit(self, frame: bytes) -> None:
+        self.rx += [p.message for p in self.out.feed(frame)]
+
+    def send(self, msg, seq=None):
+        if seq is None:
+            self.seq += 1
+            seq = self.seq
+        self.dev.receive(encode(msg, seq), self.t)
+        return seq
+
+    def advance(self, dt_s, step_s=0.001):
+        end = round(self.t + dt_s, 9)
+        while self.t < end - 1e-12:
+            self.t = min(round(self.t + step_s, 9), end)
+            self.dev.tick(self.t)
+
+    def take(self, kind=object):
+        got = [m for m in self.rx if isinstance(m, kind)]
+        self.rx = [m for m in self.rx if not isinstance(m, kind)]
+        return got
+
+    def configured(self, current_ma=30.0):
+        self.send(HelloRequest(1))
+        self.send(SetConfig(current_ma, 250.0, 40.0, 50, 50, 100, 0))
+        self.rx.clear()
+        return self
+
+
+def test_hello_reports_identity_and_maxima():
+    b = Bench(device_id=1234)
+    seq = b.send(HelloRequest(1))
+    (hello,) = b.take(Hello)
+    assert hello.req_seq == seq and hello.device_id == 1234 and hello.protocol_version == 1
+    assert hello.max_current_ma == 100.0 and hello.watchdog_ms == 250
+
+
+def test_out_of_range_config_is_refused_and_not_applied():
+    b = Bench().configured()
+    b.applied.clear()
+    seq = b.send(SetConfig(150.0, 250.0, 40.0, 0, 0, 0, 0))
+    (nak,) = b.take(Nak)
+    assert (nak.req_seq, nak.code, nak.detail) == (seq, NakCode.LIMIT_EXCEEDED, 1)
+    assert b.applied == [] and b.dev.stim.current_ma == 30.0
+    b.send(SetConfig(100.0, 350.0, 40.0, 0, 0, 0, 0))  # 35 µC: at the charge limit
+    assert b.take(Ack)
+    b.send(SetConfig(100.0, 351.0, 40.0, 0, 0, 0, 0))
+    assert b.take(Nak)[0].code == NakCode.LIMIT_EXCEEDED
+
+
+def test_limits_can_only_be_lowered_and_then_bind():
+    b = Bench().configured()
+    b.send(SetLimits(120.0, 300.0, 1.0, 50.0, 30.0, 2000, 100))
+    assert b.take(Nak)[0].detail == 1
+    b.send(SetLimits(20.0, 300.0, 1.0, 50.0, 30.0, 2000, 100))
+    assert b.take(Ack)
+    assert b.dev.stim is None  # 30 mA no longer allowed: configuration dropped
+    b.send(Start(0, 0, 0))
+    assert b.take(Nak)[0].code == NakCode.NOT_CONFIGURED
+    b.send(SetLimits(20.0, 300.0, 1.0, 50.0, 30.0, 2000, 5))
+    assert b.take(Nak)[0].code == NakCode.BAD_VALUE
+
+
+def test_non_finite_values_are_refused():
+    b = Bench().configured()
+    b.send(SetEnvelope(0, math.nan))
+    b.send(SetConfig(math.inf, 250.0, 40.0, 0, 0, 0, 0))
+    assert [n.code for n in b.take(Nak)] == [NakCode.BAD_VALUE, NakCode.BAD_VALUE]
+    assert b.dev.envelope == 0.0
+
+
+def test_start_ramps_up_and_stop_ramps_down_with_reports():
+    b = Bench().configured()
+    b.send(Start(0, 100, 0))
+    b.advance(0.05)
+    assert 0.4 < b.dev.envelope < 0.6
+    b.advance(0.06)
+    assert b.dev.envelope == 1.0 and b.dev.current_ma() == 30.0
+    b.send(Stop(50, 0))
+    b.advance(0.06)
+    states = [(r.prev_state, r.state) for r in b.take(StimStateReport)]
+    assert states == [(StimState.IDLE, StimState.RAMP_UP), (StimState.RAMP_UP, StimState.ON),
+                      (StimState.ON, StimState.RAMP_DOWN), (StimState.RAMP_DOWN, StimState.IDLE)]
+    pulses = b.dev.pulses
+    assert 40 * 0.16 - 2 <= pulses <= 40 * 0.16 + 2  # about 160 ms at 40 Hz
+
+
+def test_watchdog_stops_stimulation_within_timeout_plus_one_tick():
+    b = Bench(watchdog_ms=100).configured()
+    b.send(Start(0, 0, 0))
+    b.advance(0.099)
+    assert b.dev.output_on
+    b.advance(0.002)
+    assert not b.dev.output_on and Fault.WATCHDOG in b.dev.faults
+    (fault,) = b.take(FaultReport)
+    assert fault.code == Fault.WATCHDOG and fault.active == 1
+    b.send(Heartbeat(1))
+    assert not b.dev.faults and b.dev.state is StimState.IDLE and not b.dev.output_on
+
+
+def test_heartbeats_keep_the_watchdog_fed():
+    b = Bench(watchdog_ms=100).configured()
+    b.send(Start(0, 0, 0))
+    for k in range(20):
+        b.advance(0.05)
+        b.send(Heartbeat(k))
+    assert b.dev.output_on and not b.dev.faults
+
+
+def test_estop_latches_until_cleared():
+    b = Bench().configured()
+    b.send(Start(0, 0, 0))
+    b.send(EStop(0))
+    assert not b.dev.output_on and Fault.ESTOP in b.dev.faults
+    b.send(Start(0, 0, 0))
+    b.send(SetEnvelope(0, 0.5))
+    assert [n.code for n in b.take(Nak)] == [NakCode.ESTOP_LATCHED, NakCode.ESTOP_LATCHED]
+    b.send(HelloRequest(1))
+    assert Fault.ESTOP in b.dev.faults
+    b.send(ClearFaults(int(Fault.ESTOP)))
+    assert not b.dev.faults
+    b.send(SetConfig(30.0, 250.0, 40.0, 0, 0, 0, 0))
+    b.send(Start(0, 0, 0))
+    assert b.dev.output_on
+
+
+def test_max_on_time_forces_output_off():
+    b = Bench().configured()
+    b.send(SetLimits(100.0, 350.0, 1.0, 50.0, 35.0, 300, 1000))
+    b.send(SetConfig(30.0, 250.0, 40.0, 0, 0, 0, 0))
+    b.send(SetEnvelope(0, 1.0))
+    for _ in range(4):
+        b.advance(0.1)
+        b.send(Heartbeat(0))
+    assert not b.dev.output_on and Fault.MAX_ON_TIME in b.dev.faults
+    b.send(SetEnvelope(1, 0.5))
+    assert b.dev.output_on and not b.dev.faults
+
+
+def test_retransmitted_command_is_answered_again_but_applied_once():
+    b = Bench().configured()
+    b.applied.clear()
+    seq = b.send(Start(0, 100, 0))
+    b.send(Start(0, 100, 0), seq=seq)
+    assert [a.req_seq for a in b.take(Ack)] == [seq, seq]
+    assert len(b.applied) == 1
+
+
+def test_duplicate_streamed_frame_is_dropped():
+    b = Bench().configured()
+    b.applied.clear()
+    seq = b.send(SetEnvelope(0, 0.5))
+    b.send(SetEnvelope(0, 0.5), seq=seq)
+    assert len(b.applied) == 1
+
+
+def test_time_ping_and_status():
+    b = Bench().configured()
+    b.advance(0.01)
+    seq = b.send(TimePing(123456789))
+    (pong,) = b.take(TimePong)
+    assert pong.host_time_us == 123456789 and pong.req_seq == seq and pong.device_rx_us == 10_000
+    b.send(GetStatus())
+    (status,) = b.take(Status)
+    assert status.state == StimState.IDLE and status.mode == Mode.COMMAND and status.rx_errors == 0
+
+
+def test_host_loop_streams_samples_at_rate_and_stop_returns_to_command_mode():
+    b = Bench().configured()
+    b.send(SetMode(500, int(Mode.HOST_LOOP)))
+    for k in range(10):
+        b.advance(0.1)
+        b.send(Heartbeat(k))
+    samples = b.take(SensorSample)
+    assert [s.sample_index for s in samples] == list(range(len(samples)))
+    assert len(samples) == 500
+    b.send(Stop(0, 0))
+    assert b.dev.mode is Mode.COMMAND
+
+
+def test_device_loop_refuses_host_commands_for_the_output():
+    b = Bench().configured()
+    b.send(SetMode(200, int(Mode.DEVICE_LOOP)))
+    assert b.take(Ack)
+    b.send(SetEnvelope(0, 0.5))
+    b.send(Start(0, 0, 0))
+    assert [n.code for n in b.take(Nak)] == [NakCode.BAD_STATE, NakCode.BAD_STATE]
+
+
+_COMMANDS = st.one_of(
+    st.builds(SetEnvelope, st.integers(0, 10), st.floats(width=32)),
+    st.builds(SetConfig, st.floats(width=32), st.floats(width=32), st.floats(width=32),
+              st.integers(0, 500), st.integers(0, 500), st.integers(0, 500), st.integers(0, 2)),
+    st.builds(SetLimits, *[st.floats(width=32)] * 5, st.integers(0, 20000), st.integers(0, 2000)),
+    st.builds(Start, st.integers(0, 20000), st.integers(0, 500), st.integers(0, 2)),
+    st.builds(Stop, st.integers(0, 500), st.integers(0, 2)),
+    st.builds(SetMode, st.integers(0, 2000), st.integers(0, 3)),
+    st.builds(EStop, st.integers(0, 255)),
+    st.builds(ClearFaults, st.integers(0, 0xFFFF)),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(_COMMANDS, st.floats(0, 0.05)), max_size=40))
+def test_output_never_exceeds_limits_whatever_the_host_sends(commands):
+    """Safety property: current, width, rate and charge stay within the limits in force."""
+    b = Bench(source="synthetic")
+    b.send(HelloRequest(1))
+    for msg, dt in commands:
+        b.send(msg)
+        b.advance(dt, step_s=0.005)
+        dev = b.dev
+        assert 0.0 <= dev.envelope <= 1.0
+        if dev.output_on:
+            lim, s = dev.limits, dev.stim
+            assert s is not None
+            assert dev.current_ma() <= lim.max_current_ma + 1e-6
+            assert s.pulse_width_us <= lim.max_pulse_width_us
+            assert lim.min_frequency_hz <= s.frequency_hz <= lim.max_frequency_hz
+            assert dev.current_ma() * s.pulse_width_us * 1e-3 <= lim.max_charge_uc + 1e-6
+            assert not dev.faults
