@@ -327,14 +327,24 @@ class WalkingPlant:
                 self._ankle_min_po = theta_deg
 
     def _pushoff_with_orthosis(self, blk: Block, i: int) -> float:
-        """Ankle in push-off with an orthosis: K·(θ − θ_ref) = τ_orth(θ), by fixed-point iterations."""
+        """Ankle in push-off with an orthosis: K·(θ − θ_ref) = τ_orth(θ), by Newton iterations.
+
+        The slope of τ_orth comes from a 0.01° finite difference. Newton converges for an
+        orthosis stiffer than K, where plain fixed-point iteration diverges; a piecewise
+        linear orthosis is solved exactly in one or two steps.
+        """
         assert self.orthosis is not None
         k = self.walker.pushoff_stiffness_nm_per_deg
         ref = math.degrees(blk.theta_ref[i])
         vel = math.degrees(blk.theta_ref_dot[i])
         theta = ref
-        for _ in range(4):
-            theta = ref + self.orthosis(theta, vel) / k
+        for _ in range(6):
+            tau = self.orthosis(theta, vel)
+            slope = max(k, k - (self.orthosis(theta + 0.01, vel) - tau) / 0.01)
+            step = (k * (theta - ref) - tau) / slope
+            theta -= step
+            if abs(step) < 1e-6:
+                break
         return math.radians(theta) - blk.psi_a[i]
 
     def _roll_on_contact(self, blk: Block, i: int) -> None:
