@@ -92,6 +92,8 @@ class ClockSample:
     round_trip_s: float
     offset_s: float
     """device clock − host clock, valid modulo the device's 2³² µs wrap."""
+    device_rx_us: int
+    """device clock when it decoded the ping."""
 
 
 class _Pending:
@@ -277,7 +279,7 @@ class FesLink(Link):
         assert isinstance(pong, TimePong)
         t0_s = pong.host_time_us * 1e-6
         rx, tx = pong.device_rx_us * 1e-6, pong.device_tx_us * 1e-6
-        return ClockSample(t3, (t3 - t0_s) - (tx - rx), ((rx - t0_s) + (tx - t3)) / 2)
+        return ClockSample(t3, (t3 - t0_s) - (tx - rx), ((rx - t0_s) + (tx - t3)) / 2, pong.device_rx_us)
 
     # ------------------------------------------------------------------ traffic
 
