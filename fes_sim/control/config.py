@@ -40,7 +40,9 @@ class TiltTriggerConfig(Config):
     over running stride averages, starting from ``heel_off_tilt_deg``.
     Toe-off: the pre-swing tilt rate has fallen to ``toe_off_rate_fraction`` of its
     peak (Winter's normative data: 0.60), or ``toe_off_lag_ms`` has passed since
-    that peak, whichever comes first. The rate peaks 35–40 ms before toe-off in
+    that peak and the rate is below ``toe_off_lag_fraction`` of it, whichever comes
+    first, and only with the tilt in the top part of its range (``toe_off_min_level``),
+    so a rate plateau in a slow walker's stance is not taken for the pre-swing peak. The rate peaks 35–40 ms before toe-off in
     NONAN GaitPrint at both 0.89 s and 1.13 s strides, but 73 ms before it in
     Winter's trial; calibration with labelled events refits both.
     Heel strike: ``heel_strike_lag_ms`` after the terminal-swing tilt minimum
@@ -48,14 +50,16 @@ class TiltTriggerConfig(Config):
     """
 
     heel_off_tilt_deg: float = param(15.0, unit="deg", lo=-30, hi=60, doc="initial on-threshold (until adapted)")
-    heel_off_fraction: float = param(0.45, unit="", lo=0.05, hi=0.95, doc="on-threshold as a fraction of the stride's tilt range")
+    heel_off_fraction: float = param(0.5, unit="", lo=0.05, hi=0.95, doc="on-threshold as a fraction of the stride's tilt range")
     heel_off_rate_dps: float = param(10.0, unit="deg/s", lo=0, hi=500, doc="smallest tilt rate accepted at the on-threshold")
     heel_off_rate_fraction: float = param(0.15, unit="", lo=0, hi=1, doc="rate needed at the on-threshold, as a fraction of the running pre-swing peak rate")
     heel_off_rate_smoothing_ms: float = param(25.0, unit="ms", lo=0, hi=500, doc="low-pass time constant of the rate used for the heel-off and swing checks")
     hysteresis_deg: float = param(5.0, unit="deg", lo=0, hi=30, doc="tilt must fall this far below the on-threshold to abort a heel-off")
     min_tilt_range_deg: float = param(10.0, unit="deg", lo=1, hi=90, doc="smallest stride tilt range accepted for adaptation")
     toe_off_rate_fraction: float = param(0.7, unit="", lo=0.05, hi=0.99, doc="toe-off when the rate falls to this fraction of its pre-swing peak")
-    toe_off_lag_ms: float = param(25.0, unit="ms", lo=0, hi=500, doc="or, earlier, this long after the pre-swing rate peak (0 = off)")
+    toe_off_lag_ms: float = param(25.0, unit="ms", lo=0, hi=500, doc="or, earlier, this long after the pre-swing rate peak (0 = off) ...")
+    toe_off_lag_fraction: float = param(0.95, unit="", lo=0.05, hi=1, doc="... once the rate is below this fraction of the peak")
+    toe_off_min_level: float = param(0.8, unit="", lo=0, hi=1, doc="toe-off only once the tilt is above this fraction of the stride's tilt range")
     min_swing_rate_dps: float = param(40.0, unit="deg/s", lo=0, hi=1000, doc="swing must reach this backward tilt rate before heel strike is armed")
     heel_strike_lag_ms: float = param(30.0, unit="ms", lo=0, hi=200, doc="heel strike this long after the terminal-swing tilt minimum")
     heel_strike_rise_deg: float = param(0.5, unit="deg", lo=0, hi=20, doc="rise above the minimum that confirms it")

@@ -71,7 +71,7 @@ class TiltTriggerDetector:
         self.aborted = False
         self.threshold_deg = c.heel_off_tilt_deg
         # followers start so that low + fraction*(high-low) equals the initial threshold
-        span = max(c.min_tilt_range_deg, 40.0)
+        span = 2.0 * c.min_tilt_range_deg  # small, so the first strides widen it at once
         self.low_deg = c.heel_off_tilt_deg - c.heel_off_fraction * span
         self.high_deg = self.low_deg + span
         self.t_prev = math.nan
@@ -135,9 +135,13 @@ class TiltTriggerDetector:
             if rate_dps > self.peak_rate:
                 self.peak_rate = rate_dps
                 self.t_peak = t_s
-            elif t_s - self.t_heel_off >= self.min_push_s and (
+            elif t_s - self.t_heel_off >= self.min_push_s and tilt_deg >= self.low_deg + c.toe_off_min_level * span and (
                 rate_dps <= c.toe_off_rate_fraction * self.peak_rate
-                or (self.to_lag_s > 0.0 and t_s >= self.t_peak + self.to_lag_s)
+                or (
+                    self.to_lag_s > 0.0
+                    and t_s >= self.t_peak + self.to_lag_s
+                    and rate_dps <= c.toe_off_lag_fraction * self.peak_rate
+                )
             ):
                 self.avg_peak_rate += (self.peak_rate - self.avg_peak_rate) * self.k_stride
                 self.phase = SWING
