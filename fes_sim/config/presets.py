@@ -20,6 +20,7 @@ KIND_MODULES: dict[str, str] = {
     "controller": "fes_sim.control.config",
     "stimulator": "fes_sim.control.limits",
     "scenario": "fes_sim.gait.scenario",
+    "afo": "fes_sim.body.orthosis",
 }
 
 
