@@ -156,12 +156,13 @@ def test_pulse_train_consistent_with_envelope():
     arr = np.array(outs)
     assert sum(int(n) for *_, n in outs) == len(pulses) > 0
     st = ControllerConfig().stimulation
-    for p in pulses:
-        k = int(np.searchsorted(arr[:, 0], p.t_s, side="right") - 1)
-        assert arr[k, 0] <= p.t_s < arr[k, 0] + DT
-        assert arr[k, 1] > 0
-        assert p.current_ma == pytest.approx(arr[k, 1] * st.current_ma)
-        assert p.pulse_width_us == st.pulse_width_us
+    it = iter(pulses)
+    for t_k, env, cur, n in outs:  # each sample's pulses, in order, lie in its period at its amplitude
+        for _ in range(n):
+            p = next(it)
+            assert t_k - 1e-9 <= p.t_s < t_k + DT + 1e-9
+            assert env > 0 and p.current_ma == pytest.approx(env * st.current_ma) == pytest.approx(cur)
+            assert p.pulse_width_us == st.pulse_width_us
     assert total_charge == pytest.approx(sum(p.current_ma * p.pulse_width_us * 1e-3 for p in pulses))
     # pulse rate inside bursts equals the programmed frequency
     times = np.array([p.t_s for p in pulses])

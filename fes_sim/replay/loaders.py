@@ -11,8 +11,9 @@ reference events when the file has them.
   the opposite of our tilt, so ``tilt_deg = −shank_pitch``. Heel strike and toe-off
   come from the contact flags (0 → 1000, 1000 → 0). Heel-off comes from the foot
   pitch, see :func:`heel_off_from_foot_pitch`.
-* **Generic CSV**: a header with ``t_s`` and any of the sensor columns; reference
-  events from ``NAME_events.csv`` (``t_s,event``) or an explicit events file.
+* **Generic CSV**: a header with ``t_s`` and any of the sensor columns (plus an
+  optional clinician ``hand_switch`` column, 1 = pressed); reference events from
+  ``NAME_events.csv`` (``t_s,event``) or an explicit events file.
 
 Axis mapping: ``"x=-z,y=x,z=-y,tilt=-tilt"`` sets each project channel from a file
 channel, optionally negated (for ``x``, ``y``, ``z`` both ``acc_*`` and ``gyr_*``
@@ -53,6 +54,8 @@ class Recording:
         Format that was read (``fes-sim``, ``nonan``, ``generic``).
     notes : list of str
         What the loader decided (sign conventions, detected axes), for the user.
+    hand_switch : ndarray or None
+        A clinician's hand-switch column (1 = pressed), when the file has one.
     """
 
     t_s: np.ndarray
@@ -62,6 +65,7 @@ class Recording:
     source: str = ""
     notes: list[str] = field(default_factory=list)
     path: Path | None = None
+    hand_switch: np.ndarray | None = None
 
     def column(self, name: str) -> np.ndarray:
         """A channel, or all-nan when the recording lacks it."""
@@ -304,12 +308,15 @@ def _load_columns(p: Path, header: list[str], rows, source: str, events_file, ax
     present = [c for c in SENSOR_COLUMNS if c in header]
     if not present:
         raise RecordingError(f"{p}: no sensor column; expected any of {', '.join(SENSOR_COLUMNS)}")
-    cols = _numeric(p, header, rows, ["t_s", *present])
+    extra = ["hand_switch"] if "hand_switch" in header else []
+    cols = _numeric(p, header, rows, ["t_s", *present, *extra])
     t = cols.pop("t_s")
+    hand = cols.pop("hand_switch", None)
     channels = {k: v for k, v in cols.items() if np.isfinite(v).any()}
     ev_path = Path(events_file) if events_file else p.with_name(f"{p.stem}_events.csv")
     events = read_events(ev_path) if (events_file or ev_path.is_file()) else []
-    rec = Recording(t_s=t, channels=channels, events=events, sample_rate_hz=_rate(t, p), source=source, path=p)
+    rec = Recording(t_s=t, channels=channels, events=events, sample_rate_hz=_rate(t, p), source=source, path=p,
+                    hand_switch=hand)
     if events:
         rec.notes.append(f"reference events from {ev_path}")
     return rec
