@@ -24,7 +24,7 @@ from firmware_bridge.protocol import (
     StimState,
     StimStateReport,
 )
-from tests.bridge_helpers import PtyEmulator
+from firmware_bridge.emulator.process import EmulatorProcess
 
 
 @pytest.fixture(params=["inproc", "pty", "serial"])
@@ -33,7 +33,7 @@ def port(request):
     if request.param == "inproc":
         yield "fesemu://"
     elif request.param == "pty":
-        with PtyEmulator() as emu:
+        with EmulatorProcess() as emu:
             yield emu.path
     else:
         name = request.config.getoption("--serial-port")

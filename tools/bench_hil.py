@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Benchmark: host in the loop over a real pty against ``fes emulate --pty`` (separate process).
+
+For each rate, runs the reference pipeline on the host for --duration-s and
+prints samples, lost samples and latency percentiles (sample-to-command:
+device sample time → command written; host: bytes read → command written;
+round trip of time-sync pings). Targets from issue 5: no lost samples at 200 Hz
+and 1 kHz, sample-to-command p50 ≤ 1 ms and p99 ≤ 3 ms.
+
+    python tools/bench_hil.py                       # 200 Hz and 1000 Hz, 60 s each
+    python tools/bench_hil.py --rates 1000 --duration-s 10 --repeat 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+
+from fes_sim.cli.table import format_table
+from fes_sim.config import resolve
+from firmware_bridge.emulator.process import EmulatorProcess
+from firmware_bridge.hil import run_host_loop
+from firmware_bridge.link import open_link
+
+
+def bench(rate_hz: int, duration_s: float, controller: str) -> dict[str, float]:
+    """One run; returns the figures of interest (latencies in ms)."""
+    with EmulatorProcess(f"sample_rate_hz={rate_hz}") as emu, open_link(emu.path) as link:
+        r = run_host_loop(link, resolve("controller", controller), resolve("stimulator", "default"), rate_hz, duration_s)
+    if r.error is not None:
+        raise SystemExit(f"run at {rate_hz} Hz failed: {r.error}")
+    s2c, host, rtt = r.sample_to_command, r.host_latency, r.clock.round_trip
+    return {
+        "samples": r.samples, "lost": r.lost_samples,
+        "s2c_p50": s2c.p50_s * 1e3, "s2c_p99": s2c.p99_s * 1e3, "s2c_max": s2c.max_s * 1e3,
+        "host_p50": host.p50_s * 1e3, "host_p99": host.p99_s * 1e3,
+        "jitter_p99": r.arrival_jitter.p99_s * 1e3, "rtt_p50": rtt.p50_s * 1e3,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rates", type=int, nargs="+", default=[200, 1000], help="sample rates (Hz)")
+    parser.add_argument("--duration-s", type=float, default=60.0, help="length of each run")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per rate; medians are printed")
+    parser.add_argument("--controller", default="walkaide_tilt", help="controller preset")
+    args = parser.parse_args(argv)
+    keys = ("samples", "lost", "s2c_p50", "s2c_p99", "s2c_max", "host_p50", "host_p99", "jitter_p99", "rtt_p50")
+    rows, ok = [], True
+    for rate in args.rates:
+        runs = [bench(rate, args.duration_s, args.controller) for _ in range(args.repeat)]
+        med = {k: statistics.median(r[k] for r in runs) for k in keys}
+        ok &= all(r["lost"] == 0 for r in runs) and med["s2c_p50"] <= 1.0 and med["s2c_p99"] <= 3.0
+        rows.append((rate, args.duration_s, args.repeat, *(med[k] for k in keys)))
+    print(format_table(("rate_hz", "dur_s", "runs", *keys), rows, (0, 0, 0, 0, 0, 3, 3, 3, 3, 3, 3, 3)))
+    print("targets met" if ok else "targets NOT met (no lost samples, p50 <= 1 ms, p99 <= 3 ms)")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
