@@ -135,3 +135,25 @@ def test_cli_writes_a_screenshot_and_quits(tmp_path, capsys) -> None:
     out = tmp_path / "cli.png"
     assert main(["view", "--speed", "4", "--screenshot", str(out), "--quit-after-s", "1.5"]) == 0
     assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_hil_source_on_the_device_emulator(qtbot) -> None:
+    pytest.importorskip("firmware_bridge.link")
+    from fes_sim.viewer.hil_source import HilSource
+
+    source = HilSource(ViewerBuffer(), "fesemu://", CONTROLLER, STIMULATOR)
+    window = ViewerWindow(source, None)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: source.buffer.samples_written > 200, timeout=15000)
+    qtbot.waitUntil(lambda: "link rx" in window.status_label.text(), timeout=5000)
+    assert "lost samples 0" in window.status_label.text()
+    assert not window.step_button.isEnabled()
+    window.pause_button.click()
+    qtbot.wait(200)
+    n = source.buffer.samples_written
+    qtbot.wait(300)
+    assert source.buffer.samples_written == n  # display frozen ...
+    assert source.link.stats.rx_frames > n  # ... while the host keeps answering the device
+    window.close()
+    assert source.link.closed and source.error is None

@@ -1,6 +1,8 @@
 """A hardware-in-the-loop session as a viewer source: the device streams, the host pipeline answers.
 
-The link is opened in HOST_LOOP mode (docs/protocol.md §6): the device streams
+The link is prepared as ``fes hil host`` prepares it
+(:func:`firmware_bridge.hil.setup.prepare_device`) and put in HOST_LOOP mode
+(docs/protocol.md §6): the device streams
 SENSOR_SAMPLE at its rate; each sample goes through the host's
 :class:`~fes_sim.device.DevicePipeline` and the envelope goes back with
 SET_ENVELOPE. The device's own reports (STIM_STATE, FAULT) fill the status
@@ -13,6 +15,7 @@ depends on the bridge package, only this optional viewer backend does.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fes_sim.config.schema import Config
@@ -21,8 +24,12 @@ from fes_sim.viewer.buffer import NAN, ViewerBuffer, make_row
 from fes_sim.viewer.retune import RetunablePipeline
 from fes_sim.viewer.source import Source
 
+log = logging.getLogger(__name__)
+
 #: longest wait for one device frame before the loop checks for stop and pause
 RECV_TIMEOUT_S = 0.05
+#: device watchdog: output stops when the host is silent this long
+WATCHDOG_MS = 250
 
 
 class HilSource(Source):
@@ -56,27 +63,19 @@ class HilSource(Source):
         self.lost_samples = 0
 
     def _open(self) -> None:
+        from firmware_bridge.hil.setup import prepare_device, wire_controller
         from firmware_bridge.link import open_link
         from firmware_bridge.protocol import Mode
         from firmware_bridge.samples import Unwrapper
 
         self.link = link = open_link(self.port)
-        info = link.device
-        self.sample_rate_hz = float(info.sample_rate_hz)
-        stim, lim = self.controller.stimulation, self.stimulator  # type: ignore[attr-defined]
-        link.set_limits(
-            max_current_ma=min(lim.max_current_ma, info.max_current_ma),
-            max_pulse_width_us=min(lim.max_pulse_width_us, info.max_pulse_width_us),
-            min_frequency_hz=info.min_frequency_hz,
-            max_frequency_hz=min(lim.max_frequency_hz, info.max_frequency_hz),
-            max_charge_uc=min(lim.max_charge_per_phase_uc, info.max_charge_uc),
-            max_on_ms=int(lim.max_on_time_s * 1000),
-            watchdog_ms=info.watchdog_ms,
-        )
-        link.configure(current_ma=stim.current_ma, pulse_width_us=stim.pulse_width_us, frequency_hz=stim.frequency_hz)
-        self.device = RetunablePipeline(self.controller, self.stimulator, self.sample_rate_hz)
+        rate = link.device.sample_rate_hz
+        self.sample_rate_hz = float(rate)
+        controller = wire_controller(self.controller)  # type: ignore[arg-type]
+        prepare_device(link, controller, self.stimulator, WATCHDOG_MS)  # type: ignore[arg-type]
+        self.device = RetunablePipeline(controller, self.stimulator, self.sample_rate_hz)
         self._unwrap = Unwrapper()
-        link.set_mode(Mode.HOST_LOOP, info.sample_rate_hz)
+        link.set_mode(Mode.HOST_LOOP, rate)
 
     def _close(self) -> None:
         if self.link is not None:
@@ -86,9 +85,41 @@ class HilSource(Source):
         if kind != "controller" or self.device is None:
             super()._retune(kind, config)
             return
-        stim = config.stimulation  # type: ignore[attr-defined]
-        self.link.configure(current_ma=stim.current_ma, pulse_width_us=stim.pulse_width_us, frequency_hz=stim.frequency_hz)
-        self.device.request(config)
+        from firmware_bridge.hil.setup import wire_controller
+
+        self.device.request(wire_controller(config))  # type: ignore[arg-type]
+
+    def _configure_if_idle(self) -> None:
+        """Send a pending controller's output settings between bursts, then swap the pipeline.
+
+        The emulator accepts SET_CONFIG only in COMMAND mode, so the link leaves
+        HOST_LOOP for the exchange (the device restarts its sample stream).
+        """
+        from firmware_bridge.errors import BridgeError
+        from firmware_bridge.protocol import Mode
+
+        device = self.device
+        assert device is not None
+        if device.pending is None or device.pipeline.out.state != "idle":
+            return
+        st = device.pending.stimulation  # type: ignore[attr-defined]
+        rate = int(round(self.sample_rate_hz))
+        try:
+            self.link.set_mode(Mode.COMMAND, rate)
+            try:
+                self.link.configure(
+                    current_ma=st.current_ma, pulse_width_us=st.pulse_width_us, frequency_hz=st.frequency_hz,
+                    ramp_up_ms=round(st.ramp_up_ms), ramp_down_ms=round(st.ramp_down_ms), extension_ms=round(st.extension_ms),
+                )
+            finally:
+                self.link.set_mode(Mode.HOST_LOOP, rate)
+                self._last_index = None
+        except BridgeError as exc:
+            log.warning("device refused the new settings, keeping the old ones: %s", exc)
+            self.status.faults = f"settings refused: {exc}"
+            device.pending = None
+            return
+        device.swap_if_idle()
 
     def _advance(self) -> bool:
         from firmware_bridge.protocol import Fault, FaultReport, SensorSample, StimState, StimStateReport
@@ -112,7 +143,7 @@ class HilSource(Source):
             self.lost_samples += max(0, (msg.sample_index - self._last_index - 1) & 0xFFFFFFFF)
         self._last_index = msg.sample_index
         s = fill(msg, self._unwrap(msg.t_us), self._sample)
-        self.device.swap_if_idle()
+        self._configure_if_idle()
         out = self.device.pipeline.update(s)
         self.link.set_envelope(out.envelope, msg.sample_index)
         row = make_row(

@@ -29,6 +29,7 @@ class TracePanels(pg.GraphicsLayoutWidget):
     def __init__(self, window_s: float = 8.0, parent: object = None) -> None:
         super().__init__(parent=parent)
         self.window_s = window_s
+        self._tick_ma = 4.0  # height of a pulse tick in the stimulation panel (mA)
         self.setBackground("w")
         self.plots: dict[str, pg.PlotItem] = {}
         specs = (
@@ -41,19 +42,20 @@ class TracePanels(pg.GraphicsLayoutWidget):
         )
         for i, (key, label, unit, yr) in enumerate(specs):
             p = self.addPlot(row=i, col=0)
-            p.setLabel("left", label, units=None if not unit else unit)
+            p.setLabel("left", f"{label} ({unit})" if unit else label)
+            p.getAxis("left").enableAutoSIPrefix(False)  # a relabel per frame costs more than the plot
             p.setYRange(*yr, padding=0)
             p.setMouseEnabled(x=False, y=True)
-            p.showGrid(x=True, y=True, alpha=0.2)
             p.setClipToView(True)
             p.setDownsampling(auto=True, mode="peak")
             p.hideButtons()
             if i:
                 p.setXLink(self.plots["tilt"])
             if i < len(specs) - 1:
-                p.getAxis("bottom").setStyle(showValues=False)
+                p.hideAxis("bottom")
             self.plots[key] = p
-        self.plots["toe"].setLabel("bottom", "time", units="s")
+        self.plots["toe"].setLabel("bottom", "time (s)")
+        self.plots["toe"].getAxis("bottom").enableAutoSIPrefix(False)
         self.plots["stim"].getViewBox().enableAutoRange(axis="y", enable=False)
         self._build_items()
 
@@ -73,8 +75,7 @@ class TracePanels(pg.GraphicsLayoutWidget):
         P["events"].addItem(self.detected)
         P["events"].addItem(self.truth)
         self.stim = P["stim"].plot(pen=_pen(STIM_COLOR), fillLevel=0, brush=(214, 39, 40, 60), stepMode=None)
-        self.pulses = pg.ScatterPlotItem(size=6, symbol="|", pen=_pen("#7f0000"), brush=None)
-        P["stim"].addItem(self.pulses)
+        self.pulses = P["stim"].plot(pen=_pen("#7f0000"), connect="pairs")  # one short tick per pulse
         self.ankle = P["ankle"].plot(pen=_pen("#9467bd"))
         P["ankle"].addLine(y=0, pen=_pen("#bbbbbb"))
         self.toe = P["toe"].plot(pen=_pen("#8c564b", 1.5))
@@ -92,6 +93,7 @@ class TracePanels(pg.GraphicsLayoutWidget):
     def set_stim_range(self, max_current_ma: float) -> None:
         """Fix the stimulation panel's y range to the stimulator's current limit."""
         self.plots["stim"].setYRange(-0.02 * max_current_ma, max_current_ma, padding=0)
+        self._tick_ma = 0.06 * max_current_ma
 
     def update_from(self, snap: Snapshot, hysteresis_deg: float = float("nan")) -> None:
         """Redraw every panel from ``snap``."""
@@ -108,7 +110,10 @@ class TracePanels(pg.GraphicsLayoutWidget):
         stim_ma = np.nan_to_num(s["envelope"] * s["current_ma"])
         self.stim.setData(t, stim_ma)
         pulsed = s["pulses"] > 0
-        self.pulses.setData(t[pulsed], stim_ma[pulsed])
+        tick_x = np.repeat(t[pulsed], 2)
+        tick_y = np.repeat(stim_ma[pulsed], 2)
+        tick_y[1::2] += self._tick_ma
+        self.pulses.setData(tick_x, tick_y, connect="pairs")
         self.ankle.setData(t, s["ankle_deg"], connect="finite")
         self.toe.setData(t, s["toe_height_mm"], connect="finite")
         self._draw_strides(snap)
