@@ -61,7 +61,6 @@ class TiltTriggerDetector:
         self.lag_s = config.heel_strike_lag_ms * 1e-3
         self.ho_tau_s = config.heel_off_rate_smoothing_ms * 1e-3
         self.to_lag_s = config.toe_off_lag_ms * 1e-3
-        self.k_stride = 1.0 / adaptation_strides
         self.reset()
 
     def reset(self) -> None:
@@ -81,7 +80,8 @@ class TiltTriggerDetector:
         self.t_toe_off = -math.inf
         self.peak_rate = 0.0
         self.t_peak = -math.inf
-        self.avg_peak_rate = 4.0 * c.heel_off_rate_dps
+        self.peak_rate_follower = c.initial_peak_rate_dps
+        self.stride_max_rate = 0.0
         self.ho_rate = 0.0
         self.min_tilt = math.inf
         self.t_min = 0.0
@@ -107,6 +107,8 @@ class TiltTriggerDetector:
             self.high_deg = tilt_deg
         else:
             self.high_deg -= (self.high_deg - tilt_deg) * k
+        if ho_rate > self.stride_max_rate:
+            self.stride_max_rate = ho_rate
         if tilt_deg < self.low_deg:
             self.low_deg = tilt_deg
         else:
@@ -122,7 +124,7 @@ class TiltTriggerDetector:
             if (
                 prev < thr <= tilt_deg
                 and ho_rate >= c.heel_off_rate_dps
-                and ho_rate >= c.heel_off_rate_fraction * self.avg_peak_rate
+                and ho_rate >= c.heel_off_rate_fraction * self.peak_rate_follower
                 and t_s - self.t_heel_strike >= self.min_stance_s
             ):
                 self.phase = PUSH_OFF
@@ -130,6 +132,8 @@ class TiltTriggerDetector:
                 self.peak_rate = rate_dps
                 self.t_peak = t_s
                 return _HO
+            if ho_rate <= -c.swing_recovery_rate_dps:
+                self._enter_swing(t_s, tilt_deg)
             return _NONE
         if phase == PUSH_OFF:
             if rate_dps > self.peak_rate:
@@ -143,14 +147,11 @@ class TiltTriggerDetector:
                     and rate_dps <= c.toe_off_lag_fraction * self.peak_rate
                 )
             ):
-                self.avg_peak_rate += (self.peak_rate - self.avg_peak_rate) * self.k_stride
-                self.phase = SWING
-                self.t_toe_off = t_s
-                self.min_tilt = tilt_deg
-                self.t_min = t_s
-                self.swing_armed = False
+                self._enter_swing(t_s, tilt_deg)
                 return _TO
-            if tilt_deg < thr - c.hysteresis_deg or t_s - self.t_heel_off > self.max_push_s:
+            if ho_rate <= -c.swing_recovery_rate_dps:
+                self._enter_swing(t_s, tilt_deg)  # toe-off missed; the foot is in swing
+            elif tilt_deg < thr - c.hysteresis_deg or t_s - self.t_heel_off > self.max_push_s:
                 self.phase = STANCE
                 self.aborted = True
             return _NONE
@@ -166,9 +167,19 @@ class TiltTriggerDetector:
             and t_s >= self.t_min + self.lag_s
             and t_s - self.t_toe_off >= self.min_swing_s
         ):
+            # walking confirmed: learn half of the way to this stride's peak forward rate
+            self.peak_rate_follower += (self.stride_max_rate - self.peak_rate_follower) * 0.5
+            self.stride_max_rate = 0.0
             self.phase = STANCE
             self.t_heel_strike = t_s
             return _HS
         if t_s - self.t_toe_off > self.max_swing_s:
             self.phase = STANCE
         return _NONE
+
+    def _enter_swing(self, t_s: float, tilt_deg: float) -> None:
+        self.phase = SWING
+        self.t_toe_off = t_s
+        self.min_tilt = tilt_deg
+        self.t_min = t_s
+        self.swing_armed = False

@@ -72,7 +72,8 @@ def stimulation_per_stride(rec: Recording, result: ReplayResult) -> dict[str, fl
     """How much of each stride was stimulated, and the onset lead before toe-off.
 
     Strides run from one reference heel strike to the next (detected heel
-    strikes when the recording has no reference). Returns medians over strides:
+    strikes when the recording has no reference); strides starting in the first
+    second are left out, as in :func:`score_replay`. Returns medians over strides:
     ``stimulated_fraction`` (share of the stride with envelope > 0),
     ``onset_lead_ms`` (toe-off time minus the first onset in the stride before
     it), ``strides`` and ``strides_stimulated``.
@@ -84,7 +85,10 @@ def stimulation_per_stride(rec: Recording, result: ReplayResult) -> dict[str, fl
     on = result.envelope > 0
     onsets = t[1:][on[1:] & ~on[:-1]]
     fractions, leads = [], []
+    t0 = float(t[0]) + 1.0
     for a, b in zip(hs[:-1], hs[1:]):
+        if a < t0:
+            continue
         m = (t >= a) & (t < b)
         if not m.any():
             continue
