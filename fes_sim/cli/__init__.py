@@ -20,6 +20,7 @@ from fes_sim.errors import FesError
 SUBCOMMANDS: tuple[str, ...] = (
     "fes_sim.cli.run_cmd",
     "fes_sim.cli.replay_cmd",
+    "fes_sim.cli.compare_cmd",
     "fes_sim.cli.calibrate_cmd",
     "fes_sim.cli.config_cmd",
     "fes_sim.cli.view_cmd",
