@@ -12,82 +12,132 @@ dynamics and the stimulated tibialis anterior (:mod:`fes_sim.body`) and the shan
 
 Speed: the motion of hip, thigh and shank and every sensor signal do not depend on the
 stimulation, so they are computed one block (1 s) at a time with numpy
-(:mod:`fes_sim.body.block`); each step then runs only the muscle and swing-foot
-integration as scalar Python over the plant substeps.
+(:mod:`fes_sim.body.block`); each step runs only the muscle and swing-foot integration
+as scalar Python over the plant substeps. :mod:`fes_sim.population` runs the same
+equations over arrays of walkers.
 
-Stance: the foot follows the prescribed path; in push-off (heel-off to toe-off) an
-orthosis moves the ankle by τ_orth/K_push-off. Swing starts at toe-off from the
-prescribed foot state. Initial contact is the first floor contact of toe or heel in
-terminal swing (or the nominal heel strike); after an early contact the foot rolls on
-its contact point until the nominal heel strike, then returns to the prescribed path
-with a 30 ms time constant (loading response).
+Foot model: in stance the foot follows the prescribed path; in push-off (heel-off to
+toe-off) an orthosis moves the ankle by τ_orth/K_push-off. Swing starts at toe-off from
+the prescribed foot state, integrated with semi-implicit Euler at the plant rate.
+Initial contact is the first floor contact of toe or heel in terminal swing (or the
+nominal heel strike); after an early contact the foot rolls on its contact point until
+the nominal heel strike, then returns to the prescribed path with a 30 ms time constant
+(loading response).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any, Callable
 
-import numpy as np
-
-from fes_sim.body.block import Block, BlockBuilder, Zone
 from fes_sim.body import muscle as mu
+from fes_sim.body.block import EARLY_SWING, LOADING_TAU_S, MID_SWING, STANCE, WALK_END, Block, BlockBuilder
+from fes_sim.body.foot import FootBody
 from fes_sim.body.passive import passive_moment_nm
+from fes_sim.body.strides import LegEvents, StrideOutcome
 from fes_sim.errors import ConfigError
-from fes_sim.gait.motion import ACTIVITY_LABELS
+from fes_sim.gait.motion import ACTIVITY_LABELS, Segments
 from fes_sim.gait.scenario import Scenario
 from fes_sim.gait.walker import WalkerConfig
 from fes_sim.samples import GRAVITY_MPS2, GaitEvent, ShankSample
 from fes_sim.sensors.imu import SensorConfig
 
+__all__ = ["WalkingPlant", "StrideOutcome", "PlantState", "Orthosis"]
+
 Orthosis = Callable[[float, float], float]
+_DEG = 180.0 / math.pi
 
-_LOADING_TAU_S = 0.03
+
+def check_rates(sample_rate_hz: float, plant_rate_hz: float) -> int:
+    """Substeps per sensor sample; ConfigError for rates the plant cannot run."""
+    if not 100.0 <= sample_rate_hz <= 1000.0:
+        raise ConfigError(f"sample_rate_hz: {sample_rate_hz!r} is out of range (100 <= value <= 1000 Hz)")
+    ratio = plant_rate_hz / sample_rate_hz
+    if ratio < 1 or abs(ratio - round(ratio)) > 1e-9:
+        raise ConfigError(f"plant_rate_hz: {plant_rate_hz!r} must be an integer multiple of sample_rate_hz {sample_rate_hz!r}")
+    return int(round(ratio))
 
 
-@dataclass(frozen=True, slots=True)
-class StrideOutcome:
-    """One completed stride of the simulated leg, from its initial contact to the next.
-
-    Swing figures (MTC, drag) belong to this stride's swing; ``foot_slap`` and
-    ``foot_pitch_ic_deg`` to the initial contact that ends it (``t_end_s``).
-    ``push_off_pf_deg`` is the peak plantarflexion between heel-off and toe-off, as a
-    positive number of degrees (ankle −20° gives 20).
-    """
-
-    t_heel_strike_s: float
-    t_heel_off_s: float
-    t_toe_off_s: float
-    t_end_s: float
-    mtc_mm: float
-    toe_drag: bool
-    drag_depth_mm: float
-    drag_duration_s: float
-    foot_slap: bool
-    foot_pitch_ic_deg: float
-    push_off_pf_deg: float
+def contact_angle(ankle_z: float, forward: float, below: float) -> float:
+    """Foot pitch (rad) that puts a foot point (``forward`` of, ``below`` the ankle) on the floor."""
+    r = math.hypot(forward, below)
+    return math.atan2(below, forward) + math.asin(max(-1.0, min(1.0, -ankle_z / r)))
 
 
 class PlantState:
-    """Ground truth at the last returned sample (updated in place)."""
+    """Ground truth at the last returned sample, updated in place by every step.
 
-    __slots__ = (
-        "t_s", "true_tilt_deg", "ankle_deg", "foot_pitch_deg", "toe_height_mm", "torque_nm", "fatigue", "activity",
-        "knee_deg", "hip_deg", "thigh_deg", "in_swing", "activation",
-        "hip_x_m", "hip_z_m", "knee_x_m", "knee_z_m", "ankle_x_m", "ankle_z_m", "toe_x_m", "toe_z_m",
+    Fields: ``t_s``, ``true_tilt_deg``, ``ankle_deg``, ``foot_pitch_deg`` (toe up, relative
+    to the walking surface), ``toe_height_mm``, ``torque_nm`` (evoked), ``fatigue`` (1 =
+    fresh), ``activation``, ``activity``, ``knee_deg``, ``hip_deg``, ``thigh_deg`` (knee ahead
+    of hip positive), ``in_swing``, and sagittal positions (m, x forward, z up) of hip, knee,
+    ankle and toe for a stick figure. The step stores the foot state and an index into the
+    precomputed block; the fields are read from them on access.
+    """
+
+    __slots__ = ("t_s", "torque_nm", "fatigue", "activation", "in_swing", "_alpha", "_blk", "_i", "_seg")
+
+    FIELDS: tuple[str, ...] = (
+        "t_s", "true_tilt_deg", "ankle_deg", "foot_pitch_deg", "toe_height_mm", "torque_nm", "fatigue", "activation", "activity",
+        "knee_deg", "hip_deg", "thigh_deg", "in_swing", "hip_x_m", "hip_z_m", "knee_x_m", "knee_z_m", "ankle_x_m", "ankle_z_m",
+        "toe_x_m", "toe_z_m",
     )
 
-    def __init__(self) -> None:
-        for name in self.__slots__:
-            setattr(self, name, 0.0)
-        self.activity = "walk"
-        self.in_swing = False
+    def __init__(self, seg: Segments) -> None:
+        self._seg = seg
+        self.t_s = 0.0
+        self.torque_nm = 0.0
         self.fatigue = 1.0
+        self.activation = 0.0
+        self.in_swing = False
+
+    def _set(self, blk: Block, i: int, alpha: float) -> None:
+        self._blk, self._i, self._alpha = blk, i, alpha
+
+    @property
+    def true_tilt_deg(self) -> float:
+        return self._blk.tilt[self._i]
+
+    @property
+    def ankle_deg(self) -> float:
+        return (self._alpha + self._blk.psi_a[self._i]) * _DEG
+
+    @property
+    def foot_pitch_deg(self) -> float:
+        return (self._alpha - self._blk.slope[self._i]) * _DEG
+
+    @property
+    def toe_z_m(self) -> float:
+        rel = self._alpha - self._blk.slope[self._i]
+        return self._blk.ankle_z[self._i] + self._seg.toe_forward * math.sin(rel) - self._seg.toe_below * math.cos(rel)
+
+    @property
+    def toe_height_mm(self) -> float:
+        z = self.toe_z_m * 1e3
+        return z if self.in_swing else max(0.0, z)
+
+    @property
+    def toe_x_m(self) -> float:
+        rel = self._alpha - self._blk.slope[self._i]
+        return self._blk.ankle_x[self._i] + self._seg.toe_forward * math.cos(rel) + self._seg.toe_below * math.sin(rel)
+
+    @property
+    def activity(self) -> str:
+        return ACTIVITY_LABELS[self._blk.activity[self._i]]
+
+    knee_deg = property(lambda self: self._blk.knee[self._i])
+    hip_deg = property(lambda self: self._blk.hip[self._i])
+    thigh_deg = property(lambda self: self._blk.thigh[self._i])
+    hip_x_m = property(lambda self: self._blk.hip_x[self._i])
+    hip_z_m = property(lambda self: self._blk.hip_z[self._i])
+    knee_x_m = property(lambda self: self._blk.knee_x[self._i])
+    knee_z_m = property(lambda self: self._blk.knee_z[self._i])
+    ankle_x_m = property(lambda self: self._blk.ankle_x[self._i])
+    ankle_z_m = property(lambda self: self._blk.ankle_z[self._i])
 
     def as_dict(self) -> dict[str, Any]:
         """A copy of every field."""
-        return {name: getattr(self, name) for name in self.__slots__}
+        return {name: getattr(self, name) for name in self.FIELDS}
 
 
 class WalkingPlant:
@@ -114,61 +164,65 @@ class WalkingPlant:
         self, walker: WalkerConfig, *, scenario: Scenario | None = None, sensor: SensorConfig | None = None,
         sample_rate_hz: float = 200.0, plant_rate_hz: float = 1000.0, orthosis: Orthosis | None = None,
     ) -> None:
-        if not 100.0 <= sample_rate_hz <= 1000.0:
-            raise ConfigError(f"sample_rate_hz: {sample_rate_hz!r} is out of range (100 <= value <= 1000 Hz)")
-        ratio = plant_rate_hz / sample_rate_hz
-        if ratio < 1 or abs(ratio - round(ratio)) > 1e-9:
-            raise ConfigError(f"plant_rate_hz: {plant_rate_hz!r} must be an integer multiple of sample_rate_hz {sample_rate_hz!r}")
+        self.sub = check_rates(sample_rate_hz, plant_rate_hz)
         self.walker = walker
         self.scenario = scenario if scenario is not None else Scenario()
         self.sensor = sensor if sensor is not None else SensorConfig()
         self.sample_rate_hz = float(sample_rate_hz)
         self.plant_rate_hz = float(plant_rate_hz)
         self.orthosis = orthosis
-        self.sub = int(round(ratio))
         self.dt = 1.0 / plant_rate_hz
-        self.state = PlantState()
-        self.events: list[tuple[float, GaitEvent]] = []
-        self.strides: list[StrideOutcome] = []
+        self.seg = Segments.of(walker.height_m)
+        self.state = PlantState(self.seg)
+        self.sample = ShankSample(0.0)
         self.t_s = 0.0
-        w = walker
-        self._tau_act, self._tau_deact = w.tau_act_ms * 1e-3, w.tau_deact_ms * 1e-3
-        self._t_max = w.max_evoked_torque_nm * w.surviving_axon_fraction
-        self._vol = 1.0 - w.drop_foot_severity
-        self._emd_n = int(round(w.emd_ms * 1e-3 * plant_rate_hz))
-        self._spas_n = max(1, int(round(w.spasticity_delay_ms * 1e-3 * plant_rate_hz)))
-        self._slap_nm = w.slap_torque_nm_per_kg * w.mass_kg
-        self._ding: Any = None
+        self.foot = FootBody.of(walker.height_m, walker.mass_kg, walker.shoe_mass_kg, walker.foot_inertia_kgm2)
+        self._legs = LegEvents(walker.slap_torque_nm_per_kg * walker.mass_kg)
         self._builder: BlockBuilder | None = None
+
+    @property
+    def events(self) -> list[tuple[float, GaitEvent]]:
+        """True heel strikes (initial contacts), heel-offs and toe-offs so far."""
+        return self._legs.events
+
+    @property
+    def strides(self) -> list[StrideOutcome]:
+        """Completed strides."""
+        return self._legs.strides
 
     # ------------------------------------------------------------------ public API
     def reset(self, seed: int) -> ShankSample:
         """Start a new run; the same seed gives the identical run. Returns the sample at t = 0."""
-        self._builder = BlockBuilder(self.walker, self.scenario, self.sensor, self.sample_rate_hz, self.sub, seed)
-        self.events = []
-        self.strides = []
-        self._blocks: dict[int, Block] = {}
-        self._k = 0  # index of the last returned sample
+        w = self.walker
+        self._builder = BlockBuilder([w], self.scenario, self.sensor, self.sample_rate_hz, self.sub, [seed])
+        self._legs = LegEvents(w.slap_torque_nm_per_kg * w.mass_kg)
+        self._blk = self._builder.build(0)
+        self._i = 0
+        self._k = 0
         self._a = 0.0
         self._mu = 1.0
         self._u = 0.0
         self._cmd: tuple[float, float, float] | None = None
+        self._emd_n = int(round(w.emd_ms * 1e-3 * self.plant_rate_hz))
         self._emd_buf = [0.0] * self._emd_n
         self._emd_i = 0
+        self._spas_n = max(1, int(round(w.spasticity_delay_ms * 1e-3 * self.plant_rate_hz)))
         self._spas_buf = [0.0] * self._spas_n
         self._spas_i = 0
-        if self.walker.force_model == "ding2003":
+        self._ding: Any = None
+        if w.force_model == "ding2003":
             from fes_sim.body.ding import Ding2003State
 
-            self._ding = Ding2003State(self.walker.fatigue_time_s)
-        blk = self._block(0)
-        self._alpha = blk.alpha_ref[0]
-        self._alpha_dot = blk.alpha_ref_dot[0]
+            self._ding = Ding2003State(w.fatigue_time_s)
+        self._alpha = self._blk.alpha_ref[0]
+        self._alpha_dot = self._blk.alpha_ref_dot[0]
         self._lr_delta = 0.0
+        self._lr_decay = math.exp(-self.dt / LOADING_TAU_S)
         self._swing = False
-        self._contact_lock: str | None = None
+        self._lock: str | None = None
         self._tau = 0.0
-        self._stride: dict[str, Any] | None = None
+        self._min_toe = math.inf
+        self._drag_s = 0.0
         self._ankle_min_po = math.inf
         self.sample = ShankSample(0.0)
         self._emit(0)
@@ -183,151 +237,126 @@ class WalkingPlant:
         if cmd != self._cmd:
             self._cmd = cmd
             self._u = self._drive(current_ma, pulse_width_us, frequency_hz)
-        k = self._k
-        j0 = k * self.sub
-        blk = self._block_of(j0)
-        for j in range(j0, j0 + self.sub):
-            if j >= blk.end:
-                blk = self._block_of(j)
-            self._substep(blk, j - blk.start, j)
+        for _ in range(self.sub):
+            if self._i >= self._builder.block_substeps:  # type: ignore[union-attr]
+                self._blk = self._builder.build(self._blk.end // self._builder.block_substeps)  # type: ignore[union-attr]
+                self._i = 0
+            self._substep(self._blk, self._i)
+            self._i += 1
         if self._ding is None:
-            self._mu = mu.riener_fatigue_step(
-                self._mu, self._a, self.sub * self.dt, self.walker.fatigue_mu_min, self.walker.fatigue_time_s, self.walker.recovery_time_s
-            )
-        self._k = k + 1
+            w = self.walker
+            self._mu = mu.riener_fatigue_step(self._mu, self._a, self.sub * self.dt, w.fatigue_mu_min, w.fatigue_time_s, w.recovery_time_s)
+        self._k += 1
         self._emit(self._k)
         return self.sample
 
     # ------------------------------------------------------------------ internals
     def _drive(self, current_ma: float, pulse_width_us: float, frequency_hz: float) -> float:
+        """Recruited, frequency-weighted drive u (0..1) of one stimulation setting."""
         w = self.walker
-        if current_ma <= 0.0 or pulse_width_us <= 0.0 or frequency_hz <= 0.0:
-            if self._ding is not None:
-                self._ding.set_train(0.0, 0.0)
-            return 0.0
-        r = mu.recruitment(w.recruitment, current_ma, pulse_width_us, w.charge_half_uc, w.charge_width_uc)
+        on = current_ma > 0.0 and pulse_width_us > 0.0 and frequency_hz > 0.0
+        r = mu.recruitment(w.recruitment, current_ma, pulse_width_us, w.charge_half_uc, w.charge_width_uc) if on else 0.0
         if self._ding is not None:
-            self._ding.set_train(frequency_hz, r)
+            self._ding.set_train(frequency_hz if on else 0.0, r)
             return r
-        return min(1.0, max(0.0, r * mu.fusion_factor(frequency_hz, w.fusion_constant_s)))
+        return min(1.0, max(0.0, r * mu.fusion_factor(frequency_hz, w.fusion_constant_s))) if on else 0.0
 
-    def _block(self, b: int) -> Block:
-        blk = self._blocks.get(b)
-        if blk is None:
-            assert self._builder is not None
-            self._blocks = {i: x for i, x in self._blocks.items() if i >= b - 1}
-            blk = self._builder.build(b)
-            self._blocks[b] = blk
-        return blk
-
-    def _block_of(self, j: int) -> Block:
-        assert self._builder is not None
-        return self._block(j // self._builder.block_substeps)
-
-    def _evoked(self, theta_deg: float) -> float:
-        w = self.walker
-        if self._ding is not None:
-            level = self._ding.force_fraction
-        else:
-            level = self._a * self._mu
-        if level <= 0.0:
-            return 0.0
-        return self._t_max * level * mu.torque_angle_factor(theta_deg, w.torque_angle_opt_deg, w.torque_angle_width_deg)
-
-    def _substep(self, blk: Block, i: int, j: int) -> None:
-        """Advance muscle and foot from substep ``j`` to ``j + 1`` (block-local index ``i``)."""
+    def _substep(self, blk: Block, i: int) -> None:
+        """Advance muscle and foot over one plant step from block-local substep ``i``."""
         dt = self.dt
         w = self.walker
-        # electromechanical delay, then activation (or the Ding force model)
-        if self._emd_n:
-            u = self._emd_buf[self._emd_i]
-            self._emd_buf[self._emd_i] = self._u
-            self._emd_i = (self._emd_i + 1) % self._emd_n
-        else:
-            u = self._u
+        u = self._u
+        if self._emd_n:  # electromechanical delay line
+            e = self._emd_i
+            u, self._emd_buf[e] = self._emd_buf[e], u
+            self._emd_i = e + 1 if e + 1 < self._emd_n else 0
         if self._ding is not None:
-            self._ding.step(dt, u > 0.0)
-        elif u > 0.0 or self._a > 1e-9:
-            self._a = mu.activation_step(self._a, u, dt, self._tau_act, self._tau_deact)
+            self._ding.step(dt, u)
+            level = self._ding.force_fraction
         else:
-            self._a = 0.0
-        t = j * dt
+            a = self._a
+            if u > 0.0 or a > 1e-9:
+                a = mu.activation_step(a, u, dt, w.tau_act_ms * 1e-3, w.tau_deact_ms * 1e-3)
+            else:
+                a = 0.0
+            self._a = a
+            level = a * self._mu
         ev = blk.event[i]
         if ev:
-            self._on_event(ev, t, blk, i)
+            self._on_event(ev, (blk.start + i) * dt, blk, i)
         zone = blk.zone[i]
-        psi_a = blk.psi_a[i]
-        if zone == Zone.STANCE or self._contact_lock is not None:
-            self._stance_substep(blk, i, zone)
-            theta = self._alpha + psi_a
-            self._tau = self._evoked(math.degrees(theta))
-            if zone != Zone.STANCE and zone != Zone.EARLY_SWING:
-                self._roll_on_contact(blk, i)
+        t_max = w.max_evoked_torque_nm * w.surviving_axon_fraction * level
+        if zone == STANCE or self._lock is not None:
+            if self._lock is None:
+                self._stance(blk, i)
+            elif zone != STANCE:
+                self._roll(blk, i)
+            theta_deg = (self._alpha + blk.psi_a[i]) * _DEG
+            self._tau = t_max * mu.torque_angle_factor(theta_deg, w.torque_angle_opt_deg, w.torque_angle_width_deg) if t_max > 0.0 else 0.0
             return
-        if not self._swing:
-            self._swing = True
+        self._swing = True
         alpha, alpha_dot = self._alpha, self._alpha_dot
-        theta = alpha + psi_a
+        theta = alpha + blk.psi_a[i]
         theta_dot = alpha_dot + blk.psi_a_dot[i]
-        theta_deg = theta * 57.29577951308232
-        tau_ev = self._evoked(theta_deg)
+        theta_deg = theta * _DEG
+        tau_ev = t_max * mu.torque_angle_factor(theta_deg, w.torque_angle_opt_deg, w.torque_angle_width_deg) if t_max > 0.0 else 0.0
         self._tau = tau_ev
-        # voluntary tracking: feed-forward and PD, dorsiflexing part lost with severity
+        # voluntary tracking of the normative path: its dorsiflexing part is lost with severity
         ff = blk.tau_ff[i]
         pd = w.voluntary_kp_nm_per_rad * (blk.theta_ref[i] - theta) + w.voluntary_kd_nms_per_rad * (blk.theta_ref_dot[i] - theta_dot)
-        tau_vol = self._vol * (max(ff, 0.0) + pd) + min(ff, 0.0)
-        knee = blk.knee[i]
-        tau = tau_ev + tau_vol + passive_moment_nm(theta_deg, knee, w.passive_stiffness_scale, w.contracture_deg)
+        vol = 1.0 - w.drop_foot_severity
+        tau = tau_ev + vol * ((ff if ff > 0.0 else 0.0) + pd) + (ff if ff < 0.0 else 0.0)
+        tau += passive_moment_nm(theta_deg, blk.knee[i], w.passive_stiffness_scale, w.contracture_deg)
         tau -= w.damping_nms_per_rad * theta_dot
         if w.spasticity_gain_nms_per_deg > 0.0:
-            v_dps = theta_dot * 57.29577951308232
-            delayed = self._spas_buf[self._spas_i]
-            self._spas_buf[self._spas_i] = v_dps
-            self._spas_i = (self._spas_i + 1) % self._spas_n
-            tau -= w.spasticity_gain_nms_per_deg * max(0.0, delayed - w.spasticity_threshold_dps)
+            tau -= self._spasticity(theta_dot * _DEG)
         if self.orthosis is not None:
-            tau += self.orthosis(theta_deg, theta_dot * 57.29577951308232)
+            tau += self.orthosis(theta_deg, theta_dot * _DEG)
         ca, sa = math.cos(alpha), math.sin(alpha)
-        fb = blk.foot
-        x_c = fb.com_forward_m * ca + fb.com_below_m * sa
-        z_c = fb.com_forward_m * sa - fb.com_below_m * ca
-        tau += fb.mass_kg * (blk.acc_x[i] * z_c - (GRAVITY_MPS2 + blk.acc_z[i]) * x_c)
+        fb = self.foot
+        tau += fb.mass_kg * (blk.acc_x[i] * (fb.com_forward_m * sa - fb.com_below_m * ca) - (GRAVITY_MPS2 + blk.acc_z[i]) * (fb.com_forward_m * ca + fb.com_below_m * sa))
         alpha_dot += tau / fb.inertia_kgm2 * dt
         alpha += alpha_dot * dt
         self._alpha, self._alpha_dot = alpha, alpha_dot
-        if zone == Zone.EARLY_SWING:
+        if zone == EARLY_SWING:
             return
         rel = alpha - blk.slope[i]
-        seg = blk.seg
-        toe_z = blk.ankle_z[i] + seg.toe_forward * math.sin(rel) - seg.toe_below * math.cos(rel)
-        st = self._stride
-        if zone == Zone.MID_SWING:
-            if st is not None:
-                if toe_z < st["min_toe"]:
-                    st["min_toe"] = toe_z
-                if toe_z < 0.0:
-                    st["drag_s"] += dt
+        seg = self.seg
+        sr, cr = math.sin(rel), math.cos(rel)
+        z = blk.ankle_z[i]
+        toe_z = z + seg.toe_forward * sr - seg.toe_below * cr
+        if zone == MID_SWING:
+            if toe_z < self._min_toe:
+                self._min_toe = toe_z
+            if toe_z < 0.0:
+                self._drag_s += dt
             return
-        heel_z = blk.ankle_z[i] - seg.heel_back * math.sin(rel) - seg.heel_below * math.cos(rel)
+        heel_z = z - seg.heel_back * sr - seg.heel_below * cr
         if toe_z <= 0.0 or heel_z <= 0.0:
-            self._initial_contact(t + dt, "heel" if heel_z <= toe_z else "toe", blk, i)
+            self._contact((blk.start + i + 1) * dt, heel_z <= toe_z, blk, i)
 
-    def _stance_substep(self, blk: Block, i: int, zone: int) -> None:
-        if self._contact_lock is not None:
-            return
-        self._lr_delta *= blk.lr_decay
+    def _spasticity(self, dorsiflexion_dps: float) -> float:
+        """Delayed velocity-dependent plantarflexor torque (Jansen 2014), N·m."""
+        w = self.walker
+        s = self._spas_i
+        delayed, self._spas_buf[s] = self._spas_buf[s], dorsiflexion_dps
+        self._spas_i = s + 1 if s + 1 < self._spas_n else 0
+        return w.spasticity_gain_nms_per_deg * max(0.0, delayed - w.spasticity_threshold_dps)
+
+    def _stance(self, blk: Block, i: int) -> None:
+        self._lr_delta *= self._lr_decay
         alpha = blk.alpha_ref[i] + self._lr_delta
-        if self.orthosis is not None and blk.pushoff[i]:
-            alpha = self._pushoff_with_orthosis(blk, i)
-        self._alpha_dot = blk.alpha_ref_dot[i]
-        self._alpha = alpha
         if blk.pushoff[i]:
-            theta_deg = math.degrees(alpha + blk.psi_a[i])
+            if self.orthosis is not None:
+                alpha = self._pushoff_with_orthosis(blk, i)
+            theta_deg = (alpha + blk.psi_a[i]) * _DEG
             if theta_deg < self._ankle_min_po:
                 self._ankle_min_po = theta_deg
+        self._alpha_dot = blk.alpha_ref_dot[i]
+        self._alpha = alpha
 
     def _pushoff_with_orthosis(self, blk: Block, i: int) -> float:
-        """Ankle in push-off with an orthosis: K·(θ − θ_ref) = τ_orth(θ), by Newton iterations.
+        """Foot pitch in push-off with an orthosis: K·(θ − θ_ref) = τ_orth(θ), by Newton iterations.
 
         The slope of τ_orth comes from a 0.01° finite difference. Newton converges for an
         orthosis stiffer than K, where plain fixed-point iteration diverges; a piecewise
@@ -335,8 +364,8 @@ class WalkingPlant:
         """
         assert self.orthosis is not None
         k = self.walker.pushoff_stiffness_nm_per_deg
-        ref = math.degrees(blk.theta_ref[i])
-        vel = math.degrees(blk.theta_ref_dot[i])
+        ref = blk.theta_ref[i] * _DEG
+        vel = blk.theta_ref_dot[i] * _DEG
         theta = ref
         for _ in range(6):
             tau = self.orthosis(theta, vel)
@@ -345,82 +374,65 @@ class WalkingPlant:
             theta -= step
             if abs(step) < 1e-6:
                 break
-        return math.radians(theta) - blk.psi_a[i]
+        return theta / _DEG - blk.psi_a[i]
 
-    def _roll_on_contact(self, blk: Block, i: int) -> None:
+    def _roll(self, blk: Block, i: int) -> None:
         """After an early contact in terminal swing the foot rolls on its contact point."""
-        seg = blk.seg
+        seg = self.seg
         z = blk.ankle_z[i]
-        if self._contact_lock == "toe":
-            r, phi = math.hypot(seg.toe_forward, seg.toe_below), math.atan2(seg.toe_below, seg.toe_forward)
-            rel = phi + math.asin(max(-1.0, min(1.0, -z / r)))
+        if self._lock == "toe":
+            rel = contact_angle(z, seg.toe_forward, seg.toe_below)
         else:
-            r, phi = math.hypot(seg.heel_back, seg.heel_below), math.atan2(seg.heel_below, seg.heel_back)
-            rel = -(phi + math.asin(max(-1.0, min(1.0, -z / r))))
+            rel = -contact_angle(z, seg.heel_back, seg.heel_below)
         new = rel + blk.slope[i]
         self._alpha_dot = (new - self._alpha) / self.dt
         self._alpha = new
 
-    def _initial_contact(self, t: float, point: str, blk: Block, i: int) -> None:
-        alpha_deg = math.degrees(self._alpha - blk.slope[i])
-        capacity = self._vol * self.walker.voluntary_df_torque_nm + self._tau
-        slap = point == "heel" and capacity < self._slap_nm
+    def _contact(self, t_s: float, heel_first: bool, blk: Block, i: int) -> None:
+        """Initial contact: close the stride, lock the foot on its contact point."""
+        w = self.walker
+        dorsiflexors = (1.0 - w.drop_foot_severity) * w.voluntary_df_torque_nm + self._tau
+        self._legs.initial_contact(t_s, heel_first, (self._alpha - blk.slope[i]) * _DEG, dorsiflexors, self._min_toe, self._drag_s)
         self._swing = False
-        self._contact_lock = point
-        self.events.append((t, GaitEvent.HEEL_STRIKE))
-        st = self._stride
-        if st is not None and "t_to" in st:
-            min_toe = st["min_toe"]
-            self.strides.append(
-                StrideOutcome(
-                    st["t_hs"], st.get("t_ho", math.nan), st["t_to"], t, min_toe * 1e3, min_toe < 0.0,
-                    max(0.0, -min_toe * 1e3), st["drag_s"], slap, alpha_deg,
-                    -st.get("po_min", math.nan),
-                )
-            )
-        self._stride = {"t_hs": t, "min_toe": math.inf, "drag_s": 0.0}
+        self._lock = "heel" if heel_first else "toe"
+        self._min_toe = math.inf
+        self._drag_s = 0.0
 
-    def _on_event(self, ev: int, t: float, blk: Block, i: int) -> None:
+    def _on_event(self, ev: int, t_s: float, blk: Block, i: int) -> None:
         if ev == GaitEvent.HEEL_STRIKE:
-            if self._contact_lock is None:
-                if self._swing:
-                    rel = self._alpha - blk.slope[i]
-                    seg = blk.seg
-                    toe_z = blk.ankle_z[i] + seg.toe_forward * math.sin(rel) - seg.toe_below * math.cos(rel)
-                    heel_z = blk.ankle_z[i] - seg.heel_back * math.sin(rel) - seg.heel_below * math.cos(rel)
-                    self._initial_contact(t, "heel" if heel_z <= toe_z else "toe", blk, i)
-                else:
-                    return
-            self._contact_lock = None
-            self._lr_delta = self._alpha - blk.alpha_ref[i]
+            if self._lock is None and self._swing:  # no contact yet: the heel strikes at the nominal time
+                rel = self._alpha - blk.slope[i]
+                seg = self.seg
+                toe_z = seg.toe_forward * math.sin(rel) - seg.toe_below * math.cos(rel)
+                heel_z = -seg.heel_back * math.sin(rel) - seg.heel_below * math.cos(rel)
+                self._contact(t_s, heel_z <= toe_z, blk, i)
+            if self._lock is not None:
+                self._lock = None
+                self._lr_delta = self._alpha - blk.alpha_ref[i]
         elif ev == GaitEvent.HEEL_OFF:
-            self.events.append((t, GaitEvent.HEEL_OFF))
+            self._legs.heel_off(t_s)
             self._ankle_min_po = math.inf
-            if self._stride is not None:
-                self._stride["t_ho"] = t
         elif ev == GaitEvent.TOE_OFF:
-            self.events.append((t, GaitEvent.TOE_OFF))
+            self._legs.toe_off(t_s, self._ankle_min_po)
             self._lr_delta = 0.0
-            if self._stride is not None:
-                self._stride["t_to"] = t
-                self._stride["po_min"] = self._ankle_min_po
-        elif ev == Block.WALK_END:
-            self._stride = None
+        elif ev == WALK_END:
+            self._legs.walk_end()
             self._swing = False
-            self._contact_lock = None
+            self._lock = None
 
     def _emit(self, k: int) -> None:
-        """Fill ``sample`` and ``state`` for sensor sample ``k``."""
-        assert self._builder is not None
-        j = k * self.sub
-        blk = self._block_of(j)
-        i = j - blk.start
-        ks = k - blk.start // self.sub
-        out = blk.sensor
+        """Fill ``sample`` and ``state`` for sensor sample ``k`` (substep ``k·sub``)."""
+        blk = self._blk
+        i = self._i
+        if i >= self._builder.block_substeps:  # type: ignore[union-attr]
+            self._blk = blk = self._builder.build(blk.end // self._builder.block_substeps)  # type: ignore[union-attr]
+            self._i = i = 0
+        ks = i // self.sub
         s = self.sample
         t = k / self.sample_rate_hz
         self.t_s = t
         s.t_s = t
+        out = blk.sensor
         s.acc_x_mps2 = out["acc_x_mps2"][ks]
         s.acc_y_mps2 = out["acc_y_mps2"][ks]
         s.acc_z_mps2 = out["acc_z_mps2"][ks]
@@ -430,27 +442,11 @@ class WalkingPlant:
         s.tilt_deg = out["tilt_deg"][ks]
         s.footswitch = out["footswitch"][ks]
         st = self.state
-        alpha = self._alpha
-        rel = alpha - blk.slope[i]
-        seg = blk.seg
-        ankle_z = blk.ankle_z[i]
-        toe_z = ankle_z + seg.toe_forward * math.sin(rel) - seg.toe_below * math.cos(rel)
-        in_swing = self._swing and self._contact_lock is None
+        st._set(blk, i, self._alpha)
         st.t_s = t
-        st.true_tilt_deg = blk.tilt[i]
-        st.ankle_deg = math.degrees(alpha + blk.psi_a[i])
-        st.foot_pitch_deg = math.degrees(rel)
-        st.toe_height_mm = toe_z * 1e3 if in_swing else max(0.0, toe_z * 1e3)
         st.torque_nm = self._tau
-        st.fatigue = self._ding.fatigue if self._ding is not None else self._mu
-        st.activation = self._ding.force_fraction if self._ding is not None else self._a
-        st.activity = ACTIVITY_LABELS[blk.activity[i]]
-        st.knee_deg = blk.knee[i]
-        st.hip_deg = blk.hip[i]
-        st.thigh_deg = blk.thigh[i]
-        st.in_swing = in_swing
-        st.hip_x_m, st.hip_z_m = blk.hip_x[i], blk.hip_z[i]
-        st.knee_x_m, st.knee_z_m = blk.knee_x[i], blk.knee_z[i]
-        st.ankle_x_m, st.ankle_z_m = blk.ankle_x[i], ankle_z
-        st.toe_x_m = blk.ankle_x[i] + seg.toe_forward * math.cos(rel) + seg.toe_below * math.sin(rel)
-        st.toe_z_m = toe_z
+        st.in_swing = self._swing and self._lock is None
+        if self._ding is not None:
+            st.fatigue, st.activation = self._ding.fatigue, self._ding.force_fraction
+        else:
+            st.fatigue, st.activation = self._mu, self._a

@@ -234,18 +234,33 @@ def test_sensor_faults(kind):
 
 
 def test_population_equals_single_runs():
-    walkers = [get_preset("walker", n) for n in ("healthy", "drop_foot_severe", "drop_foot_mild")]
-    pop = Population(walkers)
-    pop.reset(9)
+    """The vectorised pass gives each walker's single run (to rounding of numpy vs math)."""
+    walkers = [get_preset("walker", n) for n in ("healthy", "drop_foot_severe", "drop_foot_mild", "hemiparetic_slow")]
+    n, steps = len(walkers), 200 * 12
     rng = np.random.default_rng(0)
-    cur = rng.uniform(0, 60, (400, 3)) * (rng.random((400, 3)) < 0.4)
-    for k in range(400):
-        samples = pop.step(cur[k], np.full(3, 300.0), np.full(3, 40.0))
+    burst = (np.arange(steps)[:, None] // 40 + np.arange(n)) % 3 == 0
+    cur = np.where(burst, rng.uniform(20, 60, (steps, n)), 0.0)
+    pop = Population(walkers)
+    first = pop.reset(9)
+    rows = [first] + [pop.step(cur[k], np.full(n, 300.0), np.full(n, 40.0)) for k in range(steps)]
     for i, w in enumerate(walkers):
         p = WalkingPlant(w)
         p.reset(seed_of(9, i))
-        for k in range(400):
-            s = p.step(cur[k, i], 300.0, 40.0)
-        assert s.gyr_z_dps == samples["gyr_z_dps"][i]
-        assert p.state.ankle_deg == samples["ankle_deg"][i]
-        assert p.strides == pop.strides[i]
+        for k in range(steps + 1):
+            s = p.step(cur[k - 1, i], 300.0, 40.0) if k else p.sample
+            r = rows[k]
+            assert s.gyr_z_dps == r["gyr_z_dps"][i] and s.acc_x_mps2 == r["acc_x_mps2"][i]
+            assert s.tilt_deg == pytest.approx(r["tilt_deg"][i], abs=1e-9)
+            assert p.state.ankle_deg == pytest.approx(r["ankle_deg"][i], abs=1e-7)
+            assert p.state.torque_nm == pytest.approx(r["torque_nm"][i], abs=1e-7)
+            assert p.state.in_swing == r["in_swing"][i]
+        assert len(p.strides) == len(pop.strides[i]) > 5
+        for a, b in zip(p.strides, pop.strides[i]):
+            assert (a.toe_drag, a.foot_slap, a.t_toe_off_s) == (b.toe_drag, b.foot_slap, b.t_toe_off_s)
+            assert a.mtc_mm == pytest.approx(b.mtc_mm, abs=1e-6)
+            assert a.t_end_s == pytest.approx(b.t_end_s, abs=1e-9)
+
+
+def test_population_rejects_mixed_scenarios():
+    with pytest.raises(ConfigError, match="scenario"):
+        Population([get_preset("walker", "healthy")] * 2, scenario=SCENARIOS["daily_mix"]).reset(1)

@@ -35,20 +35,10 @@ def heel_height_m(ankle_z, alpha_rad, seg: gm.Segments):
 def calibration_offset_m(walker: WalkerConfig, n: int = 2000) -> float:
     """Constant added to the chain's ankle height so the nominal healthy stride has the target MTC."""
     seg = gm.Segments.of(walker.height_m)
-    from fes_sim.gait import kinematics
-
     phase = np.linspace(0.0, 1.0, n, endpoint=False)
-    ang = gm.walking_angles(
-        phase, kinematics.warp_coefficient(walker.stance_fraction), kinematics.rom_scale(walker.speed_mps),
-        walker.stance_fraction, np.zeros((n, len(OFFSET_SIGNALS))), 0.0,
-    )
-    leg = gm._WALK_LEG_FRACTION * (seg.thigh + seg.shank + seg.ankle_height)
-    ch = {
-        "thigh_deg": ang["thigh_deg"], "shank_level_deg": ang["shank_level_deg"], "hip_x_m": np.zeros(n),
-        "hip_z_m": leg * ang["hip_height"] / kinematics.COEFFS["hip_height"][0],
-    }
+    ch = gm.walking_channels(phase, np.zeros((n, len(OFFSET_SIGNALS))), np.zeros(n), 0.0, 0.0, gm.WalkParams.of(walker))
     _, ankle_z, _, _ = gm.ankle_position(seg, ch)
-    toe = toe_height_m(ankle_z, np.radians(ang["ankle_ref_deg"] - ang["psi_a_deg"]), seg)
+    toe = toe_height_m(ankle_z, np.radians(ch["ankle_ref_deg"] - ch["psi_a_deg"]), seg)
     sw = (phase - walker.stance_fraction) / (1.0 - walker.stance_fraction)
     window = (sw >= MIDSWING_START) & (sw < TERMINAL_SWING_START)
     return walker.mtc_target_mm * 1e-3 - float(toe[window].min())

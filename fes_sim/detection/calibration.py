@@ -131,7 +131,8 @@ def calibrate(rec, base: ControllerConfig, labels=None, stimulator: StimulatorCo
         max_push_off_ms=float(np.clip(2000.0 * (_med(stance) if stance else 0.6) * 0.6, 300.0, 5000.0)),
     )
     gyro_cfg = gc.replace(
-        initial_peak_dps=float(np.clip(min(measured["pre_swing_peak_dps"], measured["swing_peak_dps"]), 10.0, 2000.0)),
+        initial_pre_swing_peak_dps=float(np.clip(measured["pre_swing_peak_dps"], 10.0, 2000.0)),
+        initial_peak_dps=float(np.clip(measured["swing_peak_dps"], 10.0, 2000.0)),
         max_swing_ms=tilt_cfg.max_swing_ms,
     )
     cfg = base.replace(tilt=tilt_cfg, gyro=gyro_cfg)

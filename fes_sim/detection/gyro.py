@@ -7,7 +7,8 @@ then rises through zero at the terminal-swing tilt minimum, shortly before heel
 contact (Aminian et al. 2002; Catalfamo et al. 2010). Heel-off is the rise of
 the pre-swing rate, toe-off its fall from the peak; every threshold is a
 fraction of the walker's own peak rates, followed by envelope followers that relax
-per degree of shank rotation (so they adapt while walking, not while standing).
+per degree of shank rotation (so they adapt while walking, not while standing). A fast backward rotation puts
+the detector into swing even when heel-off or toe-off was missed.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ class ShankGyroDetector:
         c = self.config
         self.phase = STANCE
         self.aborted = False
-        self.pre_peak_dps = c.initial_peak_dps
+        self.pre_peak_dps = c.initial_pre_swing_peak_dps
         self.swing_peak_dps = c.initial_peak_dps
         self.prev_rate = math.nan
         self.t_prev = math.nan
@@ -94,6 +95,8 @@ class ShankGyroDetector:
                 self.peak = rate_dps
                 self.t_peak = t_s
                 return _HO
+            if rate_dps <= -c.swing_recovery_rate_dps:
+                self._enter_swing(t_s)  # heel-off missed
             return _NONE
         if phase == PUSH_OFF:
             if rate_dps > self.peak:
@@ -102,11 +105,11 @@ class ShankGyroDetector:
             elif rate_dps <= c.toe_off_rate_fraction * self.peak or (
                 self.to_lag_s > 0.0 and t_s >= self.t_peak + self.to_lag_s
             ):
-                self.phase = SWING
-                self.t_toe_off = t_s
-                self.swing_armed = False
-                self.t_cross = math.inf
+                self._enter_swing(t_s)
                 return _TO
+            if rate_dps <= -c.swing_recovery_rate_dps:
+                self._enter_swing(t_s)  # toe-off missed; the foot is in swing
+                return _NONE
             if t_s - self.t_heel_off > self.max_push_s:
                 self.phase = STANCE
                 self.aborted = True
@@ -125,3 +128,9 @@ class ShankGyroDetector:
         if t_s - self.t_toe_off > self.max_swing_s:
             self.phase = STANCE
         return _NONE
+
+    def _enter_swing(self, t_s: float) -> None:
+        self.phase = SWING
+        self.t_toe_off = t_s
+        self.swing_armed = False
+        self.t_cross = math.inf

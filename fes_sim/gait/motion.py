@@ -21,8 +21,10 @@ walking surface with the level leg chain.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -108,6 +110,44 @@ def walking_angles(
     }
 
 
+@dataclass(frozen=True)
+class WalkParams:
+    """Per-walker constants of walking: floats for one walker, (N, 1) arrays for a batch."""
+
+    warp_b: Any
+    rom: Any
+    stance_fraction: Any
+    speed_mps: Any
+    walk_leg_m: Any
+
+    @classmethod
+    def of(cls, walker: WalkerConfig) -> "WalkParams":
+        seg = Segments.of(walker.height_m)
+        return cls(
+            float(kinematics.warp_coefficient(walker.stance_fraction)), float(kinematics.rom_scale(walker.speed_mps)),
+            walker.stance_fraction, walker.speed_mps, _WALK_LEG_FRACTION * (seg.thigh + seg.shank + seg.ankle_height),
+        )
+
+    @classmethod
+    def stack(cls, params: Sequence["WalkParams"]) -> "WalkParams":
+        """Batch form: every field an (N, 1) array."""
+        return cls(*(np.array([getattr(p, f.name) for p in params], float)[:, None] for f in dataclasses.fields(cls)))
+
+
+def walking_channels(
+    phase: np.ndarray, offsets: np.ndarray, t_walk_s: np.ndarray, x_start_m: Any, slope_deg: Any, p: WalkParams
+) -> dict[str, np.ndarray]:
+    """Every channel of walking: angles from :func:`walking_angles`, hip height scaled to the
+    walker's leg, hip moving forward at the walking speed from ``x_start_m``."""
+    ch = walking_angles(phase, p.warp_b, p.rom, p.stance_fraction, offsets, slope_deg)
+    ch["hip_z_m"] = p.walk_leg_m * ch.pop("hip_height") / kinematics.COEFFS["hip_height"][0]
+    ch["hip_x_m"] = x_start_m + p.speed_mps * t_walk_s
+    ch["slope_deg"] = np.broadcast_to(slope_deg, phase.shape).astype(float)
+    ch["phase"] = phase
+    ch["stance"] = phase < p.stance_fraction
+    return ch
+
+
 def _sway(t: np.ndarray, comps: np.ndarray) -> np.ndarray:
     """Sum of sinusoids; ``comps`` rows are (amplitude deg, frequency Hz, phase rad)."""
     return np.sum(comps[:, 0, None] * np.sin(2 * np.pi * comps[:, 1, None] * t + comps[:, 2, None]), axis=0)
@@ -142,10 +182,8 @@ class Motion:
         self.walker = walker
         self.scenario = scenario
         self.seg = Segments.of(walker.height_m)
-        self.warp_b = float(kinematics.warp_coefficient(walker.stance_fraction))
-        self.rom = float(kinematics.rom_scale(walker.speed_mps))
+        self.params = WalkParams.of(walker)
         self.stride_s = walker.stride_s
-        self.walk_leg_m = _WALK_LEG_FRACTION * (self.seg.thigh + self.seg.shank + self.seg.ankle_height)
         self._rng = rng
         self._strides = StrideSequence(self.stride_s, walker.stride_cv, walker.stride_ar1, walker.joint_offset_sd_deg, rng)
         self.entries: list[_Entry] = []
@@ -181,6 +219,8 @@ class Motion:
             e = self.entries[-1]
             if e.segment.activity in WALKING:
                 nominal_end = e.t_start + e.segment.duration_s if self._next_segment < len(self.scenario.segments) else math.inf
+                while len(e.strides) > 4 and e.strides[1][0] < t_s - 10.0:
+                    del e.strides[0]
                 while True:
                     s0, d, _ = e.strides[-1]
                     end_reached = s0 + WALK_ENTRY_PHASE * d >= nominal_end
@@ -213,16 +253,27 @@ class Motion:
         i = np.clip(np.searchsorted(starts, t, side="right") - 1, 0, len(starts) - 1)
         return (t - starts[i]) / durs[i], i, offs[i]
 
+    @staticmethod
+    def _slope(e: _Entry) -> float:
+        return {"slope_up": 1.0, "slope_down": -1.0}.get(e.segment.activity, 0.0) * e.segment.slope_deg
+
     def _walk_channels(self, e: _Entry, t: np.ndarray) -> dict[str, np.ndarray]:
         phase, _, offs = self._walk_phase(e, t)
-        slope = {"slope_up": 1.0, "slope_down": -1.0}.get(e.segment.activity, 0.0) * e.segment.slope_deg
-        ch = walking_angles(phase, self.warp_b, self.rom, self.walker.stance_fraction, offs, slope)
-        ch["hip_z_m"] = self.walk_leg_m * ch.pop("hip_height") / kinematics.COEFFS["hip_height"][0]
-        ch["hip_x_m"] = e.x_anchor + self.walker.speed_mps * (t - e.t_start)
-        ch["slope_deg"] = np.full_like(t, slope)
-        ch["phase"] = phase
-        ch["stance"] = phase < self.walker.stance_fraction
-        return ch
+        return walking_channels(phase, offs, t - e.t_start, e.x_anchor, self._slope(e), self.params)
+
+    @property
+    def walk_only(self) -> bool:
+        """True when the scenario is one walking activity for ever."""
+        segs = self.scenario.segments
+        return len(segs) == 1 and segs[0].activity in WALKING
+
+    def walk_state(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        """For a walk-only scenario: phase, per-stride offsets and slope on the grid ``t``
+        (the inputs of :func:`walking_channels`, for batching many walkers)."""
+        self.ensure(float(t[-1]))
+        e = self.entries[0]
+        phase, _, offs = self._walk_phase(e, t)
+        return phase, offs, self._slope(e)
 
     def _walk_ankle_x(self, e: _Entry, t_s: float) -> float:
         ch = self._walk_channels(e, np.array([t_s]))

@@ -15,9 +15,9 @@ _ALL = _GROUPS["acc"] + _GROUPS["gyr"] + _GROUPS["tilt"] + ("footswitch",)
 
 
 def apply_faults(config: SensorConfig, t_s: np.ndarray, channels: dict[str, np.ndarray], held: dict[str, float]) -> None:
-    """Overwrite ``channels`` (arrays at times ``t_s``) in place where a fault is active.
+    """Overwrite ``channels`` (arrays (N, n) at times ``t_s`` (n,)) in place where a fault is active.
 
-    ``held`` keeps the value a stuck channel freezes at, across blocks.
+    ``held`` keeps the values a stuck channel freezes at, across blocks.
     """
     for i, f in enumerate(config.faults):
         on = (t_s >= f.start_s) & (t_s < f.start_s + f.duration_s)
@@ -29,14 +29,14 @@ def apply_faults(config: SensorConfig, t_s: np.ndarray, channels: dict[str, np.n
                 continue
             x = channels[name]
             if f.kind in ("dropout", "nan"):
-                x[on] = np.nan
+                x[:, on] = np.nan
             elif f.kind == "saturation":
-                x[on] = config.gyro_range_dps if name.startswith("gyr") else (
+                x[:, on] = config.gyro_range_dps if name.startswith("gyr") else (
                     config.acc_range_g * 9.80665 if name.startswith("acc") else 90.0
                 )
             else:  # stuck
                 key = f"{i}:{name}"
                 if key not in held:
                     first = int(np.argmax(on))
-                    held[key] = float(x[first - 1]) if first > 0 else float(x[first])
-                x[on] = held[key]
+                    held[key] = x[:, first - 1 if first > 0 else first].copy()
+                x[:, on] = held[key][:, None]

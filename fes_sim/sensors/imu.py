@@ -62,65 +62,65 @@ class SensorConfig(Config):
             raise ConfigError("imu: a sensor must deliver at least one of imu, tilt_output, footswitch")
 
 
-class ImuModel:
-    """Turns true shank motion into IMU readings, carrying biases between blocks.
+class ImuBank:
+    """IMU readings of N walkers from their true shank motion, carrying biases between blocks.
 
     Parameters
     ----------
     config
-        Noise, ranges and impact parameters.
+        Noise, ranges and impact parameters (shared).
     sample_rate_hz
         Output rate (100-1000 Hz).
     misalignment_deg
-        Sagittal rotation of the sensor on the shank.
-    rng
-        The walker's sensor generator (per-walker biases are drawn on construction).
+        Sagittal rotation of each sensor on its shank, shape (N,).
+    rngs
+        One sensor generator per walker (per-walker biases are drawn on construction);
+        walker i's readings depend on ``rngs[i]`` only.
     """
 
-    def __init__(self, config: SensorConfig, sample_rate_hz: float, misalignment_deg: float, rng: np.random.Generator) -> None:
+    def __init__(self, config: SensorConfig, sample_rate_hz: float, misalignment_deg: np.ndarray, rngs: list[np.random.Generator]) -> None:
         self.config = config
         self.fs = sample_rate_hz
-        self.misalign_rad = math.radians(misalignment_deg)
-        self._rng = rng
+        self.misalign_rad = np.radians(np.asarray(misalignment_deg, float))[:, None]
+        self._rngs = rngs
         c = config
-        self.acc_bias = rng.standard_normal(3) * c.acc_bias_sd_mg * 1e-3 * GRAVITY_MPS2
-        self.gyr_bias = rng.standard_normal(3) * c.gyro_bias_sd_dps
-        self.acc_sigma = c.acc_noise_ug_rthz * 1e-6 * GRAVITY_MPS2 * math.sqrt(sample_rate_hz / 2)
+        g = GRAVITY_MPS2
+        draws = np.array([r.standard_normal(6) for r in rngs])
+        self.acc_bias = draws[:, :3] * c.acc_bias_sd_mg * 1e-3 * g
+        self.gyr_bias = draws[:, 3:] * c.gyro_bias_sd_dps
+        self.acc_sigma = c.acc_noise_ug_rthz * 1e-6 * g * math.sqrt(sample_rate_hz / 2)
         self.gyr_sigma = c.gyro_noise_dps_rthz * math.sqrt(sample_rate_hz / 2)
-        self.acc_full = c.acc_range_g * GRAVITY_MPS2
+        self.acc_full = c.acc_range_g * g
         self.acc_lsb = 2 * self.acc_full / 2**c.adc_bits
         self.gyr_lsb = 2 * c.gyro_range_dps / 2**c.adc_bits
-
-    def _walk(self, n: int, step_sd: float, start: np.ndarray) -> np.ndarray:
-        steps = self._rng.standard_normal((n, 3)) * step_sd
-        return start + np.cumsum(steps, axis=0)
+        dt = 1.0 / sample_rate_hz
+        self._acc_step = c.acc_bias_walk_mg_rts * 1e-3 * g * math.sqrt(dt)
+        self._gyr_step = c.gyro_bias_walk_dps_rts * math.sqrt(dt)
 
     def measure(
-        self, t_s: np.ndarray, acc_world_x: np.ndarray, acc_world_z: np.ndarray, tilt_deg: np.ndarray,
-        gyro_dps: np.ndarray, heel_strikes_s: list[float],
+        self, acc_world_x: np.ndarray, acc_world_z: np.ndarray, tilt_deg: np.ndarray, gyro_dps: np.ndarray, since_heel_strike_s: np.ndarray,
     ) -> dict[str, np.ndarray]:
-        """Readings at the times ``t_s`` from the true acceleration (m/s², world), tilt and rate."""
+        """Readings from the true acceleration (m/s², world), tilt (deg) and rate (°/s), each (N, n);
+        ``since_heel_strike_s`` (inf when none) shapes the impact transient."""
         c = self.config
-        n = len(t_s)
+        n_w, n = tilt_deg.shape
         psi = np.radians(tilt_deg) + self.misalign_rad
         fx, fz = acc_world_x, acc_world_z + GRAVITY_MPS2
-        acc_x = fx * np.sin(psi) + fz * np.cos(psi)
-        acc_y = fx * np.cos(psi) - fz * np.sin(psi)
-        for t_hs in heel_strikes_s:
-            dt = t_s - t_hs
-            on = dt >= 0
-            acc_x[on] += (
-                c.impact_peak_g * GRAVITY_MPS2 * np.exp(-dt[on] / (c.impact_tau_ms * 1e-3)) * np.sin(2 * np.pi * c.impact_freq_hz * dt[on])
-            )
-        dt_s = 1.0 / self.fs
-        acc_b = self._walk(n, c.acc_bias_walk_mg_rts * 1e-3 * GRAVITY_MPS2 * math.sqrt(dt_s), self.acc_bias)
-        gyr_b = self._walk(n, c.gyro_bias_walk_dps_rts * math.sqrt(dt_s), self.gyr_bias)
-        self.acc_bias, self.gyr_bias = acc_b[-1].copy(), gyr_b[-1].copy()
-        acc = np.column_stack((acc_x, acc_y, np.zeros(n))) + acc_b + self._rng.standard_normal((n, 3)) * self.acc_sigma
-        gyr = np.column_stack((np.zeros(n), np.zeros(n), gyro_dps)) + gyr_b + self._rng.standard_normal((n, 3)) * self.gyr_sigma
+        sp, cp = np.sin(psi), np.cos(psi)
+        acc_x = fx * sp + fz * cp
+        acc_y = fx * cp - fz * sp
+        d = np.where(np.isfinite(since_heel_strike_s), since_heel_strike_s, 1e3)
+        acc_x = acc_x + c.impact_peak_g * GRAVITY_MPS2 * np.exp(-d / (c.impact_tau_ms * 1e-3)) * np.sin(2 * np.pi * c.impact_freq_hz * d)
+        noise = np.stack([r.standard_normal((4, n, 3)) for r in self._rngs])  # bias steps acc, gyr; white acc, gyr
+        acc_b = self.acc_bias[:, None, :] + np.cumsum(noise[:, 0] * self._acc_step, axis=1)
+        gyr_b = self.gyr_bias[:, None, :] + np.cumsum(noise[:, 1] * self._gyr_step, axis=1)
+        self.acc_bias, self.gyr_bias = acc_b[:, -1].copy(), gyr_b[:, -1].copy()
+        zero = np.zeros((n_w, n))
+        acc = np.stack((acc_x, acc_y, zero), axis=-1) + acc_b + noise[:, 2] * self.acc_sigma
+        gyr = np.stack((zero, zero, gyro_dps), axis=-1) + gyr_b + noise[:, 3] * self.gyr_sigma
         acc = np.clip(np.round(acc / self.acc_lsb) * self.acc_lsb, -self.acc_full, self.acc_full - self.acc_lsb)
         gyr = np.clip(np.round(gyr / self.gyr_lsb) * self.gyr_lsb, -c.gyro_range_dps, c.gyro_range_dps - self.gyr_lsb)
         return {
-            "acc_x_mps2": acc[:, 0], "acc_y_mps2": acc[:, 1], "acc_z_mps2": acc[:, 2],
-            "gyr_x_dps": gyr[:, 0], "gyr_y_dps": gyr[:, 1], "gyr_z_dps": gyr[:, 2],
+            "acc_x_mps2": acc[..., 0], "acc_y_mps2": acc[..., 1], "acc_z_mps2": acc[..., 2],
+            "gyr_x_dps": gyr[..., 0], "gyr_y_dps": gyr[..., 1], "gyr_z_dps": gyr[..., 2],
         }

@@ -46,15 +46,14 @@ class TracePanels(pg.GraphicsLayoutWidget):
             p.getAxis("left").enableAutoSIPrefix(False)  # a relabel per frame costs more than the plot
             p.setYRange(*yr, padding=0)
             p.setMouseEnabled(x=False, y=True)
-            p.setClipToView(True)
-            p.setDownsampling(auto=True, mode="peak")
+            p.setXRange(-window_s, 0.0, padding=0)  # time relative to the newest sample: the axes never move
             p.hideButtons()
             if i:
                 p.setXLink(self.plots["tilt"])
             if i < len(specs) - 1:
                 p.hideAxis("bottom")
             self.plots[key] = p
-        self.plots["toe"].setLabel("bottom", "time (s)")
+        self.plots["toe"].setLabel("bottom", "time before now (s)")
         self.plots["toe"].getAxis("bottom").enableAutoSIPrefix(False)
         self.plots["stim"].getViewBox().enableAutoRange(axis="y", enable=False)
         self._build_items()
@@ -70,10 +69,16 @@ class TracePanels(pg.GraphicsLayoutWidget):
         P["gyro"].addLine(y=0, pen=_pen("#bbbbbb"))
         ax = P["events"].getAxis("left")
         ax.setTicks([[(lvl, ev.label.replace("_", " ")) for ev, (lvl, _, _) in EVENT_ROWS.items()]])
-        self.detected = pg.ScatterPlotItem(size=11, pen=None)
-        self.truth = pg.ScatterPlotItem(size=9, brush=None, symbol="o")
-        P["events"].addItem(self.detected)
-        P["events"].addItem(self.truth)
+        # one scatter per event type and origin: filled = detected, open circle = ground truth
+        self.detected: dict[GaitEvent, pg.ScatterPlotItem] = {}
+        self.truth: dict[GaitEvent, pg.ScatterPlotItem] = {}
+        for ev, (level, color, symbol) in EVENT_ROWS.items():
+            self.detected[ev] = pg.ScatterPlotItem(size=11, pen=None, brush=pg.mkBrush(color), symbol=symbol)
+            self.detected[ev].level = level
+            self.truth[ev] = pg.ScatterPlotItem(size=9, pen=_pen(color, 1.5), brush=None, symbol="o")
+            self.truth[ev].level = level + TRUTH_OFFSET
+            P["events"].addItem(self.detected[ev])
+            P["events"].addItem(self.truth[ev])
         self.stim = P["stim"].plot(pen=_pen(STIM_COLOR), fillLevel=0, brush=(214, 39, 40, 60), stepMode=None)
         self.pulses = P["stim"].plot(pen=_pen("#7f0000"), connect="pairs")  # one short tick per pulse
         self.ankle = P["ankle"].plot(pen=_pen("#9467bd"))
@@ -96,49 +101,49 @@ class TracePanels(pg.GraphicsLayoutWidget):
         self._tick_ma = 0.06 * max_current_ma
 
     def update_from(self, snap: Snapshot, hysteresis_deg: float = float("nan")) -> None:
-        """Redraw every panel from ``snap``."""
+        """Redraw every panel from ``snap``; x is time relative to the newest sample."""
         s = snap.samples
         t = s["t_s"]
         if not t.size:
             return
-        self.true_tilt.setData(t, s["true_tilt_deg"], connect="finite")
-        self.est_tilt.setData(t, s["tilt_est_deg"], connect="finite")
-        self.threshold.setData(t, s["threshold_deg"], connect="finite")
-        self.release.setData(t, s["threshold_deg"] - hysteresis_deg, connect="finite")
-        self.gyro.setData(t, s["gyr_z_dps"], connect="finite")
-        self._draw_events(snap)
+        now = t[-1]
+        x = t - now
+        _curve(self.true_tilt, x, s["true_tilt_deg"])
+        _curve(self.est_tilt, x, s["tilt_est_deg"])
+        _curve(self.threshold, x, s["threshold_deg"])
+        _curve(self.release, x, s["threshold_deg"] - hysteresis_deg)
+        _curve(self.gyro, x, s["gyr_z_dps"])
         stim_ma = np.nan_to_num(s["envelope"] * s["current_ma"])
-        self.stim.setData(t, stim_ma)
+        _curve(self.stim, x, stim_ma)
         pulsed = s["pulses"] > 0
-        tick_x = np.repeat(t[pulsed], 2)
         tick_y = np.repeat(stim_ma[pulsed], 2)
         tick_y[1::2] += self._tick_ma
-        self.pulses.setData(tick_x, tick_y, connect="pairs")
-        self.ankle.setData(t, s["ankle_deg"], connect="finite")
-        self.toe.setData(t, s["toe_height_mm"], connect="finite")
-        self._draw_strides(snap)
-        t1 = t[-1]
-        self.plots["tilt"].setXRange(t1 - self.window_s, t1, padding=0)
+        self.pulses.setData(np.repeat(x[pulsed], 2), tick_y, connect="pairs", skipFiniteCheck=True)
+        _curve(self.ankle, x, s["ankle_deg"])
+        _curve(self.toe, x, s["toe_height_mm"])
+        self._draw_events(snap, now)
+        self._draw_strides(snap, now)
 
-    def _draw_events(self, snap: Snapshot) -> None:
-        for item, events, offset in ((self.detected, snap.detected, 0.0), (self.truth, snap.truth, TRUTH_OFFSET)):
-            rows = [(ts, EVENT_ROWS[ev]) for ts, ev in events if ev in EVENT_ROWS]
-            if not rows:
-                item.setData([], [])
-                continue
-            x = [ts for ts, _ in rows]
-            y = [lvl + offset for _, (lvl, _, _) in rows]
-            if offset:
-                item.setData(x, y, pen=[_pen(c, 1.5) for _, (_, c, _) in rows], brush=None)
-            else:
-                item.setData(x, y, brush=[pg.mkBrush(c) for _, (_, c, _) in rows], symbol=[sym for _, (_, _, sym) in rows])
+    def _draw_events(self, snap: Snapshot, now: float) -> None:
+        for items, events in ((self.detected, snap.detected), (self.truth, snap.truth)):
+            for ev, item in items.items():
+                times = [ts - now for ts, e in events if e == ev]
+                item.setData(times, [item.level] * len(times))
 
-    def _draw_strides(self, snap: Snapshot) -> None:
+    def _draw_strides(self, snap: Snapshot, now: float) -> None:
         marks = [m for m in snap.strides if np.isfinite(m.mtc_mm)]
-        self.mtc.setData([m.t_mtc_s for m in marks], [m.mtc_mm for m in marks])
+        self.mtc.setData([m.t_mtc_s - now for m in marks], [m.mtc_mm for m in marks])
         drags = [m for m in snap.strides if m.toe_drag][-MAX_DRAG_REGIONS:]
         for region, m in zip(self.drag_regions, drags):
-            region.setRegion((m.t_start_s, m.t_end_s))
+            region.setRegion((m.t_start_s - now, m.t_end_s - now))
             region.show()
         for region in self.drag_regions[len(drags) :]:
             region.hide()
+
+
+def _curve(item: pg.PlotDataItem, x: np.ndarray, y: np.ndarray) -> None:
+    """Set a curve, skipping pyqtgraph's per-point finite check when there is no gap to break the line."""
+    if np.isfinite(y).all():
+        item.setData(x, y, connect="all", skipFiniteCheck=True)
+    else:
+        item.setData(x, y, connect="finite")

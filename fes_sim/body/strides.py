@@ -1,0 +1,82 @@
+"""Gait events and per-stride outcomes of the simulated leg (the plant's ground truth)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from fes_sim.samples import GaitEvent
+
+
+@dataclass(frozen=True, slots=True)
+class StrideOutcome:
+    """One completed stride of the simulated leg, from its initial contact to the next.
+
+    Swing figures (MTC, drag) belong to this stride's swing; ``foot_slap`` and
+    ``foot_pitch_ic_deg`` (toe up positive, relative to the walking surface) to the
+    initial contact that ends it (``t_end_s``). ``push_off_pf_deg`` is the peak
+    plantarflexion between heel-off and toe-off as a positive number (ankle −20° gives 20).
+    A toe drag is a trip event: the toe went below the floor in mid-swing; its depth is
+    how far the rigid-foot model would have passed through it.
+    """
+
+    t_heel_strike_s: float
+    t_heel_off_s: float
+    t_toe_off_s: float
+    t_end_s: float
+    mtc_mm: float
+    toe_drag: bool
+    drag_depth_mm: float
+    drag_duration_s: float
+    foot_slap: bool
+    foot_pitch_ic_deg: float
+    push_off_pf_deg: float
+
+
+class LegEvents:
+    """Records true events and assembles :class:`StrideOutcome` objects for one walker.
+
+    Parameters
+    ----------
+    slap_torque_nm
+        Dorsiflexor torque needed at a heel-first contact to lower the foot without a slap.
+    """
+
+    def __init__(self, slap_torque_nm: float) -> None:
+        self.slap_torque_nm = slap_torque_nm
+        self.events: list[tuple[float, GaitEvent]] = []
+        self.strides: list[StrideOutcome] = []
+        self._open: dict[str, float] | None = None
+
+    def heel_off(self, t_s: float) -> None:
+        """Heel rising in late stance."""
+        self.events.append((t_s, GaitEvent.HEEL_OFF))
+        if self._open is not None:
+            self._open["t_ho"] = t_s
+
+    def toe_off(self, t_s: float, ankle_min_deg: float) -> None:
+        """Toe leaves the floor; ``ankle_min_deg`` is the lowest ankle angle since heel-off."""
+        self.events.append((t_s, GaitEvent.TOE_OFF))
+        if self._open is not None:
+            self._open["t_to"] = t_s
+            self._open["po"] = -ankle_min_deg
+
+    def initial_contact(
+        self, t_s: float, heel_first: bool, foot_pitch_deg: float, dorsiflexor_nm: float, min_toe_m: float, drag_s: float
+    ) -> None:
+        """Close the stride whose swing just ended (if it started with a contact) and open the next."""
+        self.events.append((t_s, GaitEvent.HEEL_STRIKE))
+        st = self._open
+        if st is not None and "t_to" in st:
+            self.strides.append(
+                StrideOutcome(
+                    st["t_hs"], st.get("t_ho", math.nan), st["t_to"], t_s, min_toe_m * 1e3, min_toe_m < 0.0,
+                    max(0.0, -min_toe_m * 1e3), drag_s, heel_first and dorsiflexor_nm < self.slap_torque_nm, foot_pitch_deg,
+                    st["po"],
+                )
+            )
+        self._open = {"t_hs": t_s}
+
+    def walk_end(self) -> None:
+        """Walking stopped: the stride under way is dropped."""
+        self._open = None

@@ -1,0 +1,81 @@
+"""Benchmark of the walking simulator (prints medians; not a test).
+
+* one walker, 1 kHz plant, 200 Hz sensor: the plant alone with a stimulation pattern,
+  and the closed loop with the default device pipeline (issue target ≥ 200× real time);
+* the population mode with N walkers (target ≥ 20,000 walker-seconds per second, N = 1000).
+
+Usage: python tools/bench_sim.py [--repeats 5] [--seconds 60] [--n 1000] [--pop-seconds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+from fes_sim.config import get_preset
+from fes_sim.plant import WalkingPlant
+from fes_sim.population import Population
+
+
+def _stim(k: int) -> tuple[float, float, float]:
+    return (45.0, 300.0, 40.0) if k % 260 < 90 else (0.0, 0.0, 0.0)
+
+
+def bench_plant(seconds: float) -> float:
+    plant = WalkingPlant(get_preset("walker", "drop_foot_severe"))
+    plant.reset(1)
+    n = int(seconds * plant.sample_rate_hz)
+    t0 = time.perf_counter()
+    for k in range(n):
+        plant.step(*_stim(k))
+    return seconds / (time.perf_counter() - t0)
+
+
+def bench_loop(seconds: float) -> float | None:
+    try:
+        from fes_sim.device import DevicePipeline
+        from fes_sim.loop import ClosedLoop
+    except ImportError:
+        return None
+    plant = WalkingPlant(get_preset("walker", "drop_foot_severe"))
+    pipeline = DevicePipeline(get_preset("controller", "walkaide_tilt"), get_preset("stimulator", "default"), sample_rate_hz=200.0)
+    loop = ClosedLoop(plant, pipeline)
+    t0 = time.perf_counter()
+    loop.run(seconds, 1)
+    return seconds / (time.perf_counter() - t0)
+
+
+def bench_population(n: int, seconds: float, plant_rate_hz: float) -> float:
+    pop = Population.sample(get_preset("walker", "drop_foot_severe"), n, seed=3, plant_rate_hz=plant_rate_hz)
+    pop.reset(1)
+    steps = int(seconds * pop.sample_rate_hz)
+    pw, fr = np.full(n, 300.0), np.full(n, 40.0)
+    phase = np.arange(n)
+    t0 = time.perf_counter()
+    for k in range(steps):
+        pop.step(np.where((k + phase) % 260 < 90, 45.0, 0.0), pw, fr)
+    return n * seconds / (time.perf_counter() - t0)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--seconds", type=float, default=60.0, help="simulated seconds per single-walker run")
+    ap.add_argument("--n", type=int, default=1000, help="walkers in the population run")
+    ap.add_argument("--pop-seconds", type=float, default=5.0, help="simulated seconds per population run")
+    args = ap.parse_args()
+    plant = [bench_plant(args.seconds) for _ in range(args.repeats)]
+    print(f"plant only, 1 kHz plant, 200 Hz sensor: median {statistics.median(plant):.0f}x real time (runs: {', '.join(f'{x:.0f}' for x in plant)})")
+    loop = [bench_loop(args.seconds) for _ in range(args.repeats)]
+    if loop[0] is not None:
+        print(f"closed loop (walkaide_tilt pipeline): median {statistics.median(loop):.0f}x real time (runs: {', '.join(f'{x:.0f}' for x in loop)})")
+    for rate in (200.0, 1000.0):
+        pop = [bench_population(args.n, args.pop_seconds, rate) for _ in range(max(1, args.repeats // 2))]
+        print(f"population N={args.n}, {rate:.0f} Hz plant, 200 Hz sensor: median {statistics.median(pop):,.0f} walker-seconds per second")
+
+
+if __name__ == "__main__":
+    main()
