@@ -61,3 +61,11 @@ def test_generator_check_mode_reports_stale_files(tmp_path, capsys):
     (tmp_path / "fes_protocol.h").write_text("/* edited */")
     assert gen.main(["--out", str(tmp_path), "--check"]) == 1
     assert "out of date" in capsys.readouterr().err
+
+
+def test_protocol_doc_lists_every_message_with_its_layout():
+    doc = (PROJECT_ROOT / "docs" / "protocol.md").read_text(encoding="utf-8")
+    for d in MESSAGES.values():
+        assert f"### 0x{d.msg_id:02X} {d.name} (" in doc and f"{d.size} bytes" in doc, d.name
+        for f in d.fields:
+            assert f"| {f.offset} | `{f.name}` | {f.wire} |" in doc, f"{d.name}.{f.name}"

@@ -216,7 +216,7 @@ def test_time_ping_and_status():
     assert status.state == StimState.IDLE and status.mode == Mode.COMMAND and status.rx_errors == 0
 
 
-def test_host_loop_streams_samples_at_rate_and_stop_returns_to_command_mode():
+def test_host_loop_streams_samples_at_rate():
     b = Bench().configured()
     b.send(SetMode(500, int(Mode.HOST_LOOP)))
     for k in range(10):
@@ -225,8 +225,6 @@ def test_host_loop_streams_samples_at_rate_and_stop_returns_to_command_mode():
     samples = b.take(SensorSample)
     assert [s.sample_index for s in samples] == list(range(len(samples)))
     assert len(samples) == 500
-    b.send(Stop(0, 0))
-    assert b.dev.mode is Mode.COMMAND
 
 
 def test_device_loop_refuses_host_commands_for_the_output():
@@ -236,6 +234,10 @@ def test_device_loop_refuses_host_commands_for_the_output():
     b.send(SetEnvelope(0, 0.5))
     b.send(Start(0, 0, 0))
     assert [n.code for n in b.take(Nak)] == [NakCode.BAD_STATE, NakCode.BAD_STATE]
+    b.send(SetConfig(20.0, 250.0, 40.0, 50, 50, 100, 0))  # output off: accepted, controller rebuilt
+    assert b.take(Ack) and b.dev.pipeline.config.stimulation.current_ma == 20.0
+    b.send(Stop(0, 0))
+    assert b.take(Ack) and b.dev.mode is Mode.DEVICE_LOOP and not b.dev.output_on
 
 
 _COMMANDS = st.one_of(

@@ -8,7 +8,7 @@ import serial
 from firmware_bridge.errors import BackendError, BridgeError, LinkClosed, LinkTimeout, PortVanished
 from firmware_bridge.link import BACKENDS, backend_class, open_link, register_backend, split_target
 from firmware_bridge.link.fes_link import FesLink
-from firmware_bridge.protocol import Stop
+from firmware_bridge.protocol import Mode, SetMode, Stop
 
 
 def test_backend_names_and_prefixes():
@@ -69,7 +69,8 @@ def test_close_is_idempotent_and_stops_stimulation_first():
     assert device.output_on
     link.close()
     link.close()
-    assert isinstance(applied[-1], Stop) and not device.output_on
+    assert isinstance(applied[-2], Stop) and isinstance(applied[-1], SetMode) and applied[-1].mode == Mode.COMMAND
+    assert not device.output_on
     assert link.closed
     with pytest.raises(LinkClosed):
         link.status()

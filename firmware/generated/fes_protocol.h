@@ -220,7 +220,7 @@ typedef struct FES_PACKED {
 } fes_estop_t;
 FES_STATIC_ASSERT(sizeof(fes_estop_t) == FES_ESTOP_SIZE, estop_size);
 
-/* CLEAR_FAULTS (0x0A): Clears the given latched fault flags. Output stays off until the next START or envelope. */
+/* CLEAR_FAULTS (0x0A): Clears the given fault flags (latched or not). Output stays off until commanded again. */
 #define FES_CLEAR_FAULTS_SIZE 2u
 typedef struct FES_PACKED {
     uint16_t mask; /* @0 Fault flags to clear */

@@ -186,9 +186,9 @@ class DeviceLogic:
         return self.envelope > 0.0
 
     @property
-    def idle(self) -> bool:
-        """True in COMMAND mode with the output off and no ramp pending (state IDLE or FAULT)."""
-        return self.mode is Mode.COMMAND and self.state in (StimState.IDLE, StimState.FAULT) and self._ramp is None
+    def active(self) -> bool:
+        """True in any state but IDLE and FAULT (output on, ramping, or about to start)."""
+        return self.state not in (StimState.IDLE, StimState.FAULT)
 
     def current_ma(self) -> float:
         """The current being delivered now."""
@@ -301,7 +301,7 @@ class DeviceLogic:
             raise _Refuse(NakCode.BAD_VALUE, "max_on_ms")
         if not WATCHDOG_RANGE_MS[0] <= m.watchdog_ms <= WATCHDOG_RANGE_MS[1]:
             raise _Refuse(NakCode.BAD_VALUE, "watchdog_ms")
-        if not self.idle:
+        if self.active:
             raise _Refuse(NakCode.BAD_STATE)
         self.limits = Limits(m.max_current_ma, m.max_pulse_width_us, m.min_frequency_hz, m.max_frequency_hz,
                              m.max_charge_uc, m.max_on_ms, m.watchdog_ms)
@@ -310,6 +310,8 @@ class DeviceLogic:
                 self._check_config(self.stim)
             except _Refuse:
                 self.stim = None
+        if self.mode is Mode.DEVICE_LOOP:
+            self.pipeline = self._make_pipeline(self.sample_rate_hz) if self.stim is not None else None
 
     def _check_config(self, m: SetConfig) -> None:
         lim = self.limits
@@ -326,9 +328,15 @@ class DeviceLogic:
 
     def _set_config(self, m: SetConfig, now_s: float) -> None:
         self._check_config(m)
-        if not self.idle:
+        if self.active:
             raise _Refuse(NakCode.BAD_STATE)
-        self.stim = m
+        previous, self.stim = self.stim, m
+        if self.mode is Mode.DEVICE_LOOP:
+            try:
+                self.pipeline = self._make_pipeline(self.sample_rate_hz)
+            except _Refuse:
+                self.stim = previous
+                raise
 
     def _set_mode(self, m: SetMode, now_s: float) -> None:
         if m.mode not in Mode._value2member_map_:
@@ -401,17 +409,18 @@ class DeviceLogic:
         if m.channel >= self.config.channels:
             raise _Refuse(NakCode.BAD_VALUE, "channel")
         self._stop_at_s = math.inf
-        if self.mode is not Mode.COMMAND:
+        if self.mode is Mode.DEVICE_LOOP:
             self._output_off(now_s, StimState.FAULT if self.faults else StimState.IDLE)
-            self.mode, self.pipeline, self.source, self._stream_next_s = Mode.COMMAND, None, None, math.inf
-        elif self.output_on or self._ramp is not None:
+            if self.pipeline is not None:
+                self.pipeline.reset()
+        elif self.active:
             self._ramp_to(0.0, m.ramp_down_ms * 1e-3, now_s, StimState.RAMP_DOWN, StimState.IDLE)
 
     def _estop(self, m: EStop, now_s: float) -> None:
         self._raise_fault(Fault.ESTOP, now_s)
 
     def _clear_faults(self, m: ClearFaults, now_s: float) -> None:
-        self._clear_fault(Fault(m.mask & int(LATCHED_FAULTS)) & self.faults, now_s)
+        self._clear_fault(Fault(m.mask & 0xFFFF) & self.faults, now_s)
 
     def _set_envelope(self, m: SetEnvelope, now_s: float) -> None:
         if not 0.0 <= m.envelope <= 1.0:
@@ -444,8 +453,6 @@ class DeviceLogic:
         if self.faults:
             return
         envelope = min(max(out.envelope, 0.0), 1.0)
-        if envelope == 0.0 and Fault.MAX_ON_TIME in self.faults:
-            self._clear_fault(Fault.MAX_ON_TIME, now_s)
         self._set_output(envelope, StimState[out.state.upper()], now_s, count_pulses=False)
 
     # ------------------------------------------------------------------ output

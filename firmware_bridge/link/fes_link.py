@@ -249,7 +249,7 @@ class FesLink(Link):
         self.request(Start(int(duration_ms), int(ramp_up_ms), channel))
 
     def stop(self, *, ramp_down_ms: int = 0, channel: int = 0) -> None:
-        """STOP stimulation (and return the device to COMMAND mode)."""
+        """STOP stimulation (in DEVICE_LOOP: output off at once and the device's controller reset)."""
         self.request(Stop(int(ramp_down_ms), channel))
 
     def estop(self, reason: int = 0) -> None:
@@ -480,12 +480,15 @@ class FesLink(Link):
                     pass
 
     def _send_stop(self) -> None:
+        """STOP (output off at once), then back to COMMAND mode so a streaming device falls quiet."""
         if self._failure is not None:
             return
         try:
             self._request(Stop(0, 0), 0.05, 2)
+            if self._device is not None:
+                self._request(SetMode(max(1, self._device.sample_rate_hz), int(Mode.COMMAND)), 0.05, 2)
         except BridgeError as exc:
-            log.warning("could not send STOP while closing: %s", exc)
+            log.warning("could not stop the device while closing: %s", exc)
 
     def _shutdown(self) -> None:
         self._stop.set()

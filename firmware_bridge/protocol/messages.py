@@ -231,7 +231,7 @@ class EStop:
 
 @message(0x0A, "CLEAR_FAULTS", H2D, reply="ACK")
 class ClearFaults:
-    """Clears the given latched fault flags. Output stays off until the next START or envelope."""
+    """Clears the given fault flags (latched or not). Output stays off until commanded again."""
 
     mask: int = wire("u16", doc="Fault flags to clear")
 
