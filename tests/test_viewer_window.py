@@ -41,10 +41,10 @@ def sim_window(qtbot):
 
 def test_window_opens_and_simulation_data_flows(sim_window, qtbot) -> None:
     w = sim_window
-    qtbot.waitUntil(lambda: w.source.buffer.snapshot().stride_count >= 2, timeout=20000)
+    qtbot.waitUntil(lambda: "steps/min" in w.status_label.text(), timeout=20000)  # cadence needs two strides
     assert w.frames_drawn > 5
     text = w.status_label.text()
-    assert text.startswith("simulation") and "strides" in text and "steps/min" in text
+    assert text.startswith("simulation") and "strides" in text
     x_data, _ = w.panels.toe.getData()
     assert x_data is not None and len(x_data) > 100
     assert w.leg.shank.getData()[0] is not None  # the leg is drawn
