@@ -25,6 +25,7 @@ from fes_sim.errors import ConfigError
 from fes_sim.gait import kinematics
 from fes_sim.gait.motion import ACTIVITY_CODES, Motion, Segments, WalkParams, ankle_position, walking_channels
 from fes_sim.gait.scenario import Scenario
+from fes_sim.gait.variability import OFFSET_SIGNALS
 from fes_sim.gait.walker import WalkerConfig
 from fes_sim.samples import GaitEvent
 from fes_sim.sensors.faults import apply_faults
@@ -109,7 +110,7 @@ class BlockBuilder:
         self, walkers: Sequence[WalkerConfig], scenario: Scenario, sensor: SensorConfig, sample_rate_hz: float, sub: int, seeds: Sequence[int],
     ) -> None:
         self.walkers = list(walkers)
-        n = len(self.walkers)
+        n = self.n = len(self.walkers)
         streams = [np.random.SeedSequence(s).spawn(2) for s in seeds]
         self.motions = [Motion(w, scenario, np.random.default_rng(m)) for w, (m, _) in zip(self.walkers, streams)]
         if n > 1 and not self.motions[0].walk_only:
@@ -138,11 +139,21 @@ class BlockBuilder:
     def _channels(self, t: np.ndarray) -> dict[str, np.ndarray]:
         if not self.batch:
             return {k: v[None, :] for k, v in self.motions[0].channels(t).items()}
-        states = [m.walk_state(t) for m in self.motions]
-        phase = np.stack([s[0] for s in states])
-        offs = np.stack([s[1] for s in states])
-        slope = np.array([s[2] for s in states])[:, None]
-        ch = walking_channels(phase, offs, t[None, :], 0.0, slope, self.params)
+        tables = [m.walk_strides(float(t[0]), float(t[-1])) for m in self.motions]
+        k_max = max(len(tb) for tb in tables)
+        starts = np.full((self.n, k_max), np.inf)
+        durs = np.ones((self.n, k_max))
+        offs = np.zeros((self.n, k_max, len(OFFSET_SIGNALS)))
+        for w, tb in enumerate(tables):
+            starts[w, : len(tb)] = [x[0] for x in tb]
+            durs[w, : len(tb)] = [x[1] for x in tb]
+            offs[w, : len(tb)] = [x[2] for x in tb]
+        idx = np.maximum(np.sum(t[None, :, None] >= starts[:, None, :], axis=-1) - 1, 0)
+        start = np.take_along_axis(starts, idx, axis=1)
+        phase = (t[None, :] - start) / np.take_along_axis(durs, idx, axis=1)
+        offsets = offs[np.arange(self.n)[:, None], idx]
+        slope = np.array([m.slope_deg for m in self.motions])[:, None]
+        ch = walking_channels(phase, offsets, t[None, :], 0.0, slope, self.params)
         ch["activity"] = np.full(phase.shape, ACTIVITY_CODES[self.motions[0].scenario.segments[0].activity], np.int8)
         return ch
 

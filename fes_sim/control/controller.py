@@ -5,7 +5,8 @@ ramp_down → idle``. A burst is forced into ramp-down, and the ``max_on_time``
 flag raised, early enough that the envelope is zero before ``max_on_time_s``
 after it rose (the margin covers the ramp and two of the largest accepted time
 steps).
-``min_off_time_ms`` separates bursts. A sensor fault ramps the envelope to zero
+``min_off_time_ms`` separates bursts; a heel-off inside it starts the burst when
+it has passed (unless heel strike or an abort comes first). A sensor fault ramps the envelope to zero
 in at most ``ceil(fault_ramp_down_ms · f_s / 1000)`` samples, counted in samples
 because the clock may be what failed, and holds state ``fault`` until the
 sensor recovers.
@@ -121,6 +122,7 @@ class StimController:
         self.n_on = 0
         self.next_pulse_t = math.nan
         self.held = False  # burst started by manual / test / exercise rather than gait
+        self.pending = False  # a heel-off waiting for the minimum off-time
         self.manual = False
         self.burst_requested = False
         self.burst_until = -math.inf
@@ -228,11 +230,18 @@ class StimController:
             if state == FAULT:
                 state = IDLE
                 self.t_off = t_s
+            if self.gait:
+                # a heel-off inside the minimum off-time waits for it, until heel strike or abort
+                if event == _HO:
+                    self.pending = True
+                elif event == _HS or abort:
+                    self.pending = False
             if self.config.mode != "off" and t_s - self.t_off >= self.min_off_s:
                 if hold:
                     self.held = True
                     state, env = self._start(t_s)
-                elif self.gait and event == _HO:
+                elif self.pending:
+                    self.pending = False
                     self.held = False
                     delay = self._delay_s()
                     if delay > 0.0:

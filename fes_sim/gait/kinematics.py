@@ -63,9 +63,20 @@ _K = np.arange(1, N_HARMONICS + 1, dtype=float)
 
 
 def basis(phase: np.ndarray) -> np.ndarray:
-    """Fourier basis at ``phase`` (any shape): shape ``phase.shape + (13,)``."""
-    w = 2.0 * np.pi * np.asarray(phase, dtype=float)[..., None] * _K
-    return np.concatenate((np.ones(w.shape[:-1] + (1,)), np.cos(w), np.sin(w)), axis=-1)
+    """Fourier basis at ``phase`` (any shape): shape ``phase.shape + (13,)``.
+
+    The harmonics come from powers of exp(2πiφ), so only one sine and cosine are evaluated.
+    """
+    p = np.asarray(phase, dtype=float)
+    z1 = np.exp(2j * np.pi * p)
+    out = np.empty(p.shape + (1 + 2 * N_HARMONICS,))
+    out[..., 0] = 1.0
+    z = z1
+    for k in range(N_HARMONICS):
+        out[..., 1 + k] = z.real
+        out[..., 1 + N_HARMONICS + k] = z.imag
+        z = z * z1
+    return out
 
 
 def evaluate(name: str, phase: np.ndarray | float) -> np.ndarray:

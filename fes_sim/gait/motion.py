@@ -267,13 +267,20 @@ class Motion:
         segs = self.scenario.segments
         return len(segs) == 1 and segs[0].activity in WALKING
 
-    def walk_state(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-        """For a walk-only scenario: phase, per-stride offsets and slope on the grid ``t``
-        (the inputs of :func:`walking_channels`, for batching many walkers)."""
-        self.ensure(float(t[-1]))
-        e = self.entries[0]
-        phase, _, offs = self._walk_phase(e, t)
-        return phase, offs, self._slope(e)
+    def walk_strides(self, t0_s: float, t1_s: float) -> list[tuple[float, float, np.ndarray]]:
+        """For a walk-only scenario: the strides ``(start_s, duration_s, offsets)`` covering
+        ``[t0_s, t1_s]``, the inputs of :func:`walking_channels` for batching many walkers."""
+        self.ensure(t1_s)
+        strides = self.entries[0].strides
+        k = 0
+        while k + 1 < len(strides) and strides[k + 1][0] <= t0_s:
+            k += 1
+        return strides[k:]
+
+    @property
+    def slope_deg(self) -> float:
+        """Slope of the first activity (deg, uphill positive)."""
+        return self._slope(self.entries[0])
 
     def _walk_ankle_x(self, e: _Entry, t_s: float) -> float:
         ch = self._walk_channels(e, np.array([t_s]))

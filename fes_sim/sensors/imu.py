@@ -111,13 +111,20 @@ class ImuBank:
         acc_y = fx * cp - fz * sp
         d = np.where(np.isfinite(since_heel_strike_s), since_heel_strike_s, 1e3)
         acc_x = acc_x + c.impact_peak_g * GRAVITY_MPS2 * np.exp(-d / (c.impact_tau_ms * 1e-3)) * np.sin(2 * np.pi * c.impact_freq_hz * d)
-        noise = np.stack([r.standard_normal((4, n, 3)) for r in self._rngs])  # bias steps acc, gyr; white acc, gyr
-        acc_b = self.acc_bias[:, None, :] + np.cumsum(noise[:, 0] * self._acc_step, axis=1)
-        gyr_b = self.gyr_bias[:, None, :] + np.cumsum(noise[:, 1] * self._gyr_step, axis=1)
-        self.acc_bias, self.gyr_bias = acc_b[:, -1].copy(), gyr_b[:, -1].copy()
+        # white noise per sample; the bias random walk steps once per call (block) and is
+        # interpolated linearly over it (its power lies far below 1 Hz)
+        draws = np.stack([r.standard_normal(2 * n * 3 + 6) for r in self._rngs])
+        white = draws[:, : 2 * n * 3].reshape(n_w, 2, n, 3)
+        span = math.sqrt(n)
+        ramp = (np.arange(1, n + 1) / n)[None, :, None]
+        acc_end = self.acc_bias + draws[:, -6:-3] * self._acc_step * span
+        gyr_end = self.gyr_bias + draws[:, -3:] * self._gyr_step * span
+        acc_b = self.acc_bias[:, None, :] + ramp * (acc_end - self.acc_bias)[:, None, :]
+        gyr_b = self.gyr_bias[:, None, :] + ramp * (gyr_end - self.gyr_bias)[:, None, :]
+        self.acc_bias, self.gyr_bias = acc_end, gyr_end
         zero = np.zeros((n_w, n))
-        acc = np.stack((acc_x, acc_y, zero), axis=-1) + acc_b + noise[:, 2] * self.acc_sigma
-        gyr = np.stack((zero, zero, gyro_dps), axis=-1) + gyr_b + noise[:, 3] * self.gyr_sigma
+        acc = np.stack((acc_x, acc_y, zero), axis=-1) + acc_b + white[:, 0] * self.acc_sigma
+        gyr = np.stack((zero, zero, gyro_dps), axis=-1) + gyr_b + white[:, 1] * self.gyr_sigma
         acc = np.clip(np.round(acc / self.acc_lsb) * self.acc_lsb, -self.acc_full, self.acc_full - self.acc_lsb)
         gyr = np.clip(np.round(gyr / self.gyr_lsb) * self.gyr_lsb, -c.gyro_range_dps, c.gyro_range_dps - self.gyr_lsb)
         return {
