@@ -78,9 +78,11 @@ def test_max_on_time_forces_ramp_down_and_flags():
 
 def test_min_off_time_between_bursts():
     cfg = ControllerConfig(stimulation=StimulationConfig(extension_ms=0.0, ramp_down_ms=20.0, min_off_time_ms=300.0))
-    trace = drive(StimController(cfg, FS), 2.0, events=[(0.1, HO), (0.4, HS), (0.6, HO), (1.0, HS), (1.2, HO)])
+    trace = drive(StimController(cfg, FS), 3.0, events=[(0.1, HO), (0.4, HS), (0.6, HO), (0.65, HS), (1.2, HO), (1.5, HS), (1.7, HO)])
     onsets = [t for (t0, _, e0, _), (t, _, e, _) in zip(trace, trace[1:]) if e0 == 0 and e > 0]
-    assert onsets == pytest.approx([0.1, 1.2])  # the heel-off at 0.6 came 180 ms after the burst ended
+    # burst 1 ends at 0.42: the heel-off at 0.6 waits for 0.72, but heel strike at 0.65 cancels it;
+    # burst 2 ends at 1.52: the heel-off at 1.7 waits and starts at 1.82
+    assert onsets == pytest.approx([0.1, 1.2, 1.82])
 
 
 def test_abort_ramps_down():

@@ -86,6 +86,7 @@ class TiltTriggerDetector:
         self.min_tilt = math.inf
         self.t_min = 0.0
         self.swing_armed = False
+        self.ho_armed = False
 
     def update(self, t_s: float, tilt_deg: float, rate_dps: float, footswitch: float = math.nan) -> GaitEvent:
         """One sample; returns the event detected at it or ``GaitEvent.NONE`` (``footswitch`` unused)."""
@@ -121,12 +122,15 @@ class TiltTriggerDetector:
 
         phase = self.phase
         if phase == STANCE:
-            if (
-                prev < thr <= tilt_deg
+            if tilt_deg < thr:
+                self.ho_armed = True  # a heel-off needs the tilt to have been below the threshold
+            elif (
+                self.ho_armed
                 and ho_rate >= c.heel_off_rate_dps
                 and ho_rate >= c.heel_off_rate_fraction * self.peak_rate_follower
                 and t_s - self.t_heel_strike >= self.min_stance_s
             ):
+                self.ho_armed = False
                 self.phase = PUSH_OFF
                 self.t_heel_off = t_s
                 self.peak_rate = rate_dps
