@@ -60,7 +60,7 @@ class TracePanels(pg.GraphicsLayoutWidget):
 
     def _build_items(self) -> None:
         P = self.plots
-        P["tilt"].addLegend(offset=(-5, 2), labelTextSize="7pt", brush=(255, 255, 255, 200), colCount=2)
+        P["tilt"].addLegend(offset=(-5, 2), labelTextSize="7pt", colCount=2)
         self.true_tilt = P["tilt"].plot(pen=_pen("#999999", 2), name="true")
         self.est_tilt = P["tilt"].plot(pen=_pen("k"), name="estimated")
         self.threshold = P["tilt"].plot(pen=_pen(STIM_COLOR, 1, pg.QtCore.Qt.PenStyle.DashLine), name="heel-off threshold")
