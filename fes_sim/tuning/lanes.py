@@ -63,10 +63,11 @@ class ControllerLanes:
         fault_n = [max(1, math.ceil(c.faults.fault_ramp_down_ms * 1e-3 * sample_rate_hz)) for c in configs]
         self.fault_step = arr([1.0 / n for n in fault_n])
         self.on_limit_s = arr([
-            s.max_on_time_s - s.ramp_down_ms * 1e-3 - max(c.faults.max_gap_ms * 1e-3, self.dt_s) for s, c in zip(st, configs)
+            s.max_on_time_s - s.ramp_down_ms * 1e-3 - 2.0 * max(c.faults.max_gap_ms * 1e-3, self.dt_s) for s, c in zip(st, configs)
         ])
         self.on_limit_n = np.array([int(x * sample_rate_hz) for x in self.on_limit_s], dtype=np.int64)
         self.period_s = arr([1.0 / s.frequency_hz for s in st])
+        self.max_pulses = np.array([int(self.dt_s * s.frequency_hz) + 1 for s in st], dtype=np.int64)
         self.peak_ma = arr([s.current_ma for s in st])
         self.charge_per_pulse_uc = arr([s.pulse_width_us * 1e-3 for s in st])
         self.min_off_s = arr([s.min_off_time_ms * 1e-3 for s in st])
@@ -93,6 +94,7 @@ class ControllerLanes:
         self.t_off = np.full(n, -math.inf)
         self.t_until = np.zeros(n)
         self.n_on = np.zeros(n, dtype=np.int64)
+        self.pending = np.zeros(n, dtype=bool)  # a heel-off waiting for the minimum off-time
         self.next_pulse_t = np.full(n, math.nan)
         self.avg_stance_s = np.full(n, 0.6)
         self.t_hs = np.full(n, math.nan)
@@ -150,8 +152,12 @@ class ControllerLanes:
             rec = m & (s0 == FAULT)
             state[rec] = IDLE
             self.t_off[rec] = t_s
-            go = m & self.active & (t_s - self.t_off >= self.min_off_s) & (event == _HO)
+            gait = m & self.active
+            self.pending[gait & (event == _HO)] = True
+            self.pending[gait & (event != _HO) & ((event == _HS) | abort)] = False
+            go = gait & (t_s - self.t_off >= self.min_off_s) & self.pending
             if go.any():
+                self.pending[go] = False
                 delay = np.zeros(self.n)
                 delay[go] = self._timing(self.delay_pct, self.delay_ms, go)
                 wait = go & (delay > 0.0)
@@ -216,7 +222,7 @@ class ControllerLanes:
         while due.any():
             nxt[due] += self.period_s[due]
             n[due] += 1
-            due &= nxt < end
+            due &= (nxt < end) & (n < self.max_pulses)
         self.next_pulse_t = np.where(on, nxt, math.nan)
         self.pulses = n
         self.charge_uc = np.where(n > 0, n * cur * self.charge_per_pulse_uc, 0.0)
