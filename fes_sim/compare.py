@@ -33,6 +33,7 @@ import numpy as np
 
 from fes_sim.body.orthosis import OrthosisConfig
 from fes_sim.config.presets import get_preset, looks_like_file, preset_names, resolve
+from fes_sim.config.schema import to_mapping
 from fes_sim.errors import ConfigError, OutputError
 from fes_sim.session import SessionResult, SimulationSession
 
@@ -85,13 +86,13 @@ class Comparison:
     reference_late_stance_range_deg: float | None
 
     def as_dict(self) -> dict[str, Any]:
-        """Strict-JSON summary: per condition its name, treatment and metrics."""
+        """Strict-JSON summary: per condition its name, stimulation, AFO parameters (or null) and metrics."""
         return {
             "duration_s": self.duration_s,
             "seed": self.seed,
             "reference_late_stance_range_deg": self.reference_late_stance_range_deg,
             "conditions": [
-                {"condition": r.condition.name, "fes": r.condition.fes, "afo": r.condition.afo is not None, **r.metrics}
+                {"condition": r.condition.name, "fes": r.condition.fes, "afo": to_mapping(r.condition.afo) if r.condition.afo else None, **r.metrics}
                 for r in self.conditions
             ],
         }

@@ -116,7 +116,8 @@ def test_cli_json_is_strict_and_alone_on_stdout(capsys):
     data = json.loads(text, parse_constant=lambda c: pytest.fail(f"non-strict JSON constant {c}"))
     assert data["walker"] == "drop_foot_severe" and data["seed"] == 5
     assert [c["condition"] for c in data["conditions"]] == ["none", "fes+afo_carbon"]
-    assert data["conditions"][1]["fes"] and data["conditions"][1]["afo"]
+    assert data["conditions"][0]["afo"] is None
+    assert data["conditions"][1]["fes"] and data["conditions"][1]["afo"]["dorsiflexion_stiffness_nm_per_deg"] == PRESETS["carbon"].dorsiflexion_stiffness_nm_per_deg
 
 
 def test_cli_user_mistakes_are_one_line_and_exit_2(tmp_path, capsys):
