@@ -13,8 +13,10 @@ and answers with SET_ENVELOPE carrying the sample's index. Measured per sample:
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
+import threading
 from dataclasses import dataclass, field
 
 from fes_sim.control.config import ControllerConfig
@@ -26,7 +28,7 @@ from firmware_bridge.errors import BridgeError
 from firmware_bridge.hil.junit import Check
 from firmware_bridge.hil.setup import prepare_device, wire_controller
 from firmware_bridge.hil.timing import ClockSync, Percentiles, jitter, sync_clock
-from firmware_bridge.link.fes_link import FesLink
+from firmware_bridge.link.fes_link import FesLink, Received
 from firmware_bridge.protocol import Mode, Nak, NakCode, SensorSample
 from firmware_bridge.samples import Unwrapper, fill_shank_sample
 
@@ -87,6 +89,71 @@ class HostLoopResult:
         return out
 
 
+class _Loop:
+    """Per-sample work, run on the link's reader thread (no thread hand-off between sample and command)."""
+
+    def __init__(self, link: FesLink, pipeline: DevicePipeline, result: HostLoopResult, offset_s: float,
+                 wanted: int, recorder: RecordingWriter | None) -> None:
+        self.link, self.pipeline, self.result, self.offset_s = link, pipeline, result, offset_s
+        self.wanted, self.recorder = wanted, recorder
+        self.period_s = 1.0 / result.sample_rate_hz
+        self.host_lat: list[float] = []
+        self.s2c: list[float] = []
+        self.arrivals: list[float] = []
+        self.unwrap = Unwrapper()
+        self.sample = ShankSample(0.0)
+        self.stride: StrideRow | None = None
+        self.next_index: int | None = None
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+        self.last_rx_s = link.clock()
+
+    def __call__(self, item: Received) -> bool:
+        msg = item.message
+        if isinstance(msg, Nak):
+            self.result.naks.append(f"{NakCode(msg.code).name} for msg 0x{msg.msg_id:02X}")
+            return True
+        if not isinstance(msg, SensorSample) or self.done.is_set():
+            return False
+        try:
+            self._sample(item.host_t_s, msg)
+        except BaseException as exc:  # reported by run_host_loop on the caller's thread
+            self.error = exc
+            self.done.set()
+        return True
+
+    def _sample(self, rx_s: float, msg: SensorSample) -> None:
+        result, link = self.result, self.link
+        self.last_rx_s = rx_s
+        if self.next_index is not None and msg.sample_index != self.next_index:
+            result.lost_samples += (msg.sample_index - self.next_index) & 0xFFFFFFFF
+        self.next_index = (msg.sample_index + 1) & 0xFFFFFFFF
+        t_dev = self.unwrap(msg.t_us)
+        out = self.pipeline.update(fill_shank_sample(msg, t_dev, self.sample))
+        link.set_envelope(out.envelope, msg.sample_index)
+        t_tx = link.clock()
+        result.samples += 1
+        self.arrivals.append(rx_s)
+        self.host_lat.append(t_tx - rx_s)
+        lat = t_tx - (msg.t_us * 1e-6 - self.offset_s)
+        self.s2c.append(lat)
+        if self.recorder is not None:
+            self.recorder.write(self.sample, out)
+        if out.event == GaitEvent.HEEL_STRIKE:
+            if self.stride is not None:
+                self.stride.duration_s = t_dev - self.stride.t_start_s
+                _close_stride(self.stride)
+                result.strides.append(self.stride)
+            self.stride = StrideRow(len(result.strides) + 1, t_dev)
+        if self.stride is not None:
+            self.stride.samples += 1
+            self.stride.latencies_s.append(lat)
+            if out.envelope > 0:
+                self.stride.stim_ms += self.period_s * 1e3
+        if result.samples >= self.wanted:
+            self.done.set()
+
+
 def run_host_loop(
     link: FesLink,
     controller: ControllerConfig,
@@ -100,76 +167,57 @@ def run_host_loop(
 ) -> HostLoopResult:
     """Run host in the loop for ``duration_s`` of device samples; never raises for link failures.
 
-    A port that vanishes, or samples that stop for ``sample_timeout_s``, end the
-    run with ``result.error`` set; the recorder has every row up to then.
+    Samples are processed on the link's reader thread as they are decoded, and
+    Python's cyclic garbage collector is paused during the run (its pauses
+    would show as latency spikes; the pipeline allocates nothing per sample).
+    A port that vanishes, or samples that stop for ``sample_timeout_s``, end
+    the run with ``result.error`` set; the recorder has every row up to then.
     """
     result = HostLoopResult(float(sample_rate_hz))
     controller = wire_controller(controller)
     pipeline = DevicePipeline(controller, stimulator, float(sample_rate_hz))
     clock = link.clock
-    host_lat: list[float] = []
-    s2c: list[float] = []
-    arrivals: list[float] = []
-    unwrap = Unwrapper()
-    sample = ShankSample(0.0)
-    stride: StrideRow | None = None
     wanted = int(round(duration_s * sample_rate_hz))
-    next_index: int | None = None
     t_begin = clock()
+    loop: _Loop | None = None
+    gc_was_enabled = gc.isenabled()
     try:
         prepare_device(link, controller, stimulator, watchdog_ms)
         result.clock = sync_clock(link)
-        offset = result.clock.offset_s
+        loop = _Loop(link, pipeline, result, result.clock.offset_s, wanted, recorder)
+        link.add_listener(loop)
+        gc.collect()
+        gc.disable()
         link.set_mode(Mode.HOST_LOOP, sample_rate_hz)
-        period = 1.0 / sample_rate_hz
-        while result.samples < wanted:
-            item = link.recv(sample_timeout_s)
-            if item is None:
+        loop.last_rx_s = clock()
+        while not loop.done.wait(0.01):
+            if link.failure is not None:
+                raise link.failure
+            if clock() - loop.last_rx_s > sample_timeout_s:
                 raise BridgeError(f"no sample from the device for {sample_timeout_s * 1e3:.0f} ms")
-            msg = item.message
-            if isinstance(msg, Nak):
-                result.naks.append(f"{NakCode(msg.code).name} for msg 0x{msg.msg_id:02X}")
-                continue
-            if not isinstance(msg, SensorSample):
-                continue
-            if next_index is not None and msg.sample_index != next_index:
-                result.lost_samples += (msg.sample_index - next_index) & 0xFFFFFFFF
-            next_index = (msg.sample_index + 1) & 0xFFFFFFFF
-            t_dev = unwrap(msg.t_us)
-            out = pipeline.update(fill_shank_sample(msg, t_dev, sample))
-            link.set_envelope(out.envelope, msg.sample_index)
-            t_tx = clock()
-            result.samples += 1
-            arrivals.append(item.host_t_s)
-            host_lat.append(t_tx - item.host_t_s)
-            lat = t_tx - ((msg.t_us * 1e-6) - offset)
-            s2c.append(lat)
-            if recorder is not None:
-                recorder.write(sample, out)
-            if out.event == GaitEvent.HEEL_STRIKE:
-                if stride is not None:
-                    stride.duration_s = t_dev - stride.t_start_s
-                    _close_stride(stride)
-                    result.strides.append(stride)
-                stride = StrideRow(len(result.strides) + 1, t_dev)
-            if stride is not None:
-                stride.samples += 1
-                stride.latencies_s.append(lat)
-                if out.envelope > 0:
-                    stride.stim_ms += period * 1e3
+        if loop.error is not None:
+            raise loop.error
     except BridgeError as exc:
         result.error = exc
         log.error("host-in-the-loop run ended: %s", exc)
     finally:
+        if gc_was_enabled:
+            gc.enable()
+        if loop is not None:
+            loop.done.set()
+            link.remove_listener(loop)
         if result.error is None:
             try:
                 link.stop()
             except BridgeError as exc:
                 result.error = exc
     result.duration_s = clock() - t_begin
-    result.host_latency = Percentiles.of(host_lat)
-    result.sample_to_command = Percentiles.of(s2c)
-    result.arrival_jitter = jitter(arrivals, 1.0 / sample_rate_hz)
+    if loop is not None:
+        result.host_latency = Percentiles.of(loop.host_lat)
+        result.sample_to_command = Percentiles.of(loop.s2c)
+        result.arrival_jitter = jitter(loop.arrivals, 1.0 / sample_rate_hz)
+    else:
+        result.host_latency = result.sample_to_command = result.arrival_jitter = Percentiles.of([])
     return result
 
 

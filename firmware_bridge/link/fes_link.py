@@ -161,6 +161,7 @@ class FesLink(Link):
         self._device: DeviceInfo | None = None
         self._stop = threading.Event()
         self._heartbeats = 0
+        self._listeners: list[Callable[[Received], bool]] = []
         self._reader = threading.Thread(target=self._read_loop, name=f"fes-reader {port.name}", daemon=True)
         self._heart = threading.Thread(target=self._heartbeat_loop, name=f"fes-heartbeat {port.name}", daemon=True)
         self._reader.start()
@@ -358,6 +359,20 @@ class FesLink(Link):
             raise LinkClosed("link closed")
         return item
 
+    def add_listener(self, listener: Callable[[Received], bool]) -> None:
+        """Call ``listener`` on the reader thread for every device-initiated frame, as soon as it is decoded.
+
+        This is the low-latency path (no thread hand-off). A listener returns
+        True when it consumed the frame, which then does not go to :meth:`recv`.
+        It must be quick and must not call :meth:`request` (that would wait for
+        the thread it runs on); :meth:`send` is fine.
+        """
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[Received], bool]) -> None:
+        """Stop calling ``listener``."""
+        self._listeners.remove(listener)
+
     @property
     def failure(self) -> BridgeError | None:
         """The error that ended the link (e.g. PortVanished), or None."""
@@ -440,8 +455,15 @@ class FesLink(Link):
                 self.stats.late_answers += 1
                 return
             self.stats.naks += 1
+        item = Received(now, seq, msg)
+        for listener in self._listeners:
+            try:
+                if listener(item):
+                    return
+            except Exception:  # a listener bug must not kill the reader (and with it the link)
+                log.exception("link listener failed on %s", type(msg).__name__)
         try:
-            self._queue.put_nowait(Received(now, seq, msg))
+            self._queue.put_nowait(item)
         except queue.Full:
             self.stats.queue_overflows += 1
 
