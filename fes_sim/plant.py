@@ -196,6 +196,8 @@ class WalkingPlant:
         w = self.walker
         self._builder = BlockBuilder([w], self.scenario, self.sensor, self.sample_rate_hz, self.sub, [seed])
         self._legs = LegEvents(w.slap_torque_nm_per_kg * w.mass_kg)
+        self.seg = self._builder.foot_segments
+        self.state = PlantState(self.seg)
         self._blk = self._builder.build(0)
         self._i = 0
         self._k = 0

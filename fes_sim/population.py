@@ -140,6 +140,7 @@ class Population:
             self.walkers, self.scenario, self.sensor, self.sample_rate_hz, self.sub, [seed_of(seed, i) for i in range(n)]
         )
         self._legs = [LegEvents(w.slap_torque_nm_per_kg * w.mass_kg) for w in self.walkers]
+        self.seg = self._builder.foot_segments
         self._blk = self._builder.build(0)
         self._i = 0
         self._k = 0

@@ -18,7 +18,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from fes_sim.body.clearance import MIDSWING_START, TERMINAL_SWING_START, calibration_offset_m
+from fes_sim.body.clearance import MIDSWING_START, TERMINAL_SWING_START, calibrate, calibrated_segments
 from fes_sim.body.foot import FootBody, gravity_torque_nm
 from fes_sim.body.passive import passive_moment_nm
 from fes_sim.errors import ConfigError
@@ -121,7 +121,11 @@ class BlockBuilder:
         self.col = col
         self.seg = Segments.of(col("height_m"))
         self.foot = FootBody.of(col("height_m"), col("mass_kg"), col("shoe_mass_kg"), col("foot_inertia_kgm2"))
-        self.offset_m = np.array([calibration_offset_m(w) for w in self.walkers])[:, None]
+        self.calibrations = [calibrate(w) for w in self.walkers]
+        self.offset_m = np.array([c.offset_m for c in self.calibrations])[:, None]
+        #: foot geometry with the calibrated heel point, for the stepping code
+        heights = np.array([w.height_m for w in self.walkers])
+        self.foot_segments = calibrated_segments(Segments.of(float(heights[0]) if n == 1 else heights), self.calibrations)
         ho = kinematics.heel_off_phase(_HEEL_OFF_PITCH_DEG)
         self.heel_off_phase = np.array([kinematics.unwarp_phase(ho, float(b)) for b in self.params.warp_b[:, 0]])[:, None]
         self.sensor_config = sensor

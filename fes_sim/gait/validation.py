@@ -69,3 +69,13 @@ def compare_cycles(sim: np.ndarray, rec: np.ndarray) -> tuple[float, float]:
     """Pearson correlation and range-of-motion ratio (sim / recording) of two mean cycles."""
     r = float(np.corrcoef(sim, rec)[0, 1])
     return r, float(np.ptp(sim) / np.ptp(rec))
+
+
+def best_lag(sim: np.ndarray, rec: np.ndarray, max_lag: float = 0.05) -> tuple[float, float]:
+    """Circular shift (fraction of the cycle, within ±``max_lag``) that best aligns ``sim`` to
+    ``rec``, and the correlation there. Contact flags from IMU algorithms (such as NONAN's)
+    can put heel strike tens of milliseconds off, which shifts a whole mean cycle."""
+    n = len(sim) - 1  # the cycles include both ends of the stride
+    lags = range(-int(round(max_lag * n)), int(round(max_lag * n)) + 1)
+    r, k = max((float(np.corrcoef(np.roll(sim[:-1], k), rec[:-1])[0, 1]), k) for k in lags)
+    return k / n, r
