@@ -22,6 +22,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "fes_sim.cli.replay_cmd",
     "fes_sim.cli.compare_cmd",
     "fes_sim.cli.calibrate_cmd",
+    "fes_sim.cli.tune_cmd",
     "fes_sim.cli.config_cmd",
     "fes_sim.cli.view_cmd",
     "fes_sim.cli.emulate_cmd",

@@ -131,5 +131,5 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, float):
-        return repr(value) if math.isfinite(value) else "nan"
+        return repr(value)
     return str(value)
