@@ -53,7 +53,7 @@ class SensorConfig(Config):
     imu: bool = param(True, doc="deliver acc/gyr channels (False: a tilt-only sensor)")
     tilt_output: bool = param(True, doc="deliver a fused tilt channel like a commercial tilt sensor")
     tilt_tau_s: float = param(1.0, unit="s", lo=0.05, hi=20, doc="complementary filter time constant of the tilt output")
-    tilt_gate_g: float = param(0.15, unit="g", lo=0.01, hi=2, doc="freeze the accelerometer correction when | |f| - g | exceeds this")
+    tilt_gate_g: float = param(2.0, unit="g", lo=0.01, hi=2, doc="freeze the accelerometer correction when | |f| - g | exceeds this (2 = only at impacts; 0.1-0.2 biases the output here)")
     footswitch: bool = param(False, doc="deliver a heel-switch channel")
     faults: tuple[SensorFault, ...] = param(factory=tuple, doc="injected faults")
 

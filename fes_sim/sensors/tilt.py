@@ -3,7 +3,11 @@
 ψ̂ₖ = α(ψ̂ₖ₋₁ + ωₖΔt) + (1 − α)ψ_acc,ₖ with α = τ/(τ + Δt), ψ_acc = atan2(−f_y, f_x),
 and the accelerometer correction frozen (α = 1) while | ‖f‖ − g | exceeds a gate
 (REFERENCE §6). Its error grows in push-off and swing, where the shank's own
-acceleration reaches 1-1.4 g, as in real devices (about 5 ° rms at τ = 1 s).
+acceleration reaches 1-1.4 g. On the healthy walker the simulated output is off by
+4.6° rms at τ = 1 s and 12.8° at τ = 0.3 s, against 5.6° and 12° in REFERENCE §6;
+the accelerometer tilt alone is off by 32° rms (about 30°). A tight gate (0.1-0.2 g)
+admits the accelerometer only in phases where its error has one sign, which biases the
+output by about 10° on this model, so the default gate only catches impacts.
 """
 
 from __future__ import annotations
