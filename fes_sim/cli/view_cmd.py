@@ -73,7 +73,9 @@ def build_source(args: argparse.Namespace, buffer: Any) -> tuple[Any, Any]:
     if args.port is not None:
         from fes_sim.viewer.hil_source import HilSource
 
-        return HilSource(buffer, args.port, controller, stimulator), None
+        hil = HilSource(buffer, args.port, controller, stimulator)
+        hil.connect()  # a bad port fails here, in one line, before any window opens
+        return hil, None
     from fes_sim.viewer.sim_source import SimulationSource
 
     walker = resolve("walker", args.walker)

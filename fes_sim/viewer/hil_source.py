@@ -62,10 +62,20 @@ class HilSource(Source):
         self._last_index: int | None = None
         self.lost_samples = 0
 
+    def connect(self) -> None:
+        """Open and prepare the device now (before the window shows), so a bad port fails at once."""
+        if self.link is None:
+            self._connect()
+
     def _open(self) -> None:
+        from firmware_bridge.protocol import Mode
+
+        self.connect()
+        self.link.set_mode(Mode.HOST_LOOP, self.link.device.sample_rate_hz)
+
+    def _connect(self) -> None:
         from firmware_bridge.hil.setup import prepare_device, wire_controller
         from firmware_bridge.link import open_link
-        from firmware_bridge.protocol import Mode
         from firmware_bridge.samples import Unwrapper
 
         self.link = link = open_link(self.port)
@@ -75,7 +85,6 @@ class HilSource(Source):
         prepare_device(link, controller, self.stimulator, WATCHDOG_MS)  # type: ignore[arg-type]
         self.device = RetunablePipeline(controller, self.stimulator, self.sample_rate_hz)
         self._unwrap = Unwrapper()
-        link.set_mode(Mode.HOST_LOOP, rate)
 
     def _close(self) -> None:
         if self.link is not None:

@@ -17,6 +17,7 @@ import time
 from typing import Callable
 
 from fes_sim.config.schema import Config
+from fes_sim.errors import FesError
 from fes_sim.samples import GaitEvent
 from fes_sim.viewer.buffer import Status, StrideMark, ViewerBuffer
 
@@ -87,7 +88,7 @@ class Source:
         raise NotImplementedError
 
     def _close(self) -> None:
-        """Release what :meth:`_open` acquired (called on the source thread)."""
+        """Release what :meth:`_open` acquired (on the source thread; by :meth:`stop` if it never started)."""
 
     def _retune(self, kind: str, config: Config) -> None:
         """Swap in a new ``controller`` or ``walker`` config (called on the source thread)."""
@@ -123,7 +124,10 @@ class Source:
         self._stop.set()
         self._running.set()
         self._wake.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
+        if self._thread is None:  # never started: release what was opened ahead (a device link)
+            self._close()
+            return
+        if self._thread is not threading.current_thread():
             self._thread.join(timeout_s)
             if self._thread.is_alive():
                 log.warning("%s source thread did not stop within %.1f s", self.label, timeout_s)
@@ -169,7 +173,10 @@ class Source:
             self._open()
             self._loop()
         except BaseException as exc:  # reported in the status line; the GUI stays up
-            log.exception("%s source stopped", self.label)
+            if isinstance(exc, FesError) or hasattr(exc, "exit_code"):  # a user or device error, not a bug
+                log.error("%s source stopped: %s", self.label, exc)
+            else:
+                log.exception("%s source stopped", self.label)
             self.error = exc
             self.status.faults = f"source error: {exc}"
         finally:
