@@ -141,6 +141,7 @@ class DevicePipeline:
         self.monitor.configure(self._required_channels())
         self._undecided = self.estimator.use_tilt_channel is None and self.config.detector == "tilt"
         self.controller.reset()
+        self._interrupted = False
         out = self.out
         out.t_s = math.nan
         out.tilt_est_deg = math.nan
@@ -173,9 +174,11 @@ class DevicePipeline:
         det = self.detector
         if fault:
             event = GaitEvent.NONE
-            if det.phase:
-                det.reset()
+            if not self._interrupted:
+                det.interrupt()
+                self._interrupted = True
         else:
+            self._interrupted = False
             event = det.update(t, tilt, self.estimator.rate_dps, sample.footswitch)
         ctrl = self.controller
         ctrl.update(t, event, fault, det.aborted)

@@ -189,3 +189,52 @@ def test_pipeline_output_contract():
     assert pipe.out.faults == "" and pipe.out.state == "idle"
     for part in (pipe.detector, pipe.controller, pipe.estimator):
         part.reset()
+
+
+@pytest.mark.parametrize("waveform", ["symmetric", "asymmetric"])
+def test_biphasic_phases_are_charge_balanced(waveform):
+    from fes_sim.control.controller import Pulse
+    from fes_sim.control.waveform import pulse_phases
+
+    (a1, w1), (a2, w2) = pulse_phases(Pulse(0.0, 40.0, 250.0), waveform, 4.0)
+    assert (a1, w1) == (40.0, 250.0)
+    assert a1 * w1 + a2 * w2 == pytest.approx(0.0)
+    assert (a2 == -40.0) == (waveform == "symmetric")
+
+
+@pytest.mark.parametrize(
+    "bad, flag",
+    [
+        (dict(tilt_deg=math.nan), "missing"),
+        (dict(tilt_deg=math.inf), "nonfinite"),
+        (dict(tilt_deg=120.0), "saturated"),
+        (dict(dt=0.2), "time_gap"),
+        (dict(dt=-0.5), "time_backwards"),
+    ],
+)
+def test_each_sensor_fault_flags_and_stops_stimulation(bad, flag):
+    pipe = DevicePipeline(ControllerConfig(), StimulatorConfig(), FS)
+    pipe.set_manual(True)  # keep stimulation on until the fault
+    t = 0.0
+    for _ in range(100):
+        t += DT
+        o = pipe.update(ShankSample(t, tilt_deg=5.0 + 0.01 * (t % 1)))
+    assert o.envelope == 1.0 and o.faults == ""
+    t += bad.get("dt", DT)
+    o = pipe.update(ShankSample(t, tilt_deg=bad.get("tilt_deg", 5.0)))
+    assert flag in o.faults.split("|")
+    n_bound = math.ceil(ControllerConfig().faults.fault_ramp_down_ms * 1e-3 * FS)
+    for k in range(n_bound - 1):
+        t += DT
+        o = pipe.update(ShankSample(t, tilt_deg=5.0 + 0.001 * k))
+    assert o.envelope == 0.0 and o.state == "fault" and flag in o.faults
+    for k in range(200):  # recover_ms of clean input clears the fault
+        t += DT
+        o = pipe.update(ShankSample(t, tilt_deg=5.0 + 0.001 * k))
+    assert o.faults == "" and o.envelope > 0.0  # the hand switch is still pressed
+
+
+def test_stuck_sensor_is_a_fault():
+    pipe = DevicePipeline(ControllerConfig(), StimulatorConfig(), FS)
+    flags = [pipe.update(ShankSample(i * DT, tilt_deg=3.0)).faults for i in range(400)]
+    assert flags[150] == "" and flags[250] == "stuck"

@@ -70,3 +70,16 @@ def test_heel_switch_debounce():
     assert len(ho) == 10 and len(hs) == 9
     assert np.allclose(np.array(ho) % 1.0, 0.62, atol=0.011)  # edge at 0.6 + 20 ms debounce, +-2 samples of float drift
     assert env.max() == 1.0
+
+
+def test_short_sensor_dropout_keeps_learnt_thresholds():
+    t, tilt, gyr, ax, ay, truth = walk(n_strides=25, stride_s=1.5, stance=0.68, scale=0.5, offset_deg=-5.0, seed=4)
+    tilt = tilt.copy()
+    tilt[(t > 15.0) & (t < 15.02)] = np.nan
+    pipe = DevicePipeline(ControllerConfig(estimator=EstimatorConfig(source="tilt")), STIM)
+    events, env, _, faults = run(pipe, samples(t, tilt))
+    assert any(faults)
+    # strides after the fault clears (recover_ms 0.5 s) are found from the first one on
+    scores = score_events(truth, events, 0.15, (16.5, t[-1] - 0.5))
+    for ev in (GaitEvent.HEEL_STRIKE, GaitEvent.TOE_OFF):
+        assert scores[ev].sensitivity == 1.0 and scores[ev].precision == 1.0, scores[ev].summary()

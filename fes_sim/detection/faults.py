@@ -3,7 +3,8 @@
 Each check sets one bit; :data:`FAULT_NAMES` gives the flag names used in
 ``StimOutput.faults`` and recordings. A fault stays active until the inputs have
 been valid for ``recover_ms`` (counted in samples, since the clock itself may be
-what failed).
+what failed). After a jump back in time the new time line is accepted as the
+reference, so a sensor whose clock restarts recovers after ``recover_ms``.
 """
 
 from __future__ import annotations
@@ -100,8 +101,7 @@ class SensorMonitor:
                     bits = TIME_BACKWARDS
                 elif dt > self.max_gap_s:
                     bits = TIME_GAP
-            if bits != TIME_BACKWARDS:
-                self.t_prev = t
+            self.t_prev = t  # after a jump back, the new time line is the reference
         for name, limit in self.checks:
             v = getattr(s, name)
             if v != v:

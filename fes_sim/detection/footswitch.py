@@ -29,6 +29,10 @@ class HeelSwitchDetector:
         self.t_change = math.nan
         self.phase = 0
 
+    def interrupt(self) -> None:
+        """Forget the switch state (after a sensor fault); the next reading sets it again."""
+        self.reset()
+
     def update(self, t_s: float, tilt_deg: float, rate_dps: float, footswitch: float = math.nan) -> GaitEvent:
         """One sample of the switch channel; returns the debounced event."""
         if footswitch != footswitch:

@@ -66,6 +66,14 @@ class ShankGyroDetector:
         self.swing_armed = False
         self.t_cross = math.inf
 
+    def interrupt(self) -> None:
+        """Forget the stride in progress (after a sensor fault), keep the learnt peaks."""
+        self.phase = STANCE
+        self.swing_armed = False
+        self.prev_rate = math.nan
+        self.t_prev = math.nan
+        self.t_heel_strike = -math.inf
+
     def update(self, t_s: float, tilt_deg: float, rate_dps: float, footswitch: float = math.nan) -> GaitEvent:
         """One sample; returns the event detected at it or ``GaitEvent.NONE`` (``footswitch`` unused)."""
         self.aborted = False

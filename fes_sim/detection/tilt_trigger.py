@@ -88,6 +88,16 @@ class TiltTriggerDetector:
         self.swing_armed = False
         self.ho_armed = False
 
+    def interrupt(self) -> None:
+        """Forget the stride in progress (after a sensor fault), keep the learnt thresholds."""
+        self.phase = STANCE
+        self.ho_armed = False
+        self.swing_armed = False
+        self.prev_tilt = math.nan
+        self.t_prev = math.nan
+        self.t_heel_strike = -math.inf
+        self.stride_max_rate = 0.0
+
     def update(self, t_s: float, tilt_deg: float, rate_dps: float, footswitch: float = math.nan) -> GaitEvent:
         """One sample; returns the event detected at it or ``GaitEvent.NONE`` (``footswitch`` unused)."""
         self.aborted = False
