@@ -24,7 +24,10 @@ Formats (recognised automatically):
   generic CSV        header with t_s and any of tilt_deg, acc_[xyz]_mps2,
                      gyr_[xyz]_dps, footswitch
 Reference events come from NAME_events.csv (t_s,event) beside the file, from
---events, or for NONAN from the contact flags (heel-off from the foot pitch).
+--events, or for NONAN from the contact flags. NONAN heel-off: in each stance,
+foot-flat is the sample of the first 60 % where the foot pitch changes slowest;
+heel-off is the first later sample with the pitch more than 3 deg below it.
+The first second is not scored (the causal detector locks on in one stride).
 
 Axis mapping (--axes) sets each project axis from a file axis, optionally
 negated, for accelerometer and gyro together; 'tilt=-tilt' flips a tilt channel:
