@@ -75,6 +75,8 @@ class SimulationSession:
         default to the ``default`` stimulator and the ``walk`` scenario.
     sample_rate_hz
         Shank sensor rate (Hz); the plant runs at 1 kHz inside.
+    sensor, orthosis
+        Optional sensor model (noise, faults) and ankle-foot orthosis for the plant.
     labels
         Names written into the recording's metadata.
     """
@@ -87,6 +89,7 @@ class SimulationSession:
         scenario: Any | None = None,
         *,
         sample_rate_hz: float = 200.0,
+        sensor: Any | None = None,
         orthosis: Any | None = None,
         labels: Mapping[str, object] | None = None,
     ) -> None:
@@ -95,6 +98,7 @@ class SimulationSession:
         self.stimulator = stimulator if stimulator is not None else get_preset("stimulator", "default")
         self.scenario = scenario
         self.sample_rate_hz = sample_rate_hz
+        self.sensor = sensor
         self.orthosis = orthosis
         self.labels = dict(labels or {})
         # Build the pipeline now, so a controller beyond the stimulator's limits
@@ -106,7 +110,11 @@ class SimulationSession:
     def run(self, duration_s: float, seed: int, out_dir: Path | None = None, progress: bool = False) -> SessionResult:
         """Simulate ``duration_s`` seconds; with ``out_dir``, write the recording as it goes."""
         plant = WalkingPlant(
-            self.walker, scenario=self.scenario, sample_rate_hz=self.sample_rate_hz, orthosis=self.orthosis
+            self.walker,
+            scenario=self.scenario,
+            sensor=self.sensor,
+            sample_rate_hz=self.sample_rate_hz,
+            orthosis=self.orthosis,
         )
         files: list[Path] = []
         recorder = None
