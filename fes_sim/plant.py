@@ -259,7 +259,7 @@ class WalkingPlant:
         on = current_ma > 0.0 and pulse_width_us > 0.0 and frequency_hz > 0.0
         r = mu.recruitment(w.recruitment, current_ma, pulse_width_us, w.charge_half_uc, w.charge_width_uc) if on else 0.0
         if self._ding is not None:
-            self._ding.set_train(frequency_hz if on else 0.0, r)
+            self._ding.set_train(frequency_hz if on else 0.0)
             return r
         return min(1.0, max(0.0, r * mu.fusion_factor(frequency_hz, w.fusion_constant_s))) if on else 0.0
 

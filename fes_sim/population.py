@@ -27,7 +27,7 @@ from typing import Sequence
 import numpy as np
 
 from fes_sim.body import muscle as mu
-from fes_sim.body.block import EARLY_SWING, LOADING_TAU_S, MID_SWING, SENSOR_CHANNELS, STANCE, TERMINAL_SWING, Block, BlockBuilder
+from fes_sim.body.block import LOADING_TAU_S, MID_SWING, SENSOR_CHANNELS, STANCE, TERMINAL_SWING, Block, BlockBuilder
 from fes_sim.body.foot import FootBody
 from fes_sim.body.passive import passive_moment_nm
 from fes_sim.body.strides import LegEvents, StrideOutcome

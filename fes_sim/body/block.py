@@ -12,7 +12,6 @@ Batch: values are arrays of shape (substeps, N), so row ``i`` holds every walker
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Sequence
 

@@ -31,11 +31,6 @@ def toe_height_m(ankle_z, alpha_rad, seg: gm.Segments):
     return ankle_z + seg.toe_forward * np.sin(alpha_rad) - seg.toe_below * np.cos(alpha_rad)
 
 
-def heel_height_m(ankle_z, alpha_rad, seg: gm.Segments):
-    """Heel height (m) above the walking surface."""
-    return ankle_z - seg.heel_back * np.sin(alpha_rad) - seg.heel_below * np.cos(alpha_rad)
-
-
 @dataclass(frozen=True)
 class FootCalibration:
     """Per-walker constants that make the healthy reference stride land where it should."""

@@ -116,7 +116,7 @@ class Ding2003State:
         self._f_ref = m.a_rest_n_per_s * (m.tau1_rest_s + m.tau2_s)
         self.force_fraction = 0.0
 
-    def set_train(self, frequency_hz: float, amplitude: float) -> None:
+    def set_train(self, frequency_hz: float) -> None:
         """Pulse rate of the train that follows (0 stops pulses)."""
         self._period = 1.0 / frequency_hz if frequency_hz > 0 else 0.0
 

@@ -20,6 +20,9 @@ from fes_sim.config.schema import Config, param
 from fes_sim.errors import ConfigError
 from fes_sim.samples import GRAVITY_MPS2
 
+#: IMU channels in the sensor frame of :mod:`fes_sim.samples`
+IMU_CHANNELS: tuple[str, ...] = ("acc_x_mps2", "acc_y_mps2", "acc_z_mps2", "gyr_x_dps", "gyr_y_dps", "gyr_z_dps")
+
 FaultKind = Literal["dropout", "stuck", "saturation", "nan"]
 Channel = Literal["all", "acc", "gyr", "tilt"]
 
@@ -94,8 +97,14 @@ class ImuBank:
         self.acc_lsb = 2 * self.acc_full / 2**c.adc_bits
         self.gyr_lsb = 2 * c.gyro_range_dps / 2**c.adc_bits
         dt = 1.0 / sample_rate_hz
-        self._acc_step = c.acc_bias_walk_mg_rts * 1e-3 * g * math.sqrt(dt)
-        self._gyr_step = c.gyro_bias_walk_dps_rts * math.sqrt(dt)
+        acc_step = c.acc_bias_walk_mg_rts * 1e-3 * g * math.sqrt(dt)
+        gyr_step = c.gyro_bias_walk_dps_rts * math.sqrt(dt)
+        per = lambda a, b: np.array([a] * 3 + [b] * 3)  # noqa: E731
+        self._sigma = per(self.acc_sigma, self.gyr_sigma)[:, None]
+        self._step = per(acc_step, gyr_step)
+        self._lsb = per(self.acc_lsb, self.gyr_lsb)[:, None]
+        self._lo = per(-self.acc_full, -c.gyro_range_dps)[:, None]
+        self._hi = per(self.acc_full - self.acc_lsb, c.gyro_range_dps - self.gyr_lsb)[:, None]
 
     def measure(
         self, acc_world_x: np.ndarray, acc_world_z: np.ndarray, tilt_deg: np.ndarray, gyro_dps: np.ndarray, since_heel_strike_s: np.ndarray,
@@ -111,23 +120,21 @@ class ImuBank:
         acc_y = fx * cp - fz * sp
         d = np.where(np.isfinite(since_heel_strike_s), since_heel_strike_s, 1e3)
         acc_x = acc_x + c.impact_peak_g * GRAVITY_MPS2 * np.exp(-d / (c.impact_tau_ms * 1e-3)) * np.sin(2 * np.pi * c.impact_freq_hz * d)
-        # white noise per sample; the bias random walk steps once per call (block) and is
-        # interpolated linearly over it (its power lies far below 1 Hz)
-        draws = np.stack([r.standard_normal(2 * n * 3 + 6) for r in self._rngs])
-        white = draws[:, : 2 * n * 3].reshape(n_w, 2, n, 3)
-        span = math.sqrt(n)
-        ramp = (np.arange(1, n + 1) / n)[None, :, None]
-        acc_end = self.acc_bias + draws[:, -6:-3] * self._acc_step * span
-        gyr_end = self.gyr_bias + draws[:, -3:] * self._gyr_step * span
-        acc_b = self.acc_bias[:, None, :] + ramp * (acc_end - self.acc_bias)[:, None, :]
-        gyr_b = self.gyr_bias[:, None, :] + ramp * (gyr_end - self.gyr_bias)[:, None, :]
-        self.acc_bias, self.gyr_bias = acc_end, gyr_end
-        zero = np.zeros((n_w, n))
-        acc = np.stack((acc_x, acc_y, zero), axis=-1) + acc_b + white[:, 0] * self.acc_sigma
-        gyr = np.stack((zero, zero, gyro_dps), axis=-1) + gyr_b + white[:, 1] * self.gyr_sigma
-        acc = np.clip(np.round(acc / self.acc_lsb) * self.acc_lsb, -self.acc_full, self.acc_full - self.acc_lsb)
-        gyr = np.clip(np.round(gyr / self.gyr_lsb) * self.gyr_lsb, -c.gyro_range_dps, c.gyro_range_dps - self.gyr_lsb)
-        return {
-            "acc_x_mps2": acc[..., 0], "acc_y_mps2": acc[..., 1], "acc_z_mps2": acc[..., 2],
-            "gyr_x_dps": gyr[..., 0], "gyr_y_dps": gyr[..., 1], "gyr_z_dps": gyr[..., 2],
-        }
+        # one (N, 6, n) array: acc x, y, z then gyr x, y, z. White noise per sample; the bias
+        # random walk steps once per call (block) and is interpolated linearly over it (its
+        # power lies far below 1 Hz).
+        draws = np.stack([r.standard_normal(6 * n + 6) for r in self._rngs])
+        out = draws[:, : 6 * n].reshape(n_w, 6, n)
+        out *= self._sigma
+        out[:, 0] += acc_x
+        out[:, 1] += acc_y
+        out[:, 5] += gyro_dps
+        bias = np.concatenate((self.acc_bias, self.gyr_bias), axis=1)
+        end = bias + draws[:, 6 * n :] * self._step * math.sqrt(n)
+        out += bias[:, :, None] + (end - bias)[:, :, None] * (np.arange(1, n + 1) / n)
+        self.acc_bias, self.gyr_bias = end[:, :3], end[:, 3:]
+        out /= self._lsb
+        np.rint(out, out=out)
+        out *= self._lsb
+        np.clip(out, self._lo, self._hi, out=out)
+        return {name: out[:, k] for k, name in enumerate(IMU_CHANNELS)}
