@@ -13,7 +13,7 @@ from fes_sim.config.schema import load_toml
 from fes_sim.control.config import ControllerConfig
 from fes_sim.errors import ConfigError
 from fes_sim.samples import GaitEvent
-from fes_sim.viewer.buffer import CHANNELS, COLUMN, StrideMark, ViewerBuffer, make_row
+from fes_sim.viewer.buffer import CHANNELS, COLUMN, HeelStrikeStrides, StrideMark, ViewerBuffer, make_row
 from fes_sim.viewer.leg import LegGeometry, leg_points
 from fes_sim.viewer.replay_source import ReplaySource
 from fes_sim.viewer.retune import RetunablePipeline
@@ -111,6 +111,13 @@ def test_leg_points_keep_segment_lengths_and_put_the_toe_at_its_height() -> None
     no_knee = leg_points(g, 0.0)
     assert np.isnan(no_knee[0]).all()  # no knee angle: no thigh
     assert no_knee[2, 1] == pytest.approx(g.sole_below_ankle_m)  # no foot pitch: ankle at its height
+
+
+def test_strides_from_heel_strikes() -> None:
+    hs = HeelStrikeStrides()
+    assert hs.heel_strike(1.0) == []
+    (stride,) = hs.heel_strike(2.1)
+    assert (stride.t_start_s, stride.t_end_s, stride.toe_drag) == (1.0, 2.1, False)
 
 
 def test_cadence_from_stride_times() -> None:

@@ -19,8 +19,8 @@ import logging
 from typing import Any
 
 from fes_sim.config.schema import Config
-from fes_sim.samples import ShankSample
-from fes_sim.viewer.buffer import NAN, ViewerBuffer, make_row
+from fes_sim.samples import GaitEvent, ShankSample
+from fes_sim.viewer.buffer import NAN, HeelStrikeStrides, ViewerBuffer, make_row
 from fes_sim.viewer.retune import RetunablePipeline
 from fes_sim.viewer.source import Source
 
@@ -61,6 +61,7 @@ class HilSource(Source):
         self._sample = ShankSample(t_s=NAN)
         self._last_index: int | None = None
         self.lost_samples = 0
+        self._strides = HeelStrikeStrides()
 
     def connect(self) -> None:
         """Open and prepare the device now (before the window shows), so a bad port fails at once."""
@@ -168,6 +169,8 @@ class HilSource(Source):
             }
         )
         self.emit(row, out.event, s.t_s)
+        if out.event == GaitEvent.HEEL_STRIKE:  # no ground truth here: strides from detected heel strikes
+            self.emit_truth([], self._strides.heel_strike(s.t_s))
 
     def _update_link_status(self) -> None:
         st = self.link.stats

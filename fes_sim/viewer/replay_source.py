@@ -5,12 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from fes_sim.config.schema import Config
 from fes_sim.replay.loaders import load_recording
 from fes_sim.samples import SAMPLE_FIELDS, GaitEvent, ShankSample
-from fes_sim.viewer.buffer import NAN, StrideMark, ViewerBuffer, make_row
+from fes_sim.viewer.buffer import NAN, HeelStrikeStrides, ViewerBuffer, make_row
 from fes_sim.viewer.retune import RetunablePipeline
 from fes_sim.viewer.source import Source
 
@@ -57,7 +55,7 @@ class ReplaySource(Source):
         self._sample = ShankSample(t_s=NAN)
         self._i = 0
         self._next_reference = 0
-        self._last_heel_strike_s = NAN
+        self._strides = HeelStrikeStrides()
 
     def _retune(self, kind: str, config: Config) -> None:
         if kind == "controller":
@@ -104,10 +102,6 @@ class ReplaySource(Source):
             heel_strikes = [t for t, ev in new if ev == GaitEvent.HEEL_STRIKE]
         else:
             heel_strikes = [t_s] if detected == GaitEvent.HEEL_STRIKE else []
-        strides = []
-        for t in heel_strikes:
-            if np.isfinite(self._last_heel_strike_s):
-                strides.append(StrideMark(self._last_heel_strike_s, t, NAN, NAN, False))
-            self._last_heel_strike_s = t
+        strides = [m for t in heel_strikes for m in self._strides.heel_strike(t)]
         if new or strides:
             self.emit_truth(new, strides)
