@@ -55,7 +55,7 @@ def plot_pareto(result: StudyResult, path: Path) -> Path:
         sel = [r for r in rows if r["feasible"] == feasible]
         ax.scatter([r[PARETO_X] for r in sel], [r[PARETO_Y] for r in sel], s=18, **style)
     front = pareto_front(rows)
-    ax.plot([r[PARETO_X] for r in front], [r[PARETO_Y] for r in front], "-", color="tab:orange", label="Pareto front")
+    ax.plot([r[PARETO_X] for r in front], [r[PARETO_Y] for r in front], "-", color="tab:orange", drawstyle="steps-post", label="Pareto front")
     if result.best is not None:
         ax.scatter([result.best[PARETO_X]], [result.best[PARETO_Y]], marker="*", s=200, color="tab:red", label="best", zorder=5)
     for c in result.study.constraints:

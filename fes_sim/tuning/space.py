@@ -78,7 +78,7 @@ class SearchSpace:
                 f = _numeric_field(p.path)
             except ConfigError as exc:
                 raise ConfigError(f"parameters[{i}].path: {exc}") from None
-            if f.type is int or typing.get_type_hints(_owner(p.path))[f.name] is int:
+            if typing.get_type_hints(_owner(p.path))[f.name] is int:
                 for v in p.values or (p.lo, p.hi):
                     if v != int(v):
                         raise ConfigError(f"parameters[{i}]: {p.path} takes whole numbers, not {v!r}")
@@ -111,14 +111,15 @@ class SearchSpace:
 
     def validate(self) -> None:
         """Refuse ranges outside a field's own range and corners beyond the safety limits."""
-        base_values = [None] * len(self.parameters)
+        if self.base.mode == "exercise":
+            raise ConfigError("controller: exercise mode has no gait timing to tune (use a gait-mode controller)")
+        base_values = [_base_value(self.base, p.path) for p in self.parameters]
         for i, p in enumerate(self.parameters):
             for end, v in zip(("lo", "hi"), p.bounds):
                 try:
-                    self.apply([v if j == i else _base_value(self.base, q.path) for j, q in enumerate(self.parameters)])
+                    self.apply([v if j == i else b for j, b in enumerate(base_values)])
                 except ConfigError as exc:
                     raise ConfigError(f"parameters[{i}] ({p.path}) {end} = {v!r}: {exc}") from None
-            base_values[i] = _base_value(self.base, p.path)
         k = len(self.parameters)
         idx = range(k) if k <= MAX_CORNER_PARAMS else [i for i, p in enumerate(self.parameters) if _safety_relevant(p.path)]
         for corner in itertools.product(*[self.parameters[i].bounds for i in idx]):

@@ -1,0 +1,106 @@
+"""The vectorised paths equal the scalar loop: controller lanes, and the whole lanes engine."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fes_sim.config import get_preset
+from fes_sim.control.config import StimulationConfig
+from fes_sim.control.controller import StimController
+from fes_sim.samples import GaitEvent
+from fes_sim.tuning import load_study
+from fes_sim.tuning.lanes import ControllerLanes
+from fes_sim.tuning.lanes_engine import prepare, run_lanes
+from fes_sim.tuning.loop_engine import run_loop
+from fes_sim.tuning.workload import Workload
+from tune_helpers import write_study
+
+RATE = 200.0
+
+
+def _random_configs(rng: np.random.Generator, n: int) -> list:
+    base = get_preset("controller", "walkaide_tilt")
+    out = []
+    for i in range(n):
+        ramp_up = float(rng.choice([0.0, 5.0, 40.0, 120.0]))
+        ramp_down = float(rng.choice([0.0, 30.0, 80.0]))
+        st = StimulationConfig(
+            current_ma=float(rng.uniform(10, 60)),
+            pulse_width_us=float(rng.uniform(100, 300)),
+            frequency_hz=float(rng.choice([20.0, 33.0, 40.0, 200.0])),
+            ramp_up_ms=ramp_up,
+            ramp_down_ms=ramp_down,
+            timing="percent" if i % 3 == 0 else "fixed",
+            delay_ms=float(rng.choice([0.0, 30.0, 100.0])),
+            extension_ms=float(rng.choice([0.0, 50.0, 150.0])),
+            delay_pct=float(rng.choice([0.0, 10.0])),
+            extension_pct=float(rng.uniform(0, 30)),
+            max_on_time_s=float(rng.choice([0.6, 2.0])),
+            min_off_time_ms=float(rng.choice([0.0, 150.0, 400.0])),
+        )
+        faults = base.faults.replace(fault_ramp_down_ms=float(rng.choice([0.0, 20.0, 50.0])))
+        detector = "footswitch" if i % 5 == 4 else "tilt"
+        out.append(base.replace(stimulation=st, faults=faults, detector=detector, adaptation_strides=float(rng.uniform(1, 10)),
+                                mode="off" if i % 7 == 6 else "gait"))
+    return out
+
+
+def _streams(rng: np.random.Generator, n_lanes: int, n: int) -> tuple[np.ndarray, ...]:
+    """Random event, fault and abort streams, with a time jump longer than any gap."""
+    t = np.arange(n) / RATE
+    t[n // 2:] += 0.3
+    u = rng.random((n_lanes, n))
+    events = np.select([u < 0.012, u < 0.024, u < 0.036], [GaitEvent.HEEL_OFF, GaitEvent.TOE_OFF, GaitEvent.HEEL_STRIKE], 0).astype(np.int8)
+    faults = np.zeros((n_lanes, n), dtype=bool)
+    for lane in range(n_lanes):
+        for start in rng.integers(0, n - 50, size=2):
+            faults[lane, start:start + int(rng.integers(1, 40))] = True
+    aborts = rng.random((n_lanes, n)) < 0.004
+    return t, events, faults, aborts
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_controller_lanes_equal_the_scalar_controller(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    configs = _random_configs(rng, 24)
+    t, events, faults, aborts = _streams(rng, len(configs), 3000)
+    lanes = ControllerLanes(configs, RATE)
+    scalars = [StimController(c, RATE, c.faults.max_gap_ms * 1e-3) for c in configs]
+    started = np.zeros(len(configs), dtype=bool)
+    for k in range(len(t)):
+        env = lanes.update(float(t[k]), events[:, k], faults[:, k], aborts[:, k])
+        for i, sc in enumerate(scalars):
+            e = sc.update(float(t[k]), int(events[i, k]), int(faults[i, k]), bool(aborts[i, k]))
+            charge = sc.pulses * sc.current_ma * (configs[i].stimulation.pulse_width_us * 1e-3) if sc.pulses else 0.0
+            got = (env[i], lanes.state[i], lanes.current_ma[i], lanes.pulses[i], lanes.charge_uc[i])
+            assert got == (e, sc.state, sc.current_ma, sc.pulses, charge), f"lane {i} sample {k}"
+        started |= env > 0
+    assert started.sum() >= len(configs) - 4  # every gait lane stimulated at some point
+
+
+def test_lanes_engine_equals_the_closed_loop(tmp_path: Path) -> None:
+    scenario = tmp_path / "mix.toml"
+    scenario.write_text(
+        'name = "mix"\nsegments = [{ activity = "walk", duration_s = 4.0 }, { activity = "weight_shift", duration_s = 3.0 },'
+        ' { activity = "stand", duration_s = 2.0 }]\n'
+    )
+    extra = '\n[[parameters]]\npath = "tilt.heel_off_fraction"\nlo = 0.3\nhi = 0.7\n'
+    study = load_study(write_study(tmp_path, extra, scenarios=f'["walk", "{scenario}"]', duration_s=9.0))
+    workload = Workload.from_study(study)
+    sets = [(20.0, 50.0, 0.45), (35.0, 0.0, 0.45), (40.0, 150.0, 0.3), (15.0, 10.0, 0.7)]
+    controllers = [workload.space.apply(v) for v in sets]
+    prepared = {(w, j): prepare(workload, w, j, workload.space.base) for w in range(2) for j in range(2)}
+    lanes = run_lanes(workload, controllers, prepared)
+    strides = 0
+    for c, records in zip(controllers, lanes):
+        for ref, got in zip(run_loop(workload, c), records, strict=True):
+            for name in ("mtc_mm", "toe_drag", "foot_pitch_ic_deg", "charge_uc", "onset_lead_ms"):
+                np.testing.assert_array_equal(getattr(got, name), getattr(ref, name), err_msg=name)
+            assert (got.stim_not_walking_s, got.fatigue_end) == (ref.stim_not_walking_s, ref.fatigue_end)
+            strides += len(ref.mtc_mm)
+    assert strides > 20
+    assert any(math.isfinite(x) for r in lanes[0] for x in r.onset_lead_ms)
