@@ -55,7 +55,7 @@ def test_port_that_cannot_open_is_reported():
 def test_silent_device_times_out_after_retries():
     """loop:// echoes our own frames back: nobody answers HELLO."""
     with pytest.raises(LinkTimeout) as err:
-        FesLink.open("loop://", request_timeout_s=0.02, retries=2)
+        FesLink.open("loop://", request_timeout_s=0.02, retries=2, hello_timeout_s=0.06)
     assert isinstance(err.value, TimeoutError) and "3 attempts" in str(err.value)
 
 

@@ -27,7 +27,7 @@ from firmware_bridge.hil.junit import Check
 from firmware_bridge.hil.setup import prepare_device, wire_controller
 from firmware_bridge.hil.timing import sleep_until
 from firmware_bridge.link.fes_link import FesLink
-from firmware_bridge.protocol import DeviceEvent, Mode, Nak, NakCode, StimState, StimStateReport
+from firmware_bridge.protocol import NO_SAMPLE, DeviceEvent, Mode, Nak, NakCode, StimState, StimStateReport
 from firmware_bridge.samples import Unwrapper, fill_shank_sample, to_host_sample
 
 log = logging.getLogger(__name__)
@@ -178,7 +178,10 @@ def run_device_loop(
                 return
             msg = item.message
             if isinstance(msg, StimStateReport):
-                dev_states.append((msg.ref_index, StimState(msg.state)))
+                # a transition not caused by a sample (a fault, STOP) is placed at the last sample sent
+                index = msg.ref_index if msg.ref_index != NO_SAMPLE else result.samples_sent - 1
+                if index >= 0:
+                    dev_states.append((index, StimState(msg.state)))
             elif isinstance(msg, DeviceEvent):
                 result.device_events += 1
             elif isinstance(msg, Nak):

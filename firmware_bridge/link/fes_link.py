@@ -116,6 +116,8 @@ class FesLink(Link):
     request_timeout_s, retries
         Each request waits this long for its answer and is sent at most
         ``retries + 1`` times (same ``seq``, so the device applies it once).
+    hello_timeout_s
+        HELLO_REQUEST is repeated for this long before the device counts as silent.
     heartbeat_ms
         Heartbeat period; 0 disables the heartbeat thread.
     frame_log
@@ -135,6 +137,7 @@ class FesLink(Link):
         *,
         request_timeout_s: float = 0.1,
         retries: int = 3,
+        hello_timeout_s: float = 2.0,
         heartbeat_ms: float = DEFAULT_HEARTBEAT_MS,
         frame_log: FrameLog | None = None,
         queue_size: int = 200_000,
@@ -144,6 +147,7 @@ class FesLink(Link):
         self.port = port
         self.request_timeout_s = request_timeout_s
         self.retries = retries
+        self.hello_timeout_s = hello_timeout_s
         self.heartbeat_s = heartbeat_ms * 1e-3
         self.frame_log = frame_log
         self.clock = clock
@@ -213,7 +217,10 @@ class FesLink(Link):
     def hello(self) -> DeviceInfo:
         """Open the session: HELLO_REQUEST → HELLO; starts the heartbeat thread."""
         self._write_bytes(b"\x00")  # lets the device's decoder resynchronise
-        ans: Hello = self.request(HelloRequest(PROTOCOL_VERSION))  # type: ignore[assignment]
+        # a device may still be booting or enumerating, and some ports (QEMU's pty) drop
+        # the first bytes after opening: keep asking for up to hello_timeout_s
+        retries = max(self.retries, int(math.ceil(self.hello_timeout_s / self.request_timeout_s)) - 1)
+        ans: Hello = self.request(HelloRequest(PROTOCOL_VERSION), retries=retries)  # type: ignore[assignment]
         if ans.protocol_version != PROTOCOL_VERSION:
             raise BridgeError(f"device speaks protocol version {ans.protocol_version}, host speaks {PROTOCOL_VERSION}")
         self._device = DeviceInfo(
