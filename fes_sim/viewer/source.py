@@ -14,7 +14,7 @@ import logging
 import queue
 import threading
 import time
-from typing import Callable
+from typing import Callable, Sequence
 
 from fes_sim.config.schema import Config
 from fes_sim.errors import FesError
@@ -106,7 +106,7 @@ class Source:
         if detected:
             self._out_detected.append((t_event_s, GaitEvent(detected)))
 
-    def emit_truth(self, events: list[tuple[float, GaitEvent]], strides: list[StrideMark] = ()) -> None:  # type: ignore[assignment]
+    def emit_truth(self, events: Sequence[tuple[float, GaitEvent]], strides: Sequence[StrideMark] = ()) -> None:
         """Queue ground-truth events and finished strides."""
         self._out_truth.extend(events)
         self._out_strides.extend(strides)
