@@ -272,3 +272,24 @@ def test_output_never_exceeds_limits_whatever_the_host_sends(commands):
             assert lim.min_frequency_hz <= s.frequency_hz <= lim.max_frequency_hz
             assert dev.current_ma() * s.pulse_width_us * 1e-3 <= lim.max_charge_uc + 1e-6
             assert not dev.faults
+
+
+def test_wire_timing_at_a_stated_baud_rate():
+    """At 9600 bit/s a 15-byte TIME_PING and a 27-byte TIME_PONG take about 44 ms on the wire."""
+    from firmware_bridge.link.fes_link import FesLink
+
+    with FesLink.open("fesemu://?baudrate=9600", request_timeout_s=0.5) as slow, FesLink.open("fesemu://") as fast:
+        rtt_slow = min(slow.ping().round_trip_s for _ in range(3))
+        rtt_fast = min(fast.ping().round_trip_s for _ in range(3))
+    assert 0.040 < rtt_slow < 0.080 and rtt_fast < 0.01
+
+
+def test_recording_source_refuses_a_different_rate(nonan_dir):
+    from fes_sim.errors import RecordingError
+    from firmware_bridge.emulator.sources import RecordingSource
+
+    src = RecordingSource(str(nonan_dir / "healthy_young.csv"), 200.0)
+    src.reset(0)
+    assert math.isfinite(src.step(0.0, 0.0, 0.0).tilt_deg)
+    with pytest.raises(RecordingError, match="Hz"):
+        RecordingSource(str(nonan_dir / "healthy_young.csv"), 1000.0)

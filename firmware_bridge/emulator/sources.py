@@ -54,6 +54,9 @@ class RecordingSource:
         from fes_sim.replay import load_recording
 
         rec = load_recording(path)
+        if abs(rec.sample_rate_hz - sample_rate_hz) > 0.01 * sample_rate_hz:
+            raise RecordingError(f"{path}: recorded at {rec.sample_rate_hz:g} Hz, but {sample_rate_hz:g} Hz was asked for "
+                                 "(resampling is not done; use the recording's rate)")
         columns = {name: rec.column(name) for name in SAMPLE_FIELDS if name != "t_s"}
         self.samples = [ShankSample(float(t), **{k: float(v[i]) for k, v in columns.items()}) for i, t in enumerate(rec.t_s)]
         if not self.samples:
