@@ -113,8 +113,14 @@ class PlantState:
 
     @property
     def toe_height_mm(self) -> float:
-        z = self.toe_z_m * 1e3
-        return z if self.in_swing else max(0.0, z)
+        """Toe height above the walking surface; on the ground the foot rests on its lowest point."""
+        if self.in_swing:
+            return self.toe_z_m * 1e3
+        rel = self._alpha - self._blk.slope[self._i]
+        seg = self._seg
+        toe = seg.toe_forward * math.sin(rel) - seg.toe_below * math.cos(rel)
+        heel = -seg.heel_back * math.sin(rel) - seg.heel_below * math.cos(rel)
+        return (toe - min(toe, heel)) * 1e3
 
     @property
     def toe_x_m(self) -> float:
@@ -196,8 +202,7 @@ class WalkingPlant:
         w = self.walker
         self._builder = BlockBuilder([w], self.scenario, self.sensor, self.sample_rate_hz, self.sub, [seed])
         self._legs = LegEvents(w.slap_torque_nm_per_kg * w.mass_kg)
-        self.seg = self._builder.foot_segments
-        self.state = PlantState(self.seg)
+        self._heel_contact = self._builder.heel_contact_m
         self._blk = self._builder.build(0)
         self._i = 0
         self._k = 0
@@ -333,7 +338,7 @@ class WalkingPlant:
             if toe_z < 0.0:
                 self._drag_s += dt
             return
-        heel_z = z - seg.heel_back * sr - seg.heel_below * cr
+        heel_z = z - seg.heel_back * sr - seg.heel_below * cr - self._heel_contact
         if toe_z <= 0.0 or heel_z <= 0.0:
             self._contact((blk.start + i + 1) * dt, heel_z <= toe_z, blk, i)
 
@@ -385,7 +390,7 @@ class WalkingPlant:
         if self._lock == "toe":
             rel = contact_angle(z, seg.toe_forward, seg.toe_below)
         else:
-            rel = -contact_angle(z, seg.heel_back, seg.heel_below)
+            rel = -contact_angle(z - self._heel_contact, seg.heel_back, seg.heel_below)
         new = rel + blk.slope[i]
         self._alpha_dot = (new - self._alpha) / self.dt
         self._alpha = new
@@ -406,7 +411,7 @@ class WalkingPlant:
                 rel = self._alpha - blk.slope[i]
                 seg = self.seg
                 toe_z = seg.toe_forward * math.sin(rel) - seg.toe_below * math.cos(rel)
-                heel_z = -seg.heel_back * math.sin(rel) - seg.heel_below * math.cos(rel)
+                heel_z = -seg.heel_back * math.sin(rel) - seg.heel_below * math.cos(rel) - self._heel_contact
                 self._contact(t_s, heel_z <= toe_z, blk, i)
             if self._lock is not None:
                 self._lock = None

@@ -140,7 +140,7 @@ class Population:
             self.walkers, self.scenario, self.sensor, self.sample_rate_hz, self.sub, [seed_of(seed, i) for i in range(n)]
         )
         self._legs = [LegEvents(w.slap_torque_nm_per_kg * w.mass_kg) for w in self.walkers]
-        self.seg = self._builder.foot_segments
+        self._heel_contact = self._builder.heel_contact_m
         self._blk = self._builder.build(0)
         self._i = 0
         self._k = 0
@@ -271,7 +271,7 @@ class Population:
         mid = swing & (zone == MID_SWING)
         self._min_toe = np.where(mid, np.minimum(self._min_toe, toe_z), self._min_toe)
         self._drag_s += np.where(mid & (toe_z < 0.0), dt, 0.0)
-        heel_z = z - seg.heel_back * sr - seg.heel_below * cr
+        heel_z = z - seg.heel_back * sr - seg.heel_below * cr - self._heel_contact
         hit = swing & (zone == TERMINAL_SWING) & ((toe_z <= 0.0) | (heel_z <= 0.0))
         if hit.any():
             for w in np.flatnonzero(hit):
@@ -295,7 +295,7 @@ class Population:
             if self._lock[w] == _TOE:
                 rel = contact_angle(z, float(seg.toe_forward[w]), float(seg.toe_below[w]))
             else:
-                rel = -contact_angle(z, float(seg.heel_back[w]), float(seg.heel_below[w]))
+                rel = -contact_angle(z - float(self._heel_contact[w]), float(seg.heel_back[w]), float(seg.heel_below[w]))
             out[w] = rel + float(blk.slope[i][w])
         return out
 
@@ -315,7 +315,7 @@ class Population:
                 rel = float(self._alpha[w] - blk.slope[i][w])
                 seg = self.seg
                 toe_z = seg.toe_forward[w] * math.sin(rel) - seg.toe_below[w] * math.cos(rel)
-                heel_z = -seg.heel_back[w] * math.sin(rel) - seg.heel_below[w] * math.cos(rel)
+                heel_z = -seg.heel_back[w] * math.sin(rel) - seg.heel_below[w] * math.cos(rel) - self._heel_contact[w]
                 self._contact(w, t_s, bool(heel_z <= toe_z), blk, i)
             if self._lock[w] != _NO_LOCK:
                 self._lock[w] = _NO_LOCK
@@ -326,6 +326,13 @@ class Population:
         elif ev == GaitEvent.TOE_OFF:
             self._legs[w].toe_off(t_s, float(self._ankle_min_po[w]))
             self._lr_delta[w] = 0.0
+
+    def _resting_toe_mm(self, rel: np.ndarray) -> np.ndarray:
+        """Toe height of a foot on the ground, resting on its lowest point (as the single plant)."""
+        seg = self.seg
+        toe = seg.toe_forward * np.sin(rel) - seg.toe_below * np.cos(rel)
+        heel = -seg.heel_back * np.sin(rel) - seg.heel_below * np.cos(rel)
+        return (toe - np.minimum(toe, heel)) * 1e3
 
     def _collect(self, k: int) -> dict[str, np.ndarray]:
         blk, i = self._blk, self._i
@@ -338,7 +345,7 @@ class Population:
         in_swing = self._swing & (self._lock == _NO_LOCK)
         out.update(
             true_tilt_deg=blk.tilt[i].copy(), ankle_deg=np.degrees(self._alpha + blk.psi_a[i]),
-            toe_height_mm=np.where(in_swing, toe_mm, np.maximum(toe_mm, 0.0)), torque_nm=self._tau.copy(),
+            toe_height_mm=np.where(in_swing, toe_mm, self._resting_toe_mm(rel)), torque_nm=self._tau.copy(),
             fatigue=self._mu.copy(), in_swing=in_swing,
         )
         return out

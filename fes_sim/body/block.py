@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from fes_sim.body.clearance import MIDSWING_START, TERMINAL_SWING_START, calibrate, calibrated_segments
+from fes_sim.body.clearance import MIDSWING_START, TERMINAL_SWING_START, calibrate
 from fes_sim.body.foot import FootBody, gravity_torque_nm
 from fes_sim.body.passive import passive_moment_nm
 from fes_sim.errors import ConfigError
@@ -122,9 +122,9 @@ class BlockBuilder:
         self.foot = FootBody.of(col("height_m"), col("mass_kg"), col("shoe_mass_kg"), col("foot_inertia_kgm2"))
         self.calibrations = [calibrate(w) for w in self.walkers]
         self.offset_m = np.array([c.offset_m for c in self.calibrations])[:, None]
-        #: foot geometry with the calibrated heel point, for the stepping code
-        heights = np.array([w.height_m for w in self.walkers])
-        self.foot_segments = calibrated_segments(Segments.of(float(heights[0]) if n == 1 else heights), self.calibrations)
+        #: heel height counted as floor contact (float for one walker, array for a batch)
+        contact = np.array([c.heel_contact_m for c in self.calibrations])
+        self.heel_contact_m = float(contact[0]) if n == 1 else contact
         ho = kinematics.heel_off_phase(_HEEL_OFF_PITCH_DEG)
         self.heel_off_phase = np.array([kinematics.unwarp_phase(ho, float(b)) for b in self.params.warp_b[:, 0]])[:, None]
         self.sensor_config = sensor

@@ -4,15 +4,15 @@ z_toe = z_ankle + l_t·sin α − h_t·cos α with the toe point about 0.165 m f
 0.059 m below the lateral malleolus (scaled with body height). MTC is a small difference
 of two ~0.9 m quantities, so one constant offset per walker is calibrated: with the
 walker's own leg motion and Winter's ankle curve (healthy), the nominal stride's MTC
-equals ``mtc_target_mm``; the heel point's depth is set so that this stride's heel
-reaches the floor at the nominal heel strike (13 mm young, 11 mm elderly; Winter via Kirtley). Ankle
+equals ``mtc_target_mm``; and the heel counts as touching the floor at the height this
+stride's heel has at the nominal heel strike (a few mm), so healthy initial contact is at
+the nominal heel strike (13 mm young, 11 mm elderly; Winter via Kirtley). Ankle
 deviations (drop foot, stimulation) then change MTC at about 3 mm per degree
 (Moosabhoy & Gard 2006).
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,7 +36,7 @@ class FootCalibration:
     """Per-walker constants that make the healthy reference stride land where it should."""
 
     offset_m: float  # added to the chain's ankle height: nominal healthy MTC = target
-    heel_below_m: float  # heel point depth: the healthy heel reaches the floor at the nominal heel strike
+    heel_contact_m: float  # heel height that counts as floor contact: the healthy heel lands at the nominal heel strike
 
 
 def calibrate(walker: WalkerConfig, n: int = 2000) -> FootCalibration:
@@ -50,11 +50,7 @@ def calibrate(walker: WalkerConfig, n: int = 2000) -> FootCalibration:
     sw = (phase - walker.stance_fraction) / (1.0 - walker.stance_fraction)
     window = (sw >= MIDSWING_START) & (sw < TERMINAL_SWING_START)
     offset = walker.mtc_target_mm * 1e-3 - float(toe[window].min())
-    heel_below = (ankle_z[0] + offset - seg.heel_back * np.sin(alpha[0])) / np.cos(alpha[0])
-    return FootCalibration(offset, float(heel_below))
+    heel = ankle_z[0] + offset - seg.heel_back * np.sin(alpha[0]) - seg.heel_below * np.cos(alpha[0])
+    return FootCalibration(offset, float(heel))
 
 
-def calibrated_segments(seg: gm.Segments, calibrations: list[FootCalibration]) -> gm.Segments:
-    """``seg`` with the calibrated heel point (a float for one walker, an array for several)."""
-    hb = [c.heel_below_m for c in calibrations]
-    return dataclasses.replace(seg, heel_below=hb[0] if len(hb) == 1 else np.array(hb))
