@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fes_sim.config import get_preset
 from fes_sim.errors import ConfigError
@@ -298,3 +300,24 @@ def test_plant_reproduces_winter_checkpoints():
         assert abs(np.interp(phase, g, cyc["tilt"]) - value) <= 1.5
     assert cyc["gyro"][30:70].max() == pytest.approx(192, rel=0.1)
     assert cyc["gyro"].min() == pytest.approx(-346, rel=0.1)
+
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(0, 120), st.floats(0, 500), st.floats(0, 100)), min_size=1, max_size=8),
+    st.sampled_from(["healthy", "drop_foot_severe", "hemiparetic_slow"]),
+    st.sampled_from(["riener", "ding2003"]),
+)
+def test_any_stimulation_keeps_the_plant_finite_and_bounded(bursts, name, model):
+    """Whatever the device commands, torque stays in [0, max evoked] and the foot stays finite."""
+    w = get_preset("walker", name).replace(force_model=model)
+    p = WalkingPlant(w)
+    p.reset(0)
+    for k in range(600):
+        cur, pw, f = bursts[(k // 75) % len(bursts)]
+        p.step(cur, pw, f)
+        st_ = p.state
+        assert 0.0 <= st_.torque_nm <= w.max_evoked_torque_nm + 1e-9
+        assert math.isfinite(st_.ankle_deg) and -90.0 < st_.ankle_deg < 90.0
+        assert 0.0 < st_.fatigue <= 1.0
