@@ -225,6 +225,8 @@ class WalkingPlant:
         self._alpha_dot = self._blk.alpha_ref_dot[0]
         self._lr_delta = 0.0
         self._lr_decay = math.exp(-self.dt / LOADING_TAU_S)
+        self._lr_decay_period = self._lr_decay**self.sub
+        self._busy_until = 0
         self._swing = False
         self._lock: str | None = None
         self._tau = 0.0
@@ -244,12 +246,26 @@ class WalkingPlant:
         if cmd != self._cmd:
             self._cmd = cmd
             self._u = self._drive(current_ma, pulse_width_us, frequency_hz)
-        for _ in range(self.sub):
-            if self._i >= self._builder.block_substeps:  # type: ignore[union-attr]
-                self._blk = self._builder.build(self._blk.end // self._builder.block_substeps)  # type: ignore[union-attr]
-                self._i = 0
-            self._substep(self._blk, self._i)
-            self._i += 1
+        blk = self._blk
+        if self._i >= self._builder.block_substeps:  # type: ignore[union-attr]
+            self._blk = blk = self._builder.build(blk.end // self._builder.block_substeps)  # type: ignore[union-attr]
+            self._i = 0
+        i = self._i
+        j = blk.start + i
+        if self._u > 0.0:
+            self._busy_until = j + self.sub + self._emd_n
+        if self._a == 0.0 and j >= self._busy_until and self._ding is None and self._lock is None and blk.quiet[i // self.sub]:
+            # muscle at rest and the foot on the floor all period: only the prescribed path moves
+            last = i + self.sub - 1
+            self._lr_delta *= self._lr_decay_period
+            self._alpha = blk.alpha_ref[last] + self._lr_delta
+            self._alpha_dot = blk.alpha_ref_dot[last]
+            self._tau = 0.0
+            self._i = i + self.sub
+        else:
+            for _ in range(self.sub):
+                self._substep(blk, self._i)
+                self._i += 1
         if self._ding is None:
             w = self.walker
             self._mu = mu.riener_fatigue_step(self._mu, self._a, self.sub * self.dt, w.fatigue_mu_min, w.fatigue_time_s, w.recovery_time_s)

@@ -74,10 +74,11 @@ class Block:
     pushoff: Any
     activity: Any
     sensor: dict
+    quiet: Any  # per sensor sample: every substep in stance, without event or push-off
 
 
 #: per-substep fields of :class:`Block`
-BLOCK_FIELDS: tuple[str, ...] = tuple(f for f in Block.__dataclass_fields__ if f not in ("start", "end", "sensor"))
+BLOCK_FIELDS: tuple[str, ...] = tuple(f for f in Block.__dataclass_fields__ if f not in ("start", "end", "sensor", "quiet"))
 
 
 def _phase_events(phase: np.ndarray, stance_fraction: Any, heel_off: Any) -> np.ndarray:
@@ -198,12 +199,14 @@ class BlockBuilder:
             "hip_x": ch["hip_x_m"], "hip_z": ch["hip_z_m"], "knee_x": knee_x, "knee_z": knee_z, "slope": np.radians(ch["slope_deg"]),
             "zone": zone, "event": events, "pushoff": pushoff, "activity": ch["activity"],
         }
+        quiet = ((zone == STANCE) & (events == 0) & ~pushoff)[:, core].reshape(self.n, -1, self.sub).all(axis=-1)
         if self.batch:
             fields = {k: np.ascontiguousarray(np.broadcast_to(v, zone.shape)[:, core].T) for k, v in values.items()}
         else:
             fields = {k: np.broadcast_to(v, zone.shape)[0, core].tolist() for k, v in values.items()}
             sensor = {k: v[0].tolist() for k, v in sensor.items()}
-        return Block(start=start, end=start + M, sensor=sensor, **fields)
+            quiet = quiet[0].tolist()
+        return Block(start=start, end=start + M, sensor=sensor, quiet=quiet, **fields)
 
     def _sensor(
         self, t: np.ndarray, ch: dict, ankle_x: np.ndarray, ankle_z: np.ndarray, tilt: np.ndarray, events: np.ndarray,
