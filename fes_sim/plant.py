@@ -242,6 +242,8 @@ class WalkingPlant:
 
         ``current_ma = 0`` means no stimulation.
         """
+        if self._builder is None:
+            raise RuntimeError("WalkingPlant.step() before reset(seed)")
         cmd = (current_ma, pulse_width_us, frequency_hz)
         if cmd != self._cmd:
             self._cmd = cmd

@@ -321,3 +321,30 @@ def test_any_stimulation_keeps_the_plant_finite_and_bounded(bursts, name, model)
         assert 0.0 <= st_.torque_nm <= w.max_evoked_torque_nm + 1e-9
         assert math.isfinite(st_.ankle_deg) and -90.0 < st_.ankle_deg < 90.0
         assert 0.0 < st_.fatigue <= 1.0
+
+
+def test_step_before_reset_is_a_clear_error():
+    with pytest.raises(RuntimeError, match="reset"):
+        WalkingPlant(get_preset("walker", "healthy")).step(0.0, 0.0, 0.0)
+
+
+@pytest.mark.parametrize("rate", [100.0, 250.0, 500.0, 1000.0])
+def test_sensor_rates(rate):
+    p = WalkingPlant(get_preset("walker", "healthy"), sample_rate_hz=rate)
+    p.reset(1)
+    for _ in range(int(5 * rate)):
+        s = p.step(0.0, 0.0, 0.0)
+    assert s.t_s == pytest.approx(5.0)
+    assert len(p.strides) >= 3
+
+
+def test_heel_strike_impact_transient():
+    sensor = SensorConfig(acc_noise_ug_rthz=0.0, acc_bias_sd_mg=0.0, acc_bias_walk_mg_rts=0.0)
+    p = WalkingPlant(get_preset("walker", "healthy"), sensor=sensor, sample_rate_hz=1000.0)
+    p.reset(1)
+    rows = [(s.t_s, s.acc_x_mps2) for s in (p.step(0.0, 0.0, 0.0) for _ in range(5000))]
+    t = np.array([r[0] for r in rows])
+    acc = np.array([r[1] for r in rows])
+    for hs in [e for e, ev in p.events if ev == GaitEvent.HEEL_STRIKE][1:]:
+        window = (t >= hs - 0.01) & (t < hs + 0.05)
+        assert np.ptp(acc[window]) > GRAVITY_MPS2  # a 1-5 g transient at 15-40 Hz (REFERENCE §6)
