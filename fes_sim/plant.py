@@ -220,7 +220,8 @@ class WalkingPlant:
         if w.force_model == "ding2003":
             from fes_sim.body.ding import Ding2003State
 
-            self._ding = Ding2003State(w.fatigue_time_s)
+            # cocofest's τ_fat (127 s) scaled by the walker's fatigue time over Riener's default 30 s
+            self._ding = Ding2003State(127.0 * w.fatigue_time_s / 30.0)
         self._alpha = self._blk.alpha_ref[0]
         self._alpha_dot = self._blk.alpha_ref_dot[0]
         self._lr_delta = 0.0
