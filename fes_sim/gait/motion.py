@@ -159,9 +159,10 @@ class _Entry:
 
     segment: Segment
     t_start: float
-    t_end: float  # inf while open
+    t_end: float  # inf while open (walking ends at the mid-stance after its nominal duration)
     x_anchor: float = 0.0  # ankle x (non-walking) or hip x at t_start (walking)
-    sway: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
+    sway: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))  # (amplitude deg, frequency Hz, phase rad) rows
+    shift_rate_hz: float = 0.0  # weight-shift frequency
     strides: list[tuple[float, float, np.ndarray]] = field(default_factory=list)  # (start, duration, offsets)
 
 
@@ -198,7 +199,8 @@ class Motion:
         seg = segs[self._next_segment]
         self._next_segment += 1
         last = self._next_segment >= len(segs)
-        entry = _Entry(seg, t_start, math.inf if last else t_start + seg.duration_s, x_anchor)
+        open_end = last or seg.activity in WALKING
+        entry = _Entry(seg, t_start, math.inf if open_end else t_start + seg.duration_s, x_anchor)
         if seg.activity in WALKING:
             d, off = self._strides.next()
             entry.strides.append((t_start - WALK_ENTRY_PHASE * d, d, off))
@@ -208,10 +210,8 @@ class Motion:
             freq = self._rng.uniform(0.05, 0.6, n)
             ph = self._rng.uniform(0, 2 * math.pi, n)
             entry.sway = np.column_stack((amp, freq, ph))
-            entry.sway_rate = float(self._rng.uniform(0.2, 0.35))  # type: ignore[attr-defined]
+            entry.shift_rate_hz = float(self._rng.uniform(0.2, 0.35))
         self.entries.append(entry)
-        if seg.activity in WALKING and not last:
-            entry.t_end = math.inf  # fixed when the strides reach the nominal end
 
     def ensure(self, t_s: float) -> None:
         """Extend the schedule (and the stride list) to cover time ``t_s``."""
@@ -299,7 +299,7 @@ class Motion:
             shank, knee = sway, 3.0 + 0.3 * sway
             hip_extra = zero
         elif act == "weight_shift":
-            w = np.sin(2 * np.pi * e.sway_rate * tau)  # type: ignore[attr-defined]
+            w = np.sin(2 * np.pi * e.shift_rate_hz * tau)
             shank = 3.0 * w + 0.5 * sway
             knee = 6.0 + 5.0 * w
             pitch = -6.0 * np.clip(w, 0.0, None) ** 3  # heel rises while the leg unloads
