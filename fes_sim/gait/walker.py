@@ -52,7 +52,7 @@ class WalkerConfig(Config):
     # evoked response (REFERENCE §5)
     max_evoked_torque_nm: float = param(15.0, unit="N m", lo=0, hi=40, doc="maximum evoked dorsiflexion torque (5-25 N m)")
     recruitment: Recruitment = param("sigmoid", doc="recruitment curve: sigmoid in charge, Hmed 2018 (current), Ding 2007 (pulse width)")
-    charge_half_uc: float = param(11.0, unit="uC", lo=0.5, hi=60, doc="charge per pulse at half recruitment (sigmoid)")
+    charge_half_uc: float = param(9.0, unit="uC", lo=0.5, hi=60, doc="charge per pulse at half recruitment (sigmoid): 30 mA at 300 us; the peroneal nerve is superficial at the fibular head (uncertain)")
     charge_width_uc: float = param(2.5, unit="uC", lo=0.1, hi=30, doc="slope width of the charge sigmoid")
     emd_ms: float = param(25.0, unit="ms", lo=0, hi=100, doc="electromechanical delay plus stimulator latency (17 ms, Zhou 1995)")
     tau_act_ms: float = param(40.0, unit="ms", lo=5, hi=300, doc="activation time constant")
