@@ -62,7 +62,7 @@ class Executor:
         if self._client is not None:
             from dask.distributed import as_completed
 
-            shared_f = [self._client.scatter(x, broadcast=True) for x in shared]
+            shared_f = [self._client.scatter(x, broadcast=True, hash=False) for x in shared]
             futs = {self._client.submit(fn, item, *shared_f, pure=False): i for i, item in enumerate(items)}
             self._pending = list(futs)
             for fut in as_completed(list(futs)):

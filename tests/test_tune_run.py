@@ -1,0 +1,125 @@
+"""Running studies: outputs, resume after an interrupt, differential evolution, the CLI."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+import fes_sim.tuning.runner as runner
+from fes_sim.cli import main
+from fes_sim.config import load_toml
+from fes_sim.control.config import ControllerConfig
+from fes_sim.errors import OutputError
+from fes_sim.tuning import load_study, run_study, write_outputs
+from fes_sim.tuning.outputs import pareto_front
+from tune_helpers import write_study
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_study_writes_every_output(tmp_path: Path) -> None:
+    study = load_study(write_study(tmp_path, duration_s=5.0))
+    out = tmp_path / "out"
+    result = run_study(study, out, workers=0, progress=False)
+    files = write_outputs(result, out)
+    names = {f.name for f in files}
+    assert names == {"results.csv", "best_controller.toml", "pareto.png", "summary.txt",
+                     "sensitivity_stimulation_current_ma.png", "sensitivity_stimulation_ramp_up_ms.png"}
+    rows = _rows(out / "results.csv")
+    assert len(rows) == 4 and len({r["key"] for r in rows}) == 4
+    best = load_toml(ControllerConfig, out / "best_controller.toml")
+    assert best.stimulation.current_ma == pytest.approx(result.best["stimulation.current_ma"])
+    # the best row is feasible when any is, and no feasible row has a lower objective
+    feasible = [r for r in result.rows if r["feasible"]]
+    if feasible:
+        assert result.best["feasible"] and result.best["objective"] == min(r["objective"] for r in feasible)
+    text = (out / "summary.txt").read_text()
+    assert "charge_per_stride_uc" in text and "stimulation.current_ma" in text
+    assert (out / "pareto.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_interrupted_study_resumes_without_recomputing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    study = load_study(write_study(tmp_path, samples=6))
+    full = run_study(study, tmp_path / "full", workers=0, progress=False)
+
+    calls = []
+    real = runner.evaluate_chunk
+
+    def interrupted(values, *args):  # noqa: ANN001, ANN202
+        calls.append(len(values))
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(values, *args)
+
+    monkeypatch.setattr(runner, "evaluate_chunk", interrupted)
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        run_study(study, out, workers=0, progress=False)
+    assert len(_rows(out / "results.csv")) == 2  # the first chunk is on disk
+    # a row cut short by the interrupt is ignored and recomputed
+    with (out / "results.csv").open("a") as fh:
+        fh.write("deadbeef,12.5,3")
+    with pytest.raises(OutputError, match="--resume"):
+        run_study(study, out, workers=0, progress=False)
+
+    monkeypatch.setattr(runner, "evaluate_chunk", real)
+    resumed = run_study(study, out, workers=0, resume=True, progress=False)
+    assert (resumed.evaluated, resumed.reused) == (4, 2)
+    again = run_study(study, out, workers=0, resume=True, progress=False)
+    assert (again.evaluated, again.reused) == (0, 6)
+    by_key = {r["key"]: r for r in full.rows}
+    for r in again.rows:
+        assert r["objective"] == by_key[r["key"]]["objective"]
+        assert r["mtc_p5_mm"] == by_key[r["key"]]["mtc_p5_mm"]
+    complete = [r for r in _rows(out / "results.csv") if r["feasible"] in ("True", "False")]
+    assert len(complete) == 6
+
+
+def test_changed_study_does_not_reuse_rows(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run_study(load_study(write_study(tmp_path, samples=2)), out, workers=0, progress=False)
+    longer = load_study(write_study(tmp_path, samples=2, duration_s=5.0))
+    result = run_study(longer, out, workers=0, resume=True, progress=False)
+    assert (result.evaluated, result.reused) == (2, 0)
+
+
+def test_differential_evolution_resumes_through_the_cache(tmp_path: Path) -> None:
+    study = load_study(write_study(tmp_path, method="differential_evolution"))
+    out = tmp_path / "out"
+    first = run_study(study, out, workers=0, progress=False)
+    assert first.evaluated >= 4 and first.best is not None
+    second = run_study(study, out, workers=0, resume=True, progress=False)
+    assert second.evaluated == 0 and second.best["key"] == first.best["key"]
+
+
+def test_loop_engine_gives_the_lanes_results(tmp_path: Path) -> None:
+    lanes = run_study(load_study(write_study(tmp_path, samples=2)), tmp_path / "a", workers=0, progress=False)
+    loop = run_study(load_study(write_study(tmp_path, samples=2, engine="loop")), tmp_path / "b", workers=0, progress=False)
+    for a, b in zip(lanes.rows, loop.rows):
+        assert {k: v for k, v in a.items() if k != "key"} == {k: v for k, v in b.items() if k != "key"}
+
+
+def test_pareto_front_keeps_only_non_dominated_sets() -> None:
+    rows = [
+        {"charge_per_stride_uc": 100.0, "mtc_p5_mm": 5.0},
+        {"charge_per_stride_uc": 150.0, "mtc_p5_mm": 4.0},  # dominated
+        {"charge_per_stride_uc": 200.0, "mtc_p5_mm": 12.0},
+        {"charge_per_stride_uc": 80.0, "mtc_p5_mm": float("nan")},
+    ]
+    assert [r["charge_per_stride_uc"] for r in pareto_front(rows)] == [100.0, 200.0]
+
+
+def test_cli_runs_a_study_on_local_processes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    study = write_study(tmp_path, samples=2)
+    out = tmp_path / "out"
+    assert main(["tune", str(study), "--out", str(out), "--workers", "2", "--no-progress"]) == 0
+    text = capsys.readouterr().out
+    assert "2 local processes" in text and "best" in text
+    assert (out / "best_controller.toml").is_file()
+    assert main(["tune", str(study), "--out", str(out), "--workers", "0", "--no-progress", "--resume"]) == 0
+    assert "0 evaluated now, 2 from results.csv" in capsys.readouterr().out
