@@ -133,12 +133,17 @@ class Population:
         return [legs.events for legs in self._legs]
 
     # ------------------------------------------------------------------ API
-    def reset(self, seed: int) -> dict[str, np.ndarray]:
-        """Start every walker (walker i with :func:`seed_of` (seed, i)); arrays at t = 0."""
+    def reset(self, seed: int, seeds: Sequence[int] | None = None) -> dict[str, np.ndarray]:
+        """Start every walker (walker i with :func:`seed_of` (seed, i)); arrays at t = 0.
+
+        ``seeds`` gives walker i the run seed ``seeds[i]`` instead (as ``WalkingPlant.reset(seeds[i])``),
+        so lanes that repeat a walker can repeat its run too (``fes tune``).
+        """
         n, col = self.n, self._col
-        self._builder = BlockBuilder(
-            self.walkers, self.scenario, self.sensor, self.sample_rate_hz, self.sub, [seed_of(seed, i) for i in range(n)]
-        )
+        run_seeds = [seed_of(seed, i) for i in range(n)] if seeds is None else [int(s) for s in seeds]
+        if len(run_seeds) != n:
+            raise ConfigError(f"seeds: {len(run_seeds)} seeds for {n} walkers")
+        self._builder = BlockBuilder(self.walkers, self.scenario, self.sensor, self.sample_rate_hz, self.sub, run_seeds)
         self._legs = [LegEvents(w.slap_torque_nm_per_kg * w.mass_kg) for w in self.walkers]
         self._heel_contact = self._builder.heel_contact_m
         self._blk = self._builder.build(0)
