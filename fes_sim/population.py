@@ -14,8 +14,9 @@ all walkers at once; per plant step the muscle and foot equations run as numpy
 operations over the walkers, and only the rare discrete events (heel-off, toe-off,
 initial contact) are handled walker by walker.
 
-Limits: walking scenarios with a single activity (level or slope), the Riener force
-model, and no orthosis.
+Limits: the Riener force model and no orthosis. Walk-only scenarios build the
+prescribed motion for all walkers at once; scenarios with other activities evaluate each
+walker's motion in turn, which is several times slower.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Sequence
 import numpy as np
 
 from fes_sim.body import muscle as mu
-from fes_sim.body.block import LOADING_TAU_S, MID_SWING, SENSOR_CHANNELS, STANCE, TERMINAL_SWING, Block, BlockBuilder
+from fes_sim.body.block import LOADING_TAU_S, MID_SWING, SENSOR_CHANNELS, STANCE, TERMINAL_SWING, WALK_END, Block, BlockBuilder
 from fes_sim.body.foot import FootBody
 from fes_sim.body.passive import passive_moment_nm
 from fes_sim.body.strides import LegEvents, StrideOutcome
@@ -331,6 +332,10 @@ class Population:
         elif ev == GaitEvent.TOE_OFF:
             self._legs[w].toe_off(t_s, float(self._ankle_min_po[w]))
             self._lr_delta[w] = 0.0
+        elif ev == WALK_END:
+            self._legs[w].walk_end()
+            self._swing[w] = False
+            self._lock[w] = _NO_LOCK
 
     def _resting_toe_mm(self, rel: np.ndarray) -> np.ndarray:
         """Toe height of a foot on the ground, resting on its lowest point (as the single plant)."""

@@ -235,18 +235,20 @@ def test_sensor_faults(kind):
     assert all(math.isfinite(r[2]) for r in after)
 
 
-def test_population_equals_single_runs():
+@pytest.mark.parametrize("scenario", ["walk", "daily_mix"])
+def test_population_equals_single_runs(scenario):
     """The vectorised pass gives each walker's single run (to rounding of numpy vs math)."""
     walkers = [get_preset("walker", n) for n in ("healthy", "drop_foot_severe", "drop_foot_mild", "hemiparetic_slow")]
-    n, steps = len(walkers), 200 * 12
+    n, steps = len(walkers), 200 * (12 if scenario == "walk" else 45)
+    sc = SCENARIOS[scenario]
     rng = np.random.default_rng(0)
     burst = (np.arange(steps)[:, None] // 40 + np.arange(n)) % 3 == 0
     cur = np.where(burst, rng.uniform(20, 60, (steps, n)), 0.0)
-    pop = Population(walkers)
+    pop = Population(walkers, scenario=sc)
     first = pop.reset(9)
     rows = [first] + [pop.step(cur[k], np.full(n, 300.0), np.full(n, 40.0)) for k in range(steps)]
     for i, w in enumerate(walkers):
-        p = WalkingPlant(w)
+        p = WalkingPlant(w, scenario=sc)
         p.reset(seed_of(9, i))
         for k in range(steps + 1):
             s = p.step(cur[k - 1, i], 300.0, 40.0) if k else p.sample
@@ -257,15 +259,11 @@ def test_population_equals_single_runs():
             assert p.state.torque_nm == pytest.approx(r["torque_nm"][i], abs=1e-7)
             assert p.state.in_swing == r["in_swing"][i]
         assert len(p.strides) == len(pop.strides[i]) > 5
+        assert p.events == pop.events[i]
         for a, b in zip(p.strides, pop.strides[i]):
             assert (a.toe_drag, a.foot_slap, a.t_toe_off_s) == (b.toe_drag, b.foot_slap, b.t_toe_off_s)
             assert a.mtc_mm == pytest.approx(b.mtc_mm, abs=1e-6)
             assert a.t_end_s == pytest.approx(b.t_end_s, abs=1e-9)
-
-
-def test_population_rejects_mixed_scenarios():
-    with pytest.raises(ConfigError, match="scenario"):
-        Population([get_preset("walker", "healthy")] * 2, scenario=SCENARIOS["daily_mix"]).reset(1)
 
 
 def test_plant_reproduces_winter_checkpoints():

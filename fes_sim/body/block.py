@@ -20,7 +20,6 @@ import numpy as np
 from fes_sim.body.clearance import MIDSWING_START, TERMINAL_SWING_START, calibrate
 from fes_sim.body.foot import FootBody, gravity_torque_nm
 from fes_sim.body.passive import passive_moment_nm
-from fes_sim.errors import ConfigError
 from fes_sim.gait import kinematics
 from fes_sim.gait.motion import ACTIVITY_CODES, Motion, Segments, WalkParams, ankle_position, walking_channels
 from fes_sim.gait.scenario import Scenario
@@ -102,8 +101,8 @@ class BlockBuilder:
     """Builds consecutive blocks for N walkers (blocks must be requested in order).
 
     Walker ``i`` draws its motion and sensor noise from ``SeedSequence(seeds[i])`` alone,
-    so a walker gives the same run alone or in a batch. Batches (N > 1) need a
-    walk-only scenario.
+    so a walker gives the same run alone or in a batch. Walk-only scenarios are batched
+    across walkers; other scenarios evaluate each walker's motion in turn (slower).
     """
 
     def __init__(
@@ -113,8 +112,6 @@ class BlockBuilder:
         n = self.n = len(self.walkers)
         streams = [np.random.SeedSequence(s).spawn(2) for s in seeds]
         self.motions = [Motion(w, scenario, np.random.default_rng(m)) for w, (m, _) in zip(self.walkers, streams)]
-        if n > 1 and not self.motions[0].walk_only:
-            raise ConfigError(f"scenario: population mode needs a single walking activity, got {scenario.name!r}")
         self.batch = n > 1
         self.params = WalkParams.stack([m.params for m in self.motions])
         col = lambda name: _column(self.walkers, name)  # noqa: E731
@@ -141,8 +138,9 @@ class BlockBuilder:
         self._next = 0
 
     def _channels(self, t: np.ndarray) -> dict[str, np.ndarray]:
-        if not self.batch:
-            return {k: v[None, :] for k, v in self.motions[0].channels(t).items()}
+        if not self.batch or not self.motions[0].walk_only:
+            per_walker = [m.channels(t) for m in self.motions]
+            return {k: np.stack([c[k] for c in per_walker]) for k in per_walker[0]}
         tables = [m.walk_strides(float(t[0]), float(t[-1])) for m in self.motions]
         k_max = max(len(tb) for tb in tables)
         starts = np.full((self.n, k_max), np.inf)
