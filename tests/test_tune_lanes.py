@@ -14,7 +14,7 @@ from fes_sim.control.controller import StimController
 from fes_sim.samples import GaitEvent
 from fes_sim.tuning import load_study
 from fes_sim.tuning.lanes import ControllerLanes
-from fes_sim.tuning.lanes_engine import prepare, run_lanes
+from fes_sim.tuning.lanes_engine import prepare, run_lanes, uses_population
 from fes_sim.tuning.loop_engine import run_loop
 from fes_sim.tuning.workload import Workload
 from tune_helpers import write_study
@@ -83,6 +83,7 @@ def test_controller_lanes_equal_the_scalar_controller(seed: int) -> None:
 
 
 def test_lanes_engine_equals_the_closed_loop(tmp_path: Path) -> None:
+    """Per-lane plants (mixed scenario): identical. Vectorised population (walk): within 1e-6."""
     scenario = tmp_path / "mix.toml"
     scenario.write_text(
         'name = "mix"\nsegments = [{ activity = "walk", duration_s = 4.0 }, { activity = "weight_shift", duration_s = 3.0 },'
@@ -91,16 +92,25 @@ def test_lanes_engine_equals_the_closed_loop(tmp_path: Path) -> None:
     extra = '\n[[parameters]]\npath = "tilt.heel_off_fraction"\nlo = 0.3\nhi = 0.7\n'
     study = load_study(write_study(tmp_path, extra, scenarios=f'["walk", "{scenario}"]', duration_s=9.0))
     workload = Workload.from_study(study)
+    assert [uses_population(workload.walkers, sc) for sc in workload.scenarios] == [True, False]
     sets = [(20.0, 50.0, 0.45), (35.0, 0.0, 0.45), (40.0, 150.0, 0.3), (15.0, 10.0, 0.7)]
     controllers = [workload.space.apply(v) for v in sets]
     prepared = {(w, j): prepare(workload, w, j, workload.space.base) for w in range(2) for j in range(2)}
     lanes = run_lanes(workload, controllers, prepared)
     strides = 0
     for c, records in zip(controllers, lanes):
-        for ref, got in zip(run_loop(workload, c), records, strict=True):
-            for name in ("mtc_mm", "toe_drag", "foot_pitch_ic_deg", "charge_uc", "onset_lead_ms"):
+        for run, (ref, got) in enumerate(zip(run_loop(workload, c), records, strict=True)):
+            exact = run % 2 == 1  # walker-major: odd runs are the mixed scenario
+            for name in ("toe_drag", "charge_uc", "onset_lead_ms"):
                 np.testing.assert_array_equal(getattr(got, name), getattr(ref, name), err_msg=name)
-            assert (got.stim_not_walking_s, got.fatigue_end) == (ref.stim_not_walking_s, ref.fatigue_end)
+            assert got.stim_not_walking_s == ref.stim_not_walking_s
+            for name in ("mtc_mm", "foot_pitch_ic_deg"):
+                if exact:
+                    np.testing.assert_array_equal(getattr(got, name), getattr(ref, name), err_msg=name)
+                else:
+                    np.testing.assert_allclose(getattr(got, name), getattr(ref, name), rtol=0, atol=1e-6, err_msg=name)
+            assert got.fatigue_end == (ref.fatigue_end if exact else pytest.approx(ref.fatigue_end, abs=1e-9))
             strides += len(ref.mtc_mm)
     assert strides > 20
     assert any(math.isfinite(x) for r in lanes[0] for x in r.onset_lead_ms)
+    assert any(r.stim_not_walking_s > 0 for rs in lanes for r in rs)  # weight shifts trigger some bursts

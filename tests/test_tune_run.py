@@ -101,7 +101,10 @@ def test_loop_engine_gives_the_lanes_results(tmp_path: Path) -> None:
     lanes = run_study(load_study(write_study(tmp_path, samples=2)), tmp_path / "a", workers=0, progress=False)
     loop = run_study(load_study(write_study(tmp_path, samples=2, engine="loop")), tmp_path / "b", workers=0, progress=False)
     for a, b in zip(lanes.rows, loop.rows):
-        assert {k: v for k, v in a.items() if k != "key"} == {k: v for k, v in b.items() if k != "key"}
+        assert a.keys() == b.keys()
+        for k in a:
+            if k != "key":  # the vectorised population agrees with the single plant to ~1e-9 relative
+                assert a[k] == pytest.approx(b[k], rel=1e-9, abs=1e-9, nan_ok=True), k
 
 
 def test_pareto_front_keeps_only_non_dominated_sets() -> None:
