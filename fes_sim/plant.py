@@ -301,7 +301,7 @@ class WalkingPlant:
             level = self._ding.force_fraction
         else:
             a = self._a
-            if u > 0.0 or a > 1e-9:
+            if u > 0.0 or a > mu.ACTIVATION_FLOOR:
                 a = mu.activation_step(a, u, dt, w.tau_act_ms * 1e-3, w.tau_deact_ms * 1e-3)
             else:
                 a = 0.0

@@ -224,7 +224,7 @@ class Population:
         u = self._emd_buf[(pos - self._emd_n) % self._emd_len, self._idx]
         self._emd_pos = (pos + 1) % self._emd_len
         a = self._a
-        active = (u > 0.0) | (a > 1e-9)
+        active = (u > 0.0) | (a > mu.ACTIVATION_FLOOR)
         a = np.where(active, mu.activation_step(a, u, dt, c["tau_act_ms"] * 1e-3, c["tau_deact_ms"] * 1e-3, exp=np.exp), 0.0)
         self._a = a
         t_max = self._t_max * a * self._mu

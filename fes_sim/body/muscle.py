@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from typing import Callable
 
+#: activation below this with no drive is set to zero (under 1 mN·m at 10 N·m), so a resting muscle costs nothing
+ACTIVATION_FLOOR = 1e-4
 #: Hmed 2018 recruitment λ = a_r·(tanh(b_s·(I − I_s)) + c_r)
 HMED_A_R, HMED_B_S_PER_MA, HMED_I_S_MA, HMED_C_R = 0.586, 0.026, 63.1, 0.833
 #: Ding 2007 pulse-width scaling A(pw) = 4920·(1 − exp(−(pw − 131.4)/194.1)) N/s
