@@ -76,10 +76,6 @@ class Block:
     quiet: Any  # per sensor sample: every substep in stance, without event or push-off
 
 
-#: per-substep fields of :class:`Block`
-BLOCK_FIELDS: tuple[str, ...] = tuple(f for f in Block.__dataclass_fields__ if f not in ("start", "end", "sensor", "quiet"))
-
-
 def _phase_events(phase: np.ndarray, stance_fraction: Any, heel_off: Any) -> np.ndarray:
     """Event code at each sample (index ≥ 1 along the last axis) from the walking phase (nan = not walking)."""
     prev, cur = phase[..., :-1], phase[..., 1:]
