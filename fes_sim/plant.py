@@ -225,6 +225,7 @@ class WalkingPlant:
         self._alpha = self._blk.alpha_ref[0]
         self._alpha_dot = self._blk.alpha_ref_dot[0]
         self._lr_delta = 0.0
+        self._toe_landing = False
         self._lr_decay = math.exp(-self.dt / LOADING_TAU_S)
         self._lr_decay_period = self._lr_decay**self.sub
         self._busy_until = 0
@@ -257,7 +258,8 @@ class WalkingPlant:
         j = blk.start + i
         if self._u > 0.0:
             self._busy_until = j + self.sub + self._emd_n
-        if self._a == 0.0 and j >= self._busy_until and self._ding is None and self._lock is None and blk.quiet[i // self.sub]:
+        quiet = self._a == 0.0 and j >= self._busy_until and self._lock is None and not self._toe_landing
+        if quiet and self._ding is None and blk.quiet[i // self.sub]:
             # muscle at rest and the foot on the floor all period: only the prescribed path moves
             last = i + self.sub - 1
             self._lr_delta *= self._lr_decay_period
@@ -371,7 +373,14 @@ class WalkingPlant:
 
     def _stance(self, blk: Block, i: int) -> None:
         self._lr_delta *= self._lr_decay
-        alpha = blk.alpha_ref[i] + self._lr_delta
+        ref = blk.alpha_ref[i]
+        if self._toe_landing:  # after a toe-first contact the heel comes down: no heel rocker
+            flat = blk.slope[i]
+            if ref <= flat:
+                self._toe_landing = False
+            else:
+                ref = flat
+        alpha = ref + self._lr_delta
         if blk.pushoff[i]:
             if self.orthosis is not None:
                 alpha = self._pushoff_with_orthosis(blk, i)
@@ -433,8 +442,9 @@ class WalkingPlant:
                 heel_z = -seg.heel_back * math.sin(rel) - seg.heel_below * math.cos(rel) - self._heel_contact
                 self._contact(t_s, heel_z <= toe_z, blk, i)
             if self._lock is not None:
+                self._toe_landing = self._lock == "toe"
                 self._lock = None
-                self._lr_delta = self._alpha - blk.alpha_ref[i]
+                self._lr_delta = self._alpha - min(blk.alpha_ref[i], blk.slope[i]) if self._toe_landing else self._alpha - blk.alpha_ref[i]
         elif ev == GaitEvent.HEEL_OFF:
             self._legs.heel_off(t_s)
             self._ankle_min_po = math.inf

@@ -162,6 +162,7 @@ class Population:
         self._alpha = self._blk.alpha_ref[0].copy()
         self._alpha_dot = self._blk.alpha_ref_dot[0].copy()
         self._lr_delta = np.zeros(n)
+        self._toe_landing = np.zeros(n, bool)
         self._lr_decay = math.exp(-self.dt / LOADING_TAU_S)
         self._swing = np.zeros(n, bool)
         self._lock = np.zeros(n, np.int8)
@@ -239,7 +240,10 @@ class Population:
         # stance: prescribed path with the loading-response decay; rolling on an early contact
         free = stance & ~locked
         self._lr_delta = np.where(free, self._lr_delta * self._lr_decay, self._lr_delta)
-        alpha_st = blk.alpha_ref[i] + self._lr_delta
+        ref, flat = blk.alpha_ref[i], blk.slope[i]
+        # after a toe-first contact the heel comes down: no heel rocker until the path is flat
+        self._toe_landing &= ~(free & (ref <= flat))
+        alpha_st = np.where(free & self._toe_landing, flat, ref) + self._lr_delta
         po = free & blk.pushoff[i]
         self._ankle_min_po = np.where(po, np.minimum(self._ankle_min_po, np.degrees(alpha_st + psi_a)), self._ankle_min_po)
         rolling = locked & (zone != STANCE)
@@ -324,8 +328,10 @@ class Population:
                 heel_z = -seg.heel_back[w] * math.sin(rel) - seg.heel_below[w] * math.cos(rel) - self._heel_contact[w]
                 self._contact(w, t_s, bool(heel_z <= toe_z), blk, i)
             if self._lock[w] != _NO_LOCK:
+                self._toe_landing[w] = self._lock[w] == _TOE
                 self._lock[w] = _NO_LOCK
-                self._lr_delta[w] = self._alpha[w] - blk.alpha_ref[i][w]
+                ref = blk.alpha_ref[i][w]
+                self._lr_delta[w] = self._alpha[w] - (min(ref, blk.slope[i][w]) if self._toe_landing[w] else ref)
         elif ev == GaitEvent.HEEL_OFF:
             self._legs[w].heel_off(t_s)
             self._ankle_min_po[w] = np.inf

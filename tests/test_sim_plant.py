@@ -239,6 +239,7 @@ def test_sensor_faults(kind):
 def test_population_equals_single_runs(scenario):
     """The vectorised pass gives each walker's single run (to rounding of numpy vs math)."""
     walkers = [get_preset("walker", n) for n in ("healthy", "drop_foot_severe", "drop_foot_mild", "hemiparetic_slow")]
+    walkers.append(walkers[1].replace(contracture_deg=12.0))  # lands toe first
     n, steps = len(walkers), 200 * (12 if scenario == "walk" else 45)
     sc = SCENARIOS[scenario]
     rng = np.random.default_rng(0)
