@@ -22,7 +22,8 @@ the prescribed foot state, integrated with semi-implicit Euler at the plant rate
 Initial contact is the first floor contact of toe or heel in terminal swing (or the
 nominal heel strike); after an early contact the foot rolls on its contact point until
 the nominal heel strike, then returns to the prescribed path with a 30 ms time constant
-(loading response).
+(loading response; after a toe-first contact the heel comes down to foot-flat instead of
+following the heel rocker).
 """
 
 from __future__ import annotations
