@@ -34,7 +34,7 @@ from fes_sim.body.passive import passive_moment_nm
 from fes_sim.body.strides import LegEvents, StrideOutcome
 from fes_sim.errors import ConfigError
 from fes_sim.gait.motion import Segments
-from fes_sim.gait.scenario import Scenario
+from fes_sim.gait.scenario import WALKING, Scenario
 from fes_sim.gait.walker import WalkerConfig
 from fes_sim.plant import check_rates, contact_angle
 from fes_sim.samples import GRAVITY_MPS2, GaitEvent
@@ -77,6 +77,46 @@ def sample_walkers(base: WalkerConfig, n: int, seed: int) -> list[WalkerConfig]:
             changes["cadence_spm"] = float(np.clip(base.cadence_spm * math.sqrt(changes["speed_mps"] / base.speed_mps), 40, 160))
         out.append(base.replace(**changes))
     return out
+
+
+class SharedBlocks:
+    """Blocks built once per distinct (walker, run seed) pair and expanded to every walker.
+
+    Walkers that repeat another walker with the same run seed (``fes tune`` runs each
+    walker once per parameter set) share its prescribed motion and sensor output, the
+    larger part of a population step, so each distinct pair is built once. Offers the
+    part of :class:`~fes_sim.body.block.BlockBuilder` a population uses.
+    """
+
+    def __init__(
+        self, walkers: Sequence[WalkerConfig], scenario: Scenario, sensor: SensorConfig, sample_rate_hz: float, sub: int, seeds: Sequence[int],
+    ) -> None:
+        segs = scenario.segments
+        if len(walkers) > 1 and not (len(segs) == 1 and segs[0].activity in WALKING):
+            raise ConfigError(f"scenario: population mode needs a single walking activity, got {scenario.name!r}")
+        pairs: dict[tuple[WalkerConfig, int], int] = {}
+        self._idx = np.array([pairs.setdefault((w, s), len(pairs)) for w, s in zip(walkers, seeds)])
+        self._inner = BlockBuilder([w for w, _ in pairs], scenario, sensor, sample_rate_hz, sub, [s for _, s in pairs])
+        self.block_substeps = self._inner.block_substeps
+        self.heel_contact_m = np.atleast_1d(self._inner.heel_contact_m)[self._idx]
+
+    def build(self, b: int) -> Block:
+        """Block ``b`` for every walker (fields as (substeps, N) arrays, sensor channels (N, samples))."""
+        blk = self._inner.build(b)
+        idx = self._idx
+        out = {}
+        for f in dataclasses.fields(Block):
+            v = getattr(blk, f.name)
+            if f.name in ("start", "end"):
+                out[f.name] = v
+            elif f.name == "sensor":
+                out[f.name] = {k: np.atleast_2d(np.asarray(x))[idx] for k, x in v.items()}
+            elif f.name == "quiet":
+                out[f.name] = np.atleast_2d(np.asarray(v))[idx]
+            else:
+                a = np.asarray(v)
+                out[f.name] = a.reshape(len(a), -1)[:, idx]
+        return Block(**out)
 
 
 class Population:
@@ -144,7 +184,8 @@ class Population:
         run_seeds = [seed_of(seed, i) for i in range(n)] if seeds is None else [int(s) for s in seeds]
         if len(run_seeds) != n:
             raise ConfigError(f"seeds: {len(run_seeds)} seeds for {n} walkers")
-        self._builder = BlockBuilder(self.walkers, self.scenario, self.sensor, self.sample_rate_hz, self.sub, run_seeds)
+        shared = len(set(zip(self.walkers, run_seeds))) < n
+        self._builder = (SharedBlocks if shared else BlockBuilder)(self.walkers, self.scenario, self.sensor, self.sample_rate_hz, self.sub, run_seeds)
         self._legs = [LegEvents(w.slap_torque_nm_per_kg * w.mass_kg) for w in self.walkers]
         self._heel_contact = self._builder.heel_contact_m
         self._blk = self._builder.build(0)

@@ -114,3 +114,24 @@ def test_lanes_engine_equals_the_closed_loop(tmp_path: Path) -> None:
     assert strides > 20
     assert any(math.isfinite(x) for r in lanes[0] for x in r.onset_lead_ms)
     assert any(r.stim_not_walking_s > 0 for rs in lanes for r in rs)  # weight shifts trigger some bursts
+
+
+def test_population_lanes_sharing_a_walker_run_equal_the_unshared_population() -> None:
+    from fes_sim.population import Population, sample_walkers
+
+    walkers = sample_walkers(get_preset("walker", "drop_foot_severe"), 2, 3)
+    seeds = [21, 22]
+    alone = Population(walkers)
+    shared = Population([w for w in walkers for _ in range(3)])  # each walker's run in three lanes
+    a = alone.reset(0, seeds=seeds)
+    b = shared.reset(0, seeds=[s for s in seeds for _ in range(3)])
+    rng = np.random.default_rng(4)
+    for k in range(1500):
+        for name in ("tilt_deg", "gyr_z_dps", "ankle_deg", "toe_height_mm", "fatigue"):
+            np.testing.assert_array_equal(np.repeat(a[name], 3), b[name], err_msg=f"{name} at {k}")
+        cur = np.where(rng.random(2) < 0.4, 35.0, 0.0)
+        a = alone.step(cur, 250.0, 40.0)
+        b = shared.step(np.repeat(cur, 3), 250.0, 40.0)
+    assert min(len(s) for s in alone.strides) >= 3
+    for lane, y in enumerate(shared.strides):
+        assert [s.mtc_mm for s in alone.strides[lane // 3]] == [s.mtc_mm for s in y]

@@ -1,0 +1,102 @@
+"""Benchmark of ``fes tune``: parameter sets × walkers × seconds of walking, wall time.
+
+The issue's target: 1,000 parameter sets × 20 walkers × 60 s (1.2 M walker-seconds) in
+under 2 minutes on a 2-core machine::
+
+    python tools/bench_tune.py                         # the full target (default)
+    python tools/bench_tune.py --sets 100 --repeat 3   # a tenth of it, median of 3
+
+The study is a Latin hypercube over stimulation amplitude, ramps and extension of the
+``walkaide_tilt`` controller, for 20 walkers sampled around ``drop_foot_severe`` on the
+``walk`` scenario, evaluated by the lanes engine on local processes (or ``--scheduler``).
+Prints the median wall time, walker-seconds per second, and the time the full target
+would take at that rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from fes_sim.tuning import load_study, run_study
+
+STUDY = """\
+name = "bench"
+controller = "walkaide_tilt"
+scenarios = ["walk"]
+duration_s = {duration_s}
+engine = "{engine}"
+
+[walkers]
+walker = "drop_foot_severe"
+population = {walkers}
+
+[search]
+method = "lhs"
+samples = {sets}
+chunk = {chunk}
+
+[[parameters]]
+path = "stimulation.current_ma"
+lo = 15.0
+hi = 60.0
+
+[[parameters]]
+path = "stimulation.ramp_up_ms"
+lo = 0.0
+hi = 200.0
+
+[[parameters]]
+path = "stimulation.extension_ms"
+lo = 0.0
+hi = 300.0
+
+[objective]
+metric = "charge_per_stride_uc"
+
+[[constraints]]
+metric = "mtc_p5_mm"
+min = 10.0
+"""
+
+TARGET_WALKER_S = 1000 * 20 * 60.0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sets", type=int, default=1000)
+    ap.add_argument("--walkers", type=int, default=20)
+    ap.add_argument("--duration-s", type=float, default=60.0)
+    ap.add_argument("--chunk", type=int, default=0, help="parameter sets per task (0: sets / (2 x workers))")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--engine", choices=("lanes", "loop"), default="lanes")
+    ap.add_argument("--scheduler", default=None)
+    ap.add_argument("--repeat", type=int, default=1)
+    args = ap.parse_args()
+    chunk = args.chunk or max(1, -(-args.sets // (2 * max(1, args.workers))))
+    walker_s = args.sets * args.walkers * args.duration_s
+    times = []
+    for _ in range(args.repeat):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "bench.toml"
+            path.write_text(STUDY.format(duration_s=args.duration_s, walkers=args.walkers, sets=args.sets, chunk=chunk, engine=args.engine))
+            study = load_study(path)
+            t0 = time.perf_counter()
+            result = run_study(study, Path(tmp) / "out", scheduler=args.scheduler, workers=args.workers, progress=False)
+            times.append(time.perf_counter() - t0)
+            assert result.evaluated == args.sets
+    med = statistics.median(times)
+    rate = walker_s / med
+    print(
+        f"bench_tune: {args.sets} sets x {args.walkers} walkers x {args.duration_s:g} s = {walker_s:,.0f} walker-s, "
+        f"engine {args.engine}, chunk {chunk}, on {result.where}"
+    )
+    print(f"  wall time median {med:.1f} s over {args.repeat} run(s) ({', '.join(f'{t:.1f}' for t in times)})")
+    print(f"  {rate:,.0f} walker-s per s; the full target (1.2 M walker-s) at this rate: {TARGET_WALKER_S / rate:.0f} s (goal < 120 s)")
+
+
+if __name__ == "__main__":
+    main()
