@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from fes_sim.tuning import load_study, run_study
+from fes_sim.tuning.runner import auto_chunk
 
 STUDY = """\
 name = "bench"
@@ -70,13 +71,13 @@ def main() -> None:
     ap.add_argument("--sets", type=int, default=1000)
     ap.add_argument("--walkers", type=int, default=20)
     ap.add_argument("--duration-s", type=float, default=60.0)
-    ap.add_argument("--chunk", type=int, default=0, help="parameter sets per task (0: sets / (2 x workers))")
+    ap.add_argument("--chunk", type=int, default=0, help="parameter sets per task (0: automatic, see fes_sim.tuning.runner.auto_chunk)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--engine", choices=("lanes", "loop"), default="lanes")
     ap.add_argument("--scheduler", default=None)
     ap.add_argument("--repeat", type=int, default=1)
     args = ap.parse_args()
-    chunk = args.chunk or max(1, -(-args.sets // (2 * max(1, args.workers))))
+    chunk = args.chunk or auto_chunk(args.sets, args.walkers, args.workers)
     walker_s = args.sets * args.walkers * args.duration_s
     times = []
     for _ in range(args.repeat):

@@ -86,7 +86,7 @@ class _Evaluations:
         if missing:
             prepared = self._prepare() if self.study.engine == "lanes" else None
             todo = list(missing.items())
-            size = self.study.search.chunk
+            size = self.study.search.chunk or auto_chunk(len(todo), len(self.workload.walkers), self.executor.workers)
             chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
             items = [[v for _, v in c] for c in chunks]
             for index, metrics_list in self.executor.map_unordered(
@@ -107,6 +107,17 @@ class _Evaluations:
         row.update(metrics)
         row.update(objective=objective_value(metrics, s.objective), violation=miss, feasible=miss == 0.0)
         return row
+
+
+#: walker lanes per task that amortise the per-step numpy overhead without huge blocks
+LANES_PER_TASK = 1000
+
+
+def auto_chunk(n_sets: int, n_walkers: int, workers: int) -> int:
+    """Parameter sets per task: about :data:`LANES_PER_TASK` lanes, and at least two tasks per worker."""
+    by_lanes = max(1, LANES_PER_TASK // n_walkers)
+    by_workers = max(1, -(-n_sets // (2 * max(1, workers))))
+    return min(by_lanes, by_workers)
 
 
 def parameter_sets(study: Study, workload: Workload) -> np.ndarray:
