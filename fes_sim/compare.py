@@ -34,7 +34,8 @@ import numpy as np
 from fes_sim.body.orthosis import OrthosisConfig
 from fes_sim.config.presets import get_preset, looks_like_file, preset_names, resolve
 from fes_sim.config.schema import to_mapping
-from fes_sim.errors import ConfigError, OutputError
+from fes_sim.errors import ConfigError
+from fes_sim.figures import new_figure, save_figure
 from fes_sim.session import SessionResult, SimulationSession
 
 log = logging.getLogger(__name__)
@@ -260,12 +261,7 @@ def compare(
 
 def plot_mean_cycles(comparison: Comparison, path: str | Path, title: str = "") -> Path:
     """Write one PNG: mean toe height and ankle angle over the stride, one line per condition."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (ax_toe, ax_ankle) = plt.subplots(2, 1, figsize=(9, 7), sharex=True)
+    fig, (ax_toe, ax_ankle) = new_figure(2, 1, figsize=(9, 7), sharex=True)
     for r in comparison.conditions:
         c = r.cycle
         label = f"{r.condition.name} ({c.strides} strides)"
@@ -283,11 +279,4 @@ def plot_mean_cycles(comparison: Comparison, path: str | Path, title: str = "") 
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    out = Path(path)
-    try:
-        fig.savefig(out, dpi=100)
-    except OSError as exc:
-        raise OutputError(f"{out}: cannot write figure ({exc.strerror})") from None
-    finally:
-        plt.close(fig)
-    return out
+    return save_figure(fig, path)

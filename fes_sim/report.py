@@ -8,6 +8,7 @@ from typing import Sequence
 import numpy as np
 
 from fes_sim.errors import OutputError
+from fes_sim.figures import new_figure, save_figure
 from fes_sim.loop import LoopTrace
 from fes_sim.samples import GaitEvent
 
@@ -26,18 +27,13 @@ def plot_run(
     title: str = "",
 ) -> Path:
     """Write a four-panel PNG of ``trace`` over ``window_s`` (default: about 4 strides)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     a = trace.arrays()
     t = a["t_s"]
     if t.size == 0:
         raise OutputError(f"{path}: nothing to plot, the run recorded no samples")
     t0, t1 = window_s if window_s is not None else (max(t[0], t[-1] - 5.0), t[-1])
     sel = (t >= t0) & (t <= t1)
-    fig, axes = plt.subplots(4, 1, figsize=(10, 8), sharex=True)
+    fig, axes = new_figure(4, 1, figsize=(10, 8), sharex=True)
     ax_tilt, ax_stim, ax_ankle, ax_toe = axes
     ax_tilt.plot(t[sel], a["true_tilt_deg"][sel], color="0.6", label="true tilt")
     ax_tilt.plot(t[sel], a["tilt_est_deg"][sel], color="k", lw=1, label="estimated tilt")
@@ -63,11 +59,4 @@ def plot_run(
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    out = Path(path)
-    try:
-        fig.savefig(out, dpi=100)
-    except OSError as exc:
-        raise OutputError(f"{out}: cannot write figure ({exc.strerror})") from None
-    finally:
-        plt.close(fig)
-    return out
+    return save_figure(fig, path)
