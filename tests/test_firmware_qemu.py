@@ -107,11 +107,6 @@ def transitions(states: list[tuple[int, str]]) -> tuple[list[int], list[int]]:
     return onsets, offsets
 
 
-@pytest.mark.xfail(
-    reason="open: the C port follows fes_sim's tilt trigger of commit 20b43b4; commits aa19225/a235efa changed the "
-    "Python detector (smoothed heel-off rate, rate-peak lag), so events now differ by 1-4 samples; re-port pending",
-    strict=False,
-)
 def test_device_in_the_loop_matches_python_reference_within_one_sample(client):
     samples = simulated_walk(62.0, RATE_HZ, seed=3)
     ref = DevicePipeline(ControllerConfig(stimulation=STIM), StimulatorConfig(), RATE_HZ)

@@ -9,18 +9,26 @@ void fes_pipeline_default_config(fes_pipeline_config_t *cfg)
     cfg->estimator.source = FES_EST_AUTO;
     cfg->estimator.tau_s = 1.0;
     cfg->estimator.acc_gate_g = 0.15;
-    cfg->estimator.rate_smoothing_ms = 5.0;
+    cfg->estimator.rate_smoothing_ms = 10.0;
     cfg->tilt.heel_off_tilt_deg = 15.0;
-    cfg->tilt.heel_off_fraction = 0.45;
-    cfg->tilt.heel_off_rate_dps = 20.0;
+    cfg->tilt.heel_off_fraction = 0.5;
+    cfg->tilt.heel_off_rate_dps = 10.0;
+    cfg->tilt.heel_off_rate_fraction = 0.2;
+    cfg->tilt.initial_peak_rate_dps = 150.0;
+    cfg->tilt.swing_recovery_rate_dps = 100.0;
+    cfg->tilt.heel_off_rate_smoothing_ms = 25.0;
     cfg->tilt.hysteresis_deg = 5.0;
     cfg->tilt.min_tilt_range_deg = 10.0;
     cfg->tilt.toe_off_rate_fraction = 0.7;
+    cfg->tilt.toe_off_lag_ms = 25.0;
+    cfg->tilt.toe_off_lag_fraction = 0.95;
+    cfg->tilt.toe_off_min_level = 0.8;
     cfg->tilt.min_swing_rate_dps = 40.0;
     cfg->tilt.heel_strike_lag_ms = 30.0;
     cfg->tilt.heel_strike_rise_deg = 0.5;
     cfg->tilt.min_stance_ms = 200.0;
     cfg->tilt.min_swing_ms = 150.0;
+    cfg->tilt.min_push_off_ms = 50.0;
     cfg->tilt.max_push_off_ms = 800.0;
     cfg->tilt.max_swing_ms = 1500.0;
     cfg->faults.max_gap_ms = 50.0;
@@ -43,7 +51,7 @@ void fes_pipeline_default_config(fes_pipeline_config_t *cfg)
     st->delay_pct = 0.0;
     st->extension_pct = 15.0;
     st->max_on_time_s = 2.0;
-    st->min_off_time_ms = 200.0;
+    st->min_off_time_ms = 150.0;
     st->fault_ramp_down_ms = 50.0;
     st->adaptation_strides = cfg->adaptation_strides;
 }
@@ -79,6 +87,7 @@ void fes_pipeline_reset(fes_pipeline_t *p)
     configure_monitor(p);
     p->undecided = p->est.use_tilt < 0;
     fes_stim_ctrl_reset(&p->ctrl);
+    p->interrupted = false;
 }
 
 void fes_pipeline_update(fes_pipeline_t *p, const fes_sample_t *s, fes_pipeline_out_t *out)
@@ -94,10 +103,12 @@ void fes_pipeline_update(fes_pipeline_t *p, const fes_sample_t *s, fes_pipeline_
     }
     unsigned event = FES_EVENT_NONE;
     if (fault) {
-        if (p->det.phase != FES_PHASE_STANCE) {
-            fes_tilt_trigger_reset(&p->det);
+        if (!p->interrupted) {
+            fes_tilt_trigger_interrupt(&p->det);
+            p->interrupted = true;
         }
     } else {
+        p->interrupted = false;
         event = fes_tilt_trigger_update(&p->det, s->t_s, tilt, p->est.rate_dps);
     }
     fes_stim_ctrl_update(&p->ctrl, s->t_s, event, fault != 0u, p->det.aborted);

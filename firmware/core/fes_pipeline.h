@@ -1,7 +1,7 @@
 /* C port of fes_sim.device.DevicePipeline for the tilt detector: estimator ->
  * sensor monitor -> tilt trigger -> stimulation controller, one sample at a
- * time, with the same wiring (a sensor fault resets the detector and ramps the
- * output down). The default configuration is the Python preset "walkaide_tilt". */
+ * time, with the same wiring (a sensor fault interrupts the detector and ramps the
+ * output down; the detector is interrupted once per fault). The default configuration is the Python preset "walkaide_tilt". */
 #ifndef FES_PIPELINE_H
 #define FES_PIPELINE_H
 
@@ -40,6 +40,7 @@ typedef struct {
     fes_tilt_trigger_t det;
     fes_stim_ctrl_t ctrl;
     bool undecided;
+    bool interrupted; /* the detector has been interrupted by the sensor fault in force */
 } fes_pipeline_t;
 
 /* The Python defaults (ControllerConfig() = preset "walkaide_tilt"). */

@@ -80,9 +80,7 @@ uint32_t fes_sensor_monitor_update(fes_sensor_monitor_t *m, const fes_sample_t *
                 bits = FES_SENSOR_TIME_GAP;
             }
         }
-        if (bits != FES_SENSOR_TIME_BACKWARDS) {
-            m->t_prev = t;
-        }
+        m->t_prev = t; /* after a jump back, the new time line is the reference */
     }
     for (uint8_t i = 0; i < m->n_channels; ++i) {
         double v = channel_value(s, m->channels[i]);

@@ -5,6 +5,7 @@
 #include "fes_protocol.h"
 
 #define FAST_RATE 1e12 /* ramp rate (1/s) standing for "no ramp" */
+#define EPS_S 1e-9 /* timers compare with this slack so float sums of sample periods do not slip a sample */
 
 void fes_stim_ctrl_init(fes_stim_ctrl_t *c, const fes_stim_ctrl_config_t *cfg, double sample_rate_hz, double max_gap_s)
 {
@@ -16,10 +17,12 @@ void fes_stim_ctrl_init(fes_stim_ctrl_t *c, const fes_stim_ctrl_config_t *cfg, d
     double n = ceil(cfg->fault_ramp_down_ms * 1e-3 * sample_rate_hz);
     c->fault_samples = n > 1.0 ? (int32_t)n : 1;
     c->fault_step = 1.0 / (double)c->fault_samples;
+    /* the forcing sample and the last ramp sample may each come one accepted step late */
     double margin = max_gap_s > c->dt_s ? max_gap_s : c->dt_s;
-    c->on_limit_s = cfg->max_on_time_s - cfg->ramp_down_ms * 1e-3 - margin;
+    c->on_limit_s = cfg->max_on_time_s - cfg->ramp_down_ms * 1e-3 - 2.0 * margin;
     c->on_limit_n = (int32_t)(c->on_limit_s * sample_rate_hz);
     c->period_s = 1.0 / cfg->frequency_hz;
+    c->max_pulses = (uint32_t)(c->dt_s * cfg->frequency_hz) + 1u; /* per sample period */
     c->min_off_s = cfg->min_off_time_ms * 1e-3;
     fes_stim_ctrl_reset(c);
 }
@@ -37,6 +40,7 @@ void fes_stim_ctrl_reset(fes_stim_ctrl_t *c)
     c->t_until = 0.0;
     c->n_on = 0;
     c->next_pulse_t = NAN;
+    c->pending = false;
     c->avg_stance_s = 0.6;
     c->avg_swing_s = 0.4;
     c->t_hs = NAN;
@@ -102,7 +106,7 @@ static double emit(fes_stim_ctrl_t *c, double t_s, double env)
     }
     double end = t_s + c->dt_s;
     uint32_t n = 0;
-    while (nxt < end) {
+    while (nxt < end && n < c->max_pulses) { /* the bound also guards against huge t_s */
         nxt += c->period_s;
         n++;
     }
@@ -148,7 +152,16 @@ double fes_stim_ctrl_update(fes_stim_ctrl_t *c, double t_s, unsigned event, bool
             state = FES_STATE_IDLE;
             c->t_off = t_s;
         }
-        if (c->cfg.enabled && t_s - c->t_off >= c->min_off_s && event == FES_EVENT_HEEL_OFF) {
+        if (c->cfg.enabled) {
+            /* a heel-off inside the minimum off-time waits for it, until heel strike or abort */
+            if (event == FES_EVENT_HEEL_OFF) {
+                c->pending = true;
+            } else if (event == FES_EVENT_HEEL_STRIKE || abort) {
+                c->pending = false;
+            }
+        }
+        if (c->cfg.enabled && t_s - c->t_off >= c->min_off_s && c->pending) {
+            c->pending = false;
             double delay = delay_s(c);
             if (delay > 0.0) {
                 state = FES_STATE_DELAY;
@@ -160,7 +173,7 @@ double fes_stim_ctrl_update(fes_stim_ctrl_t *c, double t_s, unsigned event, bool
     } else if (state == FES_STATE_DELAY) {
         if (event == FES_EVENT_HEEL_STRIKE || abort) {
             state = FES_STATE_IDLE;
-        } else if (t_s >= c->t_until) {
+        } else if (t_s >= c->t_until - EPS_S) {
             env = start_burst(c, t_s, &state);
         }
     } else if (state == FES_STATE_RAMP_DOWN) {
@@ -180,7 +193,7 @@ double fes_stim_ctrl_update(fes_stim_ctrl_t *c, double t_s, unsigned event, bool
         } else if (state != FES_STATE_EXTENSION && event == FES_EVENT_HEEL_STRIKE) {
             c->t_until = t_s + extension_s(c);
             state = FES_STATE_EXTENSION;
-        } else if (state == FES_STATE_EXTENSION && t_s >= c->t_until) {
+        } else if (state == FES_STATE_EXTENSION && t_s >= c->t_until - EPS_S) {
             state = FES_STATE_RAMP_DOWN;
         }
         if (state == FES_STATE_RAMP_DOWN) {

@@ -27,6 +27,7 @@ typedef struct {
     fes_stim_ctrl_config_t cfg;
     double dt_s, max_gap_s, up_rate, down_rate, fault_step, on_limit_s, period_s, min_off_s;
     int32_t fault_samples, on_limit_n;
+    uint32_t max_pulses; /* per sample period */
     /* state */
     uint8_t state;
     double envelope, current_ma;
@@ -35,6 +36,7 @@ typedef struct {
     double t_prev, t_start, t_off, t_until;
     int32_t n_on;
     double next_pulse_t;
+    bool pending; /* a heel-off waiting for the minimum off-time */
     double avg_stance_s, avg_swing_s, t_hs, t_to;
 } fes_stim_ctrl_t;
 

@@ -5,12 +5,15 @@
 void fes_tilt_trigger_init(fes_tilt_trigger_t *d, const fes_tilt_trigger_config_t *cfg, double adaptation_strides)
 {
     d->cfg = *cfg;
-    d->adapt_tau_s = adaptation_strides * 1.0;
+    d->adapt_per_deg = 1.0 / (adaptation_strides * FES_DEG_PER_STRIDE);
     d->min_stance_s = cfg->min_stance_ms * 1e-3;
     d->min_swing_s = cfg->min_swing_ms * 1e-3;
+    d->min_push_s = cfg->min_push_off_ms * 1e-3;
     d->max_push_s = cfg->max_push_off_ms * 1e-3;
     d->max_swing_s = cfg->max_swing_ms * 1e-3;
     d->lag_s = cfg->heel_strike_lag_ms * 1e-3;
+    d->ho_tau_s = cfg->heel_off_rate_smoothing_ms * 1e-3;
+    d->to_lag_s = cfg->toe_off_lag_ms * 1e-3;
     fes_tilt_trigger_reset(d);
 }
 
@@ -20,7 +23,8 @@ void fes_tilt_trigger_reset(fes_tilt_trigger_t *d)
     d->phase = FES_PHASE_STANCE;
     d->aborted = false;
     d->threshold_deg = c->heel_off_tilt_deg;
-    double span = c->min_tilt_range_deg > 40.0 ? c->min_tilt_range_deg : 40.0;
+    /* followers start so that low + fraction*(high-low) equals the initial threshold */
+    double span = 2.0 * c->min_tilt_range_deg;
     d->low_deg = c->heel_off_tilt_deg - c->heel_off_fraction * span;
     d->high_deg = d->low_deg + span;
     d->t_prev = NAN;
@@ -29,8 +33,33 @@ void fes_tilt_trigger_reset(fes_tilt_trigger_t *d)
     d->t_heel_off = -INFINITY;
     d->t_toe_off = -INFINITY;
     d->peak_rate = 0.0;
+    d->t_peak = -INFINITY;
+    d->peak_rate_follower = c->initial_peak_rate_dps;
+    d->stride_max_rate = 0.0;
+    d->ho_rate = 0.0;
     d->min_tilt = INFINITY;
     d->t_min = 0.0;
+    d->swing_armed = false;
+    d->ho_armed = false;
+}
+
+void fes_tilt_trigger_interrupt(fes_tilt_trigger_t *d)
+{
+    d->phase = FES_PHASE_STANCE;
+    d->ho_armed = false;
+    d->swing_armed = false;
+    d->prev_tilt = NAN;
+    d->t_prev = NAN;
+    d->t_heel_strike = -INFINITY;
+    d->stride_max_rate = 0.0;
+}
+
+static void enter_swing(fes_tilt_trigger_t *d, double t_s, double tilt_deg)
+{
+    d->phase = FES_PHASE_SWING;
+    d->t_toe_off = t_s;
+    d->min_tilt = tilt_deg;
+    d->t_min = t_s;
     d->swing_armed = false;
 }
 
@@ -42,14 +71,22 @@ unsigned fes_tilt_trigger_update(fes_tilt_trigger_t *d, double t_s, double tilt_
     d->prev_tilt = tilt_deg;
     double tp = d->t_prev;
     d->t_prev = t_s;
-
-    /* slow envelope followers of the tilt extremes */
     double dt = t_s > tp ? t_s - tp : 0.0;
-    double k = dt / d->adapt_tau_s;
+    /* envelope followers of the tilt extremes relax per degree of shank rotation */
+    double move = tilt_deg - prev;
+    double k = move == move ? (move > 0.0 ? move : -move) * d->adapt_per_deg : 0.0;
+    double ho_rate = d->ho_rate;
+    if (rate_dps == rate_dps) { /* the first tilt-channel sample has no rate yet */
+        ho_rate = ho_rate + (rate_dps - ho_rate) * (dt > 0.0 ? dt / (dt + d->ho_tau_s) : 1.0);
+        d->ho_rate = ho_rate;
+    }
     if (tilt_deg > d->high_deg) {
         d->high_deg = tilt_deg;
     } else {
         d->high_deg -= (d->high_deg - tilt_deg) * k;
+    }
+    if (ho_rate > d->stride_max_rate) {
+        d->stride_max_rate = ho_rate;
     }
     if (tilt_deg < d->low_deg) {
         d->low_deg = tilt_deg;
@@ -64,27 +101,37 @@ unsigned fes_tilt_trigger_update(fes_tilt_trigger_t *d, double t_s, double tilt_
     d->threshold_deg = thr;
 
     if (d->phase == FES_PHASE_STANCE) {
-        if (prev < thr && thr <= tilt_deg && rate_dps >= c->heel_off_rate_dps &&
-            t_s - d->t_heel_strike >= d->min_stance_s) {
+        if (tilt_deg < thr) {
+            d->ho_armed = true; /* a heel-off needs the tilt to have been below the threshold */
+        } else if (d->ho_armed && ho_rate >= c->heel_off_rate_dps &&
+                   ho_rate >= c->heel_off_rate_fraction * d->peak_rate_follower &&
+                   t_s - d->t_heel_strike >= d->min_stance_s) {
+            d->ho_armed = false;
             d->phase = FES_PHASE_PUSH_OFF;
             d->t_heel_off = t_s;
             d->peak_rate = rate_dps;
+            d->t_peak = t_s;
             return FES_EVENT_HEEL_OFF;
+        }
+        if (ho_rate <= -c->swing_recovery_rate_dps) {
+            enter_swing(d, t_s, tilt_deg);
         }
         return FES_EVENT_NONE;
     }
     if (d->phase == FES_PHASE_PUSH_OFF) {
         if (rate_dps > d->peak_rate) {
             d->peak_rate = rate_dps;
-        } else if (rate_dps <= c->toe_off_rate_fraction * d->peak_rate) {
-            d->phase = FES_PHASE_SWING;
-            d->t_toe_off = t_s;
-            d->min_tilt = tilt_deg;
-            d->t_min = t_s;
-            d->swing_armed = false;
+            d->t_peak = t_s;
+        } else if (t_s - d->t_heel_off >= d->min_push_s && tilt_deg >= d->low_deg + c->toe_off_min_level * span &&
+                   (rate_dps <= c->toe_off_rate_fraction * d->peak_rate ||
+                    (d->to_lag_s > 0.0 && t_s >= d->t_peak + d->to_lag_s &&
+                     rate_dps <= c->toe_off_lag_fraction * d->peak_rate))) {
+            enter_swing(d, t_s, tilt_deg);
             return FES_EVENT_TOE_OFF;
         }
-        if (tilt_deg < thr - c->hysteresis_deg || t_s - d->t_heel_off > d->max_push_s) {
+        if (ho_rate <= -c->swing_recovery_rate_dps) {
+            enter_swing(d, t_s, tilt_deg); /* toe-off missed; the foot is in swing */
+        } else if (tilt_deg < thr - c->hysteresis_deg || t_s - d->t_heel_off > d->max_push_s) {
             d->phase = FES_PHASE_STANCE;
             d->aborted = true;
         }
@@ -95,10 +142,13 @@ unsigned fes_tilt_trigger_update(fes_tilt_trigger_t *d, double t_s, double tilt_
         d->min_tilt = tilt_deg;
         d->t_min = t_s;
     }
-    if (rate_dps <= -c->min_swing_rate_dps) {
+    if (ho_rate <= -c->min_swing_rate_dps) {
         d->swing_armed = true;
     } else if (d->swing_armed && tilt_deg >= d->min_tilt + c->heel_strike_rise_deg && t_s >= d->t_min + d->lag_s &&
                t_s - d->t_toe_off >= d->min_swing_s) {
+        /* walking confirmed: learn half of the way to this stride's peak forward rate */
+        d->peak_rate_follower += (d->stride_max_rate - d->peak_rate_follower) * 0.5;
+        d->stride_max_rate = 0.0;
         d->phase = FES_PHASE_STANCE;
         d->t_heel_strike = t_s;
         return FES_EVENT_HEEL_STRIKE;

@@ -1,7 +1,7 @@
 /* C port of fes_sim.detection.tilt_trigger.TiltTriggerDetector: WalkAide-like
  * tilt trigger (Dai et al. 1996) with adaptive thresholds; heel-off, toe-off
- * and heel strike from the shank tilt and its rate. Same rules and arithmetic
- * as the Python reference, in double precision. */
+ * and heel strike from the shank tilt and its rate. Same rules, order of
+ * operations and arithmetic as the Python reference, in double precision. */
 #ifndef FES_TILT_TRIGGER_H
 #define FES_TILT_TRIGGER_H
 
@@ -9,28 +9,37 @@
 
 #include "fes_protocol.h"
 
+/* fes_sim.control.config.TiltTriggerConfig, field for field */
 typedef struct {
-    double heel_off_tilt_deg, heel_off_fraction, heel_off_rate_dps, hysteresis_deg;
-    double min_tilt_range_deg, toe_off_rate_fraction, min_swing_rate_dps;
-    double heel_strike_lag_ms, heel_strike_rise_deg;
-    double min_stance_ms, min_swing_ms, max_push_off_ms, max_swing_ms;
+    double heel_off_tilt_deg, heel_off_fraction, heel_off_rate_dps, heel_off_rate_fraction;
+    double initial_peak_rate_dps, swing_recovery_rate_dps, heel_off_rate_smoothing_ms, hysteresis_deg;
+    double min_tilt_range_deg, toe_off_rate_fraction, toe_off_lag_ms, toe_off_lag_fraction, toe_off_min_level;
+    double min_swing_rate_dps, heel_strike_lag_ms, heel_strike_rise_deg;
+    double min_stance_ms, min_swing_ms, min_push_off_ms, max_push_off_ms, max_swing_ms;
 } fes_tilt_trigger_config_t;
 
 typedef enum { FES_PHASE_STANCE = 0, FES_PHASE_PUSH_OFF, FES_PHASE_SWING } fes_gait_phase_t;
 
 typedef struct {
     fes_tilt_trigger_config_t cfg;
-    double adapt_tau_s, min_stance_s, min_swing_s, max_push_s, max_swing_s, lag_s;
+    double adapt_per_deg, min_stance_s, min_swing_s, min_push_s, max_push_s, max_swing_s, lag_s, ho_tau_s, to_lag_s;
     fes_gait_phase_t phase;
     bool aborted; /* true on the one sample where a heel-off was withdrawn */
     double threshold_deg, low_deg, high_deg;
     double t_prev, prev_tilt, t_heel_strike, t_heel_off, t_toe_off;
-    double peak_rate, min_tilt, t_min;
-    bool swing_armed;
+    double peak_rate, t_peak, peak_rate_follower, stride_max_rate, ho_rate;
+    double min_tilt, t_min;
+    bool swing_armed, ho_armed;
 } fes_tilt_trigger_t;
 
+/* Shank rotation per stride of Winter's walker (up and down its 75 deg range). */
+#define FES_DEG_PER_STRIDE 150.0
+
 void fes_tilt_trigger_init(fes_tilt_trigger_t *d, const fes_tilt_trigger_config_t *cfg, double adaptation_strides);
+/* Back to stance with the configured initial threshold. */
 void fes_tilt_trigger_reset(fes_tilt_trigger_t *d);
+/* Forget the stride in progress (after a sensor fault), keep the learnt thresholds. */
+void fes_tilt_trigger_interrupt(fes_tilt_trigger_t *d);
 /* One sample; returns FES_EVENT_NONE or the event detected at it. */
 unsigned fes_tilt_trigger_update(fes_tilt_trigger_t *d, double t_s, double tilt_deg, double rate_dps);
 
