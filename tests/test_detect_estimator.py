@@ -48,18 +48,31 @@ def test_static_tilt_from_accelerometer():
     assert out == pytest.approx(20.0, abs=1e-6)
 
 
-def test_against_simulator_truth():
+@pytest.mark.parametrize("walker", ["healthy", "hemiparetic_slow", "drop_foot_severe"])
+def test_against_simulator_truth(walker):
+    """Default filter (tau 1 s) vs the simulator's true tilt, 5-30 s of level walking.
+
+    REFERENCE §6: about 5.6 deg rms at tau 1 s on real data. Bound: rms < 5.5 deg and
+    a mean (bias) under 2 deg; push-off (tilt in the top quarter of its range), where the
+    shank accelerates hardest, within 7 deg (the old magnitude-gated angle filter: +6.5 deg
+    mean and 7.4 deg rms on the healthy walker).
+    """
     plant_mod = pytest.importorskip("fes_sim.plant", reason="walking simulator not available")
     from fes_sim.config.presets import get_preset
 
-    plant = plant_mod.WalkingPlant(get_preset("walker", "hemiparetic_slow"))
+    plant = plant_mod.WalkingPlant(get_preset("walker", walker))
     est = TiltEstimator(EstimatorConfig(source="imu"), 200.0)
     s = plant.reset(3)
-    err = []
+    est_deg, true_deg = [], []
     for i in range(200 * 30):
         e = est.update(s)
         if i > 200 * 5:
-            err.append(e - plant.state.true_tilt_deg)
+            est_deg.append(e)
+            true_deg.append(plant.state.true_tilt_deg)
         s = plant.step(0.0, 0.0, 0.0)
+    true_deg = np.array(true_deg)
+    err = np.array(est_deg) - true_deg
     rms = float(np.sqrt(np.mean(np.square(err))))
-    assert rms < 8.0, rms
+    lo, hi = np.percentile(true_deg, [1, 99])
+    push_off = float(np.mean(err[true_deg > lo + 0.75 * (hi - lo)]))
+    assert rms < 5.5 and abs(err.mean()) < 2.0 and abs(push_off) < 7.0, (rms, err.mean(), push_off)

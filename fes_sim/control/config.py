@@ -27,7 +27,7 @@ class EstimatorConfig(Config):
         "auto", doc="auto: the tilt channel when the first valid sample has one, else accelerometer+gyro"
     )
     tau_s: float = param(1.0, unit="s", lo=0, hi=30, lo_open=True, doc="complementary filter time constant")
-    acc_gate_g: float = param(0.15, unit="g", lo=0, hi=2, lo_open=True, doc="freeze the accelerometer correction when |‖f‖-g| exceeds this")
+    acc_gate_g: float = param(1.0, unit="g", lo=0, hi=2, lo_open=True, doc="freeze the accelerometer correction when |‖f‖-g| exceeds this (impacts, saturation)")
     rate_smoothing_ms: float = param(10.0, unit="ms", lo=0, hi=200, doc="low-pass time constant of the tilt rate taken from a tilt channel")
 
 

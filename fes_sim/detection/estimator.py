@@ -1,11 +1,19 @@
 """Shank tilt estimation: a gated complementary filter, or a ready tilt channel.
 
-Complementary filter (REFERENCE §6): ψ̂ₖ = α(ψ̂ₖ₋₁ + ωₖΔt) + (1 − α)ψ_acc,ₖ with
-α = τ/(τ + Δt) and ψ_acc = atan2(−f_y, f_x) in the frame of :mod:`fes_sim.samples`.
-The accelerometer correction is frozen while |‖f‖ − g| exceeds a gate, because
-push-off and swing accelerations of 1–1.4 g make accelerometer tilt tens of
-degrees wrong. A commercial tilt sensor delivers ψ directly; then the rate is the
-gyro when present, else a lightly smoothed difference of the tilt.
+Complementary filter (REFERENCE §6) in the vector form of Mahony, Hamel & Pflimlin
+(2008, IEEE TAC 53:1203): the gyro prediction ψₚ = ψ̂ₖ₋₁ + ωₖΔt is corrected by
+ψ̂ₖ = ψₚ − (1 − α)·h/g, α = τ/(τ + Δt), where h = f_x sin ψₚ + f_y cos ψₚ is the
+forward (world) component of the specific force seen with the predicted tilt, in
+the frame of :mod:`fes_sim.samples`. For a still shank h/g = sin(ψₚ − ψ), so this is
+the classic filter ψ̂ = αψₚ + (1 − α)ψ_acc to first order. Unlike the angle
+ψ_acc = atan2(−f_y, f_x), h is linear in the shank's own acceleration, whose mean
+over a stride is zero, so stance and swing accelerations (tens of degrees of
+accelerometer-tilt error while ‖f‖ stays near g) average out instead of biasing the
+estimate. The correction is frozen while |‖f‖ − g| exceeds a gate; a tight gate
+(0.1–0.2 g) keeps a non-representative subset of samples and biases the estimate,
+so the default gate (1 g) only removes heel-strike impacts and saturation.
+A commercial tilt sensor delivers ψ directly; then the rate is the gyro when
+present, else a lightly smoothed difference of the tilt.
 """
 
 from __future__ import annotations
@@ -17,8 +25,11 @@ from fes_sim.samples import GRAVITY_MPS2, ShankSample
 
 _DEG = 180.0 / math.pi
 _isfinite = math.isfinite
+_RAD = math.pi / 180.0
 _atan2 = math.atan2
 _sqrt = math.sqrt
+_sin = math.sin
+_cos = math.cos
 
 
 class TiltEstimator:
@@ -44,6 +55,8 @@ class TiltEstimator:
         self.config = config
         self.dt_s = 1.0 / sample_rate_hz
         self.alpha = config.tau_s / (config.tau_s + self.dt_s)
+        # correction per unit h, in degrees per (m/s²)
+        self.gain_deg = (1.0 - self.alpha) * _DEG / GRAVITY_MPS2
         self.rate_alpha = self.dt_s / (config.rate_smoothing_ms * 1e-3 + self.dt_s)
         self.gate_mps2 = config.acc_gate_g * GRAVITY_MPS2
         self.reset()
@@ -93,7 +106,7 @@ class TiltEstimator:
         pred = prev + gz * self.dt_s
         norm = _sqrt(fx * fx + fy * fy + (s.acc_z_mps2 if _isfinite(s.acc_z_mps2) else 0.0) ** 2)
         if abs(norm - GRAVITY_MPS2) <= self.gate_mps2:
-            a = self.alpha
-            pred = a * pred + (1.0 - a) * _atan2(-fy, fx) * _DEG
+            r = pred * _RAD
+            pred -= self.gain_deg * (fx * _sin(r) + fy * _cos(r))
         self.tilt_deg = pred
         return pred
