@@ -36,6 +36,9 @@ from fes_sim.gait.walker import WalkerConfig
 BLEND_S = 0.3
 WALK_ENTRY_PHASE = 0.12
 SLOPE_SHANK_GAIN = 0.5
+#: normative phases of foot-flat in Winter's trial (foot pitch within 3° of level) and the ramp width
+FOOT_FLAT_PHASES = (0.12, 0.29)
+FOOT_FLAT_RAMP = 0.06
 #: hip height while walking relative to the standing leg length
 _WALK_LEG_FRACTION = 0.97
 
@@ -75,6 +78,14 @@ def smoothstep(x: np.ndarray) -> np.ndarray:
     return x * x * x * (10.0 - 15.0 * x + 6.0 * x * x)
 
 
+def foot_flat_window(phase_n: np.ndarray) -> np.ndarray:
+    """Weight (0..1) of foot-flat at normative phase: 1 from :data:`FOOT_FLAT_PHASES` [0] to [1]
+    (Perry's foot-flat, end of loading response to the start of heel rise), smooth ramps of
+    :data:`FOOT_FLAT_RAMP` outside, 0 in loading response, push-off and swing."""
+    on, off = FOOT_FLAT_PHASES
+    return smoothstep((phase_n - on + FOOT_FLAT_RAMP) / FOOT_FLAT_RAMP) * (1.0 - smoothstep((phase_n - off) / FOOT_FLAT_RAMP))
+
+
 def walking_angles(
     phase: np.ndarray, warp_b: np.ndarray | float, rom: np.ndarray | float, stance_fraction: np.ndarray | float,
     offsets: np.ndarray, slope_deg: np.ndarray | float,
@@ -94,8 +105,11 @@ def walking_angles(
     window = np.sin(np.pi * swing) ** 2
     for j, name in enumerate(OFFSET_SIGNALS):
         out[name] = out[name] + offsets[..., j] * window
+    # foot flat in mid-stance: Winter's foot-pitch curve still reads +3..0° there (marker offset);
+    # that residue moves into ψ_a, so the ankle curve is kept and the flat foot rests on the floor
+    foot = out["foot"] * (1.0 - foot_flat_window(pn))
     # foot pitch follows the ankle offset, so the offsets move ψ_a only through the shank
-    psi_a = out["ankle"] - out["foot"] - offsets[..., OFFSET_SIGNALS.index("ankle")] * window
+    psi_a = out["ankle"] - foot - offsets[..., OFFSET_SIGNALS.index("ankle")] * window
     psi_a = psi_a + offsets[..., OFFSET_SIGNALS.index("shank")] * window
     ds = SLOPE_SHANK_GAIN * slope_deg
     return {
