@@ -1,0 +1,130 @@
+"""Gait-event detection figures per walker, input and sample rate (issue #4).
+
+Simulator: closed loop (``walkaide_tilt`` stimulation, or the named controller) on the
+``walk`` scenario, the walker's own variability and sensor errors, events scored
+against the plant's events after 3 s of lock-on. Input is the fused tilt channel
+alone (``tilt``, rate from its difference), raw accelerometer + gyro through
+:class:`~fes_sim.detection.estimator.TiltEstimator` (``imu``), or both (``both``: the
+tilt channel with the gyro rate, as a stroke recording with fused tilt delivers), at
+200 and 100 Hz. NONAN GaitPrint (Wiles et al. 2023) is replayed at 200 Hz
+and decimated to 100 Hz when ``../shared/data/nonan`` exists.
+
+Usage::
+
+    python tools/score_detectors.py [--seconds 60] [--seeds 1 2] [--controller walkaide_tilt]
+                                    [--set tilt.toe_off_lag_ms=0 ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
+from fes_sim.config.presets import get_preset
+from fes_sim.control.config import ControllerConfig
+from fes_sim.control.limits import StimulatorConfig
+from fes_sim.detection.scoring import score_events
+from fes_sim.device import DevicePipeline
+from fes_sim.plant import WalkingPlant
+from fes_sim.replay import load_recording, replay, score_replay
+from fes_sim.replay.loaders import Recording
+from fes_sim.samples import GaitEvent
+
+ROOT = Path(__file__).resolve().parents[1]
+WALKERS = ("hemiparetic_slow", "drop_foot_severe", "drop_foot_mild", "healthy")
+EVENTS = (GaitEvent.HEEL_STRIKE, GaitEvent.TOE_OFF, GaitEvent.HEEL_OFF)
+_IMU = ("acc_x_mps2", "acc_y_mps2", "acc_z_mps2", "gyr_x_dps", "gyr_y_dps", "gyr_z_dps")
+
+
+def with_overrides(cfg: ControllerConfig, overrides: list[str]) -> ControllerConfig:
+    """Apply ``table.field=value`` overrides (numbers) to a controller config."""
+    for item in overrides:
+        key, value = item.split("=", 1)
+        table, name = key.split(".", 1)
+        cfg = dataclasses.replace(cfg, **{table: dataclasses.replace(getattr(cfg, table), **{name: float(value)})})
+    return cfg
+
+
+def simulate(cfg: ControllerConfig, walker: str, source: str, rate_hz: float, seconds: float, seed: int):
+    """Closed-loop run; returns (reference events, detected events)."""
+    cfg = dataclasses.replace(cfg, estimator=dataclasses.replace(cfg.estimator, source="imu" if source == "imu" else "tilt"))
+    plant = WalkingPlant(get_preset("walker", walker), sample_rate_hz=rate_hz)
+    pipe = DevicePipeline(cfg, StimulatorConfig(), rate_hz)
+    s = plant.reset(seed)
+    detected = []
+    for _ in range(int(seconds * rate_hz)):
+        if source == "tilt":
+            for name in _IMU:
+                setattr(s, name, np.nan)
+        elif source == "imu":
+            s.tilt_deg = np.nan
+        o = pipe.update(s)
+        if o.event:
+            detected.append((o.t_s, o.event))
+        s = plant.step(o.current_ma, o.pulse_width_us, o.frequency_hz)
+    return plant.events, detected
+
+
+def decimate(rec: Recording, k: int) -> Recording:
+    """Every k-th sample of a recording, events unchanged."""
+    return dataclasses.replace(
+        rec, t_s=rec.t_s[::k], channels={n: v[::k] for n, v in rec.channels.items()}, sample_rate_hz=rec.sample_rate_hz / k,
+        hand_switch=None if rec.hand_switch is None else rec.hand_switch[::k],
+    )
+
+
+def row(label: str, scores) -> str:
+    cells = []
+    for ev in EVENTS:
+        s = scores.get(ev)
+        if s is None or s.n_reference == 0:
+            cells.append(f"{'-':>31}")
+            continue
+        m = s.summary()
+        cells.append(
+            f"{m['sensitivity']:5.2f}/{m['precision']:4.2f} {m['median_error_ms']:+6.0f} {m['median_abs_error_ms']:4.0f} {m['p95_abs_error_ms']:4.0f}"
+        )
+    return f"{label:<38}" + " | ".join(cells)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--controller", default="walkaide_tilt")
+    ap.add_argument("--walkers", nargs="+", default=list(WALKERS))
+    ap.add_argument("--set", nargs="*", default=[], help="controller overrides table.field=value")
+    ap.add_argument("--sources", nargs="+", default=["tilt", "imu", "both"])
+    args = ap.parse_args(argv)
+    cfg = with_overrides(get_preset("controller", args.controller), args.set)
+    head = " | ".join(f"{ev.label + ': sens/prec med |med| p95':>31}" for ev in EVENTS)
+    print(f"{'case (errors in ms, + = late)':<38}{head}")
+    for walker in args.walkers:
+        for rate in (200.0, 100.0):
+            for source in args.sources:
+                ref, det = [], []
+                offset = 0.0
+                for seed in args.seeds:  # concatenate runs on one time line
+                    r, d = simulate(cfg, walker, source, rate, args.seconds, seed)
+                    keep = lambda evs: [(t + offset, e) for t, e in evs if t >= 3.0]  # noqa: E731
+                    ref += keep(r)
+                    det += keep(d)
+                    offset += args.seconds + 10.0
+                scores = score_events(ref, det, 0.15)
+                print(row(f"{walker} {rate:.0f} Hz {source}", scores))
+    nonan = ROOT.parent / "shared" / "data" / "nonan"
+    if nonan.is_dir():
+        for name in ("healthy_young", "healthy_middle"):
+            for leg in ("left", "right"):
+                rec = load_recording(nonan / f"{name}.csv", leg=leg)
+                for k in (1, 2):
+                    r = rec if k == 1 else decimate(rec, k)
+                    print(row(f"nonan {name} {leg} {r.sample_rate_hz:.0f} Hz", score_replay(r, replay(r, cfg, StimulatorConfig()))))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
