@@ -68,14 +68,20 @@ def basis(phase: np.ndarray) -> np.ndarray:
     The harmonics come from powers of exp(2πiφ), so only one sine and cosine are evaluated.
     """
     p = np.asarray(phase, dtype=float)
+    return np.moveaxis(_basis_rows(p.reshape(-1)), 0, -1).reshape(p.shape + (1 + 2 * N_HARMONICS,))
+
+
+def _basis_rows(p: np.ndarray) -> np.ndarray:
+    """Fourier basis of a flat phase array as rows (13, n), contiguous for one matrix product."""
+    out = np.empty((1 + 2 * N_HARMONICS, p.size))
+    out[0] = 1.0
     z1 = np.exp(2j * np.pi * p)
-    out = np.empty(p.shape + (1 + 2 * N_HARMONICS,))
-    out[..., 0] = 1.0
     z = z1
     for k in range(N_HARMONICS):
-        out[..., 1 + k] = z.real
-        out[..., 1 + N_HARMONICS + k] = z.imag
-        z = z * z1
+        out[1 + k] = z.real
+        out[1 + N_HARMONICS + k] = z.imag
+        if k + 1 < N_HARMONICS:
+            z = z * z1
     return out
 
 
@@ -85,9 +91,11 @@ def evaluate(name: str, phase: np.ndarray | float) -> np.ndarray:
 
 
 def evaluate_all(phase: np.ndarray) -> dict[str, np.ndarray]:
-    """Every normative curve at ``phase``: name → array of ``phase.shape``."""
-    values = basis(phase) @ COEFF_MATRIX
-    return {name: values[..., j] for j, name in enumerate(SIGNALS)}
+    """Every normative curve at ``phase``: name → array of ``phase.shape`` (one product of the
+    coefficient matrix with the basis rows of every sample)."""
+    p = np.asarray(phase, dtype=float)
+    values = COEFF_MATRIX.T @ _basis_rows(p.reshape(-1))
+    return {name: values[j].reshape(p.shape) for j, name in enumerate(SIGNALS)}
 
 
 def warp_coefficient(stance_fraction: float | np.ndarray) -> np.ndarray:

@@ -123,7 +123,9 @@ class ImuBank:
         # one (N, 6, n) array: acc x, y, z then gyr x, y, z. White noise per sample; the bias
         # random walk steps once per call (block) and is interpolated linearly over it (its
         # power lies far below 1 Hz).
-        draws = np.stack([r.standard_normal(6 * n + 6) for r in self._rngs])
+        draws = np.empty((n_w, 6 * n + 6))
+        for r, row in zip(self._rngs, draws):
+            r.standard_normal(out=row)
         out = draws[:, : 6 * n].reshape(n_w, 6, n)
         out *= self._sigma
         out[:, 0] += acc_x
