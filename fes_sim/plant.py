@@ -234,6 +234,7 @@ class WalkingPlant:
         self._lock: str | None = None
         self._tau = 0.0
         self._min_toe = math.inf
+        self._t_min_toe = math.nan
         self._drag_s = 0.0
         self._ankle_min_po = math.inf
         self.sample = ShankSample(0.0)
@@ -357,6 +358,7 @@ class WalkingPlant:
         if zone == MID_SWING:
             if toe_z < self._min_toe:
                 self._min_toe = toe_z
+                self._t_min_toe = (blk.start + i + 1) * dt
             if toe_z < 0.0:
                 self._drag_s += dt
             return
@@ -428,10 +430,13 @@ class WalkingPlant:
         """Initial contact: close the stride, lock the foot on its contact point."""
         w = self.walker
         dorsiflexors = (1.0 - w.drop_foot_severity) * w.voluntary_df_torque_nm + self._tau
-        self._legs.initial_contact(t_s, heel_first, (self._alpha - blk.slope[i]) * _DEG, dorsiflexors, self._min_toe, self._drag_s)
+        self._legs.initial_contact(
+            t_s, heel_first, (self._alpha - blk.slope[i]) * _DEG, dorsiflexors, self._min_toe, self._drag_s, self._t_min_toe
+        )
         self._swing = False
         self._lock = "heel" if heel_first else "toe"
         self._min_toe = math.inf
+        self._t_min_toe = math.nan
         self._drag_s = 0.0
 
     def _on_event(self, ev: int, t_s: float, blk: Block, i: int) -> None:

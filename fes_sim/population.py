@@ -209,6 +209,7 @@ class Population:
         self._lock = np.zeros(n, np.int8)
         self._tau = np.zeros(n)
         self._min_toe = np.full(n, np.inf)
+        self._t_min_toe = np.full(n, np.nan)
         self._drag_s = np.zeros(n)
         self._ankle_min_po = np.full(n, np.inf)
         self._c = {
@@ -320,7 +321,9 @@ class Population:
         z = blk.ankle_z[i]
         toe_z = z + seg.toe_forward * sr - seg.toe_below * cr
         mid = swing & (zone == MID_SWING)
-        self._min_toe = np.where(mid, np.minimum(self._min_toe, toe_z), self._min_toe)
+        lower = mid & (toe_z < self._min_toe)
+        self._min_toe = np.where(lower, toe_z, self._min_toe)
+        self._t_min_toe = np.where(lower, (blk.start + i + 1) * dt, self._t_min_toe)
         self._drag_s += np.where(mid & (toe_z < 0.0), dt, 0.0)
         heel_z = z - seg.heel_back * sr - seg.heel_below * cr - self._heel_contact
         hit = swing & (zone == TERMINAL_SWING) & ((toe_z <= 0.0) | (heel_z <= 0.0))
@@ -354,10 +357,13 @@ class Population:
         c = self._c
         dorsiflexors = (1.0 - c["drop_foot_severity"][w]) * c["voluntary_df_torque_nm"][w] + self._tau[w]
         pitch = math.degrees(float(self._alpha[w] - blk.slope[i][w]))
-        self._legs[w].initial_contact(t_s, heel_first, pitch, float(dorsiflexors), float(self._min_toe[w]), float(self._drag_s[w]))
+        self._legs[w].initial_contact(
+            t_s, heel_first, pitch, float(dorsiflexors), float(self._min_toe[w]), float(self._drag_s[w]), float(self._t_min_toe[w])
+        )
         self._swing[w] = False
         self._lock[w] = _HEEL if heel_first else _TOE
         self._min_toe[w] = np.inf
+        self._t_min_toe[w] = np.nan
         self._drag_s[w] = 0.0
 
     def _on_event(self, w: int, ev: int, t_s: float, blk: Block, i: int) -> None:

@@ -265,6 +265,7 @@ def test_population_equals_single_runs(scenario):
             assert (a.toe_drag, a.foot_slap, a.t_toe_off_s) == (b.toe_drag, b.foot_slap, b.t_toe_off_s)
             assert a.mtc_mm == pytest.approx(b.mtc_mm, abs=1e-6)
             assert a.t_end_s == pytest.approx(b.t_end_s, abs=1e-9)
+            assert a.t_mtc_s == pytest.approx(b.t_mtc_s, abs=1e-9)
 
 
 def test_plant_reproduces_winter_checkpoints():
@@ -347,3 +348,23 @@ def test_heel_strike_impact_transient():
     for hs in [e for e, ev in p.events if ev == GaitEvent.HEEL_STRIKE][1:]:
         window = (t >= hs - 0.01) & (t < hs + 0.05)
         assert np.ptp(acc[window]) > GRAVITY_MPS2  # a 1-5 g transient at 15-40 Hz (REFERENCE §6)
+
+
+def test_mtc_time_in_mid_swing_and_flat_foot_on_the_floor():
+    """t_mtc_s lies in mid-swing and matches the toe trace; with the foot flat in mid-stance
+    (15-30 % of the stride) the toe rests on the floor (< 1 mm)."""
+    p = WalkingPlant(get_preset("walker", "healthy"))
+    p.reset(4)
+    rows = []
+    for _ in range(200 * 15):
+        p.step(0.0, 0.0, 0.0)
+        rows.append((p.t_s, p.state.toe_height_mm))
+    t, toe = np.array(rows).T
+    for s in p.strides:
+        stride = s.t_end_s - s.t_heel_strike_s
+        swing = s.t_end_s - s.t_toe_off_s
+        assert s.t_toe_off_s + 0.15 * swing <= s.t_mtc_s <= s.t_toe_off_s + 0.7 * swing
+        k = int(np.argmin(abs(t - s.t_mtc_s)))
+        assert toe[k] == pytest.approx(s.mtc_mm, abs=2.0)
+        flat = (t >= s.t_heel_strike_s + 0.15 * stride) & (t <= s.t_heel_strike_s + 0.30 * stride)
+        assert toe[flat].max() < 1.0

@@ -16,6 +16,7 @@ class StrideOutcome:
     ``foot_pitch_ic_deg`` (toe up positive, relative to the walking surface) to the
     initial contact that ends it (``t_end_s``). ``push_off_pf_deg`` is the peak
     plantarflexion between heel-off and toe-off as a positive number (ankle −20° gives 20).
+    ``t_mtc_s`` is the time of the MTC (the lowest toe point in mid-swing).
     A toe drag is a trip event: the toe went below the floor in mid-swing; its depth is
     how far the rigid-foot model would have passed through it.
     """
@@ -31,6 +32,7 @@ class StrideOutcome:
     foot_slap: bool
     foot_pitch_ic_deg: float
     push_off_pf_deg: float
+    t_mtc_s: float = math.nan
 
 
 class LegEvents:
@@ -62,7 +64,8 @@ class LegEvents:
             self._open["po"] = -ankle_min_deg
 
     def initial_contact(
-        self, t_s: float, heel_first: bool, foot_pitch_deg: float, dorsiflexor_nm: float, min_toe_m: float, drag_s: float
+        self, t_s: float, heel_first: bool, foot_pitch_deg: float, dorsiflexor_nm: float, min_toe_m: float, drag_s: float,
+        t_min_toe_s: float = math.nan,
     ) -> None:
         """Close the stride whose swing just ended (if it started with a contact) and open the next."""
         self.events.append((t_s, GaitEvent.HEEL_STRIKE))
@@ -72,7 +75,7 @@ class LegEvents:
                 StrideOutcome(
                     st["t_hs"], st.get("t_ho", math.nan), st["t_to"], t_s, min_toe_m * 1e3, min_toe_m < 0.0,
                     max(0.0, -min_toe_m * 1e3), drag_s, heel_first and dorsiflexor_nm < self.slap_torque_nm, foot_pitch_deg,
-                    st["po"],
+                    st["po"], t_min_toe_s,
                 )
             )
         self._open = {"t_hs": t_s}
