@@ -26,8 +26,8 @@ _INTS = {"u8": 8, "u16": 16, "u32": 32, "u64": 64}
 
 
 def _field_strategy(wire: str):
-    if wire == "f32":
-        return st.floats(width=32, allow_nan=True, allow_infinity=True)
+    if wire in ("f32", "f64"):
+        return st.floats(width=32 if wire == "f32" else 64, allow_nan=True, allow_infinity=True)
     return st.integers(0, (1 << _INTS[wire]) - 1)
 
 

@@ -30,6 +30,7 @@ from cobs import cobs
 from firmware_bridge.protocol import constants as C
 from firmware_bridge.protocol.framing import crc16, encode, raw_frame
 from firmware_bridge.protocol.messages import MESSAGES, MessageDef
+from firmware_bridge.protocol.params import PARAMS
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "firmware" / "generated"
@@ -65,6 +66,9 @@ _CONSTANTS: tuple[tuple[str, int, str], ...] = (
     ("DEFAULT_HEARTBEAT_MS", C.DEFAULT_HEARTBEAT_MS, "host heartbeat period"),
     ("LATCHED_FAULTS", int(C.LATCHED_FAULTS), "faults cleared only by CLEAR_FAULTS"),
 )
+
+
+_FLOATS = ("f32", "f64")
 
 
 def _ascii(text: str) -> str:
@@ -114,7 +118,7 @@ def c_header() -> str:
     out.append("")
     for d in MESSAGES.values():
         out += ["", *_c_struct(d)]
-    out += ["", "#endif /* FES_PROTOCOL_H */", ""]
+    out += ["", *_c_params(), "", "#endif /* FES_PROTOCOL_H */", ""]
     return "\n".join(out)
 
 
@@ -132,12 +136,39 @@ def _c_struct(d: MessageDef) -> list[str]:
     return lines
 
 
+def _c_double(v: float) -> str:
+    return repr(float(v)) if math.isfinite(v) else ("(-INFINITY)" if v < 0 else "INFINITY")
+
+
+def _c_params() -> list[str]:
+    """SET_PARAM ids, choice indices and the X-macro of the controller parameters."""
+    lines = ["/* ---- SET_PARAM parameters (firmware_bridge.protocol.params) ---- */"]
+    for p in PARAMS.values():
+        lines.append(f"#define FES_PARAM_{p.c_name} {_hex(p.param_id)}")
+        for i, choice in enumerate(p.choices):
+            lines.append(f"#define FES_CHOICE_{p.c_name}_{choice.upper()} {i}.0")
+    lines += [
+        "#define FES_PARAM_COUNT " + _hex(len(PARAMS)),
+        "#define FES_PARAM_LO_OPEN 1u /* flags: the lower bound is exclusive */",
+        "#define FES_PARAM_CHOICE 2u  /* flags: a whole number, the index of a choice */",
+        "/* X-macro over every parameter: X(id, member, lo, hi, flags, default); member is the",
+        " * dotted ControllerConfig key, which the C configuration struct mirrors. */",
+        "#define FES_PARAM_LIST(X) \\",
+    ]
+    for p in PARAMS.values():
+        flags = (1 if p.lo_open else 0) | (2 if p.choices else 0)
+        lines.append(f"    X({_hex(p.param_id)}, {p.key}, {_c_double(p.lo)}, {_c_double(p.hi)}, {flags}u, "
+                     f"{_c_double(p.default)}) \\")
+    lines.append("")
+    return lines
+
+
 def _example_values(d: MessageDef, rng: random.Random, extreme: bool) -> dict[str, object]:
     values: dict[str, object] = {}
     for f in d.fields:
         if f.name.startswith("reserved"):
             values[f.name] = 0
-        elif f.wire == "f32":
+        elif f.wire in _FLOATS:
             values[f.name] = (-3.4028234663852886e38 if extreme else rng.randint(-4000, 4000) / 8.0)
         else:
             bits = 8 * f.size
@@ -155,8 +186,8 @@ def test_vectors() -> dict[str, object]:
     frames = []
     for d in MESSAGES.values():
         cases = [(rng.randrange(0, 65536), _example_values(d, rng, False)), (0xFFFF, _example_values(d, rng, True))]
-        if any(f.wire == "f32" for f in d.fields):
-            nan_case = {f.name: (math.nan if f.wire == "f32" else v) for f, v in zip(d.fields, cases[0][1].values())}
+        if any(f.wire in _FLOATS for f in d.fields):
+            nan_case = {f.name: (math.nan if f.wire in _FLOATS else v) for f, v in zip(d.fields, cases[0][1].values())}
             cases.append((0, nan_case))
         for seq, values in cases:
             msg = d.cls(**values)
@@ -186,7 +217,8 @@ def test_vectors() -> dict[str, object]:
     ]
     return {
         "protocol_version": C.PROTOCOL_VERSION,
-        "notes": "floats are IEEE-754 binary32 little-endian; 'nan' means a quiet NaN (0x7FC00000); "
+        "notes": "f32/f64 are IEEE-754 binary32/binary64 little-endian; 'nan' means a quiet NaN "
+        "(0x7FC00000 / 0x7FF8000000000000); "
         "raw = msg_id|seq|payload|crc before COBS; wire = COBS(raw) + 0x00",
         "crc": [{"data_hex": b"123456789".hex(), "crc": 0x29B1}, {"data_hex": "", "crc": 0xFFFF}],
         "cobs": [{"raw_hex": r.hex(), "encoded_hex": cobs.encode(r).hex()}

@@ -216,6 +216,7 @@ static void session_defaults(fes_device_t *dev)
     dev->pulse_phase = 0.0;
     default_limits(&dev->limits);
     dev->configured = false;
+    fes_pipeline_default_config(&dev->params);
     dev->mode = FES_MODE_COMMAND;
     dev->sample_rate_hz = FES_NATIVE_SAMPLE_RATE_HZ;
     clear_faults(dev, (uint16_t) ~(unsigned)FES_LATCHED_FAULTS);
@@ -361,16 +362,43 @@ static verdict_t do_set_limits(fes_device_t *dev, const fes_set_limits_t *p)
 
 static void init_pipeline(fes_device_t *dev)
 {
-    fes_pipeline_config_t pc;
-    fes_pipeline_default_config(&pc);
+    fes_pipeline_config_t pc = dev->params;
     pc.stimulation.current_ma = dev->cfg.current_ma;
     pc.stimulation.pulse_width_us = dev->cfg.pulse_width_us;
     pc.stimulation.frequency_hz = dev->cfg.frequency_hz;
     pc.stimulation.ramp_up_ms = dev->cfg.ramp_up_ms;
     pc.stimulation.ramp_down_ms = dev->cfg.ramp_down_ms;
     pc.stimulation.extension_ms = dev->cfg.extension_ms;
+    /* the controller's own maximum on-time never exceeds the one of the limits in force */
+    double limit_s = (double)dev->limits.max_on_ms * 1e-3;
+    if (pc.stimulation.max_on_time_s > limit_s) {
+        pc.stimulation.max_on_time_s = limit_s;
+    }
     fes_pipeline_init(&dev->pipe, &pc, (double)dev->sample_rate_hz);
     dev->have_host_t = false;
+}
+
+static verdict_t do_set_param(fes_device_t *dev, const fes_set_param_t *p)
+{
+    fes_pipeline_config_t next = dev->params;
+    switch (fes_pipeline_set_param(&next, p->param_id, p->value)) {
+    case FES_PARAM_UNKNOWN:
+        return refuse(FES_NAK_BAD_VALUE, 2u);
+    case FES_PARAM_OUT_OF_RANGE:
+        return refuse(FES_NAK_BAD_VALUE, 1u);
+    case FES_PARAM_UNSUPPORTED:
+        return refuse(FES_NAK_UNSUPPORTED, 1u);
+    case FES_PARAM_OK:
+        break;
+    }
+    if (output_active(dev)) {
+        return refuse(FES_NAK_BAD_STATE, 0u);
+    }
+    dev->params = next;
+    if (dev->mode == FES_MODE_DEVICE_LOOP) {
+        init_pipeline(dev);
+    }
+    return k_ok;
 }
 
 static verdict_t do_set_config(fes_device_t *dev, const fes_set_config_t *p)
@@ -592,6 +620,9 @@ static void handle(fes_device_t *dev, const fes_msg_t *req, uint64_t rx_us)
         break;
     case FES_MSG_SET_MODE:
         v = do_set_mode(dev, &req->p.set_mode);
+        break;
+    case FES_MSG_SET_PARAM:
+        v = do_set_param(dev, &req->p.set_param);
         break;
     case FES_MSG_START:
         v = do_start(dev, &req->p.start);

@@ -54,6 +54,7 @@ typedef struct {
     fes_limits_t limits;
     fes_stim_config_t cfg;
     bool configured;
+    fes_pipeline_config_t params; /* SET_PARAM settings of the device's controller */
     uint8_t mode;
     uint16_t sample_rate_hz;
     uint16_t faults;

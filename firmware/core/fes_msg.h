@@ -30,6 +30,7 @@ typedef union {
     fes_clear_faults_t clear_faults;
     fes_host_sample_t host_sample;
     fes_time_ping_t time_ping;
+    fes_set_param_t set_param;
     fes_hello_t hello;
     fes_ack_t ack;
     fes_nak_t nak;

@@ -1,58 +1,79 @@
 #include "fes_pipeline.h"
 
+#include <math.h>
+
 #include "fes_protocol.h"
 
 void fes_pipeline_default_config(fes_pipeline_config_t *cfg)
 {
-    /* fes_sim/control/config.py defaults; keep in step (tests compare outputs) */
-    cfg->adaptation_strides = 8.0;
-    cfg->estimator.source = FES_EST_AUTO;
-    cfg->estimator.tau_s = 1.0;
-    cfg->estimator.acc_gate_g = 0.15;
-    cfg->estimator.rate_smoothing_ms = 10.0;
-    cfg->tilt.heel_off_tilt_deg = 15.0;
-    cfg->tilt.heel_off_fraction = 0.5;
-    cfg->tilt.heel_off_rate_dps = 10.0;
-    cfg->tilt.heel_off_rate_fraction = 0.2;
-    cfg->tilt.initial_peak_rate_dps = 150.0;
-    cfg->tilt.swing_recovery_rate_dps = 100.0;
-    cfg->tilt.heel_off_rate_smoothing_ms = 25.0;
-    cfg->tilt.hysteresis_deg = 5.0;
-    cfg->tilt.min_tilt_range_deg = 10.0;
-    cfg->tilt.toe_off_rate_fraction = 0.7;
-    cfg->tilt.toe_off_lag_ms = 25.0;
-    cfg->tilt.toe_off_lag_fraction = 0.95;
-    cfg->tilt.toe_off_min_level = 0.8;
-    cfg->tilt.min_swing_rate_dps = 40.0;
-    cfg->tilt.heel_strike_lag_ms = 30.0;
-    cfg->tilt.heel_strike_rise_deg = 0.5;
-    cfg->tilt.min_stance_ms = 200.0;
-    cfg->tilt.min_swing_ms = 150.0;
-    cfg->tilt.min_push_off_ms = 50.0;
-    cfg->tilt.max_push_off_ms = 800.0;
-    cfg->tilt.max_swing_ms = 1500.0;
-    cfg->faults.max_gap_ms = 50.0;
-    cfg->faults.stuck_ms = 1000.0;
-    cfg->faults.tilt_range_deg = 90.0;
-    cfg->faults.gyro_range_dps = 2000.0;
-    cfg->faults.acc_range_mps2 = 156.9;
-    cfg->faults.recover_ms = 500.0;
-    fes_stim_ctrl_config_t *st = &cfg->stimulation;
-    st->enabled = true;
-    st->percent_timing = false;
-    st->footswitch_detector = false;
-    st->current_ma = 30.0;
-    st->pulse_width_us = 250.0;
-    st->frequency_hz = 40.0;
-    st->ramp_up_ms = 80.0;
-    st->ramp_down_ms = 80.0;
-    st->delay_ms = 0.0;
-    st->extension_ms = 100.0;
-    st->delay_pct = 0.0;
-    st->extension_pct = 15.0;
-    st->max_on_time_s = 2.0;
-    st->min_off_time_ms = 150.0;
-    st->fault_ramp_down_ms = 50.0;
+    static const fes_pipeline_config_t zero;
+    *cfg = zero;
+#define FES_SET_DEFAULT(id, member, lo, hi, flags, def) cfg->member = (def);
+    FES_PARAM_LIST(FES_SET_DEFAULT)
+#undef FES_SET_DEFAULT
+}
+
+static fes_param_result_t check_param(double v, double lo, double hi, unsigned flags)
+{
+    if (!isfinite(v) || v < lo || v > hi || ((flags & FES_PARAM_LO_OPEN) && v <= lo) ||
+        ((flags & FES_PARAM_CHOICE) && v != floor(v))) {
+        return FES_PARAM_OUT_OF_RANGE;
+    }
+    return FES_PARAM_OK;
+}
+
+fes_param_result_t fes_pipeline_set_param(fes_pipeline_config_t *cfg, uint16_t param_id, double value)
+{
+    fes_param_result_t r;
+    switch (param_id) {
+#define FES_SET_PARAM_CASE(id, member, lo, hi, flags, def) \
+    case id:                                                \
+        r = check_param(value, lo, hi, flags);              \
+        break;
+        FES_PARAM_LIST(FES_SET_PARAM_CASE)
+#undef FES_SET_PARAM_CASE
+    default:
+        return FES_PARAM_UNKNOWN;
+    }
+    if (r != FES_PARAM_OK) {
+        return r;
+    }
+    if ((param_id == FES_PARAM_DETECTOR && value != FES_CHOICE_DETECTOR_TILT) ||
+        (param_id == FES_PARAM_MODE && value == FES_CHOICE_MODE_EXERCISE)) {
+        return FES_PARAM_UNSUPPORTED;
+    }
+    switch (param_id) {
+#define FES_STORE_PARAM_CASE(id, member, lo, hi, flags, def) \
+    case id:                                                  \
+        cfg->member = value;                                  \
+        break;
+        FES_PARAM_LIST(FES_STORE_PARAM_CASE)
+#undef FES_STORE_PARAM_CASE
+    default:
+        break;
+    }
+    return FES_PARAM_OK;
+}
+
+/* The controller's settings, as fes_sim.control.controller.StimController reads them. */
+static void stim_ctrl_config(const fes_pipeline_config_t *cfg, fes_stim_ctrl_config_t *st)
+{
+    const fes_stimulation_config_t *s = &cfg->stimulation;
+    st->enabled = cfg->mode == FES_CHOICE_MODE_GAIT;
+    st->percent_timing = s->timing == FES_CHOICE_STIMULATION_TIMING_PERCENT;
+    st->footswitch_detector = cfg->detector == FES_CHOICE_DETECTOR_FOOTSWITCH;
+    st->current_ma = s->current_ma;
+    st->pulse_width_us = s->pulse_width_us;
+    st->frequency_hz = s->frequency_hz;
+    st->ramp_up_ms = s->ramp_up_ms;
+    st->ramp_down_ms = s->ramp_down_ms;
+    st->delay_ms = s->delay_ms;
+    st->extension_ms = s->extension_ms;
+    st->delay_pct = s->delay_pct;
+    st->extension_pct = s->extension_pct;
+    st->max_on_time_s = s->max_on_time_s;
+    st->min_off_time_ms = s->min_off_time_ms;
+    st->fault_ramp_down_ms = cfg->faults.fault_ramp_down_ms;
     st->adaptation_strides = cfg->adaptation_strides;
 }
 
@@ -75,7 +96,9 @@ void fes_pipeline_init(fes_pipeline_t *p, const fes_pipeline_config_t *cfg, doub
     fes_tilt_est_init(&p->est, &cfg->estimator, sample_rate_hz);
     fes_tilt_trigger_init(&p->det, &cfg->tilt, cfg->adaptation_strides);
     fes_sensor_monitor_init(&p->mon, &cfg->faults, sample_rate_hz);
-    fes_stim_ctrl_init(&p->ctrl, &cfg->stimulation, sample_rate_hz, cfg->faults.max_gap_ms * 1e-3);
+    fes_stim_ctrl_config_t st;
+    stim_ctrl_config(cfg, &st);
+    fes_stim_ctrl_init(&p->ctrl, &st, sample_rate_hz, cfg->faults.max_gap_ms * 1e-3);
     fes_pipeline_reset(p);
 }
 

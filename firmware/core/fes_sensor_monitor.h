@@ -23,8 +23,9 @@
 #define FES_CH_ACC_Y 0x08u
 #define FES_CH_FOOTSWITCH 0x10u
 
+/* fes_sim.control.config.SensorFaultConfig, field for field (fault_ramp_down_ms is the controller's) */
 typedef struct {
-    double max_gap_ms, stuck_ms, tilt_range_deg, gyro_range_dps, acc_range_mps2, recover_ms;
+    double max_gap_ms, stuck_ms, tilt_range_deg, gyro_range_dps, acc_range_mps2, fault_ramp_down_ms, recover_ms;
 } fes_sensor_monitor_config_t;
 
 typedef struct {

@@ -16,7 +16,7 @@ void fes_tilt_est_init(fes_tilt_est_t *e, const fes_tilt_est_config_t *cfg, doub
 
 void fes_tilt_est_reset(fes_tilt_est_t *e)
 {
-    e->use_tilt = e->cfg.source == FES_EST_AUTO ? -1 : (e->cfg.source == FES_EST_TILT ? 1 : 0);
+    e->use_tilt = e->cfg.source == FES_CHOICE_ESTIMATOR_SOURCE_AUTO ? -1 : (e->cfg.source == FES_CHOICE_ESTIMATOR_SOURCE_TILT ? 1 : 0);
     e->rate_from_gyro = -1;
     e->tilt_deg = NAN;
     e->rate_dps = NAN;

@@ -4,12 +4,12 @@
 #ifndef FES_TILT_EST_H
 #define FES_TILT_EST_H
 
+#include "fes_protocol.h"
 #include "fes_sample.h"
 
-typedef enum { FES_EST_AUTO = 0, FES_EST_TILT, FES_EST_IMU } fes_est_source_t;
-
+/* fes_sim.control.config.EstimatorConfig, field for field */
 typedef struct {
-    fes_est_source_t source;
+    double source;             /* FES_CHOICE_ESTIMATOR_SOURCE_{AUTO,TILT,IMU} */
     double tau_s;              /* complementary filter time constant */
     double acc_gate_g;         /* freeze the accelerometer when | |f| - g | exceeds this */
     double rate_smoothing_ms;  /* smoothing of a rate differentiated from the tilt channel */

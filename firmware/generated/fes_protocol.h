@@ -98,6 +98,7 @@
 #define FES_MSG_HOST_SAMPLE 0x0Bu /* host->device */
 #define FES_MSG_TIME_PING 0x0Cu /* host->device */
 #define FES_MSG_GET_STATUS 0x0Du /* host->device */
+#define FES_MSG_SET_PARAM 0x0Eu /* host->device */
 #define FES_MSG_HELLO 0x81u /* device->host */
 #define FES_MSG_ACK 0x82u /* device->host */
 #define FES_MSG_NAK 0x83u /* device->host */
@@ -123,6 +124,7 @@
     X(0x0Bu, HOST_SAMPLE, 37u, 0) \
     X(0x0Cu, TIME_PING, 8u, FES_MSG_TIME_PONG) \
     X(0x0Du, GET_STATUS, 0u, FES_MSG_STATUS) \
+    X(0x0Eu, SET_PARAM, 12u, FES_MSG_ACK) \
     X(0x81u, HELLO, 40u, 0) \
     X(0x82u, ACK, 4u, 0) \
     X(0x83u, NAK, 8u, 0) \
@@ -253,6 +255,15 @@ FES_STATIC_ASSERT(sizeof(fes_time_ping_t) == FES_TIME_PING_SIZE, time_ping_size)
 /* GET_STATUS (0x0D): Asks for the device's counters and state. */
 #define FES_GET_STATUS_SIZE 0u
 
+/* SET_PARAM (0x0E): One setting of the device's own controller (firmware_bridge.protocol.params): detector, thresholds, estimator, fault rules, timing. Applied to the controller of the next DEVICE_LOOP run. */
+#define FES_SET_PARAM_SIZE 12u
+typedef struct FES_PACKED {
+    double value; /* @0 [param] new value in the parameter's unit; a choice by its 0-based index */
+    uint16_t param_id; /* @8 parameter id (PARAMS table) */
+    uint16_t reserved; /* @10 0 */
+} fes_set_param_t;
+FES_STATIC_ASSERT(sizeof(fes_set_param_t) == FES_SET_PARAM_SIZE, set_param_size);
+
 /* HELLO (0x81): Answer to HELLO_REQUEST: identity, capabilities and hardware maxima. */
 #define FES_HELLO_SIZE 40u
 typedef struct FES_PACKED {
@@ -375,5 +386,107 @@ typedef struct FES_PACKED {
     uint16_t reserved; /* @26 0 */
 } fes_status_t;
 FES_STATIC_ASSERT(sizeof(fes_status_t) == FES_STATUS_SIZE, status_size);
+
+/* ---- SET_PARAM parameters (firmware_bridge.protocol.params) ---- */
+#define FES_PARAM_DETECTOR 1u
+#define FES_CHOICE_DETECTOR_TILT 0.0
+#define FES_CHOICE_DETECTOR_GYRO 1.0
+#define FES_CHOICE_DETECTOR_FOOTSWITCH 2.0
+#define FES_PARAM_MODE 2u
+#define FES_CHOICE_MODE_GAIT 0.0
+#define FES_CHOICE_MODE_EXERCISE 1.0
+#define FES_CHOICE_MODE_OFF 2.0
+#define FES_PARAM_ADAPTATION_STRIDES 3u
+#define FES_PARAM_ESTIMATOR_SOURCE 4u
+#define FES_CHOICE_ESTIMATOR_SOURCE_AUTO 0.0
+#define FES_CHOICE_ESTIMATOR_SOURCE_TILT 1.0
+#define FES_CHOICE_ESTIMATOR_SOURCE_IMU 2.0
+#define FES_PARAM_ESTIMATOR_TAU_S 5u
+#define FES_PARAM_ESTIMATOR_ACC_GATE_G 6u
+#define FES_PARAM_ESTIMATOR_RATE_SMOOTHING_MS 7u
+#define FES_PARAM_TILT_HEEL_OFF_TILT_DEG 8u
+#define FES_PARAM_TILT_HEEL_OFF_FRACTION 9u
+#define FES_PARAM_TILT_HEEL_OFF_RATE_DPS 0xAu
+#define FES_PARAM_TILT_HEEL_OFF_RATE_FRACTION 0xBu
+#define FES_PARAM_TILT_INITIAL_PEAK_RATE_DPS 0xCu
+#define FES_PARAM_TILT_SWING_RECOVERY_RATE_DPS 0xDu
+#define FES_PARAM_TILT_HEEL_OFF_RATE_SMOOTHING_MS 0xEu
+#define FES_PARAM_TILT_HYSTERESIS_DEG 0xFu
+#define FES_PARAM_TILT_MIN_TILT_RANGE_DEG 0x10u
+#define FES_PARAM_TILT_TOE_OFF_RATE_FRACTION 0x11u
+#define FES_PARAM_TILT_TOE_OFF_LAG_MS 0x12u
+#define FES_PARAM_TILT_TOE_OFF_LAG_FRACTION 0x13u
+#define FES_PARAM_TILT_TOE_OFF_MIN_LEVEL 0x14u
+#define FES_PARAM_TILT_MIN_SWING_RATE_DPS 0x15u
+#define FES_PARAM_TILT_HEEL_STRIKE_LAG_MS 0x16u
+#define FES_PARAM_TILT_HEEL_STRIKE_RISE_DEG 0x17u
+#define FES_PARAM_TILT_MIN_STANCE_MS 0x18u
+#define FES_PARAM_TILT_MIN_SWING_MS 0x19u
+#define FES_PARAM_TILT_MIN_PUSH_OFF_MS 0x1Au
+#define FES_PARAM_TILT_MAX_PUSH_OFF_MS 0x1Bu
+#define FES_PARAM_TILT_MAX_SWING_MS 0x1Cu
+#define FES_PARAM_STIMULATION_TIMING 0x1Du
+#define FES_CHOICE_STIMULATION_TIMING_FIXED 0.0
+#define FES_CHOICE_STIMULATION_TIMING_PERCENT 1.0
+#define FES_PARAM_STIMULATION_DELAY_MS 0x1Eu
+#define FES_PARAM_STIMULATION_DELAY_PCT 0x1Fu
+#define FES_PARAM_STIMULATION_EXTENSION_PCT 0x20u
+#define FES_PARAM_STIMULATION_MAX_ON_TIME_S 0x21u
+#define FES_PARAM_STIMULATION_MIN_OFF_TIME_MS 0x22u
+#define FES_PARAM_FAULTS_MAX_GAP_MS 0x23u
+#define FES_PARAM_FAULTS_STUCK_MS 0x24u
+#define FES_PARAM_FAULTS_TILT_RANGE_DEG 0x25u
+#define FES_PARAM_FAULTS_GYRO_RANGE_DPS 0x26u
+#define FES_PARAM_FAULTS_ACC_RANGE_MPS2 0x27u
+#define FES_PARAM_FAULTS_FAULT_RAMP_DOWN_MS 0x28u
+#define FES_PARAM_FAULTS_RECOVER_MS 0x29u
+#define FES_PARAM_COUNT 0x29u
+#define FES_PARAM_LO_OPEN 1u /* flags: the lower bound is exclusive */
+#define FES_PARAM_CHOICE 2u  /* flags: a whole number, the index of a choice */
+/* X-macro over every parameter: X(id, member, lo, hi, flags, default); member is the
+ * dotted ControllerConfig key, which the C configuration struct mirrors. */
+#define FES_PARAM_LIST(X) \
+    X(1u, detector, 0.0, 2.0, 2u, 0.0) \
+    X(2u, mode, 0.0, 2.0, 2u, 0.0) \
+    X(3u, adaptation_strides, 1.0, 1000.0, 0u, 8.0) \
+    X(4u, estimator.source, 0.0, 2.0, 2u, 0.0) \
+    X(5u, estimator.tau_s, 0.0, 30.0, 1u, 1.0) \
+    X(6u, estimator.acc_gate_g, 0.0, 2.0, 1u, 1.0) \
+    X(7u, estimator.rate_smoothing_ms, 0.0, 200.0, 0u, 10.0) \
+    X(8u, tilt.heel_off_tilt_deg, -30.0, 60.0, 0u, 15.0) \
+    X(9u, tilt.heel_off_fraction, 0.05, 0.95, 0u, 0.5) \
+    X(0xAu, tilt.heel_off_rate_dps, 0.0, 500.0, 0u, 10.0) \
+    X(0xBu, tilt.heel_off_rate_fraction, 0.0, 1.0, 0u, 0.2) \
+    X(0xCu, tilt.initial_peak_rate_dps, 10.0, 2000.0, 0u, 150.0) \
+    X(0xDu, tilt.swing_recovery_rate_dps, 10.0, 2000.0, 0u, 100.0) \
+    X(0xEu, tilt.heel_off_rate_smoothing_ms, 0.0, 500.0, 0u, 25.0) \
+    X(0xFu, tilt.hysteresis_deg, 0.0, 30.0, 0u, 5.0) \
+    X(0x10u, tilt.min_tilt_range_deg, 1.0, 90.0, 0u, 10.0) \
+    X(0x11u, tilt.toe_off_rate_fraction, 0.05, 0.99, 0u, 0.7) \
+    X(0x12u, tilt.toe_off_lag_ms, 0.0, 500.0, 0u, 25.0) \
+    X(0x13u, tilt.toe_off_lag_fraction, 0.05, 1.0, 0u, 0.95) \
+    X(0x14u, tilt.toe_off_min_level, 0.0, 1.0, 0u, 0.8) \
+    X(0x15u, tilt.min_swing_rate_dps, 0.0, 1000.0, 0u, 40.0) \
+    X(0x16u, tilt.heel_strike_lag_ms, 0.0, 200.0, 0u, 30.0) \
+    X(0x17u, tilt.heel_strike_rise_deg, 0.0, 20.0, 0u, 0.5) \
+    X(0x18u, tilt.min_stance_ms, 0.0, 3000.0, 0u, 200.0) \
+    X(0x19u, tilt.min_swing_ms, 0.0, 3000.0, 0u, 150.0) \
+    X(0x1Au, tilt.min_push_off_ms, 0.0, 1000.0, 0u, 50.0) \
+    X(0x1Bu, tilt.max_push_off_ms, 50.0, 5000.0, 0u, 800.0) \
+    X(0x1Cu, tilt.max_swing_ms, 100.0, 10000.0, 0u, 1500.0) \
+    X(0x1Du, stimulation.timing, 0.0, 1.0, 2u, 0.0) \
+    X(0x1Eu, stimulation.delay_ms, 0.0, 2000.0, 0u, 0.0) \
+    X(0x1Fu, stimulation.delay_pct, 0.0, 100.0, 0u, 0.0) \
+    X(0x20u, stimulation.extension_pct, 0.0, 100.0, 0u, 15.0) \
+    X(0x21u, stimulation.max_on_time_s, 0.0, 600.0, 1u, 2.0) \
+    X(0x22u, stimulation.min_off_time_ms, 0.0, 10000.0, 0u, 150.0) \
+    X(0x23u, faults.max_gap_ms, 1.0, 5000.0, 0u, 50.0) \
+    X(0x24u, faults.stuck_ms, 10.0, 60000.0, 0u, 1000.0) \
+    X(0x25u, faults.tilt_range_deg, 1.0, 180.0, 0u, 90.0) \
+    X(0x26u, faults.gyro_range_dps, 10.0, 10000.0, 0u, 2000.0) \
+    X(0x27u, faults.acc_range_mps2, 1.0, 2000.0, 0u, 156.9) \
+    X(0x28u, faults.fault_ramp_down_ms, 0.0, 1000.0, 0u, 50.0) \
+    X(0x29u, faults.recover_ms, 0.0, 60000.0, 0u, 500.0) \
+
 
 #endif /* FES_PROTOCOL_H */

@@ -20,10 +20,11 @@ from typing import Callable
 from fes_sim.config import resolve
 from fes_sim.control.config import ControllerConfig
 from fes_sim.control.limits import StimulatorConfig
-from fes_sim.errors import FesError
+from fes_sim.errors import ConfigError, FesError
 from fes_sim.samples import ShankSample
 from firmware_bridge.emulator.config import EmulatorConfig
 from firmware_bridge.emulator.sources import PlantSource, RecordingSource, SampleSource, SyntheticSource
+from firmware_bridge.protocol.params import PARAMS, apply_params
 from firmware_bridge.protocol import (
     ACKED,
     DEFAULT_MAX_ON_MS,
@@ -52,6 +53,7 @@ from firmware_bridge.protocol import (
     SetEnvelope,
     SetLimits,
     SetMode,
+    SetParam,
     Start,
     Status,
     StimState,
@@ -156,6 +158,7 @@ class DeviceLogic:
                              hw.max_frequency_hz, hw.max_charge_per_phase_uc,
                              min(DEFAULT_MAX_ON_MS, int(hw.max_on_time_s * 1000)), self.config.watchdog_ms)
         self.stim: SetConfig | None = None
+        self.params: dict[int, float] = {}  # SET_PARAM wire values over the controller preset
         self.mode = Mode.COMMAND
         self.sample_rate_hz = self.config.sample_rate_hz
         self.state = StimState.IDLE
@@ -254,7 +257,7 @@ class DeviceLogic:
         """Check and apply one host frame; returns the answer, raises _Refuse for a NAK."""
         for f in definition(msg).fields:
             value = getattr(msg, f.name)
-            if f.wire == "f32" and not math.isfinite(value) and not isinstance(msg, HostSample):
+            if f.wire in ("f32", "f64") and not math.isfinite(value) and not isinstance(msg, HostSample):
                 raise _Refuse(NakCode.BAD_VALUE, f.name)
         if isinstance(msg, Heartbeat):
             return None
@@ -271,7 +274,7 @@ class DeviceLogic:
             return Status(self.device_us(now_s), self.rx_frames, self.decoder.stats.errors, self.pulses,
                           self.charge_uc, seq, int(self.faults), int(self.state), int(self.mode))
         handler = {
-            SetLimits: self._set_limits, SetConfig: self._set_config, SetMode: self._set_mode, Start: self._start,
+            SetLimits: self._set_limits, SetConfig: self._set_config, SetParam: self._set_param, SetMode: self._set_mode, Start: self._start,
             Stop: self._stop, EStop: self._estop, ClearFaults: self._clear_faults,
         }.get(type(msg))
         if handler is None:
@@ -338,6 +341,25 @@ class DeviceLogic:
                 self.stim = previous
                 raise
 
+    def _set_param(self, m: SetParam, now_s: float) -> None:
+        pdef = PARAMS.get(m.param_id)
+        if pdef is None:
+            raise _Refuse(NakCode.BAD_VALUE, "param_id")
+        try:
+            pdef.check(m.value)
+        except ConfigError:
+            raise _Refuse(NakCode.BAD_VALUE, "value") from None
+        if self.active:
+            raise _Refuse(NakCode.BAD_STATE)
+        previous = self.params
+        self.params = {**previous, m.param_id: m.value}
+        if self.mode is Mode.DEVICE_LOOP and self.stim is not None:
+            try:
+                self.pipeline = self._make_pipeline(self.sample_rate_hz)
+            except _Refuse:
+                self.params = previous
+                raise
+
     def _set_mode(self, m: SetMode, now_s: float) -> None:
         if m.mode not in Mode._value2member_map_:
             raise _Refuse(NakCode.BAD_VALUE, "mode")
@@ -364,8 +386,8 @@ class DeviceLogic:
 
         assert self.stim is not None
         s, lim = self.stim, self.limits
-        ctrl = self.controller_cfg
         try:
+            ctrl = apply_params(self.controller_cfg, self.params)
             stimulation = ctrl.stimulation.replace(
                 current_ma=s.current_ma, pulse_width_us=s.pulse_width_us, frequency_hz=s.frequency_hz,
                 ramp_up_ms=float(s.ramp_up_ms), ramp_down_ms=float(s.ramp_down_ms), extension_ms=float(s.extension_ms),

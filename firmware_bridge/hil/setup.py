@@ -8,9 +8,11 @@ from firmware_bridge.link.fes_link import FesLink
 
 
 def prepare_device(link: FesLink, controller: ControllerConfig, stimulator: StimulatorConfig, watchdog_ms: int) -> None:
-    """SET_LIMITS (the stimulator's limits, capped at the device's maxima) and SET_CONFIG from ``controller``.
+    """SET_LIMITS (the stimulator's limits, capped at the device's maxima), SET_CONFIG and SET_PARAMs from ``controller``.
 
-    Ramps and extension go on the wire in whole milliseconds. The device refuses
+    Ramps and extension go on the wire in whole milliseconds; every other setting
+    of ``controller`` the device's own controller uses goes as SET_PARAM, so in
+    DEVICE_LOOP mode the device runs the host's configuration, not its built-in one. The device refuses
     (:class:`~firmware_bridge.errors.DeviceRefused`) settings beyond its limits.
     """
     dev = link.device
@@ -28,6 +30,7 @@ def prepare_device(link: FesLink, controller: ControllerConfig, stimulator: Stim
         current_ma=st.current_ma, pulse_width_us=st.pulse_width_us, frequency_hz=st.frequency_hz,
         ramp_up_ms=round(st.ramp_up_ms), ramp_down_ms=round(st.ramp_down_ms), extension_ms=round(st.extension_ms),
     )
+    link.configure_controller(controller)
 
 
 def wire_controller(controller: ControllerConfig) -> ControllerConfig:

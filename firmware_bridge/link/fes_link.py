@@ -42,6 +42,7 @@ from firmware_bridge.protocol import (
     Nak,
     NakCode,
     SetConfig,
+    SetParam,
     SetEnvelope,
     SetLimits,
     SetMode,
@@ -53,7 +54,9 @@ from firmware_bridge.protocol import (
     definition,
     encode,
 )
+from firmware_bridge.protocol.params import controller_params
 from firmware_bridge.samples import to_host_sample
+from fes_sim.control.config import ControllerConfig
 from fes_sim.samples import ShankSample
 
 log = logging.getLogger(__name__)
@@ -247,6 +250,21 @@ class FesLink(Link):
         """SET_CONFIG: stimulation parameters for START, SET_ENVELOPE and the device's controller."""
         self.request(SetConfig(current_ma, pulse_width_us, frequency_hz, int(ramp_up_ms), int(ramp_down_ms),
                                int(extension_ms), channel))
+
+    def set_param(self, param_id: int, value: float) -> None:
+        """SET_PARAM: one setting of the device's own controller (``firmware_bridge.protocol.params``)."""
+        self.request(SetParam(float(value), int(param_id)))
+
+    def configure_controller(self, controller: ControllerConfig) -> None:
+        """Send every SET_PARAM setting of ``controller`` (detector, thresholds, estimator, faults, timing).
+
+        With :meth:`configure` for the output, the device's controller then runs
+        exactly ``controller`` in DEVICE_LOOP mode. A device that does not run a
+        setting's value (another detector, exercise mode) refuses it with
+        :class:`~firmware_bridge.errors.DeviceRefused`.
+        """
+        for param_id, value in controller_params(controller):
+            self.set_param(param_id, value)
 
     def set_mode(self, mode: Mode, sample_rate_hz: int) -> None:
         """SET_MODE (output off first, controller reset)."""

@@ -49,6 +49,7 @@ from firmware_bridge.protocol.messages import (
     SetEnvelope,
     SetLimits,
     SetMode,
+    SetParam,
     Start,
     Status,
     StimStateReport,
@@ -66,6 +67,6 @@ __all__ = [
     "DecoderStats", "FrameDecoder", "Packet", "crc16", "decode", "encode", "raw_frame",
     "Ack", "ClearFaults", "DeviceEvent", "EStop", "FaultReport", "GetStatus", "Heartbeat", "Hello",
     "HelloRequest", "HostSample", "MessageDef", "Nak", "SensorSample", "SetConfig", "SetEnvelope",
-    "SetLimits", "SetMode", "Start", "Status", "StimStateReport", "Stop", "TimePing", "TimePong",
+    "SetLimits", "SetMode", "SetParam", "Start", "Status", "StimStateReport", "Stop", "TimePing", "TimePong",
     "definition",
 ]

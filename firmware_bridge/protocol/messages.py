@@ -2,7 +2,7 @@
 
 Each message is a frozen dataclass declared with :func:`message`; each field is
 declared with :func:`wire` giving its wire type (``u8``, ``u16``, ``u32``,
-``u64``, ``f32``), unit and meaning. The classes are the Python API; the derived
+``u64``, ``f32``, ``f64``), unit and meaning. The classes are the Python API; the derived
 :class:`MessageDef` objects in :data:`MESSAGES` are the single definition from
 which the codec, ``docs/protocol.md`` tables and the generated C header come.
 Layouts are packed (no padding) and little-endian; fields are ordered so that
@@ -28,6 +28,7 @@ WIRE_TYPES: dict[str, tuple[str, str]] = {
     "u32": ("I", "uint32_t"),
     "u64": ("Q", "uint64_t"),
     "f32": ("f", "float"),
+    "f64": ("d", "double"),
 }
 
 H2D = Direction.HOST_TO_DEVICE
@@ -82,7 +83,7 @@ BY_NAME: dict[str, MessageDef] = {}
 
 
 def wire(kind: str, *, unit: str = "", doc: str, default: Any = dataclasses.MISSING) -> Any:
-    """Declare a payload field of wire type ``kind`` (``u8`` ... ``f32``)."""
+    """Declare a payload field of wire type ``kind`` (``u8`` ... ``f64``)."""
     if kind not in WIRE_TYPES:
         raise TypeError(f"unknown wire type {kind!r}")
     return dataclasses.field(default=default, metadata={"wire": kind, "unit": unit, "doc": doc})
@@ -262,6 +263,15 @@ class TimePing:
 @message(0x0D, "GET_STATUS", H2D, reply="STATUS")
 class GetStatus:
     """Asks for the device's counters and state."""
+
+
+@message(0x0E, "SET_PARAM", H2D, reply="ACK")
+class SetParam:
+    """One setting of the device's own controller (firmware_bridge.protocol.params): detector, thresholds, estimator, fault rules, timing. Applied to the controller of the next DEVICE_LOOP run."""
+
+    value: float = wire("f64", unit="param", doc="new value in the parameter's unit; a choice by its 0-based index")
+    param_id: int = wire("u16", doc="parameter id (PARAMS table)")
+    reserved: int = wire("u16", doc="0", default=0)
 
 
 # --------------------------------------------------------------------------- device → host
