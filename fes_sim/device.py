@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 
 from fes_sim.control.config import ControllerConfig
-from fes_sim.control.controller import STATE_LABELS, Pulse, StimController
+from fes_sim.control.controller import FAULT, IDLE, STATE_LABELS, Pulse, StimController
 from fes_sim.control.limits import StimulatorConfig, check_settings
 from fes_sim.detection.estimator import TiltEstimator
 from fes_sim.detection.faults import SensorMonitor, fault_label
@@ -48,6 +48,19 @@ class StimOutput:
     faults: str = ""
     pulses: int = 0
     charge_uc: float = 0.0
+
+
+def _check_limits(controller: ControllerConfig, stimulator: StimulatorConfig) -> None:
+    st = controller.stimulation
+    check_settings(
+        stimulator,
+        current_ma=st.current_ma,
+        pulse_width_us=st.pulse_width_us,
+        frequency_hz=st.frequency_hz,
+        max_on_time_s=max(st.max_on_time_s, controller.exercise.on_s if controller.mode == "exercise" else 0.0),
+        min_off_time_ms=st.min_off_time_ms,
+        fault_ramp_down_ms=controller.faults.fault_ramp_down_ms,
+    )
 
 
 def make_detector(config: ControllerConfig) -> TiltTriggerDetector | ShankGyroDetector | HeelSwitchDetector:
@@ -91,16 +104,8 @@ class DevicePipeline:
     ) -> None:
         if not (math.isfinite(sample_rate_hz) and sample_rate_hz > 0):
             raise ConfigError(f"sample_rate_hz: {sample_rate_hz!r} must be a positive number")
+        _check_limits(controller, stimulator)
         st = controller.stimulation
-        check_settings(
-            stimulator,
-            current_ma=st.current_ma,
-            pulse_width_us=st.pulse_width_us,
-            frequency_hz=st.frequency_hz,
-            max_on_time_s=max(st.max_on_time_s, controller.exercise.on_s if controller.mode == "exercise" else 0.0),
-            min_off_time_ms=st.min_off_time_ms,
-            fault_ramp_down_ms=controller.faults.fault_ramp_down_ms,
-        )
         self.config = controller
         self.stimulator = stimulator
         self.sample_rate_hz = sample_rate_hz
@@ -111,6 +116,7 @@ class DevicePipeline:
         self.out = StimOutput(pulse_width_us=st.pulse_width_us, frequency_hz=st.frequency_hz)
         self._charge_per_pulse_uc = st.pulse_width_us * 1e-3
         self._labels: dict[int, str] = {}
+        self.pending: ControllerConfig | None = None
         self.reset()
 
     def _required_channels(self) -> tuple[str, ...]:
@@ -153,6 +159,55 @@ class DevicePipeline:
         out.pulses = 0
         out.charge_uc = 0.0
 
+    def retune(self, controller: ControllerConfig) -> bool:
+        """Swap in a new controller config, keeping what the estimator and detector learnt.
+
+        The config is checked against the stimulator's limits first; an unsafe one
+        raises :class:`~fes_sim.errors.SafetyLimitError` and changes nothing. It takes
+        effect at once when the output is idle or in fault (zero), else it is held in
+        :attr:`pending` and applied at the first sample after the burst in progress
+        has ended with its own ramp, so a burst is never cut or re-scaled mid-way.
+        A later call replaces a pending config. Changing the detector kind starts
+        the new detector from reset; changing the estimator source restarts the
+        estimate.
+
+        Returns
+        -------
+        bool
+            True if the config is in effect, False if it is pending.
+        """
+        _check_limits(controller, self.stimulator)
+        self.pending = controller
+        return self._apply_pending()
+
+    def _apply_pending(self) -> bool:
+        new = self.pending
+        ctrl = self.controller
+        if new is None or ctrl.state not in (IDLE, FAULT) or ctrl.envelope != 0.0:
+            return False
+        old = self.config
+        self.pending = None
+        self.config = new
+        if new.estimator.source != old.estimator.source:
+            self.estimator.apply_config(new.estimator)
+            self.estimator.reset()
+            self._undecided = self.estimator.use_tilt_channel is None and new.detector == "tilt"
+        else:
+            self.estimator.apply_config(new.estimator)
+        if new.detector != old.detector:
+            self.detector = make_detector(new)
+            self._undecided = self.estimator.use_tilt_channel is None and new.detector == "tilt"
+        else:
+            self.detector.apply_config(getattr(new, new.detector), new.adaptation_strides)
+        self.monitor.apply_config(new.faults)
+        self.monitor.configure(self._required_channels())
+        self.controller.apply_config(new, new.faults.max_gap_ms * 1e-3)
+        st = new.stimulation
+        self.out.pulse_width_us = st.pulse_width_us
+        self.out.frequency_hz = st.frequency_hz
+        self._charge_per_pulse_uc = st.pulse_width_us * 1e-3
+        return True
+
     def test_burst(self) -> None:
         """Request a test burst (``stimulation.test_burst_ms``) from the next sample on."""
         self.controller.test_burst()
@@ -163,6 +218,8 @@ class DevicePipeline:
 
     def update(self, sample: ShankSample) -> StimOutput:
         """Process one sample; returns the (reused) :class:`StimOutput`."""
+        if self.pending is not None:
+            self._apply_pending()
         t = sample.t_s
         tilt = self.estimator.update(sample)
         if self._undecided and self.estimator.use_tilt_channel is not None:

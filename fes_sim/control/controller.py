@@ -86,11 +86,21 @@ class StimController:
         max_gap_s: float = 0.05,
         pulse_sink: list | None = None,
     ) -> None:
-        st = config.stimulation
-        self.config = config
+        self.sample_rate_hz = sample_rate_hz
         self.dt_s = 1.0 / sample_rate_hz
-        self.max_gap_s = max_gap_s
         self.pulse_sink = pulse_sink
+        self.apply_config(config, max_gap_s)
+        self.reset()
+
+    def apply_config(self, config: ControllerConfig, max_gap_s: float = 0.05) -> None:
+        """Use new timing and output settings from the next sample on, keeping the
+        running averages and timers. Call it while idle: a burst in progress would
+        change amplitude and ramps mid-way (:meth:`fes_sim.device.DevicePipeline.retune`
+        waits for idle)."""
+        st = config.stimulation
+        sample_rate_hz = self.sample_rate_hz
+        self.config = config
+        self.max_gap_s = max_gap_s
         self.up_rate = 1000.0 / st.ramp_up_ms if st.ramp_up_ms > 0 else _FAST
         self.down_rate = 1000.0 / st.ramp_down_ms if st.ramp_down_ms > 0 else _FAST
         fault_ms = config.faults.fault_ramp_down_ms
@@ -106,7 +116,6 @@ class StimController:
         self.min_off_s = st.min_off_time_ms * 1e-3
         self.gait = config.mode == "gait"
         self.exercise = config.mode == "exercise"
-        self.reset()
 
     def reset(self) -> None:
         """Idle, zero output, averages back to their defaults."""

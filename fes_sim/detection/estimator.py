@@ -52,14 +52,19 @@ class TiltEstimator:
     """
 
     def __init__(self, config: EstimatorConfig, sample_rate_hz: float = 200.0) -> None:
-        self.config = config
         self.dt_s = 1.0 / sample_rate_hz
+        self.apply_config(config)
+        self.reset()
+
+    def apply_config(self, config: EstimatorConfig) -> None:
+        """Use new filter constants from the next sample on, keeping the estimate
+        (a change of ``source`` takes effect at the next :meth:`reset`)."""
+        self.config = config
         self.alpha = config.tau_s / (config.tau_s + self.dt_s)
         # correction per unit h, in degrees per (m/s²)
         self.gain_deg = (1.0 - self.alpha) * _DEG / GRAVITY_MPS2
         self.rate_alpha = self.dt_s / (config.rate_smoothing_ms * 1e-3 + self.dt_s)
         self.gate_mps2 = config.acc_gate_g * GRAVITY_MPS2
-        self.reset()
 
     def reset(self) -> None:
         """Forget the state; the next valid sample restarts the estimate."""

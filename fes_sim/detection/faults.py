@@ -55,7 +55,16 @@ class SensorMonitor:
     """
 
     def __init__(self, config: SensorFaultConfig, channels: tuple[str, ...], sample_rate_hz: float) -> None:
+        self.sample_rate_hz = sample_rate_hz
+        self.apply_config(config)
+        self.configure(channels)
+        self.reset()
+
+    def apply_config(self, config: SensorFaultConfig) -> None:
+        """Use new rules from the next sample on, keeping active faults and their
+        recovery count (call :meth:`configure` afterwards if the ranges changed)."""
         self.config = config
+        sample_rate_hz = self.sample_rate_hz
         ranges = {
             "tilt_deg": config.tilt_range_deg,
             "gyr_x_dps": config.gyro_range_dps,
@@ -67,11 +76,9 @@ class SensorMonitor:
             "footswitch": math.inf,
         }
         self._ranges = ranges
-        self.configure(channels)
         self.max_gap_s = config.max_gap_ms * 1e-3
         self.stuck_n = max(2, math.ceil(config.stuck_ms * 1e-3 * sample_rate_hz))
         self.recover_n = math.ceil(config.recover_ms * 1e-3 * sample_rate_hz)
-        self.reset()
 
     def reset(self) -> None:
         """Forget history: the next sample starts a fresh stream."""

@@ -18,9 +18,13 @@ class HeelSwitchDetector:
     """
 
     def __init__(self, config: FootswitchConfig, adaptation_strides: float = 8.0) -> None:
+        self.apply_config(config, adaptation_strides)
+        self.reset()
+
+    def apply_config(self, config: FootswitchConfig, adaptation_strides: float = 8.0) -> None:
+        """Use a new threshold and debounce from the next sample on, keeping the switch state."""
         self.config = config
         self.debounce_s = config.debounce_ms * 1e-3
-        self.reset()
 
     def reset(self) -> None:
         """Unknown switch state; the first reading sets it without an event."""

@@ -39,6 +39,12 @@ class ShankGyroDetector:
     """
 
     def __init__(self, config: GyroDetectorConfig, adaptation_strides: float = 8.0) -> None:
+        self.apply_config(config, adaptation_strides)
+        self.reset()
+
+    def apply_config(self, config: GyroDetectorConfig, adaptation_strides: float = 8.0) -> None:
+        """Use new rules from the next sample on, keeping the learnt peaks and the
+        stride in progress (the ``initial_*`` peaks only take effect at :meth:`reset`)."""
         self.config = config
         self.adapt_per_deg = 1.0 / (adaptation_strides * DEG_PER_STRIDE)
         self.min_stance_s = config.min_stance_ms * 1e-3
@@ -47,7 +53,6 @@ class ShankGyroDetector:
         self.max_swing_s = config.max_swing_ms * 1e-3
         self.lag_s = config.heel_strike_lag_ms * 1e-3
         self.to_lag_s = config.toe_off_lag_ms * 1e-3
-        self.reset()
 
     def reset(self) -> None:
         """Back to stance with the initial peak estimates."""

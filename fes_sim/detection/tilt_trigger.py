@@ -51,6 +51,13 @@ class TiltTriggerDetector:
     """
 
     def __init__(self, config: TiltTriggerConfig, adaptation_strides: float = 8.0) -> None:
+        self.apply_config(config, adaptation_strides)
+        self.reset()
+
+    def apply_config(self, config: TiltTriggerConfig, adaptation_strides: float = 8.0) -> None:
+        """Use new rules from the next sample on, keeping the learnt tilt range, peak
+        rate and the stride in progress (``heel_off_tilt_deg`` and
+        ``initial_peak_rate_dps`` only take effect at the next :meth:`reset`)."""
         self.config = config
         self.adapt_per_deg = 1.0 / (adaptation_strides * DEG_PER_STRIDE)
         self.min_stance_s = config.min_stance_ms * 1e-3
@@ -61,7 +68,6 @@ class TiltTriggerDetector:
         self.lag_s = config.heel_strike_lag_ms * 1e-3
         self.ho_tau_s = config.heel_off_rate_smoothing_ms * 1e-3
         self.to_lag_s = config.toe_off_lag_ms * 1e-3
-        self.reset()
 
     def reset(self) -> None:
         """Back to stance with the configured initial threshold."""

@@ -14,10 +14,9 @@ class RetunablePipeline:
     """Holds the running :class:`~fes_sim.device.DevicePipeline` and a pending controller config.
 
     :meth:`swap_if_idle` is called by the source thread before each sample: the
-    pending config replaces the pipeline only while the stimulator is idle
-    (between bursts), so retuning never cuts stimulation off without its ramp.
-    The new pipeline starts from reset state (its detector re-adapts within a few
-    strides), because :class:`DevicePipeline` has no way to change its config in place.
+    pending config is applied with :meth:`DevicePipeline.retune` only while the
+    stimulator is idle (between bursts), so retuning never cuts stimulation off
+    without its ramp; the estimator and detector keep what they learnt.
     """
 
     def __init__(self, controller: Config, stimulator: Config, sample_rate_hz: float) -> None:
@@ -31,10 +30,10 @@ class RetunablePipeline:
         self.pending = controller
 
     def swap_if_idle(self) -> bool:
-        """Replace the pipeline if a config is pending and the output is idle; returns True if swapped."""
+        """Retune the pipeline if a config is pending and the output is idle; returns True if applied."""
         if self.pending is None or self.pipeline.out.state != "idle":
             return False
-        self.pipeline = DevicePipeline(self.pending, self.stimulator, self.sample_rate_hz)  # type: ignore[arg-type]
+        self.pipeline.retune(self.pending)  # type: ignore[arg-type]
         self.pending = None
         log.info("controller retuned")
         return True
