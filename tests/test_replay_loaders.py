@@ -113,3 +113,31 @@ def test_missing_file_and_bad_events(tmp_path):
 def test_bad_axis_maps(text):
     with pytest.raises(RecordingError):
         parse_axis_map(text)
+
+
+def test_our_recording_keeps_truth_columns(tmp_path):
+    from types import SimpleNamespace
+
+    from fes_sim.recording import TRUTH_COLUMNS, RecordingWriter
+    from fes_sim.samples import ShankSample
+
+    f = tmp_path / "sim.csv"
+    w = RecordingWriter(f, {"sample_rate_hz": 200})
+    for i in range(5):
+        truth = SimpleNamespace(true_tilt_deg=1.5 * i, ankle_deg=-2.0, foot_pitch_deg=3.0 + i, toe_height_mm=10.0 * i,
+                                torque_nm=0.5, fatigue=1.0, activity="walk" if i < 3 else "stand")
+        w.write(ShankSample(i / 200, tilt_deg=1.0 * i), truth=truth)
+    w.close()
+    rec = load_recording(f)
+    assert set(rec.truth) == set(TRUTH_COLUMNS)
+    assert rec.truth["true_tilt_deg"].tolist() == [0.0, 1.5, 3.0, 4.5, 6.0]
+    assert rec.truth["toe_height_mm"][-1] == 40.0 and rec.truth["foot_pitch_deg"][0] == 3.0
+    assert rec.truth["activity"].tolist() == ["walk"] * 3 + ["stand"] * 2
+    assert "true_tilt_deg" not in rec.channels
+
+
+def test_real_sensor_recordings_have_no_truth(tmp_path):
+    t, tilt, *_ = walk(n_strides=2)
+    f = tmp_path / "g.csv"
+    np.savetxt(f, np.c_[t, tilt], delimiter=",", header="t_s,tilt_deg", comments="")
+    assert load_recording(f).truth == {}

@@ -72,7 +72,7 @@ def decimate(rec: Recording, k: int) -> Recording:
     """Every k-th sample of a recording, events unchanged."""
     return dataclasses.replace(
         rec, t_s=rec.t_s[::k], channels={n: v[::k] for n, v in rec.channels.items()}, sample_rate_hz=rec.sample_rate_hz / k,
-        hand_switch=None if rec.hand_switch is None else rec.hand_switch[::k],
+        hand_switch=None if rec.hand_switch is None else rec.hand_switch[::k], truth={n: v[::k] for n, v in rec.truth.items()},
     )
 
 

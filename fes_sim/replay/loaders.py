@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from fes_sim.errors import RecordingError
+from fes_sim.recording import TRUTH_COLUMNS
 from fes_sim.samples import SAMPLE_FIELDS, GaitEvent
 
 SENSOR_COLUMNS: tuple[str, ...] = tuple(f for f in SAMPLE_FIELDS if f != "t_s")
@@ -56,6 +57,11 @@ class Recording:
         What the loader decided (sign conventions, detected axes), for the user.
     hand_switch : ndarray or None
         A clinician's hand-switch column (1 = pressed), when the file has one.
+    truth : dict of str to ndarray
+        Simulator ground truth of a project recording (``true_tilt_deg``,
+        ``ankle_deg``, ``foot_pitch_deg``, ``toe_height_mm``, ``torque_nm``,
+        ``fatigue`` as floats, ``activity`` as strings), the columns the file has;
+        empty for real sensors.
     """
 
     t_s: np.ndarray
@@ -66,6 +72,7 @@ class Recording:
     notes: list[str] = field(default_factory=list)
     path: Path | None = None
     hand_switch: np.ndarray | None = None
+    truth: dict[str, np.ndarray] = field(default_factory=dict)
 
     def column(self, name: str) -> np.ndarray:
         """A channel, or all-nan when the recording lacks it."""
@@ -322,6 +329,16 @@ def _load_columns(p: Path, header: list[str], rows, source: str, events_file, ax
     return rec
 
 
+def _truth(p: Path, header: list[str], rows) -> dict[str, np.ndarray]:
+    """The simulator ground-truth columns present in a project recording."""
+    names = [c for c in TRUTH_COLUMNS if c in header and c != "activity"]
+    truth = _numeric(p, header, rows, names)
+    if "activity" in header:
+        i = header.index("activity")
+        truth["activity"] = np.array([row[i].strip() if len(row) > i else "" for row in rows], dtype=str)
+    return truth
+
+
 def load_recording(
     path: str | Path, leg: str = "right", events_file: str | Path | None = None, axis_map: str | None = None
 ) -> Recording:
@@ -334,6 +351,7 @@ def load_recording(
     comments, header, rows = _read_table(p)
     if comments and comments[0].startswith("# fes-sim recording"):
         rec = _load_columns(p, header, rows, "fes-sim", events_file, None)
+        rec.truth = _truth(p, header, rows)
         for line in comments[1:]:
             key, _, value = line.lstrip("# ").partition("=")
             if key.strip() == "sample_rate_hz":
