@@ -6,6 +6,7 @@ import math
 
 from fes_sim.samples import ShankSample
 from firmware_bridge.protocol import FOOTSWITCH_ABSENT, SAMPLE_CHANNELS, HostSample, SensorSample
+from firmware_bridge.protocol.messages import definition, pack_payload, unpack_payload
 
 _WRAP_US = 1 << 32
 
@@ -26,6 +27,11 @@ def to_host_sample(index: int, t_us: int, sample: ShankSample) -> HostSample:
     """HOST_SAMPLE carrying ``sample`` with index ``index`` and time ``t_us`` (wrapped to u32)."""
     return HostSample(index & 0xFFFFFFFF, t_us % _WRAP_US, *(getattr(sample, c) for c in SAMPLE_CHANNELS),
                       footswitch_to_wire(sample.footswitch))
+
+
+def as_received(msg: HostSample) -> HostSample:
+    """``msg`` as the device decodes it: the float channels rounded to binary32."""
+    return unpack_payload(definition(msg), pack_payload(msg))  # type: ignore[return-value]
 
 
 def to_sensor_sample(index: int, t_us: int, sample: ShankSample) -> SensorSample:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fes_sim.control.config import ControllerConfig, StimulationConfig
+from fes_sim.control.config import ControllerConfig, StimulationConfig, TiltTriggerConfig
 from fes_sim.control.controller import STATE_LABELS
 from fes_sim.control.limits import StimulatorConfig
 from fes_sim.device import DevicePipeline
@@ -27,6 +27,7 @@ from fes_sim.samples import ShankSample
 from firmware_bridge.protocol import framing
 from firmware_bridge.protocol import messages as M
 from firmware_bridge.protocol.constants import NO_SAMPLE, Fault, Mode, NakCode, StimState
+from firmware_bridge.protocol.params import BY_KEY, PARAMS, controller_params
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 from firmware_client import FirmwareClient  # noqa: E402
@@ -62,10 +63,21 @@ def client(firmware):
     c.close()
 
 
-def configure(c: FirmwareClient) -> None:
+#: a controller unlike the built-in defaults in timing and thresholds, sent with SET_PARAM
+CUSTOM = ControllerConfig(
+    adaptation_strides=6.0,
+    tilt=TiltTriggerConfig(heel_off_fraction=0.45, heel_off_rate_dps=15.0, toe_off_lag_ms=30.0, min_stance_ms=250.0),
+    stimulation=STIM.replace(delay_ms=30.0, min_off_time_ms=400.0, max_on_time_s=1.5),
+)
+
+
+def configure(c: FirmwareClient, controller: ControllerConfig | None = None) -> None:
     ans = c.request(M.SetConfig(STIM.current_ma, STIM.pulse_width_us, STIM.frequency_hz, int(STIM.ramp_up_ms),
                                 int(STIM.ramp_down_ms), int(STIM.extension_ms), 0), M.Ack)  # fmt: skip
     assert isinstance(ans, M.Ack), ans
+    for param_id, value in controller_params(controller or ControllerConfig(stimulation=STIM)):
+        ans = c.request(M.SetParam(value, param_id), M.Ack)
+        assert isinstance(ans, M.Ack), (PARAMS[param_id].key, ans)
 
 
 def simulated_walk(duration_s: float, rate_hz: int, seed: int) -> list[ShankSample]:
@@ -107,12 +119,13 @@ def transitions(states: list[tuple[int, str]]) -> tuple[list[int], list[int]]:
     return onsets, offsets
 
 
-def test_device_in_the_loop_matches_python_reference_within_one_sample(client):
+@pytest.mark.parametrize("controller", [ControllerConfig(stimulation=STIM), CUSTOM], ids=["default", "custom"])
+def test_device_in_the_loop_matches_python_reference_within_one_sample(client, controller):
     samples = simulated_walk(62.0, RATE_HZ, seed=3)
-    ref = DevicePipeline(ControllerConfig(stimulation=STIM), StimulatorConfig(), RATE_HZ)
+    ref = DevicePipeline(controller, StimulatorConfig(), RATE_HZ)
     ref_states = [(i, ref.update(s).state) for i, s in enumerate(samples)]
 
-    configure(client)
+    configure(client, controller)
     assert isinstance(client.request(M.SetMode(RATE_HZ, Mode.DEVICE_LOOP), M.Ack), M.Ack)
     start = len(client.frames)
     for i, s in enumerate(samples):
@@ -125,7 +138,7 @@ def test_device_in_the_loop_matches_python_reference_within_one_sample(client):
 
     ref_on, ref_off = transitions(ref_states)
     dev_on, dev_off = transitions(dev_states)
-    assert len(ref_on) >= 25  # bursts all through the 60 s walk
+    assert len(ref_on) >= 25 if controller is not CUSTOM else len(ref_on) >= 20  # bursts all through the walk
     assert len(dev_on) == len(ref_on) and len(dev_off) == len(ref_off)
     assert max(abs(a - b) for a, b in zip(dev_on + dev_off, ref_on + ref_off)) <= 1
     # and the device's state sequence is the reference's, sample for sample
@@ -196,3 +209,17 @@ def test_corrupted_and_dropped_frames_cause_no_stimulation_and_no_hang(client):
     assert isinstance(client.request(M.Start(100, 0, 0), M.Ack), M.Ack)
     _, off = client.wait_for(M.StimStateReport, len(client.frames) - 1, timeout_s=2.0, state=StimState.IDLE)
     assert off.pulses >= 3
+
+
+def test_set_param_refuses_unknown_ids_bad_values_and_unported_choices(client):
+    for param_id, value, code, detail in [
+        (len(PARAMS) + 1, 1.0, NakCode.BAD_VALUE, 2),
+        (BY_KEY["stimulation.delay_ms"].param_id, 2500.0, NakCode.BAD_VALUE, 1),
+        (BY_KEY["estimator.tau_s"].param_id, 0.0, NakCode.BAD_VALUE, 1),  # lower bound is open
+        (BY_KEY["estimator.source"].param_id, 1.5, NakCode.BAD_VALUE, 1),
+        (BY_KEY["tilt.hysteresis_deg"].param_id, math.nan, NakCode.BAD_VALUE, 1),
+        (BY_KEY["detector"].param_id, 1.0, NakCode.UNSUPPORTED, 1),  # gyro: not ported
+        (BY_KEY["mode"].param_id, 1.0, NakCode.UNSUPPORTED, 1),  # exercise: not ported
+    ]:
+        nak = client.request(M.SetParam(value, param_id), M.Ack)
+        assert isinstance(nak, M.Nak) and (nak.code, nak.detail) == (code, detail), (param_id, value, nak)

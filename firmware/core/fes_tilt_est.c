@@ -2,13 +2,17 @@
 
 #include <math.h>
 
-#define RAD_TO_DEG (180.0 / 3.14159265358979323846)
+#define PI 3.14159265358979323846
+#define RAD_TO_DEG (180.0 / PI)
+#define DEG_TO_RAD (PI / 180.0)
 
 void fes_tilt_est_init(fes_tilt_est_t *e, const fes_tilt_est_config_t *cfg, double sample_rate_hz)
 {
     e->cfg = *cfg;
     e->dt_s = 1.0 / sample_rate_hz;
     e->alpha = cfg->tau_s / (cfg->tau_s + e->dt_s);
+    /* correction per unit of forward specific force, in degrees per (m/s^2) */
+    e->gain_deg = (1.0 - e->alpha) * RAD_TO_DEG / FES_GRAVITY_MPS2;
     e->rate_alpha = e->dt_s / (cfg->rate_smoothing_ms * 1e-3 + e->dt_s);
     e->gate_mps2 = cfg->acc_gate_g * FES_GRAVITY_MPS2;
     fes_tilt_est_reset(e);
@@ -66,7 +70,8 @@ double fes_tilt_est_update(fes_tilt_est_t *e, const fes_sample_t *s)
     double fz = isfinite(s->acc_z_mps2) ? s->acc_z_mps2 : 0.0;
     double norm = sqrt(fx * fx + fy * fy + fz * fz);
     if (fabs(norm - FES_GRAVITY_MPS2) <= e->gate_mps2) {
-        pred = e->alpha * pred + (1.0 - e->alpha) * atan2(-fy, fx) * RAD_TO_DEG;
+        double r = pred * DEG_TO_RAD;
+        pred -= e->gain_deg * (fx * sin(r) + fy * cos(r));
     }
     e->tilt_deg = pred;
     return pred;

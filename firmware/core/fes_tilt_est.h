@@ -1,6 +1,8 @@
 /* C port of fes_sim.detection.estimator.TiltEstimator: a gated complementary
- * filter (REFERENCE section 6), or a ready tilt channel with the gyro (or a
- * smoothed difference) as rate. Same arithmetic, in double precision. */
+ * filter in the vector form of Mahony et al. 2008 (the gyro prediction corrected
+ * by the forward specific force seen with it; REFERENCE section 6), or a ready
+ * tilt channel with the gyro (or a smoothed difference) as rate. Same
+ * arithmetic, in double precision. */
 #ifndef FES_TILT_EST_H
 #define FES_TILT_EST_H
 
@@ -17,7 +19,7 @@ typedef struct {
 
 typedef struct {
     fes_tilt_est_config_t cfg;
-    double dt_s, alpha, rate_alpha, gate_mps2;
+    double dt_s, alpha, gain_deg, rate_alpha, gate_mps2;
     int use_tilt;       /* -1 undecided, 0 IMU, 1 tilt channel */
     int rate_from_gyro; /* -1 undecided, 0 differentiate tilt, 1 gyro */
     double tilt_deg, rate_dps, prev_tilt;

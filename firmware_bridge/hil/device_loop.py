@@ -28,7 +28,7 @@ from firmware_bridge.hil.setup import prepare_device, wire_controller
 from firmware_bridge.hil.timing import sleep_until
 from firmware_bridge.link.fes_link import FesLink
 from firmware_bridge.protocol import NO_SAMPLE, DeviceEvent, Mode, Nak, NakCode, StimState, StimStateReport
-from firmware_bridge.samples import Unwrapper, fill_shank_sample, to_host_sample
+from firmware_bridge.samples import Unwrapper, as_received, fill_shank_sample, to_host_sample
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +198,8 @@ def run_device_loop(
                 due = t0 + k / sample_rate_hz
                 sleep_until(due, clock)
                 result.max_lag_s = max(result.max_lag_s, clock() - due)
-            msg = to_host_sample(k, int(round(sample.t_s * 1e6)), sample)
+            # the reference runs on the values the device decodes (binary32 on the wire)
+            msg = as_received(to_host_sample(k, int(round(sample.t_s * 1e6)), sample))
             link.send(msg)
             result.samples_sent += 1
             out = ref.update(fill_shank_sample(msg, unwrap(msg.t_us), wire_sample))

@@ -1,0 +1,69 @@
+"""``fes hil`` against the reference firmware in QEMU over its pty, exactly as against a board.
+
+Skipped with a one-line reason when ``qemu-system-arm`` or ``arm-none-eabi-gcc``
+is absent. One QEMU instance serves the module; every run opens its own session.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from fes_sim.cli import main
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+from run_firmware import FirmwareQemu, FirmwareUnavailable  # noqa: E402
+
+pytestmark = [pytest.mark.firmware, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def port():
+    missing = [t for t in ("qemu-system-arm", "arm-none-eabi-gcc") if shutil.which(t) is None]
+    if missing:
+        pytest.skip(f"{' and '.join(missing)} not installed: firmware HIL tests skipped")
+    try:
+        fw = FirmwareQemu.start()
+    except FirmwareUnavailable as exc:
+        pytest.fail(str(exc))
+    yield fw.port
+    fw.close()
+
+
+def _passed(junit: Path) -> None:
+    suite = ET.parse(junit).getroot()
+    suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
+    assert suite is not None and int(suite.get("failures", "0")) == 0 and int(suite.get("errors", "0")) == 0
+
+
+def test_hil_device_loop_matches_the_reference_on_the_firmware(port, tmp_path, capsys):
+    junit = tmp_path / "device.xml"
+    code = main(["hil", "device", "--port", port, "--source", "synthetic", "--duration-s", "12", "--rate", "100",
+                 "--junit", str(junit)])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0, out
+    _passed(junit)
+
+
+def test_hil_device_loop_runs_a_non_default_controller_preset(port, tmp_path, capsys):
+    code = main(["hil", "device", "--port", port, "--source", "synthetic", "--duration-s", "8", "--rate", "100",
+                 "--controller", "l300_percent"])  # fmt: skip
+    assert code == 0, capsys.readouterr().out
+
+
+def test_hil_device_loop_refuses_a_detector_the_firmware_does_not_run(port, capsys):
+    code = main(["hil", "device", "--port", port, "--duration-s", "2", "--controller", "shank_gyro"])
+    assert code == 3, capsys.readouterr()
+
+
+def test_hil_host_loop_and_latency_on_the_firmware(port, tmp_path, capsys):
+    junit = tmp_path / "host.xml"
+    assert main(["hil", "host", "--port", port, "--duration-s", "3", "--junit", str(junit)]) == 0, capsys.readouterr()
+    _passed(junit)
+    code = main(["hil", "latency", "--port", port, "--duration-s", "2", "--pings", "100", "--p50-ms", "50",
+                 "--p99-ms", "200"])  # fmt: skip
+    assert code == 0, capsys.readouterr().out
