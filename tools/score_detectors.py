@@ -2,7 +2,7 @@
 
 Simulator: closed loop (``walkaide_tilt`` stimulation, or the named controller) on the
 ``walk`` scenario, the walker's own variability and sensor errors, events scored
-against the plant's events after 3 s of lock-on. Input is the fused tilt channel
+against the plant's events after 3 s of lock-on (``--from-s``). Input is the fused tilt channel
 alone (``tilt``, rate from its difference), raw accelerometer + gyro through
 :class:`~fes_sim.detection.estimator.TiltEstimator` (``imu``), or both (``both``: the
 tilt channel with the gyro rate, as a stroke recording with fused tilt delivers), at
@@ -12,7 +12,7 @@ and decimated to 100 Hz when ``../shared/data/nonan`` exists.
 Usage::
 
     python tools/score_detectors.py [--seconds 60] [--seeds 1 2] [--controller walkaide_tilt]
-                                    [--set tilt.toe_off_lag_ms=0 ...]
+                                    [--set tilt.toe_off_lag_ms=0 ...] [--sensor gyro_bias_sd_dps=10 ...]
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from fes_sim.plant import WalkingPlant
 from fes_sim.replay import load_recording, replay, score_replay
 from fes_sim.replay.loaders import Recording
 from fes_sim.samples import GaitEvent
+from fes_sim.sensors.imu import SensorConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 WALKERS = ("hemiparetic_slow", "drop_foot_severe", "drop_foot_mild", "healthy")
@@ -48,10 +49,11 @@ def with_overrides(cfg: ControllerConfig, overrides: list[str]) -> ControllerCon
     return cfg
 
 
-def simulate(cfg: ControllerConfig, walker: str, source: str, rate_hz: float, seconds: float, seed: int):
+def simulate(cfg: ControllerConfig, walker: str, source: str, rate_hz: float, seconds: float, seed: int,
+             sensor: SensorConfig | None = None):
     """Closed-loop run; returns (reference events, detected events)."""
     cfg = dataclasses.replace(cfg, estimator=dataclasses.replace(cfg.estimator, source="imu" if source == "imu" else "tilt"))
-    plant = WalkingPlant(get_preset("walker", walker), sample_rate_hz=rate_hz)
+    plant = WalkingPlant(get_preset("walker", walker), sample_rate_hz=rate_hz, sensor=sensor)
     pipe = DevicePipeline(cfg, StimulatorConfig(), rate_hz)
     s = plant.reset(seed)
     detected = []
@@ -98,7 +100,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--walkers", nargs="+", default=list(WALKERS))
     ap.add_argument("--set", nargs="*", default=[], help="controller overrides table.field=value")
     ap.add_argument("--sources", nargs="+", default=["tilt", "imu", "both"])
+    ap.add_argument("--sensor", nargs="*", default=[], help="SensorConfig overrides field=value, e.g. gyro_bias_sd_dps=10")
+    ap.add_argument("--from-s", type=float, default=3.0, help="score simulator events from this time (lock-on)")
+    ap.add_argument("--no-nonan", action="store_true", help="skip the NONAN replays")
     args = ap.parse_args(argv)
+    sensor = SensorConfig(**{k: float(v) for k, v in (item.split("=", 1) for item in args.sensor)})
     cfg = with_overrides(get_preset("controller", args.controller), args.set)
     head = " | ".join(f"{ev.label + ': sens/prec med |med| p95':>31}" for ev in EVENTS)
     print(f"{'case (errors in ms, + = late)':<38}{head}")
@@ -108,15 +114,15 @@ def main(argv: list[str] | None = None) -> int:
                 ref, det = [], []
                 offset = 0.0
                 for seed in args.seeds:  # concatenate runs on one time line
-                    r, d = simulate(cfg, walker, source, rate, args.seconds, seed)
-                    keep = lambda evs: [(t + offset, e) for t, e in evs if t >= 3.0]  # noqa: E731
+                    r, d = simulate(cfg, walker, source, rate, args.seconds, seed, sensor)
+                    keep = lambda evs: [(t + offset, e) for t, e in evs if t >= args.from_s]  # noqa: E731
                     ref += keep(r)
                     det += keep(d)
                     offset += args.seconds + 10.0
                 scores = score_events(ref, det, 0.15)
                 print(row(f"{walker} {rate:.0f} Hz {source}", scores))
     nonan = ROOT.parent / "shared" / "data" / "nonan"
-    if nonan.is_dir():
+    if nonan.is_dir() and not args.no_nonan:
         for name in ("healthy_young", "healthy_middle"):
             for leg in ("left", "right"):
                 rec = load_recording(nonan / f"{name}.csv", leg=leg)

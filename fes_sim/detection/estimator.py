@@ -12,6 +12,10 @@ accelerometer-tilt error while ‖f‖ stays near g) average out instead of bias
 estimate. The correction is frozen while |‖f‖ − g| exceeds a gate; a tight gate
 (0.1–0.2 g) keeps a non-representative subset of samples and biases the estimate,
 so the default gate (1 g) only removes heel-strike impacts and saturation.
+A stream may start while walking, when the first accelerometer tilt can be 30° off:
+the correction gain starts at 1/2 and falls as 1/(k + 1) over the first accepted
+samples until it reaches 1 − α, so the start-up estimate is the running mean of the
+corrections instead of a transient lasting several τ.
 A commercial tilt sensor delivers ψ directly; then the rate is the gyro when
 present, else a lightly smoothed difference of the tilt.
 """
@@ -26,6 +30,7 @@ from fes_sim.samples import GRAVITY_MPS2, ShankSample
 _DEG = 180.0 / math.pi
 _isfinite = math.isfinite
 _RAD = math.pi / 180.0
+_START_GAIN_DEG = _DEG / GRAVITY_MPS2  # correction per unit h for a gain of 1
 _atan2 = math.atan2
 _sqrt = math.sqrt
 _sin = math.sin
@@ -74,6 +79,7 @@ class TiltEstimator:
         self.tilt_deg = math.nan
         self.rate_dps = math.nan
         self._prev_tilt = math.nan
+        self._n_corrections = 1  # start-up gain 1/(n + 1) while it exceeds the filter's own
 
     def update(self, s: ShankSample) -> float:
         """Take one sample; return the tilt estimate in degrees (``nan`` if no input)."""
@@ -112,6 +118,15 @@ class TiltEstimator:
         norm = _sqrt(fx * fx + fy * fy + (s.acc_z_mps2 if _isfinite(s.acc_z_mps2) else 0.0) ** 2)
         if abs(norm - GRAVITY_MPS2) <= self.gate_mps2:
             r = pred * _RAD
-            pred -= self.gain_deg * (fx * _sin(r) + fy * _cos(r))
+            gain = self.gain_deg
+            n = self._n_corrections
+            if n:
+                n += 1
+                if _START_GAIN_DEG / n > gain:
+                    gain = _START_GAIN_DEG / n
+                    self._n_corrections = n
+                else:
+                    self._n_corrections = 0
+            pred -= gain * (fx * _sin(r) + fy * _cos(r))
         self.tilt_deg = pred
         return pred
