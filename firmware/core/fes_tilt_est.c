@@ -5,6 +5,7 @@
 #define PI 3.14159265358979323846
 #define RAD_TO_DEG (180.0 / PI)
 #define DEG_TO_RAD (PI / 180.0)
+#define START_GAIN_DEG (RAD_TO_DEG / FES_GRAVITY_MPS2) /* correction per unit h for a gain of 1 */
 
 void fes_tilt_est_init(fes_tilt_est_t *e, const fes_tilt_est_config_t *cfg, double sample_rate_hz)
 {
@@ -25,6 +26,7 @@ void fes_tilt_est_reset(fes_tilt_est_t *e)
     e->tilt_deg = NAN;
     e->rate_dps = NAN;
     e->prev_tilt = NAN;
+    e->n_corrections = 1; /* start-up gain 1/(n + 1) while it exceeds the filter's own */
 }
 
 double fes_tilt_est_update(fes_tilt_est_t *e, const fes_sample_t *s)
@@ -71,7 +73,18 @@ double fes_tilt_est_update(fes_tilt_est_t *e, const fes_sample_t *s)
     double norm = sqrt(fx * fx + fy * fy + fz * fz);
     if (fabs(norm - FES_GRAVITY_MPS2) <= e->gate_mps2) {
         double r = pred * DEG_TO_RAD;
-        pred -= e->gain_deg * (fx * sin(r) + fy * cos(r));
+        double gain = e->gain_deg;
+        uint32_t n = e->n_corrections;
+        if (n) {
+            n += 1u;
+            if (START_GAIN_DEG / (double)n > gain) {
+                gain = START_GAIN_DEG / (double)n;
+                e->n_corrections = n;
+            } else {
+                e->n_corrections = 0;
+            }
+        }
+        pred -= gain * (fx * sin(r) + fy * cos(r));
     }
     e->tilt_deg = pred;
     return pred;

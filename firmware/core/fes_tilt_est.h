@@ -6,6 +6,8 @@
 #ifndef FES_TILT_EST_H
 #define FES_TILT_EST_H
 
+#include <stdint.h>
+
 #include "fes_protocol.h"
 #include "fes_sample.h"
 
@@ -23,6 +25,7 @@ typedef struct {
     int use_tilt;       /* -1 undecided, 0 IMU, 1 tilt channel */
     int rate_from_gyro; /* -1 undecided, 0 differentiate tilt, 1 gyro */
     double tilt_deg, rate_dps, prev_tilt;
+    uint32_t n_corrections; /* start-up gain counter, 0 once the filter's own gain is reached */
 } fes_tilt_est_t;
 
 void fes_tilt_est_init(fes_tilt_est_t *e, const fes_tilt_est_config_t *cfg, double sample_rate_hz);
