@@ -72,3 +72,28 @@ def test_daily_mix_stimulates_walking_only():
     t_walk = t[walking]
     for ti in t[(env > 0) & ~walking]:
         assert ti - t_walk[t_walk <= ti].max() <= 0.5
+
+
+@pytest.mark.parametrize("walker", ["hemiparetic_slow", "drop_foot_severe"])
+def test_imu_at_100_hz_from_the_first_stride(walker):
+    """Raw accelerometer + gyro at 100 Hz, scored from t = 0 (the walk starts mid-stride):
+    the stance rate plateau of the slow walker must not pass for the pre-swing peak."""
+    import dataclasses
+
+    from fes_sim.sensors.imu import SensorConfig
+
+    fs = 100.0
+    cfg = get_preset("controller", "walkaide_tilt")
+    cfg = dataclasses.replace(cfg, estimator=dataclasses.replace(cfg.estimator, source="imu"))
+    plant = plant_mod.WalkingPlant(get_preset("walker", walker), sensor=SensorConfig(tilt_output=False), sample_rate_hz=fs)
+    pipe = DevicePipeline(cfg, StimulatorConfig(), fs)
+    s = plant.reset(1)
+    events = []
+    for _ in range(int(40 * fs)):
+        o = pipe.update(s)
+        if o.event:
+            events.append((o.t_s, o.event))
+        s = plant.step(o.current_ma, o.pulse_width_us, o.frequency_hz)
+    scores = score_events(plant.events, events, 0.15)
+    for ev in (GaitEvent.HEEL_STRIKE, GaitEvent.TOE_OFF):
+        assert scores[ev].sensitivity >= 0.98 and scores[ev].precision >= 0.98, (ev, scores[ev].summary())

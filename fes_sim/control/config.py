@@ -42,7 +42,9 @@ class TiltTriggerConfig(Config):
     peak (Winter's normative data: 0.60), or ``toe_off_lag_ms`` has passed since
     that peak and the rate is below ``toe_off_lag_fraction`` of it, whichever comes
     first, and only with the tilt in the top part of its range (``toe_off_min_level``),
-    so a rate plateau in a slow walker's stance is not taken for the pre-swing peak. The rate peaks 35–40 ms before toe-off in
+    so a rate plateau in a slow walker's stance is not taken for the pre-swing peak;
+    and when the rate rises again after a dip (``toe_off_rebound_fraction``) the peak
+    search restarts, so a stance hump before the pre-swing peak does not end it. The rate peaks 35–40 ms before toe-off in
     NONAN GaitPrint at both 0.89 s and 1.13 s strides, but 73 ms before it in
     Winter's trial; calibration with labelled events refits both.
     Heel strike: ``heel_strike_lag_ms`` after the terminal-swing tilt minimum
@@ -62,6 +64,7 @@ class TiltTriggerConfig(Config):
     toe_off_lag_ms: float = param(25.0, unit="ms", lo=0, hi=500, doc="or, earlier, this long after the pre-swing rate peak (0 = off) ...")
     toe_off_lag_fraction: float = param(0.95, unit="", lo=0.05, hi=1, doc="... once the rate is below this fraction of the peak")
     toe_off_min_level: float = param(0.8, unit="", lo=0, hi=1, doc="toe-off only once the tilt is above this fraction of the stride's tilt range")
+    toe_off_rebound_fraction: float = param(0.1, unit="", lo=0.01, hi=1, doc="a rise of the rate by this fraction of its peak above its later minimum restarts the peak search (stance plateau, then pre-swing peak)")
     min_swing_rate_dps: float = param(40.0, unit="deg/s", lo=0, hi=1000, doc="swing must reach this backward tilt rate before heel strike is armed")
     heel_strike_lag_ms: float = param(30.0, unit="ms", lo=0, hi=200, doc="heel strike this long after the terminal-swing tilt minimum")
     heel_strike_rise_deg: float = param(0.5, unit="deg", lo=0, hi=20, doc="rise above the minimum that confirms it")

@@ -86,6 +86,7 @@ class TiltTriggerDetector:
         self.t_toe_off = -math.inf
         self.peak_rate = 0.0
         self.t_peak = -math.inf
+        self.trough_rate = 0.0
         self.peak_rate_follower = c.initial_peak_rate_dps
         self.stride_max_rate = 0.0
         self.ho_rate = 0.0
@@ -149,17 +150,21 @@ class TiltTriggerDetector:
                 self.ho_armed = False
                 self.phase = PUSH_OFF
                 self.t_heel_off = t_s
-                self.peak_rate = rate_dps
+                self.peak_rate = self.trough_rate = rate_dps
                 self.t_peak = t_s
                 return _HO
             if ho_rate <= -c.swing_recovery_rate_dps:
                 self._enter_swing(t_s, tilt_deg)
             return _NONE
         if phase == PUSH_OFF:
-            if rate_dps > self.peak_rate:
-                self.peak_rate = rate_dps
+            if rate_dps > self.peak_rate or rate_dps > self.trough_rate + c.toe_off_rebound_fraction * self.peak_rate:
+                # a new maximum, or the rate rising again after a dip (a slow walker's
+                # stance plateau before the real pre-swing peak): search the peak afresh
+                self.peak_rate = self.trough_rate = rate_dps
                 self.t_peak = t_s
-            elif t_s - self.t_heel_off >= self.min_push_s and tilt_deg >= self.low_deg + c.toe_off_min_level * span and (
+            elif rate_dps < self.trough_rate:
+                self.trough_rate = rate_dps
+            if rate_dps < self.peak_rate and t_s - self.t_heel_off >= self.min_push_s and tilt_deg >= self.low_deg + c.toe_off_min_level * span and (
                 rate_dps <= c.toe_off_rate_fraction * self.peak_rate
                 or (
                     self.to_lag_s > 0.0
