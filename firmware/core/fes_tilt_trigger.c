@@ -33,6 +33,7 @@ void fes_tilt_trigger_reset(fes_tilt_trigger_t *d)
     d->t_heel_off = -INFINITY;
     d->t_toe_off = -INFINITY;
     d->peak_rate = 0.0;
+    d->trough_rate = 0.0;
     d->t_peak = -INFINITY;
     d->peak_rate_follower = c->initial_peak_rate_dps;
     d->stride_max_rate = 0.0;
@@ -109,7 +110,7 @@ unsigned fes_tilt_trigger_update(fes_tilt_trigger_t *d, double t_s, double tilt_
             d->ho_armed = false;
             d->phase = FES_PHASE_PUSH_OFF;
             d->t_heel_off = t_s;
-            d->peak_rate = rate_dps;
+            d->peak_rate = d->trough_rate = rate_dps;
             d->t_peak = t_s;
             return FES_EVENT_HEEL_OFF;
         }
@@ -119,13 +120,17 @@ unsigned fes_tilt_trigger_update(fes_tilt_trigger_t *d, double t_s, double tilt_
         return FES_EVENT_NONE;
     }
     if (d->phase == FES_PHASE_PUSH_OFF) {
-        if (rate_dps > d->peak_rate) {
-            d->peak_rate = rate_dps;
+        if (rate_dps > d->peak_rate || rate_dps > d->trough_rate + c->toe_off_rebound_fraction * d->peak_rate) {
+            /* a new maximum, or the rate rising again after a dip: search the peak afresh */
+            d->peak_rate = d->trough_rate = rate_dps;
             d->t_peak = t_s;
-        } else if (t_s - d->t_heel_off >= d->min_push_s && tilt_deg >= d->low_deg + c->toe_off_min_level * span &&
-                   (rate_dps <= c->toe_off_rate_fraction * d->peak_rate ||
-                    (d->to_lag_s > 0.0 && t_s >= d->t_peak + d->to_lag_s &&
-                     rate_dps <= c->toe_off_lag_fraction * d->peak_rate))) {
+        } else if (rate_dps < d->trough_rate) {
+            d->trough_rate = rate_dps;
+        }
+        if (rate_dps < d->peak_rate && t_s - d->t_heel_off >= d->min_push_s &&
+            tilt_deg >= d->low_deg + c->toe_off_min_level * span &&
+            (rate_dps <= c->toe_off_rate_fraction * d->peak_rate ||
+             (d->to_lag_s > 0.0 && t_s >= d->t_peak + d->to_lag_s && rate_dps <= c->toe_off_lag_fraction * d->peak_rate))) {
             enter_swing(d, t_s, tilt_deg);
             return FES_EVENT_TOE_OFF;
         }

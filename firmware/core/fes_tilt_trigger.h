@@ -14,6 +14,7 @@ typedef struct {
     double heel_off_tilt_deg, heel_off_fraction, heel_off_rate_dps, heel_off_rate_fraction;
     double initial_peak_rate_dps, swing_recovery_rate_dps, heel_off_rate_smoothing_ms, hysteresis_deg;
     double min_tilt_range_deg, toe_off_rate_fraction, toe_off_lag_ms, toe_off_lag_fraction, toe_off_min_level;
+    double toe_off_rebound_fraction;
     double min_swing_rate_dps, heel_strike_lag_ms, heel_strike_rise_deg;
     double min_stance_ms, min_swing_ms, min_push_off_ms, max_push_off_ms, max_swing_ms;
 } fes_tilt_trigger_config_t;
@@ -27,7 +28,7 @@ typedef struct {
     bool aborted; /* true on the one sample where a heel-off was withdrawn */
     double threshold_deg, low_deg, high_deg;
     double t_prev, prev_tilt, t_heel_strike, t_heel_off, t_toe_off;
-    double peak_rate, t_peak, peak_rate_follower, stride_max_rate, ho_rate;
+    double peak_rate, trough_rate, t_peak, peak_rate_follower, stride_max_rate, ho_rate;
     double min_tilt, t_min;
     bool swing_armed, ho_armed;
 } fes_tilt_trigger_t;
