@@ -7,7 +7,8 @@ alone (``tilt``, rate from its difference), raw accelerometer + gyro through
 :class:`~fes_sim.detection.estimator.TiltEstimator` (``imu``), or both (``both``: the
 tilt channel with the gyro rate, as a stroke recording with fused tilt delivers), at
 200 and 100 Hz. NONAN GaitPrint (Wiles et al. 2023) is replayed at 200 Hz
-and decimated to 100 Hz when ``../shared/data/nonan`` exists.
+and decimated to 100 Hz when ``../shared/data/nonan`` exists. ``--estimator`` prints the
+tilt-estimator error against the simulator's true tilt instead.
 
 Usage::
 
@@ -24,9 +25,10 @@ from pathlib import Path
 import numpy as np
 
 from fes_sim.config.presets import get_preset
-from fes_sim.control.config import ControllerConfig
+from fes_sim.control.config import ControllerConfig, EstimatorConfig
 from fes_sim.control.limits import StimulatorConfig
 from fes_sim.detection.scoring import score_events
+from fes_sim.detection.estimator import TiltEstimator
 from fes_sim.device import DevicePipeline
 from fes_sim.plant import WalkingPlant
 from fes_sim.replay import load_recording, replay, score_replay
@@ -70,6 +72,27 @@ def simulate(cfg: ControllerConfig, walker: str, source: str, rate_hz: float, se
     return plant.events, detected
 
 
+def estimator_error(walker: str, rate_hz: float, seconds: float = 30.0, seed: int = 3) -> str:
+    """Default TiltEstimator (IMU input) and the simulator's own tilt channel against the true tilt."""
+    est = TiltEstimator(EstimatorConfig(source="imu"), rate_hz)
+    plant = WalkingPlant(get_preset("walker", walker), sample_rate_hz=rate_hz)
+    s = plant.reset(seed)
+    rows = []
+    for _ in range(int(seconds * rate_hz)):
+        rows.append((s.t_s, est.update(s), s.tilt_deg, plant.state.true_tilt_deg))
+        s = plant.step(0.0, 0.0, 0.0)
+    t, ours, channel, true = np.array(rows).T
+    lo, hi = np.percentile(true, [1, 99])
+    walk = t >= 5.0
+    push = walk & (true > lo + 0.75 * (hi - lo))
+    rms = lambda e: float(np.sqrt(np.mean(np.square(e))))  # noqa: E731
+    e, c = ours - true, channel - true
+    start = [rms(e[(t >= a) & (t < a + 1.0)]) for a in (0.0, 1.0)]
+    return (f"{walker:<18}{rate_hz:4.0f} Hz  estimator rms {rms(e[walk]):4.1f} mean {e[walk].mean():+4.1f} push-off {e[push].mean():+5.1f}"
+            f"  start 0-1 s {start[0]:4.1f} 1-2 s {start[1]:4.1f} | sim tilt channel rms {rms(c[walk]):4.1f} mean {c[walk].mean():+4.1f}"
+            f" push-off {c[push].mean():+5.1f}")
+
+
 def decimate(rec: Recording, k: int) -> Recording:
     """Every k-th sample of a recording, events unchanged."""
     return dataclasses.replace(
@@ -102,10 +125,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sources", nargs="+", default=["tilt", "imu", "both"])
     ap.add_argument("--sensor", nargs="*", default=[], help="SensorConfig overrides field=value, e.g. gyro_bias_sd_dps=10")
     ap.add_argument("--from-s", type=float, default=3.0, help="score simulator events from this time (lock-on)")
+    ap.add_argument("--estimator", action="store_true", help="only the tilt-estimator errors (deg, after 5 s unless stated)")
     ap.add_argument("--no-nonan", action="store_true", help="skip the NONAN replays")
     args = ap.parse_args(argv)
     sensor = SensorConfig(**{k: float(v) for k, v in (item.split("=", 1) for item in args.sensor)})
     cfg = with_overrides(get_preset("controller", args.controller), args.set)
+    if args.estimator:
+        for walker in args.walkers:
+            for rate in (200.0, 100.0):
+                print(estimator_error(walker, rate))
+        return 0
     head = " | ".join(f"{ev.label + ': sens/prec med |med| p95':>31}" for ev in EVENTS)
     print(f"{'case (errors in ms, + = late)':<38}{head}")
     for walker in args.walkers:
