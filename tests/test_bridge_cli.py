@@ -13,7 +13,7 @@ from tests.bridge_helpers import read_frame_log
 
 def test_hil_host_passes_with_junit_and_frame_log(tmp_path, capsys):
     junit, log = tmp_path / "hil.xml", tmp_path / "frames.csv"
-    code = main(["hil", "host", "--port", "fesemu://", "--duration-s", "2.5", "--junit", str(junit), "--log", str(log)])
+    code = main(["hil", "host", "--port", "fesemu://", "--duration-s", "5", "--junit", str(junit), "--log", str(log)])
     out = capsys.readouterr().out
     assert code == 0, out
     assert "stride" in out and "sample-to-command" in out and "PASS" in out
