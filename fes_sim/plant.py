@@ -20,10 +20,12 @@ Foot model: in stance the foot follows the prescribed path; in push-off (heel-of
 toe-off) an orthosis moves the ankle by τ_orth/K_push-off. Swing starts at toe-off from
 the prescribed foot state, integrated with semi-implicit Euler at the plant rate.
 Initial contact is the first floor contact of toe or heel in terminal swing (or the
-nominal heel strike); after an early contact the foot rolls on its contact point until
-the nominal heel strike, then returns to the prescribed path with a 30 ms time constant
-(loading response; after a toe-first contact the heel comes down to foot-flat instead of
-following the heel rocker).
+nominal heel strike). After a heel-first contact the foot rotates down about the heel
+under the body load, against passive, voluntary and evoked dorsiflexion, until
+forefoot contact (loading response, :mod:`fes_sim.body.loading`); its angular velocity
+then decides foot slap. After a toe-first contact the foot rolls on the toe until the
+nominal heel strike and the heel comes down. After foot-flat the foot stays flat until
+the prescribed path is flat, then returns to it with a 30 ms time constant.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from typing import Any, Callable
 from fes_sim.body import muscle as mu
 from fes_sim.body.block import EARLY_SWING, LOADING_TAU_S, MID_SWING, STANCE, WALK_END, Block, BlockBuilder
 from fes_sim.body.foot import FootBody
+from fes_sim.body.loading import FOOT_FLAT_RAD, HeelRocker, heel_rocker_step
 from fes_sim.body.passive import passive_moment_nm
 from fes_sim.body.strides import LegEvents, StrideOutcome
 from fes_sim.errors import ConfigError
@@ -184,7 +187,7 @@ class WalkingPlant:
         self.sample = ShankSample(0.0)
         self.t_s = 0.0
         self.foot = FootBody.of(walker.height_m, walker.mass_kg, walker.shoe_mass_kg, walker.foot_inertia_kgm2)
-        self._legs = LegEvents(walker.slap_torque_nm_per_kg * walker.mass_kg)
+        self._legs = LegEvents(walker.slap_velocity_dps)
         self._builder: BlockBuilder | None = None
 
     @property
@@ -202,7 +205,9 @@ class WalkingPlant:
         """Start a new run; the same seed gives the identical run. Returns the sample at t = 0."""
         w = self.walker
         self._builder = BlockBuilder([w], self.scenario, self.sensor, self.sample_rate_hz, self.sub, [seed])
-        self._legs = LegEvents(w.slap_torque_nm_per_kg * w.mass_kg)
+        self._legs = LegEvents(w.slap_velocity_dps)
+        self._rocker = HeelRocker.of(lambda name: getattr(w, name), self.foot, self.seg.heel_back, self.seg.heel_below)
+        self._t_contact = 0.0
         self._heel_contact = self._builder.heel_contact_m
         self._blk = self._builder.build(0)
         self._i = 0
@@ -316,6 +321,9 @@ class WalkingPlant:
             self._on_event(ev, (blk.start + i) * dt, blk, i)
         zone = blk.zone[i]
         t_max = w.max_evoked_torque_nm * w.surviving_axon_fraction * level
+        if self._lock == "heel":
+            self._loading(blk, i, t_max)
+            return
         if zone == STANCE or self._lock is not None:
             if self._lock is None:
                 self._stance(blk, i)
@@ -366,6 +374,31 @@ class WalkingPlant:
         if toe_z <= 0.0 or heel_z <= 0.0:
             self._contact((blk.start + i + 1) * dt, heel_z <= toe_z, blk, i)
 
+    def _loading(self, blk: Block, i: int, t_max: float) -> None:
+        """Heel rocker after a heel-first contact, until forefoot contact."""
+        w = self.walker
+        alpha, alpha_dot = self._alpha, self._alpha_dot
+        theta_deg = (alpha + blk.psi_a[i]) * _DEG
+        tau_ev = t_max * mu.torque_angle_factor(theta_deg, w.torque_angle_opt_deg, w.torque_angle_width_deg) if t_max > 0.0 else 0.0
+        self._tau = tau_ev
+        ext = self.orthosis(theta_deg, (alpha_dot + blk.psi_a_dot[i]) * _DEG) if self.orthosis is not None else 0.0
+        self._alpha, self._alpha_dot = heel_rocker_step(
+            self._rocker, alpha, alpha_dot, (blk.start + i) * self.dt - self._t_contact, tau_ev, ext, blk.alpha_ref[i],
+            blk.alpha_ref_dot[i], blk.psi_a[i], blk.psi_a_dot[i], blk.knee[i], self.dt,
+        )
+        if self._alpha - blk.slope[i] <= FOOT_FLAT_RAD:
+            self._foot_flat(blk, i)
+
+    def _foot_flat(self, blk: Block, i: int) -> None:
+        """Forefoot contact: record its velocity, hold the foot flat until the path is flat."""
+        self._legs.foot_flat(-(self._alpha_dot + blk.psi_a_dot[i]) * _DEG)
+        flat = blk.slope[i]
+        self._lock = None
+        self._toe_landing = True
+        self._alpha = max(self._alpha, flat)
+        self._lr_delta = self._alpha - min(blk.alpha_ref[i], flat)
+        self._alpha_dot = blk.alpha_ref_dot[i]
+
     def _spasticity(self, dorsiflexion_dps: float) -> float:
         """Delayed velocity-dependent plantarflexor torque (Jansen 2014), N·m."""
         w = self.walker
@@ -377,7 +410,7 @@ class WalkingPlant:
     def _stance(self, blk: Block, i: int) -> None:
         self._lr_delta *= self._lr_decay
         ref = blk.alpha_ref[i]
-        if self._toe_landing:  # after a toe-first contact the heel comes down: no heel rocker
+        if self._toe_landing:  # after a toe-first contact or a foot-flat: held flat until the path is
             flat = blk.slope[i]
             if ref <= flat:
                 self._toe_landing = False
@@ -415,24 +448,16 @@ class WalkingPlant:
         return theta / _DEG - blk.psi_a[i]
 
     def _roll(self, blk: Block, i: int) -> None:
-        """After an early contact in terminal swing the foot rolls on its contact point."""
+        """After a toe-first contact in terminal swing the foot rolls on its toe."""
         seg = self.seg
-        z = blk.ankle_z[i]
-        if self._lock == "toe":
-            rel = contact_angle(z, seg.toe_forward, seg.toe_below)
-        else:
-            rel = -contact_angle(z - self._heel_contact, seg.heel_back, seg.heel_below)
-        new = rel + blk.slope[i]
+        new = contact_angle(blk.ankle_z[i], seg.toe_forward, seg.toe_below) + blk.slope[i]
         self._alpha_dot = (new - self._alpha) / self.dt
         self._alpha = new
 
     def _contact(self, t_s: float, heel_first: bool, blk: Block, i: int) -> None:
-        """Initial contact: close the stride, lock the foot on its contact point."""
-        w = self.walker
-        dorsiflexors = (1.0 - w.drop_foot_severity) * w.voluntary_df_torque_nm + self._tau
-        self._legs.initial_contact(
-            t_s, heel_first, (self._alpha - blk.slope[i]) * _DEG, dorsiflexors, self._min_toe, self._drag_s, self._t_min_toe
-        )
+        """Initial contact: close the stride; the heel rocker starts, or the foot rolls on its toe."""
+        self._legs.initial_contact(t_s, heel_first, (self._alpha - blk.slope[i]) * _DEG, self._min_toe, self._drag_s, self._t_min_toe)
+        self._t_contact = t_s
         self._swing = False
         self._lock = "heel" if heel_first else "toe"
         self._min_toe = math.inf
@@ -447,17 +472,21 @@ class WalkingPlant:
                 toe_z = seg.toe_forward * math.sin(rel) - seg.toe_below * math.cos(rel)
                 heel_z = -seg.heel_back * math.sin(rel) - seg.heel_below * math.cos(rel) - self._heel_contact
                 self._contact(t_s, heel_z <= toe_z, blk, i)
-            if self._lock is not None:
-                self._toe_landing = self._lock == "toe"
+            if self._lock == "toe":
+                self._toe_landing = True
                 self._lock = None
-                self._lr_delta = self._alpha - min(blk.alpha_ref[i], blk.slope[i]) if self._toe_landing else self._alpha - blk.alpha_ref[i]
+                self._lr_delta = self._alpha - min(blk.alpha_ref[i], blk.slope[i])
         elif ev == GaitEvent.HEEL_OFF:
+            if self._lock == "heel":  # the forefoot never came down: flat at heel-off at the latest
+                self._foot_flat(blk, i)
             self._legs.heel_off(t_s)
             self._ankle_min_po = math.inf
         elif ev == GaitEvent.TOE_OFF:
             self._legs.toe_off(t_s, self._ankle_min_po)
             self._lr_delta = 0.0
         elif ev == WALK_END:
+            if self._lock == "heel":
+                self._foot_flat(blk, i)
             self._legs.walk_end()
             self._swing = False
             self._lock = None

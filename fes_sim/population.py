@@ -30,6 +30,7 @@ import numpy as np
 from fes_sim.body import muscle as mu
 from fes_sim.body.block import LOADING_TAU_S, MID_SWING, SENSOR_CHANNELS, STANCE, TERMINAL_SWING, WALK_END, Block, BlockBuilder
 from fes_sim.body.foot import FootBody
+from fes_sim.body.loading import FOOT_FLAT_RAD, HeelRocker, heel_rocker_step
 from fes_sim.body.passive import passive_moment_nm
 from fes_sim.body.strides import LegEvents, StrideOutcome
 from fes_sim.errors import ConfigError
@@ -186,7 +187,9 @@ class Population:
             raise ConfigError(f"seeds: {len(run_seeds)} seeds for {n} walkers")
         shared = len(set(zip(self.walkers, run_seeds))) < n
         self._builder = (SharedBlocks if shared else BlockBuilder)(self.walkers, self.scenario, self.sensor, self.sample_rate_hz, self.sub, run_seeds)
-        self._legs = [LegEvents(w.slap_torque_nm_per_kg * w.mass_kg) for w in self.walkers]
+        self._legs = [LegEvents(w.slap_velocity_dps) for w in self.walkers]
+        self._rocker = HeelRocker.of(col, self.foot, self.seg.heel_back, self.seg.heel_below)
+        self._t_contact = np.zeros(n)
         self._heel_contact = self._builder.heel_contact_m
         self._blk = self._builder.build(0)
         self._i = 0
@@ -288,7 +291,8 @@ class Population:
         alpha_st = np.where(free & self._toe_landing, flat, ref) + self._lr_delta
         po = free & blk.pushoff[i]
         self._ankle_min_po = np.where(po, np.minimum(self._ankle_min_po, np.degrees(alpha_st + psi_a)), self._ankle_min_po)
-        rolling = locked & (zone != STANCE)
+        rolling = (self._lock == _TOE) & (zone != STANCE)
+        loading = self._lock == _HEEL
         if rolling.any():
             alpha_st = np.where(rolling, self._roll_alpha(blk, i), alpha_st)
         # swing: the foot equation for every walker, kept where the foot is in the air
@@ -309,12 +313,22 @@ class Population:
         tau += fb.mass_kg * (blk.acc_x[i] * (fb.com_forward_m * sa - fb.com_below_m * ca) - (GRAVITY_MPS2 + blk.acc_z[i]) * (fb.com_forward_m * ca + fb.com_below_m * sa))
         new_dot = alpha_dot + tau / fb.inertia_kgm2 * dt
         new_alpha = alpha + new_dot * dt
+        st_dot = np.where(rolling, (alpha_st - alpha) / dt, blk.alpha_ref_dot[i])
+        if loading.any():  # heel rocker after a heel-first contact
+            lr_alpha, lr_dot = heel_rocker_step(
+                self._rocker, alpha, alpha_dot, (blk.start + i) * dt - self._t_contact, tau_ev, 0.0, blk.alpha_ref[i], blk.alpha_ref_dot[i],
+                psi_a, blk.psi_a_dot[i], blk.knee[i], dt, exp=np.exp,
+            )
+            alpha_st, st_dot = np.where(loading, lr_alpha, alpha_st), np.where(loading, lr_dot, st_dot)
         self._alpha = np.where(swing, new_alpha, alpha_st)
-        self._alpha_dot = np.where(swing, new_dot, np.where(rolling, (alpha_st - alpha) / dt, blk.alpha_ref_dot[i]))
+        self._alpha_dot = np.where(swing, new_dot, st_dot)
         self._swing |= swing
         theta_st = np.degrees(alpha_st + psi_a)
         tau_st = t_max * mu.torque_angle_factor(theta_st, c["torque_angle_opt_deg"], c["torque_angle_width_deg"], exp=np.exp)
-        self._tau = np.where(swing, tau_ev, tau_st)
+        self._tau = np.where(swing | loading, tau_ev, tau_st)
+        if loading.any():
+            for w in np.flatnonzero(loading & (self._alpha - blk.slope[i] <= FOOT_FLAT_RAD)):
+                self._foot_flat(int(w), blk, i)
         # clearance in mid and terminal swing
         rel = self._alpha - blk.slope[i]
         sr, cr = np.sin(rel), np.cos(rel)
@@ -344,22 +358,24 @@ class Population:
     def _roll_alpha(self, blk: Block, i: int) -> np.ndarray:
         out = np.zeros(self.n)
         seg = self.seg
-        for w in np.flatnonzero(self._lock != _NO_LOCK):
-            z = float(blk.ankle_z[i][w])
-            if self._lock[w] == _TOE:
-                rel = contact_angle(z, float(seg.toe_forward[w]), float(seg.toe_below[w]))
-            else:
-                rel = -contact_angle(z - float(self._heel_contact[w]), float(seg.heel_back[w]), float(seg.heel_below[w]))
-            out[w] = rel + float(blk.slope[i][w])
+        for w in np.flatnonzero(self._lock == _TOE):
+            out[w] = contact_angle(float(blk.ankle_z[i][w]), float(seg.toe_forward[w]), float(seg.toe_below[w])) + float(blk.slope[i][w])
         return out
 
+    def _foot_flat(self, w: int, blk: Block, i: int) -> None:
+        """Forefoot contact of walker ``w`` (as ``WalkingPlant._foot_flat``)."""
+        self._legs[w].foot_flat(-float(self._alpha_dot[w] + blk.psi_a_dot[i][w]) * 180.0 / math.pi)
+        flat = float(blk.slope[i][w])
+        self._lock[w] = _NO_LOCK
+        self._toe_landing[w] = True
+        self._alpha[w] = max(float(self._alpha[w]), flat)
+        self._lr_delta[w] = self._alpha[w] - min(float(blk.alpha_ref[i][w]), flat)
+        self._alpha_dot[w] = blk.alpha_ref_dot[i][w]
+
     def _contact(self, w: int, t_s: float, heel_first: bool, blk: Block, i: int) -> None:
-        c = self._c
-        dorsiflexors = (1.0 - c["drop_foot_severity"][w]) * c["voluntary_df_torque_nm"][w] + self._tau[w]
         pitch = math.degrees(float(self._alpha[w] - blk.slope[i][w]))
-        self._legs[w].initial_contact(
-            t_s, heel_first, pitch, float(dorsiflexors), float(self._min_toe[w]), float(self._drag_s[w]), float(self._t_min_toe[w])
-        )
+        self._legs[w].initial_contact(t_s, heel_first, pitch, float(self._min_toe[w]), float(self._drag_s[w]), float(self._t_min_toe[w]))
+        self._t_contact[w] = t_s
         self._swing[w] = False
         self._lock[w] = _HEEL if heel_first else _TOE
         self._min_toe[w] = np.inf
@@ -374,18 +390,21 @@ class Population:
                 toe_z = seg.toe_forward[w] * math.sin(rel) - seg.toe_below[w] * math.cos(rel)
                 heel_z = -seg.heel_back[w] * math.sin(rel) - seg.heel_below[w] * math.cos(rel) - self._heel_contact[w]
                 self._contact(w, t_s, bool(heel_z <= toe_z), blk, i)
-            if self._lock[w] != _NO_LOCK:
-                self._toe_landing[w] = self._lock[w] == _TOE
+            if self._lock[w] == _TOE:
+                self._toe_landing[w] = True
                 self._lock[w] = _NO_LOCK
-                ref = blk.alpha_ref[i][w]
-                self._lr_delta[w] = self._alpha[w] - (min(ref, blk.slope[i][w]) if self._toe_landing[w] else ref)
+                self._lr_delta[w] = self._alpha[w] - min(blk.alpha_ref[i][w], blk.slope[i][w])
         elif ev == GaitEvent.HEEL_OFF:
+            if self._lock[w] == _HEEL:
+                self._foot_flat(w, blk, i)
             self._legs[w].heel_off(t_s)
             self._ankle_min_po[w] = np.inf
         elif ev == GaitEvent.TOE_OFF:
             self._legs[w].toe_off(t_s, float(self._ankle_min_po[w]))
             self._lr_delta[w] = 0.0
         elif ev == WALK_END:
+            if self._lock[w] == _HEEL:
+                self._foot_flat(w, blk, i)
             self._legs[w].walk_end()
             self._swing[w] = False
             self._lock[w] = _NO_LOCK

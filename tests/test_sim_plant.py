@@ -266,6 +266,7 @@ def test_population_equals_single_runs(scenario):
             assert a.mtc_mm == pytest.approx(b.mtc_mm, abs=1e-6)
             assert a.t_end_s == pytest.approx(b.t_end_s, abs=1e-9)
             assert a.t_mtc_s == pytest.approx(b.t_mtc_s, abs=1e-9)
+            assert a.foot_flat_velocity_dps == pytest.approx(b.foot_flat_velocity_dps, abs=1e-6, nan_ok=True)
 
 
 def test_plant_reproduces_winter_checkpoints():
