@@ -189,6 +189,7 @@ class WalkingPlant:
         self.foot = FootBody.of(walker.height_m, walker.mass_kg, walker.shoe_mass_kg, walker.foot_inertia_kgm2)
         self._legs = LegEvents(walker.slap_velocity_dps)
         self._builder: BlockBuilder | None = None
+        self._pending_walker: WalkerConfig | None = None
 
     @property
     def events(self) -> list[tuple[float, GaitEvent]]:
@@ -209,6 +210,7 @@ class WalkingPlant:
         self._rocker = HeelRocker.of(lambda name: getattr(w, name), self.foot, self.seg.heel_back, self.seg.heel_below)
         self._t_contact = 0.0
         self._heel_contact = self._builder.heel_contact_m
+        self._pending_walker = None
         self._blk = self._builder.build(0)
         self._i = 0
         self._k = 0
@@ -258,9 +260,8 @@ class WalkingPlant:
             self._cmd = cmd
             self._u = self._drive(current_ma, pulse_width_us, frequency_hz)
         blk = self._blk
-        if self._i >= self._builder.block_substeps:  # type: ignore[union-attr]
-            self._blk = blk = self._builder.build(blk.end // self._builder.block_substeps)  # type: ignore[union-attr]
-            self._i = 0
+        if self._i >= self._builder.block_substeps:
+            blk = self._next_block()
         i = self._i
         j = blk.start + i
         if self._u > 0.0:
@@ -284,6 +285,53 @@ class WalkingPlant:
         self._k += 1
         self._emit(self._k)
         return self.sample
+
+    #: walker fields that need a new plant (body size, sensor placement, force model)
+    FIXED_FIELDS: tuple[str, ...] = ("height_m", "sensor_below_knee_m", "sensor_misalignment_deg", "force_model")
+
+    def set_walker(self, walker: WalkerConfig) -> None:
+        """Change the walker without restarting: speed, cadence, timing, severity, muscle, ...
+
+        It takes effect at the next block (within 1 s of simulated time): strides drawn
+        from then on get its timing, the leg motion fades to it over 0.3 s, and muscle and
+        foot use its parameters; IMU, tilt filter, muscle state and fatigue carry on.
+        Changing a field of :attr:`FIXED_FIELDS` is a ConfigError (start a new plant).
+        """
+        if self._builder is None:
+            raise RuntimeError("WalkingPlant.set_walker() before reset(seed)")
+        for name in self.FIXED_FIELDS:
+            if getattr(walker, name) != getattr(self.walker, name):
+                raise ConfigError(f"{name}: cannot change mid-run ({getattr(self.walker, name)!r} -> {getattr(walker, name)!r}); start a new plant")
+        self._pending_walker = walker
+
+    def _next_block(self) -> Block:
+        """Build the next block, switching to a pending walker first."""
+        b = self._builder
+        assert b is not None
+        w = self._pending_walker
+        if w is not None:
+            self._pending_walker = None
+            b.set_walker(w)
+            self._use_walker(w)
+        self._blk = b.build(self._blk.end // b.block_substeps)
+        self._i = 0
+        return self._blk
+
+    def _use_walker(self, w: WalkerConfig) -> None:
+        """Muscle, foot and stride-record parameters of walker ``w`` (the states carry on)."""
+        self.walker = w
+        self.foot = FootBody.of(w.height_m, w.mass_kg, w.shoe_mass_kg, w.foot_inertia_kgm2)
+        self._rocker = HeelRocker.of(lambda name: getattr(w, name), self.foot, self.seg.heel_back, self.seg.heel_below)
+        self._heel_contact = self._builder.heel_contact_m  # type: ignore[union-attr]
+        self._legs.slap_velocity_dps = w.slap_velocity_dps
+        emd_n = int(round(w.emd_ms * 1e-3 * self.plant_rate_hz))
+        if emd_n != self._emd_n:  # a new delay line (drive in flight is dropped)
+            self._emd_n, self._emd_buf, self._emd_i = emd_n, [0.0] * emd_n, 0
+        spas_n = max(1, int(round(w.spasticity_delay_ms * 1e-3 * self.plant_rate_hz)))
+        if spas_n != self._spas_n:
+            self._spas_n, self._spas_buf, self._spas_i = spas_n, [0.0] * spas_n, 0
+        if self._cmd is not None:
+            self._u = self._drive(*self._cmd)
 
     # ------------------------------------------------------------------ internals
     def _drive(self, current_ma: float, pulse_width_us: float, frequency_hz: float) -> float:
@@ -496,8 +544,7 @@ class WalkingPlant:
         blk = self._blk
         i = self._i
         if i >= self._builder.block_substeps:  # type: ignore[union-attr]
-            self._blk = blk = self._builder.build(blk.end // self._builder.block_substeps)  # type: ignore[union-attr]
-            self._i = i = 0
+            blk, i = self._next_block(), 0
         ks = i // self.sub
         s = self.sample
         t = k / self.sample_rate_hz

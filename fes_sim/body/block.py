@@ -136,6 +136,22 @@ class BlockBuilder:
         self._held: dict[str, np.ndarray] = {}
         self._next = 0
 
+    def set_walker(self, walker: WalkerConfig) -> None:
+        """One walker only: build the next blocks for ``walker`` (same height and sensor
+        placement); the sensor, filter and fault states carry on."""
+        t_s = self._next * self.block_substeps * self.dt
+        self.walkers = [walker]
+        self.motions[0].set_walker(walker, t_s)
+        self.params = WalkParams.stack([self.motions[0].params])
+        col = lambda name: _column(self.walkers, name)  # noqa: E731
+        self.col = col
+        self.foot = FootBody.of(col("height_m"), col("mass_kg"), col("shoe_mass_kg"), col("foot_inertia_kgm2"))
+        self.calibrations = [calibrate(walker)]
+        self.offset_m = np.array([self.calibrations[0].offset_m])[:, None]
+        self.heel_contact_m = self.calibrations[0].heel_contact_m
+        ho = kinematics.heel_off_phase(_HEEL_OFF_PITCH_DEG)
+        self.heel_off_phase = np.array([[kinematics.unwarp_phase(ho, float(self.params.warp_b[0, 0]))]])
+
     def _channels(self, t: np.ndarray) -> dict[str, np.ndarray]:
         if not self.batch or not self.motions[0].walk_only:
             per_walker = [m.channels(t) for m in self.motions]

@@ -203,7 +203,23 @@ class Motion:
         self._strides = StrideSequence(self.stride_s, walker.stride_cv, walker.stride_ar1, walker.joint_offset_sd_deg, rng)
         self.entries: list[_Entry] = []
         self._next_segment = 0
+        self._blend: tuple[float, WalkParams, float] | None = None
         self._open(0.0, 0.0)
+
+    def set_walker(self, walker: WalkerConfig, t_s: float) -> None:
+        """Walk as ``walker`` from ``t_s`` on: strides not yet drawn get its timing, and the
+        walking channels fade from the old to its parameters over :data:`BLEND_S` (the hip
+        keeps its position). Body height must not change."""
+        e = self.entries[-1]
+        old = self.params
+        self.walker = walker
+        self.params = WalkParams.of(walker)
+        self.stride_s = walker.stride_s
+        st = self._strides
+        st.mean_s, st.cv, st.rho, st.offset_sd_deg = walker.stride_s, walker.stride_cv, walker.stride_ar1, walker.joint_offset_sd_deg
+        self._blend = (t_s, old, e.x_anchor)
+        if e.segment.activity in WALKING:  # hip x continuous at t_s with the new speed
+            e.x_anchor += (old.speed_mps - self.params.speed_mps) * (t_s - e.t_start)
 
     # ---- schedule -------------------------------------------------------------------------
     def _open(self, t_start: float, x_anchor: float) -> None:
@@ -273,7 +289,16 @@ class Motion:
 
     def _walk_channels(self, e: _Entry, t: np.ndarray) -> dict[str, np.ndarray]:
         phase, _, offs = self._walk_phase(e, t)
-        return walking_channels(phase, offs, t - e.t_start, e.x_anchor, self._slope(e), self.params)
+        ch = walking_channels(phase, offs, t - e.t_start, e.x_anchor, self._slope(e), self.params)
+        if self._blend is not None and e is self.entries[-1]:
+            t0, old, x_old = self._blend
+            w = smoothstep((t - t0) / BLEND_S)
+            if w[0] < 1.0:
+                prev = walking_channels(phase, offs, t - e.t_start, x_old, self._slope(e), old)
+                for name in CHANNELS:
+                    ch[name] = prev[name] + w * (ch[name] - prev[name])
+                ch["stance"] = np.where(w < 0.5, prev["stance"], ch["stance"])
+        return ch
 
     @property
     def walk_only(self) -> bool:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from fes_sim.config.schema import Config
+from fes_sim.errors import ConfigError
 from fes_sim.loop import ClosedLoop, LoopTrace
 from fes_sim.plant import StrideOutcome, WalkingPlant
 from fes_sim.samples import GaitEvent
@@ -54,8 +55,9 @@ class SimulationSource(Source):
 
     A new controller config replaces the device pipeline once the stimulator is
     idle (:class:`~fes_sim.viewer.retune.RetunablePipeline`). A new walker config
-    starts a new plant and pipeline with it at once; the time axis carries on
-    (``WalkingPlant`` has no way to change its walker mid-run).
+    goes to the running plant (``WalkingPlant.set_walker``: from its next block, the
+    sensor and the run carry on); only a new body height, sensor placement or force
+    model starts a new plant and pipeline, with the time axis carrying on.
     """
 
     label = "simulation"
@@ -108,8 +110,12 @@ class SimulationSource(Source):
 
     def _advance(self) -> bool:
         if self._pending_walker is not None:
-            self._restart_with_walker(self._pending_walker)
-            return True
+            try:
+                self.loop.plant.set_walker(self._pending_walker)  # type: ignore[arg-type]
+                self.walker, self._pending_walker = self._pending_walker, None
+            except ConfigError:
+                self._restart_with_walker(self._pending_walker)
+                return True
         if self.device.swap_if_idle():
             self.loop.pipeline = self.device.pipeline
         self.loop.step()
