@@ -135,3 +135,44 @@ def test_population_lanes_sharing_a_walker_run_equal_the_unshared_population() -
     assert min(len(s) for s in alone.strides) >= 3
     for lane, y in enumerate(shared.strides):
         assert [s.mtc_mm for s in alone.strides[lane // 3]] == [s.mtc_mm for s in y]
+
+
+def test_tilt_trigger_lanes_equal_the_scalar_pipeline_detection(tmp_path: Path) -> None:
+    from fes_sim.tuning.lanes_engine import detect, lane_detections
+
+    scenario = tmp_path / "mix.toml"
+    scenario.write_text(
+        'name = "mix"\nsegments = [{ activity = "walk", duration_s = 6.0 }, { activity = "weight_shift", duration_s = 3.0 },'
+        ' { activity = "stand_to_sit", duration_s = 2.5 }, { activity = "sit", duration_s = 2.0 }]\n'
+    )
+    study = load_study(write_study(tmp_path, scenarios=f'["{scenario}"]', duration_s=14.0))
+    workload = Workload.from_study(study)
+    base = workload.space.base
+    preps = [prepare(workload, w, 0, base) for w in range(2)]
+    # sensor dropouts and a stuck stretch, so the fault path (interrupt once per fault) runs too
+    for prep, (a, b) in zip(preps, [(700, 760), (1500, 1520)]):
+        for name in prep.samples:
+            prep.samples[name][a:b] = np.nan
+        prep.samples["tilt_deg"][2200:2500] = prep.samples["tilt_deg"][2200]
+        prep.detections.clear()
+        prep.fronts.clear()
+        detect(prep, base, workload)
+    rng = np.random.default_rng(5)
+    cfgs = []
+    for i in range(16):
+        tilt = base.tilt.replace(
+            heel_off_fraction=float(rng.uniform(0.2, 0.8)), heel_off_rate_fraction=float(rng.uniform(0, 0.5)),
+            hysteresis_deg=float(rng.uniform(0, 10)), toe_off_rate_fraction=float(rng.uniform(0.4, 0.95)),
+            toe_off_lag_ms=float(rng.choice([0.0, 25.0, 60.0])), toe_off_min_level=float(rng.uniform(0.5, 0.95)),
+            heel_off_rate_smoothing_ms=float(rng.choice([0.0, 25.0])), min_stance_ms=float(rng.uniform(100, 400)),
+            max_push_off_ms=float(rng.uniform(300, 900)), swing_recovery_rate_dps=float(rng.uniform(50, 200)),
+        )
+        cfgs.append(base.replace(tilt=tilt, adaptation_strides=float(rng.uniform(2, 12))))
+    lanes_preps = [preps[i % 2] for i in range(len(cfgs))]
+    events, faults, aborts = lane_detections(lanes_preps, cfgs, workload)
+    for lane, (prep, cfg) in enumerate(zip(lanes_preps, cfgs)):
+        ref = detect(prep, cfg, workload)
+        np.testing.assert_array_equal(events[lane], ref[0], err_msg=f"events of lane {lane}")
+        np.testing.assert_array_equal(faults[lane], ref[1])
+        np.testing.assert_array_equal(aborts[lane], ref[2], err_msg=f"aborts of lane {lane}")
+    assert (events == GaitEvent.HEEL_OFF).sum() > 50 and faults.any() and aborts.any()

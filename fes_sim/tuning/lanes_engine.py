@@ -5,9 +5,12 @@ depend on stimulation. So for each walker × scenario the engine
 
 1. simulates the walker once without stimulation and keeps its samples and
    activity (:func:`prepare`, once per study);
-2. runs the scalar detector of :class:`~fes_sim.device.DevicePipeline` once per
-   distinct detection setting (estimator, detector, fault rules) on those samples,
-   giving each lane its events, fault flags and aborts;
+2. runs the scalar :class:`~fes_sim.device.DevicePipeline` once per distinct
+   detector input setting (estimator, fault rules) on those samples, and the tilt
+   trigger of every lane in one vectorised pass
+   (:class:`~fes_sim.tuning.tilt_lanes.TiltTriggerLanes`; other detectors run
+   scalar once per distinct setting), giving each lane its events, fault flags and
+   aborts;
 3. steps the stimulation controllers of all lanes together
    (:class:`~fes_sim.tuning.lanes.ControllerLanes`) and the muscle and foot of all
    lanes, each lane seeded like its walker, and scores strides as
@@ -25,7 +28,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
@@ -41,6 +44,7 @@ from fes_sim.samples import SAMPLE_FIELDS, ShankSample
 from fes_sim.sensors.imu import SensorConfig
 from fes_sim.tuning.lanes import ControllerLanes
 from fes_sim.tuning.metrics import RunRecord
+from fes_sim.tuning.tilt_lanes import TiltTriggerLanes
 from fes_sim.tuning.workload import Workload
 
 #: controller tables that do not influence detection
@@ -49,17 +53,29 @@ _OUTPUT_TABLES = ("stimulation", "exercise", "mode")
 
 @dataclass
 class Prepared:
-    """One walker on one scenario without stimulation: samples and activity per sample."""
+    """One walker on one scenario without stimulation: samples and activity per sample.
+
+    ``detections`` caches events, fault flags and aborts per :func:`detection_key`;
+    ``fronts`` caches the tilt estimate, tilt rate and fault flags that feed the
+    detector, per :func:`front_key`.
+    """
 
     samples: dict[str, np.ndarray]
     walking: np.ndarray
-    detections: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
+    detections: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
+    fronts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
 
 
 def detection_key(cfg: ControllerConfig) -> str:
     """Identical keys mean identical events, faults and aborts on the same samples."""
     data = {k: v for k, v in to_mapping(cfg).items() if k not in _OUTPUT_TABLES}
     return json.dumps(data, sort_keys=True)
+
+
+def front_key(cfg: ControllerConfig) -> str:
+    """Identical keys mean identical detector inputs: tilt estimate, rate and sensor faults."""
+    data = to_mapping(cfg)
+    return json.dumps({k: data[k] for k in ("detector", "estimator", "faults")}, sort_keys=True)
 
 
 def prepare(workload: Workload, walker_index: int, scenario_index: int, controller: ControllerConfig) -> Prepared:
@@ -78,7 +94,7 @@ def prepare(workload: Workload, walker_index: int, scenario_index: int, controll
         for name in SAMPLE_FIELDS:
             cols[name][k] = getattr(sample, name)
         walking[k] = plant.state.activity in WALKING
-    prep = Prepared(cols, walking, {})
+    prep = Prepared(cols, walking)
     detect(prep, controller, workload)
     return prep
 
@@ -94,9 +110,11 @@ def detect(prep: Prepared, cfg: ControllerConfig, workload: Workload) -> tuple[n
     events = np.zeros(n, dtype=np.int8)
     faults = np.zeros(n, dtype=bool)
     aborts = np.zeros(n, dtype=bool)
+    tilt = np.zeros(n)
+    rate = np.zeros(n)
     s = ShankSample(0.0)
     cols = [(name, prep.samples[name].tolist()) for name in SAMPLE_FIELDS]
-    det = pipe.detector
+    det, est = pipe.detector, pipe.estimator
     for k in range(n):
         for name, col in cols:
             setattr(s, name, col[k])
@@ -104,8 +122,45 @@ def detect(prep: Prepared, cfg: ControllerConfig, workload: Workload) -> tuple[n
         events[k] = out.event
         faults[k] = out.faults not in ("", "max_on_time")  # sensor faults, not the controller's own flag
         aborts[k] = det.aborted
+        tilt[k] = out.tilt_est_deg
+        rate[k] = est.rate_dps
     prep.detections[key] = (events, faults, aborts)
+    prep.fronts.setdefault(front_key(cfg), (tilt, rate, faults))
     return prep.detections[key]
+
+
+def lane_detections(
+    preps: Sequence[Prepared], cfgs: Sequence[ControllerConfig], workload: Workload
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Events, fault flags and aborts, (lanes, samples), of lane ``i`` running ``cfgs[i]`` on ``preps[i]``.
+
+    Settings already detected come from the cache; tilt-trigger settings that differ
+    only in the trigger's own table (or ``adaptation_strides``) run together in
+    :class:`~fes_sim.tuning.tilt_lanes.TiltTriggerLanes` on their shared detector
+    inputs; other detectors run the scalar pipeline once per distinct setting.
+    """
+    n_lanes, n = len(cfgs), len(preps[0].walking)
+    events = np.zeros((n_lanes, n), dtype=np.int8)
+    faults = np.zeros((n_lanes, n), dtype=bool)
+    aborts = np.zeros((n_lanes, n), dtype=bool)
+    vector = []
+    for lane, (prep, cfg) in enumerate(zip(preps, cfgs)):
+        hit = prep.detections.get(detection_key(cfg))
+        if hit is None and cfg.detector == "tilt" and front_key(cfg) in prep.fronts:
+            vector.append(lane)
+            continue
+        events[lane], faults[lane], aborts[lane] = hit if hit is not None else detect(prep, cfg, workload)
+    if vector:
+        fronts = [preps[lane].fronts[front_key(cfgs[lane])] for lane in vector]
+        tilt, rate, fault = (np.stack([f[i] for f in fronts]) for i in range(3))
+        det = TiltTriggerLanes([cfgs[lane].tilt for lane in vector], [cfgs[lane].adaptation_strides for lane in vector])
+        ev = np.zeros((len(vector), n), dtype=np.int8)
+        ab = np.zeros((len(vector), n), dtype=bool)
+        for k in range(n):
+            ev[:, k] = det.update(k / workload.sample_rate_hz, tilt[:, k], rate[:, k], fault[:, k])
+            ab[:, k] = det.aborted
+        events[vector], faults[vector], aborts[vector] = ev, fault, ab
+    return events, faults, aborts
 
 
 class _StrideScorer:
@@ -210,10 +265,8 @@ def run_lanes(
     for j, scenario in enumerate(workload.scenarios):
         # lanes walker-major: lane = w * n_par + p
         lane_cfgs = [c for _ in range(n_walk) for c in controllers]
-        streams = [detect(prepared[(w, j)], c, workload) for w in range(n_walk) for c in controllers]
-        events = np.stack([s[0] for s in streams])
-        faults = np.stack([s[1] for s in streams])
-        aborts = np.stack([s[2] for s in streams])
+        preps = [prepared[(w, j)] for w in range(n_walk) for _ in controllers]
+        events, faults, aborts = lane_detections(preps, lane_cfgs, workload)
         walking = np.repeat(np.stack([prepared[(w, j)].walking for w in range(n_walk)]), n_par, axis=0)
         ctrl = ControllerLanes(lane_cfgs, rate)
         lane_walkers = [w for w in workload.walkers for _ in controllers]

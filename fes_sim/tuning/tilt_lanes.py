@@ -1,0 +1,191 @@
+"""The WalkAide-like tilt trigger over many lanes at once (one numpy pass per sample).
+
+:class:`TiltTriggerLanes` is :class:`fes_sim.detection.tilt_trigger.TiltTriggerDetector`
+as :class:`fes_sim.device.DevicePipeline` drives it: on a sample with a sensor fault
+the detector is not updated and, once per fault, forgets the stride in progress
+(``interrupt``). Lane ``i`` runs ``configs[i]`` with ``adaptation_strides[i]``, on its
+own tilt and rate, with the same floating-point operations in the same order as
+the scalar detector, so its events and aborts are identical
+(``tests/test_tune_lanes.py``). Tuning studies that change detector thresholds then
+cost one vectorised pass instead of one scalar detector per parameter set.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+
+from fes_sim.control.config import TiltTriggerConfig
+from fes_sim.detection.tilt_trigger import DEG_PER_STRIDE, PUSH_OFF, STANCE, SWING
+from fes_sim.samples import GaitEvent
+
+_HO, _TO, _HS = int(GaitEvent.HEEL_OFF), int(GaitEvent.TOE_OFF), int(GaitEvent.HEEL_STRIKE)
+
+
+class TiltTriggerLanes:
+    """Many tilt-trigger detectors stepped together.
+
+    Parameters
+    ----------
+    configs : sequence of TiltTriggerConfig
+        One per lane.
+    adaptation_strides : sequence of float
+        The controller's ``adaptation_strides`` of each lane.
+
+    Attributes
+    ----------
+    aborted : ndarray of bool
+        Per lane, as ``TiltTriggerDetector.aborted`` after the latest sample.
+    """
+
+    def __init__(self, configs: Sequence[TiltTriggerConfig], adaptation_strides: Sequence[float]) -> None:
+        col = lambda name, scale=1.0: np.array([getattr(c, name) * scale for c in configs], dtype=float)  # noqa: E731
+        self.n = len(configs)
+        self.adapt_per_deg = np.array([1.0 / (a * DEG_PER_STRIDE) for a in adaptation_strides])
+        self.min_stance_s = col("min_stance_ms", 1e-3)
+        self.min_swing_s = col("min_swing_ms", 1e-3)
+        self.min_push_s = col("min_push_off_ms", 1e-3)
+        self.max_push_s = col("max_push_off_ms", 1e-3)
+        self.max_swing_s = col("max_swing_ms", 1e-3)
+        self.lag_s = col("heel_strike_lag_ms", 1e-3)
+        self.ho_tau_s = col("heel_off_rate_smoothing_ms", 1e-3)
+        self.to_lag_s = col("toe_off_lag_ms", 1e-3)
+        for name in (
+            "heel_off_tilt_deg", "heel_off_fraction", "heel_off_rate_dps", "heel_off_rate_fraction", "initial_peak_rate_dps",
+            "swing_recovery_rate_dps", "hysteresis_deg", "min_tilt_range_deg", "toe_off_rate_fraction", "toe_off_lag_fraction",
+            "toe_off_min_level", "min_swing_rate_dps", "heel_strike_rise_deg",
+        ):
+            setattr(self, name, col(name))
+        self.reset()
+
+    def reset(self) -> None:
+        """Every lane back to stance with its configured initial threshold (as ``reset``)."""
+        n = self.n
+        self.phase = np.full(n, STANCE, dtype=np.int8)
+        self.aborted = np.zeros(n, dtype=bool)
+        span = 2.0 * self.min_tilt_range_deg
+        self.low_deg = self.heel_off_tilt_deg - self.heel_off_fraction * span
+        self.high_deg = self.low_deg + span
+        self.t_prev = np.full(n, math.nan)
+        self.prev_tilt = np.full(n, math.nan)
+        self.t_heel_strike = np.full(n, -math.inf)
+        self.t_heel_off = np.full(n, -math.inf)
+        self.t_toe_off = np.full(n, -math.inf)
+        self.peak_rate = np.zeros(n)
+        self.t_peak = np.full(n, -math.inf)
+        self.peak_rate_follower = self.initial_peak_rate_dps.copy()
+        self.stride_max_rate = np.zeros(n)
+        self.ho_rate = np.zeros(n)
+        self.min_tilt = np.full(n, math.inf)
+        self.t_min = np.zeros(n)
+        self.swing_armed = np.zeros(n, dtype=bool)
+        self.ho_armed = np.zeros(n, dtype=bool)
+        self.interrupted = np.zeros(n, dtype=bool)
+
+    def _enter_swing(self, m: np.ndarray, t_s: float, tilt: np.ndarray) -> None:
+        self.phase[m] = SWING
+        self.t_toe_off[m] = t_s
+        self.min_tilt[m] = tilt[m]
+        self.t_min[m] = t_s
+        self.swing_armed[m] = False
+
+    def update(self, t_s: float, tilt_deg: np.ndarray, rate_dps: np.ndarray, fault: np.ndarray) -> np.ndarray:
+        """One sample for every lane; returns the GaitEvent code detected in each (int8)."""
+        events = np.zeros(self.n, dtype=np.int8)
+        # a sensor fault: no update, and the stride in progress is forgotten once per fault
+        new = fault & ~self.interrupted
+        if new.any():
+            self.phase[new] = STANCE
+            self.ho_armed[new] = False
+            self.swing_armed[new] = False
+            self.prev_tilt[new] = math.nan
+            self.t_prev[new] = math.nan
+            self.t_heel_strike[new] = -math.inf
+            self.stride_max_rate[new] = 0.0
+        self.interrupted = fault.copy()
+        ok = ~fault
+        tilt, rate = tilt_deg, rate_dps
+        self.aborted[ok] = False
+        prev = self.prev_tilt.copy()
+        tp = self.t_prev
+        dt = np.where(t_s > tp, t_s - tp, 0.0)
+        self.prev_tilt = np.where(ok, tilt, self.prev_tilt)
+        self.t_prev = np.where(ok, t_s, self.t_prev)
+        move = tilt - prev
+        k = np.where(move == move, np.abs(move) * self.adapt_per_deg, 0.0)
+        has_rate = ok & (rate == rate)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            gain = np.where(dt > 0.0, dt / (dt + self.ho_tau_s), 1.0)
+        ho_rate = np.where(has_rate, self.ho_rate + (rate - self.ho_rate) * gain, self.ho_rate)
+        self.ho_rate = ho_rate
+        up = tilt > self.high_deg
+        self.high_deg = np.where(ok, np.where(up, tilt, self.high_deg - (self.high_deg - tilt) * k), self.high_deg)
+        self.stride_max_rate = np.where(ok & (ho_rate > self.stride_max_rate), ho_rate, self.stride_max_rate)
+        down = tilt < self.low_deg
+        self.low_deg = np.where(ok, np.where(down, tilt, self.low_deg + (tilt - self.low_deg) * k), self.low_deg)
+        span = self.high_deg - self.low_deg
+        span = np.where(span < self.min_tilt_range_deg, self.min_tilt_range_deg, span)
+        thr = self.low_deg + self.heel_off_fraction * span
+        phase = self.phase.copy()
+        recovering = ho_rate <= -self.swing_recovery_rate_dps
+        # --- stance
+        m = ok & (phase == STANCE)
+        below = m & (tilt < thr)
+        self.ho_armed[below] = True
+        ho = (
+            m & ~below & self.ho_armed & (ho_rate >= self.heel_off_rate_dps)
+            & (ho_rate >= self.heel_off_rate_fraction * self.peak_rate_follower)
+            & (t_s - self.t_heel_strike >= self.min_stance_s)
+        )
+        if ho.any():
+            self.ho_armed[ho] = False
+            self.phase[ho] = PUSH_OFF
+            self.t_heel_off[ho] = t_s
+            self.peak_rate[ho] = rate[ho]
+            self.t_peak[ho] = t_s
+            events[ho] = _HO
+        self._enter_swing(m & ~ho & recovering, t_s, tilt)
+        # --- push-off
+        m = ok & (phase == PUSH_OFF)
+        if m.any():
+            rising = m & (rate > self.peak_rate)
+            self.peak_rate[rising] = rate[rising]
+            self.t_peak[rising] = t_s
+            to = (
+                m & ~rising & (t_s - self.t_heel_off >= self.min_push_s)
+                & (tilt >= self.low_deg + self.toe_off_min_level * span)
+                & (
+                    (rate <= self.toe_off_rate_fraction * self.peak_rate)
+                    | ((self.to_lag_s > 0.0) & (t_s >= self.t_peak + self.to_lag_s) & (rate <= self.toe_off_lag_fraction * self.peak_rate))
+                )
+            )
+            self._enter_swing(to, t_s, tilt)
+            events[to] = _TO
+            rest = m & ~to
+            self._enter_swing(rest & recovering, t_s, tilt)
+            abort = rest & ~recovering & ((tilt < thr - self.hysteresis_deg) | (t_s - self.t_heel_off > self.max_push_s))
+            self.phase[abort] = STANCE
+            self.aborted[abort] = True
+        # --- swing
+        m = ok & (phase == SWING)
+        if m.any():
+            lower = m & (tilt < self.min_tilt)
+            self.min_tilt[lower] = tilt[lower]
+            self.t_min[lower] = t_s
+            arm = m & (ho_rate <= -self.min_swing_rate_dps)
+            self.swing_armed[arm] = True
+            hs = (
+                m & ~arm & self.swing_armed & (tilt >= self.min_tilt + self.heel_strike_rise_deg)
+                & (t_s >= self.t_min + self.lag_s) & (t_s - self.t_toe_off >= self.min_swing_s)
+            )
+            if hs.any():
+                self.peak_rate_follower[hs] += (self.stride_max_rate[hs] - self.peak_rate_follower[hs]) * 0.5
+                self.stride_max_rate[hs] = 0.0
+                self.phase[hs] = STANCE
+                self.t_heel_strike[hs] = t_s
+                events[hs] = _HS
+            lost = m & ~hs & (t_s - self.t_toe_off > self.max_swing_s)
+            self.phase[lost] = STANCE
+        return events
