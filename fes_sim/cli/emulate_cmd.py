@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import signal
 import sys
 import threading
@@ -22,35 +23,41 @@ common ones have flags, any other is given with --set KEY=VALUE (fault
 injection: flip_per_byte, drop, duplicate, delay, delay_ms, disconnect_after_s).
 """
 
-_FLAGS = {
-    "watchdog_ms": "watchdog time-out before the host sets limits (ms)",
-    "sample_rate_hz": "native sensor rate announced in HELLO (Hz)",
-    "source": "HOST_LOOP sensor: synthetic, plant (walking simulator) or recording",
-    "walker": "walker preset or file (source plant)",
-    "recording": "recording file (source recording)",
-    "controller": "controller preset or file run on the device in DEVICE_LOOP",
-    "stimulator": "stimulator preset or file: the hardware maxima",
-    "seed": "seed of the sensor source and fault injection",
-    "baudrate": "emulate wire timing at this many bit/s (0 = none)",
-}
+#: EmulatorConfig fields that get their own flag (help, default and unit come from the field)
+_FLAGS = ("watchdog_ms", "sample_rate_hz", "source", "walker", "recording", "controller", "stimulator", "seed", "baudrate")
 
 
 def add_parser(subparsers: Any, formatter_class: type) -> None:
     """Register ``fes emulate``."""
+    from firmware_bridge.emulator.config import EmulatorConfig
+
+    fields = {f.name: f for f in dataclasses.fields(EmulatorConfig)}
     p = subparsers.add_parser("emulate", help="serve the device emulator on a pty", description=DESCRIPTION,
                               formatter_class=formatter_class)
     p.add_argument("--pty", action="store_true", required=True, help="serve on a new pseudo-terminal (the only transport)")
-    for name, text in _FLAGS.items():
-        p.add_argument("--" + name.replace("_", "-"), dest=name, default=None, metavar="VALUE", help=text)
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="any other EmulatorConfig field")
-    p.add_argument("--duration-s", type=float, default=0.0, help="stop after this long (0 = until interrupted)")
+    for name in _FLAGS:
+        f = fields[name]
+        unit = f.metadata.get("unit")
+        text = f.metadata["doc"] + (f" [{unit}]" if unit else "")
+        if f.default == "":
+            text += " (default: none)%(default).0s"  # a literal %(default) stops argparse from appending "(default: )"
+        metavar = unit.upper() if unit else "N" if isinstance(f.default, int) else "NAME"
+        p.add_argument("--" + name.replace("_", "-"), dest=name, type=type(f.default), default=f.default,
+                       metavar=metavar, help=text)
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="any other EmulatorConfig field, repeatable; overrides the flags (default: none)%(default).0s")
+    p.add_argument("--duration-s", type=float, default=0.0, metavar="S",
+                   help="stop after this many seconds; 0 = serve until interrupted")
+    p.add_argument("--realtime", action="store_true",
+                   help="serve at raised scheduling priority (SCHED_FIFO, else nice -10; needs root or "
+                        "CAP_SYS_NICE, otherwise a logged note and normal priority), as a bench device would")
     p.set_defaults(func=run)
 
 
 def _options(args: argparse.Namespace) -> dict[str, str]:
     from fes_sim.errors import ConfigError
 
-    options = {name: str(getattr(args, name)) for name in _FLAGS if getattr(args, name) is not None}
+    options = {name: str(getattr(args, name)) for name in _FLAGS}
     for item in args.set:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
@@ -63,26 +70,34 @@ def run(args: argparse.Namespace) -> int:
     """Serve until stopped; exit 0, or 3 if the emulator failed."""
     from firmware_bridge.emulator import config_from_options, serve_pty
     from firmware_bridge.emulator.device import make_source
+    from firmware_bridge.realtime import realtime
 
     config = config_from_options(_options(args), source="fes emulate")
     if config.source != "synthetic":
         make_source(config, config.sample_rate_hz)  # fail now, not at the host's SET_MODE
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    emulator, path = serve_pty(config)
-    print(path, flush=True)
+    with realtime(args.realtime) as priority:  # raised before the serving thread starts: it inherits the priority
+        emulator, path = serve_pty(config)
+        print(path, flush=True)
+        if args.realtime:
+            print(f"priority: {priority.description}", flush=True)
+        _serve(emulator, stop, args.duration_s)
+    signal.signal(signal.SIGTERM, previous)
+    if emulator.error is not None:
+        print(f"fes: error: emulator failed: {emulator.error}", file=sys.stderr)
+        return 3
+    return 0
+
+
+def _serve(emulator: Any, stop: threading.Event, duration_s: float) -> None:
+    """Wait for a signal, the emulator's end or ``duration_s`` (0 = no limit); then stop the emulator."""
+    waited = 0.0
     try:
-        deadline = args.duration_s if args.duration_s > 0 else None
-        waited = 0.0
-        while not stop.is_set() and emulator.running and (deadline is None or waited < deadline):
+        while not stop.is_set() and emulator.running and (duration_s <= 0 or waited < duration_s):
             stop.wait(0.1)
             waited += 0.1
     except KeyboardInterrupt:
         pass
     finally:
         emulator.stop()
-        signal.signal(signal.SIGTERM, previous)
-    if emulator.error is not None:
-        print(f"fes: error: emulator failed: {emulator.error}", file=sys.stderr)
-        return 3
-    return 0

@@ -22,16 +22,32 @@ error, 4 the port vanished (the frame log and recording are complete up to then)
 """
 
 
+#: appended to the help of an option whose default is "not given": a literal %(default) in the help
+#: stops argparse's defaults formatter from appending "(default: None)"
+_NO_DEFAULT = "%(default).0s"
+
+
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--port", required=True, help="serial port, pyserial URL or fesemu://?options (see 'fes ports')")
-    p.add_argument("--baudrate", type=int, default=1_000_000, help="line rate for real UARTs (USB CDC ignores it)")
-    p.add_argument("--rate", type=int, default=200, help="sample rate (Hz)")
-    p.add_argument("--duration-s", type=float, default=60.0, help="length of the run in samples' time")
-    p.add_argument("--controller", default="walkaide_tilt", help="controller preset or TOML file")
-    p.add_argument("--stimulator", default="default", help="stimulator preset or TOML file (safety limits)")
-    p.add_argument("--watchdog-ms", type=int, default=250, help="device watchdog time-out to set")
-    p.add_argument("--junit", metavar="FILE", help="write JUnit XML for a CI server")
-    p.add_argument("--log", metavar="FILE", help="frame log with host timestamps (CSV, written as the run goes)")
+    p.add_argument("--port", required=True,
+                   help="serial port, pyserial URL or fesemu://?options (see 'fes ports'); required" + _NO_DEFAULT)
+    p.add_argument("--baudrate", type=int, default=1_000_000, metavar="BIT/S",
+                   help="line rate for real UARTs [bit/s] (USB CDC ignores it)")
+    p.add_argument("--rate", type=int, default=200, metavar="HZ", help="sample rate [Hz], 1..1000")
+    p.add_argument("--duration-s", type=float, default=60.0, metavar="S", help="length of the run in samples' time [s]")
+    p.add_argument("--controller", default="walkaide_tilt", metavar="NAME", help="controller preset or TOML file")
+    p.add_argument("--stimulator", default="default", metavar="NAME",
+                   help="stimulator preset or TOML file (safety limits)")
+    p.add_argument("--watchdog-ms", type=int, default=250, metavar="MS", help="device watchdog time-out to set [ms]")
+    p.add_argument("--junit", metavar="FILE", help="write JUnit XML for a CI server (default: none)" + _NO_DEFAULT)
+    p.add_argument("--log", metavar="FILE",
+                   help="frame log with host timestamps (CSV, written as the run goes) (default: none)" + _NO_DEFAULT)
+
+
+def _realtime(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--realtime", action="store_true",
+                   help="run the host loop at raised scheduling priority with a frozen garbage collector, as a HIL "
+                        "bench does (SCHED_FIFO, else nice -10; needs root or CAP_SYS_NICE, otherwise a logged note "
+                        "and normal priority; what was obtained is printed)")
 
 
 def add_parser(subparsers: Any, formatter_class: type) -> None:
@@ -41,24 +57,33 @@ def add_parser(subparsers: Any, formatter_class: type) -> None:
     sub = p.add_subparsers(title="modes", metavar="MODE", required=True)
     h = sub.add_parser("host", help="host in the loop", formatter_class=formatter_class)
     _common(h)
-    h.add_argument("--record", metavar="FILE", help="write the run as a recording (CSV, flushed as it goes)")
-    h.add_argument("--p50-ms", type=float, default=None, help="fail when sample-to-command p50 exceeds this")
-    h.add_argument("--p99-ms", type=float, default=None, help="fail when sample-to-command p99 exceeds this")
+    h.add_argument("--record", metavar="FILE",
+                   help="write the run as a recording (CSV, flushed as it goes) (default: none)" + _NO_DEFAULT)
+    h.add_argument("--p50-ms", type=float, default=None, metavar="MS",
+                   help="fail when sample-to-command p50 exceeds this [ms] (default: no limit)" + _NO_DEFAULT)
+    h.add_argument("--p99-ms", type=float, default=None, metavar="MS",
+                   help="fail when sample-to-command p99 exceeds this [ms] (default: no limit)" + _NO_DEFAULT)
+    _realtime(h)
     h.set_defaults(func=run, mode="host")
     d = sub.add_parser("device", help="device in the loop", formatter_class=formatter_class)
     _common(d)
     d.add_argument("--source", choices=("plant", "recording", "synthetic"), default="plant", help="samples to stream")
-    d.add_argument("--walker", default="drop_foot_mild", help="walker preset or file (source plant)")
-    d.add_argument("--recording", default="", help="recording file (source recording)")
-    d.add_argument("--seed", type=int, default=0, help="seed of the simulated walk")
-    d.add_argument("--tolerance-ms", type=float, default=None, help="onset/offset tolerance (default: one sample period)")
+    d.add_argument("--walker", default="drop_foot_mild", metavar="NAME", help="walker preset or file (source plant)")
+    d.add_argument("--recording", default="", metavar="FILE",
+                   help="recording file (source recording) (default: none)" + _NO_DEFAULT)
+    d.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the simulated walk")
+    d.add_argument("--tolerance-ms", type=float, default=None, metavar="MS",
+                   help="onset/offset tolerance [ms] (default: one sample period, 1000/--rate)" + _NO_DEFAULT)
     d.set_defaults(func=run, mode="device")
     lat = sub.add_parser("latency", help="round-trip and command-latency statistics", formatter_class=formatter_class)
     _common(lat)
     lat.set_defaults(duration_s=10.0)
-    lat.add_argument("--pings", type=int, default=200, help="time-sync round trips to measure")
-    lat.add_argument("--p50-ms", type=float, default=1.0, help="fail when sample-to-command p50 exceeds this")
-    lat.add_argument("--p99-ms", type=float, default=3.0, help="fail when sample-to-command p99 exceeds this")
+    lat.add_argument("--pings", type=int, default=200, metavar="N", help="time-sync round trips to measure")
+    lat.add_argument("--p50-ms", type=float, default=1.0, metavar="MS",
+                     help="fail when sample-to-command p50 exceeds this [ms]")
+    lat.add_argument("--p99-ms", type=float, default=3.0, metavar="MS",
+                     help="fail when sample-to-command p99 exceeds this [ms]")
+    _realtime(lat)
     lat.set_defaults(func=run, mode="latency")
 
 
@@ -109,7 +134,7 @@ def _host(args, link, controller, stimulator, format_table, Check, Percentiles):
                                                  "source": f"hil host {args.port}"}, with_truth=False)
     try:
         result = run_host_loop(link, controller, stimulator, args.rate, args.duration_s,
-                               watchdog_ms=args.watchdog_ms, recorder=recorder)
+                               watchdog_ms=args.watchdog_ms, recorder=recorder, realtime=args.realtime)
     finally:
         if recorder is not None:
             recorder.close()
@@ -120,6 +145,7 @@ def _host(args, link, controller, stimulator, format_table, Check, Percentiles):
     rows.append((pings or result.clock).round_trip.row("round trip (ping)") if (pings or result.clock) else
                 Percentiles.of([]).row("round trip (ping)"))
     print(format_table(("latency", "n", "p50_ms", "p95_ms", "p99_ms", "max_ms"), rows, (0, 0, 3, 3, 3, 3)))
+    print(f"priority: {result.priority}")
     print(f"samples {result.samples}, lost {result.lost_samples}, NAKs {len(result.naks)}, "
           f"link retries {link.stats.retries}, rx errors {link.stats.decoder.errors}")
     p50 = args.p50_ms if args.p50_ms is not None else math.inf

@@ -11,7 +11,7 @@ def add_parser(subparsers: Any, formatter_class: type) -> None:
     p = subparsers.add_parser("ports", help="list serial ports", formatter_class=formatter_class,
                               description="Lists serial ports (pyserial's list_ports) with description and hardware id. "
                                           "Any of them, any pyserial URL, or fesemu:// can be given to 'fes hil --port'.")
-    p.add_argument("--all", action="store_true", help="include ports without a description (e.g. legacy ttyS)")
+    p.add_argument("--all", action="store_true", help="also list ports without a description (e.g. legacy ttyS); without it they are hidden")
     p.set_defaults(func=run)
 
 

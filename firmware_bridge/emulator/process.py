@@ -11,11 +11,15 @@ from firmware_bridge.errors import BridgeError
 class EmulatorProcess:
     """Starts ``fes emulate --pty`` with ``--set`` options; :attr:`path` is the device to open.
 
+    With ``realtime`` the emulator serves at raised scheduling priority
+    (``fes emulate --realtime``); :attr:`priority` then says what it got.
     A context manager: leaving it terminates the process (the port vanishes).
     """
 
-    def __init__(self, *options: str, duration_s: float = 0.0) -> None:
+    def __init__(self, *options: str, duration_s: float = 0.0, realtime: bool = False) -> None:
         cmd = [sys.executable, "-m", "fes_sim", "emulate", "--pty", "--duration-s", str(duration_s)]
+        if realtime:
+            cmd.append("--realtime")
         for opt in options:
             cmd += ["--set", opt]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -27,6 +31,9 @@ class EmulatorProcess:
             self.close()
             raise BridgeError(f"fes emulate did not start: {err or line or 'no output'}")
         self.path = line
+        self.priority = "normal (not requested)"
+        if realtime:
+            self.priority = self.proc.stdout.readline().strip().removeprefix("priority: ")
 
     def close(self) -> None:
         """Terminate the emulator (idempotent)."""

@@ -30,6 +30,7 @@ from firmware_bridge.hil.setup import prepare_device, wire_controller
 from firmware_bridge.hil.timing import ClockSync, Percentiles, jitter, sync_clock
 from firmware_bridge.link.fes_link import FesLink, Received
 from firmware_bridge.protocol import Mode, Nak, NakCode, SensorSample
+from firmware_bridge.realtime import realtime as realtime_priority
 from firmware_bridge.samples import Unwrapper, fill_shank_sample
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ class HostLoopResult:
     strides: list[StrideRow] = field(default_factory=list)
     error: BridgeError | None = None
     duration_s: float = 0.0
+    priority: str = "normal (not requested)"
 
     def checks(self, p50_limit_ms: float, p99_limit_ms: float) -> list[Check]:
         """Pass/fail checks: link intact, no lost samples, no NAK, latency within limits."""
@@ -164,6 +166,7 @@ def run_host_loop(
     watchdog_ms: int = 250,
     recorder: RecordingWriter | None = None,
     sample_timeout_s: float = 0.1,
+    realtime: bool = False,
 ) -> HostLoopResult:
     """Run host in the loop for ``duration_s`` of device samples; never raises for link failures.
 
@@ -172,7 +175,18 @@ def run_host_loop(
     would show as latency spikes; the pipeline allocates nothing per sample).
     A port that vanishes, or samples that stop for ``sample_timeout_s``, end
     the run with ``result.error`` set; the recorder has every row up to then.
+    With ``realtime`` the process's threads run at raised scheduling priority
+    during the run (see :func:`firmware_bridge.realtime.realtime`; what was
+    obtained is in ``result.priority``).
     """
+    with realtime_priority(realtime) as priority:
+        result = _run(link, controller, stimulator, sample_rate_hz, duration_s, watchdog_ms, recorder, sample_timeout_s)
+    result.priority = priority.description
+    return result
+
+
+def _run(link: FesLink, controller: ControllerConfig, stimulator: StimulatorConfig, sample_rate_hz: int,
+         duration_s: float, watchdog_ms: int, recorder: RecordingWriter | None, sample_timeout_s: float) -> HostLoopResult:
     result = HostLoopResult(float(sample_rate_hz))
     controller = wire_controller(controller)
     pipeline = DevicePipeline(controller, stimulator, float(sample_rate_hz))
