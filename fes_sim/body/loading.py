@@ -12,8 +12,13 @@ J_H·α̈ = τ_ev + τ_vol + τ_pass(θ, κ) − B·θ̇ + τ_ext − M_load(t)
 M_load = m·M_heel·min(1, t/T_load) is the plantarflexing moment of the body load about
 the ankle while the heel alone carries it (``heel_load_nm_per_kg``, ramped as the
 weight is accepted over :data:`LOAD_RAMP_S`). τ_vol is the voluntary eccentric control
-that keeps the normative path: what the other torques leave to a stiff PD tracking of
-α_ref, clipped to 0..``voluntary_df_torque_nm`` and scaled by 1 − severity. The evoked
+that keeps the normative path: what the walker's own torques (passive, damping, load,
+orthosis) leave to a stiff PD tracking of α_ref, clipped to 0..``voluntary_df_torque_nm``
+and scaled by 1 − severity. The evoked torque is not among them: it adds to the voluntary
+drive instead of being cancelled by it, as in swing (a loading response lasts ~100 ms,
+shorter than a voluntary correction; with cancellation, stimulation could not help a
+walker with residual control in loading response, and lifting the landing foot above the
+path only switched that control off). The evoked
 torque τ_ev is raised by the tibialis anterior's eccentric force enhancement while the
 ankle plantarflexes (the muscle lengthens): ×(1 + E·ω/(ω + ω_½)), E = :data:`ECCENTRIC_GAIN`
 (lengthening muscle reaches about 1.8× its isometric force, Katz 1939; the Hill-type
@@ -90,11 +95,11 @@ def heel_rocker_step(
     tau_ev_nm = tau_ev_nm * (1.0 + ECCENTRIC_GAIN * lengthening / (lengthening + ECCENTRIC_HALF_RAD_S))
     ramp = _relu(t_since_contact_s) / LOAD_RAMP_S
     load = p.load_nm * (1.0 - _relu(1.0 - ramp))
-    others = (
+    own = (
         passive_moment_nm(theta * _DEG, knee_deg, p.stiffness_scale, p.contracture_deg, exp)
-        - p.damping_nms_per_rad * theta_dot + tau_ev_nm + tau_ext_nm - load
+        - p.damping_nms_per_rad * theta_dot + tau_ext_nm - load
     )
-    need = LOADING_KP_NM_PER_RAD * (alpha_ref - alpha) + LOADING_KD_NMS_PER_RAD * (alpha_ref_dot - alpha_dot) - others
+    need = LOADING_KP_NM_PER_RAD * (alpha_ref - alpha) + LOADING_KD_NMS_PER_RAD * (alpha_ref_dot - alpha_dot) - own
     vol = p.vol_fraction * (_relu(need) - _relu(need - p.vol_max_nm))
-    alpha_dot = alpha_dot + (others + vol) / p.inertia_kgm2 * dt_s
+    alpha_dot = alpha_dot + (own + tau_ev_nm + vol) / p.inertia_kgm2 * dt_s
     return alpha + alpha_dot * dt_s, alpha_dot
