@@ -67,9 +67,6 @@ def main() -> None:
     t0, t1 = hs[2], hs[4]
     show = (t >= t0 - 0.05) & (t <= t1 + 0.05)
     swings = [(a, hs[hs > a][0]) for a in to if (hs > a).any()]  # toe-off to the next heel strike
-    in_swing = np.zeros(t.size, bool)
-    for a, b in swings:
-        in_swing |= (t >= a) & (t <= b)
     panels = [
         ("tilt_deg", "shank tilt (deg)\n+ knee ahead of ankle"),
         ("gyr_z_dps", "gyro rate (deg/s)\n= d(tilt)/dt"),
@@ -78,9 +75,7 @@ def main() -> None:
     ]
     fig, axes = plt.subplots(len(panels), 1, sharex=True, figsize=(8, 8))
     for ax, (name, label) in zip(axes, panels):
-        y = sig[name].copy()
-        if name == "toe_height_mm":
-            y[~in_swing] = np.nan  # the toe height matters (and is drawn) in swing only
+        y = sig[name]
         ax.plot(t[show], y[show], color="k", lw=1.2)
         ax.set_ylabel(label)
         for a, b in swings:

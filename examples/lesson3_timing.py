@@ -3,7 +3,8 @@
 The severe foot-drop walker with the current raised to 50 mA (lesson 2) walks
 40 s with the default tilt-triggered timing and with four changes to it:
 a late onset, an early offset, no extension after heel strike, and no ramps.
-Prints clearance, foot slap, foot pitch at initial contact and charge.
+Prints clearance, foot slap (and the foot's angular velocity at forefoot
+contact it is judged on), foot pitch at initial contact and charge.
 
     python examples/lesson3_timing.py [OUTPUT_DIR]
 """
@@ -45,6 +46,7 @@ def main() -> None:
         table[name] = {
             "mtc_mm": r.summary["mtc_mm"]["median"],
             "slap_pct": 100.0 * np.mean([s.foot_slap for s in strides]),
+            "foot_flat_velocity_dps": float(np.nanmedian([s.foot_flat_velocity_dps for s in strides])),
             "foot_pitch_ic_deg": r.summary["foot_pitch_ic_deg_median"],
             "charge_uc": r.summary["stim"]["charge_per_stride_uc_median"],
             "onset_lead_ms": r.summary["stim"]["onset_lead_ms_median"],
@@ -52,13 +54,14 @@ def main() -> None:
         row = table[name]
         answer(f"{name}_mtc_mm", row["mtc_mm"], "mm")
         answer(f"{name}_slap_pct", row["slap_pct"], "% of strides", ".0f")
+        answer(f"{name}_foot_flat_velocity_dps", row["foot_flat_velocity_dps"], "deg/s (median, at forefoot contact)", ".0f")
         answer(f"{name}_foot_pitch_ic_deg", row["foot_pitch_ic_deg"], "deg")
         answer(f"{name}_charge_uc", row["charge_uc"], "uC per stride", ".0f")
         if name in ("good", "late_onset"):
             answer(f"{name}_onset_lead_ms", row["onset_lead_ms"], "ms", ".0f")
 
-    fig = plt.figure(figsize=(11, 7.5))
-    grid = fig.add_gridspec(2, 4)
+    fig = plt.figure(figsize=(13, 7.5))
+    grid = fig.add_gridspec(2, 5)
     ax = fig.add_subplot(grid[0, :])
     colors = dict(zip(VARIANTS, ("k", "tab:orange", "tab:red", "tab:purple", "tab:green")))
     for offset, (name, r) in enumerate(results.items()):
@@ -75,6 +78,7 @@ def main() -> None:
     ax.legend(fontsize=8, ncol=5, loc="upper left")
     ax.set_ylim(-0.05, 1.2)
     metrics = (("mtc_mm", "median MTC (mm)"), ("slap_pct", "foot slap (% strides)"),
+               ("foot_flat_velocity_dps", "foot velocity at\nforefoot contact (deg/s)"),
                ("foot_pitch_ic_deg", "foot pitch at IC (deg)"), ("charge_uc", "charge per stride (uC)"))
     for i, (key, label) in enumerate(metrics):
         ax = fig.add_subplot(grid[1, i])
@@ -83,6 +87,10 @@ def main() -> None:
         ax.set_xticks(range(len(names)), [n.replace("_", "\n") for n in names], fontsize=7)
         ax.axhline(0, color="k", lw=0.8)
         ax.set_title(label, fontsize=10)
+        if key == "foot_flat_velocity_dps":
+            slap_dps = resolve("walker", WALKER).slap_velocity_dps
+            ax.axhline(slap_dps, color="tab:red", ls="--", lw=1)
+            ax.text(-0.4, slap_dps + 3, "slap above", color="tab:red", fontsize=7)
     fig.tight_layout()
     save(fig, "lesson3_timing")
 
