@@ -11,8 +11,8 @@ import pytest
 from fes_sim.config import resolve
 from fes_sim.config.schema import load_toml
 from fes_sim.control.config import ControllerConfig
-from fes_sim.errors import ConfigError
-from fes_sim.samples import GaitEvent
+from fes_sim.errors import ConfigError, SafetyLimitError
+from fes_sim.samples import GaitEvent, ShankSample
 from fes_sim.viewer.buffer import CHANNELS, COLUMN, HeelStrikeStrides, StrideMark, ViewerBuffer, make_row
 from fes_sim.viewer.leg import LegGeometry, leg_points
 from fes_sim.viewer.replay_source import ReplaySource
@@ -126,16 +126,44 @@ def test_cadence_from_stride_times() -> None:
     assert math.isnan(cadence_steps_per_min(strides[:1]))
 
 
-def test_retunable_pipeline_swaps_only_while_idle() -> None:
+def test_retunable_pipeline_holds_a_config_through_a_burst() -> None:
     c, s = resolve("controller", "walkaide_tilt"), resolve("stimulator", "default")
     rp = RetunablePipeline(c, s, 200.0)
-    first = rp.pipeline
-    rp.request(replace_path(c, "stimulation.current_ma", 40.0))
-    first.out.state = "on"  # as during a burst
-    assert not rp.swap_if_idle() and rp.pipeline is first
-    first.out.state = "idle"
-    assert rp.swap_if_idle()
-    assert rp.pipeline.config.stimulation.current_ma == 40.0 and rp.pending is None
+    assert rp.request(replace_path(c, "stimulation.current_ma", 30.0))  # idle: in effect at once
+    assert rp.pipeline.config.stimulation.current_ma == 30.0 and rp.pending is None
+    rp.pipeline.controller.test_burst()
+    rp.pipeline.update(ShankSample(0.0, tilt_deg=0.0))
+    assert not rp.idle
+    assert not rp.request(replace_path(c, "stimulation.current_ma", 40.0))
+    assert rp.pending is not None and rp.pipeline.config.stimulation.current_ma == 30.0
+    t = 0.0
+    while rp.pending is not None:  # the burst ends with its ramp, then update() applies the config
+        t += 0.005
+        assert t < 10.0
+        rp.pipeline.update(ShankSample(t, tilt_deg=0.0))
+    assert rp.pipeline.config.stimulation.current_ma == 40.0
+
+
+def test_unsafe_config_is_refused_when_submitted_and_the_source_runs_on(tmp_path) -> None:
+    c, s = resolve("controller", "walkaide_tilt"), resolve("stimulator", "default")
+    unsafe = replace_path(c, "stimulation.current_ma", float(s.max_current_ma) * 2)
+    rp = RetunablePipeline(c, s, 200.0)
+    with pytest.raises(SafetyLimitError):
+        rp.check(unsafe)
+    with pytest.raises(SafetyLimitError):
+        rp.request(unsafe)
+    assert rp.pending is None and rp.pipeline.config == c
+    buf = ViewerBuffer()
+    src = ReplaySource(buf, write_winter_walk(tmp_path, duration_s=20.0), c, s, speed=2.0)
+    src.start()
+    try:
+        src.retune("controller", unsafe)
+        _wait(lambda: "refused" in src.status.notice)
+        n = buf.snapshot(30.0).samples["t_s"].size
+        _wait(lambda: buf.snapshot(30.0).samples["t_s"].size > n)  # still producing samples
+        assert src.error is None and src.device.pipeline.config == c
+    finally:
+        src.stop()
 
 
 def _wait(predicate, timeout_s: float = 10.0) -> None:

@@ -69,6 +69,7 @@ class Status:
     link: str = ""
     source: str = ""
     finished: bool = False
+    notice: str = ""  # the last refused retune, until a later one is accepted
 
 
 @dataclass(frozen=True)

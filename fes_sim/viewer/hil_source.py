@@ -58,6 +58,7 @@ class HilSource(Source):
         self.status.source = self.label
         self.link: Any = None
         self.device: RetunablePipeline | None = None
+        self._wire_pending: Config | None = None  # checked, waiting to be sent between bursts
         self._sample = ShankSample(t_s=NAN)
         self._last_index: int | None = None
         self.lost_samples = 0
@@ -97,10 +98,12 @@ class HilSource(Source):
             return
         from firmware_bridge.hil.setup import wire_controller
 
-        self.device.request(wire_controller(config))  # type: ignore[arg-type]
+        controller = wire_controller(config)  # type: ignore[arg-type]
+        self.device.check(controller)  # an unsafe config is refused here, once, never in the sample loop
+        self._wire_pending = controller
 
     def _configure_if_idle(self) -> None:
-        """Send a pending controller's output settings between bursts, then swap the pipeline.
+        """Send a submitted controller's output settings between bursts, then retune the host pipeline.
 
         The emulator accepts SET_CONFIG only in COMMAND mode, so the link leaves
         HOST_LOOP for the exchange (the device restarts its sample stream).
@@ -108,11 +111,12 @@ class HilSource(Source):
         from firmware_bridge.errors import BridgeError
         from firmware_bridge.protocol import Mode
 
-        device = self.device
+        device, controller = self.device, self._wire_pending
         assert device is not None
-        if device.pending is None or device.pipeline.out.state != "idle":
+        if controller is None or not device.idle:
             return
-        st = device.pending.stimulation  # type: ignore[attr-defined]
+        self._wire_pending = None
+        st = controller.stimulation  # type: ignore[attr-defined]
         rate = int(round(self.sample_rate_hz))
         try:
             self.link.set_mode(Mode.COMMAND, rate)
@@ -126,10 +130,9 @@ class HilSource(Source):
                 self._last_index = None
         except BridgeError as exc:
             log.warning("device refused the new settings, keeping the old ones: %s", exc)
-            self.status.faults = f"settings refused: {exc}"
-            device.pending = None
+            self.status.notice = f"controller settings refused by the device: {exc}"
             return
-        device.swap_if_idle()
+        device.request(controller)  # checked when submitted; the output is idle, so it applies now
 
     def _advance(self) -> bool:
         from firmware_bridge.protocol import Fault, FaultReport, SensorSample, StimState, StimStateReport

@@ -68,7 +68,6 @@ class ReplaySource(Source):
         if i >= rec.t_s.size:
             return False
         self._i += 1
-        self.device.swap_if_idle()
         s = self._sample
         s.t_s = float(rec.t_s[i])
         for name, column in self._columns:

@@ -53,8 +53,8 @@ class SimulationSource(Source):
     speed
         Simulated seconds per wall-clock second.
 
-    A new controller config replaces the device pipeline once the stimulator is
-    idle (:class:`~fes_sim.viewer.retune.RetunablePipeline`). A new walker config
+    A new controller config retunes the running device pipeline once the
+    stimulator is idle (:class:`~fes_sim.viewer.retune.RetunablePipeline`). A new walker config
     goes to the running plant (``WalkingPlant.set_walker``: from its next block, the
     sensor and the run carry on); only a new body height, sensor placement or force
     model starts a new plant and pipeline, with the time axis carrying on.
@@ -116,8 +116,6 @@ class SimulationSource(Source):
             except ConfigError:
                 self._restart_with_walker(self._pending_walker)
                 return True
-        if self.device.swap_if_idle():
-            self.loop.pipeline = self.device.pipeline
         self.loop.step()
         self._emit_current()
         if len(self.loop.trace.t_s) > TRACE_SAMPLES:

@@ -159,8 +159,22 @@ class Source:
         self._wake.set()
 
     def retune(self, kind: str, config: Config) -> None:
-        """Apply a new ``controller`` or ``walker`` config between two samples."""
-        self.submit(lambda: self._retune(kind, config))
+        """Apply a new ``controller`` or ``walker`` config between two samples.
+
+        The config is checked once, when the source thread takes it up; a
+        refused one (unsafe, or invalid for this source) is logged and shown in
+        the status line, and the running settings stay.
+        """
+        self.submit(lambda: self._retune_or_refuse(kind, config))
+
+    def _retune_or_refuse(self, kind: str, config: Config) -> None:
+        try:
+            self._retune(kind, config)
+        except FesError as exc:
+            log.warning("%s settings refused, keeping the running ones: %s", kind, exc)
+            self.status.notice = f"{kind} settings refused: {exc}"
+        else:
+            self.status.notice = ""
 
     @property
     def alive(self) -> bool:
@@ -254,4 +268,5 @@ class Source:
 
     def _status_copy(self) -> Status:
         s = self.status
-        return Status(stim_state=s.stim_state, faults=s.faults, link=s.link, source=s.source, finished=s.finished)
+        return Status(stim_state=s.stim_state, faults=s.faults, link=s.link, source=s.source, finished=s.finished,
+                      notice=s.notice)

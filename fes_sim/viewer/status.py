@@ -35,6 +35,8 @@ def status_text(snap: Snapshot, cadence_spm: float, paused: bool) -> str:
     ]
     if st.link:
         parts.append(f"link {st.link}")
+    if st.notice:
+        parts.append(st.notice)
     if st.finished:
         parts.append("ENDED")
     elif paused:
