@@ -25,13 +25,14 @@ def _walk(name: str, seconds: float = 30.0, **changes) -> list:
     return p.strides
 
 
-def _closed_loop(extension_ms: float, seconds: float = 30.0) -> list:
+def _closed_loop(extension_ms: float | None, seconds: float = 30.0, walker: str = "drop_foot_severe") -> list:
+    """walkaide_tilt with the given extension (``None``: stimulation off)."""
     from fes_sim.device import DevicePipeline
     from fes_sim.loop import ClosedLoop
 
     base = get_preset("controller", "walkaide_tilt")
-    ctrl = base.replace(stimulation=base.stimulation.replace(extension_ms=extension_ms))
-    loop = ClosedLoop(WalkingPlant(get_preset("walker", "drop_foot_severe")), DevicePipeline(ctrl, get_preset("stimulator", "default"), sample_rate_hz=200.0))
+    ctrl = base.off() if extension_ms is None else base.replace(stimulation=base.stimulation.replace(extension_ms=extension_ms))
+    loop = ClosedLoop(WalkingPlant(get_preset("walker", walker)), DevicePipeline(ctrl, get_preset("stimulator", "default"), sample_rate_hz=200.0))
     loop.run(seconds, 1)
     return loop.plant.strides
 
@@ -66,6 +67,17 @@ def test_extension_after_heel_strike_prevents_slap_and_zero_extension_does_not()
     v_without = np.median([s.foot_flat_velocity_dps for s in without])
     assert v_without > 1.4 * v_with
     assert np.mean([s.foot_slap for s in without]) > np.mean([s.foot_slap for s in with_ext])
+
+
+def test_stimulation_does_not_add_slap_to_residual_voluntary_control():
+    """drop_foot_mild (30 % voluntary dorsiflexion left) lowers its foot without slap; the
+    default controller's stimulation adds to that control and must not make it slap (it did,
+    35 %, while the voluntary drive cancelled the evoked torque and tracked underdamped)."""
+    off = _heel_first(_closed_loop(None, walker="drop_foot_mild"))
+    stim = _heel_first(_closed_loop(100.0, walker="drop_foot_mild"))
+    assert len(off) > 15 and len(stim) > 15
+    assert np.mean([s.foot_slap for s in stim]) <= np.mean([s.foot_slap for s in off])
+    assert np.median([s.foot_flat_velocity_dps for s in stim]) < 0.8 * get_preset("walker", "drop_foot_mild").slap_velocity_dps
 
 
 def test_heel_rocker_step_same_on_floats_and_arrays():

@@ -5,7 +5,7 @@ for clearance, tilt-sensor error, the Ding 2003 reference values and the compari
 with the NONAN GaitPrint recordings (Wiles et al., Sci Data 10:867, 2023) when
 ``../shared/data`` (or $FES_SHARED_DATA) is present.
 
-Usage: python tools/validate_sim.py [--seconds 60] [--seed 1]
+Usage: python tools/validate_sim.py [--seconds 60] [--seed 1] [--slap-only]
 """
 
 from __future__ import annotations
@@ -102,6 +102,37 @@ def presets(seconds: float, seed: int) -> None:
         print(f"  {cur:.0f} mA: {stride_summary(plant)}, fatigue at end {plant.state.fatigue:.2f}")
 
 
+def slap_conditions() -> dict[str, object]:
+    """Controllers of the foot-slap table: no stimulation, walkaide_tilt and its extension at 0 and 200 ms."""
+    base = get_preset("controller", "walkaide_tilt")
+    ext = lambda ms: base.replace(stimulation=base.stimulation.replace(extension_ms=ms))  # noqa: E731
+    return {"off": base.off(), "default": base, "ext 0": ext(0.0), "ext 200": ext(200.0)}
+
+
+def slap_table(seconds: float, seed: int) -> None:
+    """Slap % of all strides and median foot-flat ankle PF velocity per walker and controller."""
+    from fes_sim.device import DevicePipeline
+    from fes_sim.loop import ClosedLoop
+
+    conds = slap_conditions()
+    print(f"\nFoot slap, closed loop with walkaide_tilt + default stimulator ({seconds:.0f} s, seed {seed}): "
+          "slap % of all strides / of heel-first strides, median foot-flat ankle PF velocity deg/s")
+    print("  " + "walker".ljust(22) + "".join(c.rjust(16) for c in conds))
+    for name in ("healthy", "drop_foot_mild", "drop_foot_severe", "hemiparetic_slow", "peroneal_nerve_injury", "muscle_disease"):
+        cells = []
+        for ctrl in conds.values():
+            loop = ClosedLoop(WalkingPlant(get_preset("walker", name)), DevicePipeline(ctrl, get_preset("stimulator", "default"), sample_rate_hz=200.0))
+            loop.run(seconds, seed)
+            strides = loop.plant.strides
+            v = np.array([s.foot_flat_velocity_dps for s in strides])
+            slap = 100.0 * np.mean([s.foot_slap for s in strides]) if strides else float("nan")
+            heel_first = np.isfinite(v)
+            slap_hf = 100.0 * np.mean([s.foot_slap for s, h in zip(strides, heel_first) if h]) if heel_first.any() else float("nan")
+            med = np.nanmedian(v) if heel_first.any() else float("nan")
+            cells.append(f"{slap:4.0f}/{slap_hf:3.0f}% {med:4.0f}")
+        print("  " + name.ljust(22) + "".join(c.rjust(16) for c in cells))
+
+
 def ding() -> None:
     f = reference_forces(False)
     print("\nDing 2003 (cocofest set-up): F nodes 1-2 = " + ", ".join(f"{x:.8f}" for x in f[1:3]) + f", last {f[-1]:.8f} (ref 56.30834295, 107.87317966, 268.88100074)")
@@ -133,9 +164,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--slap-only", action="store_true", help="print only the foot-slap table")
     args = ap.parse_args()
+    if args.slap_only:
+        slap_table(args.seconds, args.seed)
+        return
     winter(args.seconds, args.seed)
     presets(args.seconds, args.seed)
+    slap_table(args.seconds, args.seed)
     ding()
     nonan(args.seconds, args.seed)
 

@@ -43,9 +43,11 @@ from fes_sim.body.passive import passive_moment_nm
 LOAD_RAMP_S = 0.06
 #: foot pitch (rad) above the surface that counts as forefoot contact (shoe sole compression)
 FOOT_FLAT_RAD = math.radians(0.5)
-#: stiffness and damping of the voluntary eccentric control of the lowering foot (normal heel rocker)
+#: stiffness and damping of the voluntary eccentric control of the lowering foot (normal heel rocker);
+#: the damping is about critical, 2·√(K·J_H) = 5-6 N·m·s/rad for J_H 0.03-0.045 kg·m²: an underdamped
+#: tracker (3 N·m·s/rad) catching up with the path overshot in velocity and slapped a foot landing above it
 LOADING_KP_NM_PER_RAD = 200.0
-LOADING_KD_NMS_PER_RAD = 3.0
+LOADING_KD_NMS_PER_RAD = 6.0
 #: eccentric force enhancement of the evoked torque (plateau 1 + gain) and the lengthening speed of half of it (rad/s)
 ECCENTRIC_GAIN = 0.8
 ECCENTRIC_HALF_RAD_S = 1.0
