@@ -228,3 +228,47 @@ def test_saved_settings_round_trip_through_the_controller_loader(tmp_path) -> No
     c = replace_path(resolve("controller", "walkaide_tilt"), "stimulation.extension_ms", 150.0)
     (tmp_path / "c.toml").write_text(to_toml(c))
     assert load_toml(ControllerConfig, tmp_path / "c.toml") == c
+
+
+def test_replay_fills_the_truth_panels_from_the_recording_truth(tmp_path) -> None:
+    from types import SimpleNamespace
+
+    from fes_sim.recording import RecordingWriter
+
+    path = tmp_path / "sim.csv"
+    writer = RecordingWriter(path, {"sample_rate_hz": 200})
+    for k in range(400):
+        t = k / 200.0
+        truth = SimpleNamespace(true_tilt_deg=2.0 + t, ankle_deg=-5.0 + t, foot_pitch_deg=10.0 - t,
+                                toe_height_mm=20.0 + t, torque_nm=0.0, fatigue=0.0, activity="walk")
+        writer.write(ShankSample(t, tilt_deg=-30.0), None, truth)
+    writer.close()
+    c, s = resolve("controller", "walkaide_tilt"), resolve("stimulator", "default")
+    buf = ViewerBuffer()
+    src = ReplaySource(buf, path, c, s, speed=20.0)
+    src.start()
+    try:
+        _wait(lambda: src.finished)
+    finally:
+        src.stop()
+    got = buf.snapshot().samples
+    t = got["t_s"]
+    assert t.size == 400
+    np.testing.assert_allclose(got["true_tilt_deg"], 2.0 + t)  # the truth, not the sensor's -30
+    np.testing.assert_allclose(got["ankle_deg"], -5.0 + t)
+    np.testing.assert_allclose(got["foot_pitch_deg"], 10.0 - t)
+    np.testing.assert_allclose(got["toe_height_mm"], 20.0 + t)
+
+
+def test_replay_without_truth_draws_the_tilt_channel_and_no_ankle(tmp_path) -> None:
+    c, s = resolve("controller", "walkaide_tilt"), resolve("stimulator", "default")
+    buf = ViewerBuffer()
+    src = ReplaySource(buf, write_winter_walk(tmp_path, duration_s=2.0), c, s, speed=20.0)
+    src.start()
+    try:
+        _wait(lambda: src.finished)
+    finally:
+        src.stop()
+    got = buf.snapshot().samples
+    assert src.recording.truth == {}
+    assert np.isfinite(got["true_tilt_deg"]).all() and np.isnan(got["ankle_deg"]).all()

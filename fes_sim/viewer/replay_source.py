@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from fes_sim.config.schema import Config
 from fes_sim.replay.loaders import load_recording
 from fes_sim.samples import SAMPLE_FIELDS, GaitEvent, ShankSample
@@ -12,15 +14,21 @@ from fes_sim.viewer.buffer import NAN, HeelStrikeStrides, ViewerBuffer, make_row
 from fes_sim.viewer.retune import RetunablePipeline
 from fes_sim.viewer.source import Source
 
+#: ``Recording.truth`` columns the viewer draws (truth panels and leg pose)
+TRUTH_CHANNELS: tuple[str, ...] = ("true_tilt_deg", "ankle_deg", "toe_height_mm", "foot_pitch_deg")
+
 
 class ReplaySource(Source):
     """Feeds each recorded sample to a :class:`~fes_sim.device.DevicePipeline` and shows the result.
 
     The pipeline runs the current controller config, so retuning works on a
-    recording as it does on the simulation. The recording's tilt channel is
-    drawn as the sensor tilt beside the estimate, and its reference events
-    (``NAME_events.csv``) as ground truth; strides are counted from reference
-    heel strikes, or from detected ones when the recording has no reference.
+    recording as it does on the simulation. A recording of the simulator
+    carries its ground truth (:attr:`Recording.truth <fes_sim.replay.loaders.Recording.truth>`):
+    the true tilt, ankle angle, toe height and foot pitch then fill the truth
+    panels and pose the leg. Without it (real sensors) the tilt channel is drawn
+    as the true tilt and the ankle and toe panels stay empty. Reference events
+    (``NAME_events.csv``) are drawn as ground truth; strides are counted from
+    reference heel strikes, or from detected ones when the recording has no reference.
 
     Parameters
     ----------
@@ -51,6 +59,8 @@ class ReplaySource(Source):
         self.status.source = self.label
         self.device = RetunablePipeline(controller, stimulator, self.recording.sample_rate_hz)
         self._columns = [(name, self.recording.column(name)) for name in SAMPLE_FIELDS if name != "t_s"]
+        truth = self.recording.truth
+        self._truth = [(name, np.asarray(truth[name], dtype=float)) for name in TRUTH_CHANNELS if name in truth]
         self._reference = sorted(self.recording.events)
         self._sample = ShankSample(t_s=NAN)
         self._i = 0
@@ -74,18 +84,19 @@ class ReplaySource(Source):
             setattr(s, name, float(column[i]))
         out = self.device.pipeline.update(s)
         threshold = getattr(self.device.pipeline.detector, "threshold_deg", NAN)
-        row = make_row(
-            {
-                "t_s": s.t_s,
-                "true_tilt_deg": s.tilt_deg,
-                "tilt_est_deg": out.tilt_est_deg,
-                "gyr_z_dps": s.gyr_z_dps,
-                "envelope": out.envelope,
-                "current_ma": out.current_ma,
-                "pulses": out.pulses,
-                "threshold_deg": threshold,
-            }
-        )
+        values = {
+            "t_s": s.t_s,
+            "true_tilt_deg": s.tilt_deg,
+            "tilt_est_deg": out.tilt_est_deg,
+            "gyr_z_dps": s.gyr_z_dps,
+            "envelope": out.envelope,
+            "current_ma": out.current_ma,
+            "pulses": out.pulses,
+            "threshold_deg": threshold,
+        }
+        for name, column in self._truth:  # simulator ground truth overrides the sensor's tilt as "true tilt"
+            values[name] = float(column[i])
+        row = make_row(values)
         self.emit(row, out.event, s.t_s)
         self._emit_truth_until(s.t_s, out.event)
         self.status.stim_state = out.state
