@@ -33,6 +33,8 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
+from numba.extending import register_jitable
+
 from fes_sim.body import muscle as mu
 from fes_sim.body.block import EARLY_SWING, LOADING_TAU_S, MID_SWING, STANCE, WALK_END, Block, BlockBuilder
 from fes_sim.body.foot import FootBody
@@ -62,6 +64,7 @@ def check_rates(sample_rate_hz: float, plant_rate_hz: float) -> int:
     return int(round(ratio))
 
 
+@register_jitable
 def contact_angle(ankle_z: float, forward: float, below: float) -> float:
     """Foot pitch (rad) that puts a foot point (``forward`` of, ``below`` the ankle) on the floor."""
     r = math.hypot(forward, below)

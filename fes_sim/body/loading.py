@@ -36,6 +36,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from numba.extending import register_jitable
+
 from fes_sim.body.foot import FootBody
 from fes_sim.body.passive import passive_moment_nm
 
@@ -55,6 +57,7 @@ ECCENTRIC_HALF_RAD_S = 1.0
 _DEG = 180.0 / math.pi
 
 
+@register_jitable
 def _relu(x):
     """max(x, 0) for floats and arrays alike."""
     return 0.5 * (x + abs(x))
@@ -86,6 +89,7 @@ class HeelRocker:
         )
 
 
+@register_jitable
 def heel_rocker_step(
     p: HeelRocker, alpha, alpha_dot, t_since_contact_s, tau_ev_nm, tau_ext_nm, alpha_ref, alpha_ref_dot, psi_a, psi_a_dot, knee_deg,
     dt_s: float, exp: Callable = math.exp,

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from typing import Callable
 
+from numba.extending import register_jitable
+
 #: activation below this with no drive is set to zero (under 1 mN·m at 10 N·m), so a resting muscle costs nothing
 ACTIVATION_FLOOR = 1e-4
 #: Hmed 2018 recruitment λ = a_r·(tanh(b_s·(I − I_s)) + c_r)
@@ -54,12 +56,14 @@ def fusion_factor(frequency_hz, s: float):
     return x * x / (1.0 + x * x)
 
 
+@register_jitable
 def torque_angle_factor(theta_deg, opt_deg: float, width_deg: float, exp: Callable = math.exp):
     """Gaussian torque-angle relation of the evoked torque (1 at ``opt_deg``)."""
     d = (theta_deg - opt_deg) / width_deg
     return exp(-d * d)
 
 
+@register_jitable
 def activation_step(a, u, dt_s: float, tau_act_s: float, tau_deact_s: float, exp: Callable = math.exp):
     """Exact step of da/dt = (u − a)·(u/τ_act + (1 − u)/τ_deact) for constant u.
 
@@ -69,6 +73,7 @@ def activation_step(a, u, dt_s: float, tau_act_s: float, tau_deact_s: float, exp
     return u + (a - u) * exp(-k * dt_s)
 
 
+@register_jitable
 def riener_fatigue_step(mu, a, dt_s: float, mu_min: float, t_fat_s: float, t_rec_s: float):
     """Euler step of dμ/dt = (μ_min − μ)·a/T_fat + (1 − μ)(1 − a)/T_rec (Riener 1998)."""
     return mu + dt_s * ((mu_min - mu) * a / t_fat_s + (1.0 - mu) * (1.0 - a) / t_rec_s)

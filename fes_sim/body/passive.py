@@ -16,7 +16,10 @@ from __future__ import annotations
 import math
 from typing import Callable
 
+from numba.extending import register_jitable
 
+
+@register_jitable
 def passive_moment_nm(theta_deg, knee_deg, scale: float = 1.0, contracture_deg: float = 0.0, exp: Callable = math.exp):
     """Passive elastic ankle moment (N·m, dorsiflexing positive)."""
     th = theta_deg + contracture_deg

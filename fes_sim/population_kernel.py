@@ -1,0 +1,190 @@
+"""Compiled plant substep of :class:`fes_sim.population.Population` (numba).
+
+One call advances every walker by one plant step: electromechanical delay, activation,
+stance path with the loading-response decay, toe roll, heel rocker, swing foot equation,
+spasticity and clearance. The formulas are the shared ones of :mod:`fes_sim.body`
+(``register_jitable``, the same functions the single plant calls with ``math``), so the
+population follows :class:`~fes_sim.plant.WalkingPlant` step for step; a walker's
+work is only what its phase needs (NumPy over all walkers computed every branch for all).
+
+State lives in two arrays whose rows are named below: ``F`` (floats) and ``I`` (integer
+flags). Walkers that reach foot-flat or floor contact are reported in ``note`` (and
+``note_val``) for the Python side, which keeps the stride records.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+
+import numba
+import numpy as np
+
+from fes_sim.body.block import MID_SWING, STANCE, TERMINAL_SWING
+from fes_sim.body.loading import FOOT_FLAT_RAD, HeelRocker, heel_rocker_step
+from fes_sim.body.muscle import ACTIVATION_FLOOR, activation_step, torque_angle_factor
+from fes_sim.body.passive import passive_moment_nm
+from fes_sim.plant import contact_angle
+from fes_sim.samples import GRAVITY_MPS2
+
+#: rows of the float state F
+(F_A, F_MU, F_U, F_ALPHA, F_ALPHA_DOT, F_LR_DELTA, F_TAU, F_MIN_TOE, F_T_MIN_TOE, F_DRAG_S, F_ANKLE_MIN_PO, F_T_CONTACT) = range(12)
+N_FLOAT = 12
+#: rows of the flag state I
+I_LOCK, I_TOE_LANDING, I_SWING, I_EMD_N, I_SPAS_N, I_SPAS_POS = range(6)
+N_FLAG = 6
+#: lock values
+NO_LOCK, TOE, HEEL = 0, 1, 2
+#: note codes (what the Python side records for walker w after the call)
+NOTE_FOOT_FLAT, NOTE_HEEL_CONTACT, NOTE_TOE_CONTACT = 1, 2, 3
+
+#: rows of the per-walker constants K
+K_FIELDS: tuple[str, ...] = (
+    "tau_act_s", "tau_deact_s", "t_max_nm", "torque_angle_opt_deg", "torque_angle_width_deg", "voluntary_kp_nm_per_rad",
+    "voluntary_kd_nms_per_rad", "drop_foot_severity", "passive_stiffness_scale", "contracture_deg", "damping_nms_per_rad",
+    "spasticity_gain_nms_per_deg", "spasticity_threshold_dps", "foot_mass_kg", "foot_inertia_kgm2", "com_forward_m", "com_below_m",
+    "toe_forward_m", "toe_below_m", "heel_back_m", "heel_below_m", "heel_contact_m",
+) + tuple(f"rocker_{name}" for name in HeelRocker.__dataclass_fields__)
+(
+    _K_TAU_ACT_S, _K_TAU_DEACT_S, _K_T_MAX_NM, _K_TORQUE_ANGLE_OPT_DEG, _K_TORQUE_ANGLE_WIDTH_DEG, _K_VOLUNTARY_KP_NM_PER_RAD, _K_VOLUNTARY_KD_NMS_PER_RAD, _K_DROP_FOOT_SEVERITY, _K_PASSIVE_STIFFNESS_SCALE, _K_CONTRACTURE_DEG, _K_DAMPING_NMS_PER_RAD, _K_SPASTICITY_GAIN_NMS_PER_DEG, _K_SPASTICITY_THRESHOLD_DPS, _K_FOOT_MASS_KG, _K_FOOT_INERTIA_KGM2, _K_COM_FORWARD_M, _K_COM_BELOW_M, _K_TOE_FORWARD_M, _K_TOE_BELOW_M, _K_HEEL_BACK_M, _K_HEEL_BELOW_M, _K_HEEL_CONTACT_M,
+) = range(22)
+_R0 = len(K_FIELDS) - len(HeelRocker.__dataclass_fields__)
+_Rocker = namedtuple("_Rocker", tuple(HeelRocker.__dataclass_fields__))  # type: ignore[misc]
+_DEG = 180.0 / math.pi
+
+
+@numba.njit(cache=True)
+def _foot_flat(w, F, I, flat, alpha_ref, alpha_ref_dot):
+    """Forefoot contact of walker ``w``: the foot is flat, the stance path resumes (as ``WalkingPlant._foot_flat``)."""
+    I[I_LOCK, w] = NO_LOCK
+    I[I_TOE_LANDING, w] = 1
+    F[F_ALPHA, w] = max(F[F_ALPHA, w], flat)
+    F[F_LR_DELTA, w] = F[F_ALPHA, w] - min(alpha_ref, flat)
+    F[F_ALPHA_DOT, w] = alpha_ref_dot
+
+
+@numba.njit(cache=True)
+def foot_flat(w, F, I, flat, alpha_ref, alpha_ref_dot):
+    """Python entry of the forefoot contact (heel-off or walk end while still on the heel)."""
+    _foot_flat(w, F, I, flat, alpha_ref, alpha_ref_dot)
+
+
+@numba.njit(cache=True)
+def substep(  # noqa: PLR0913 - one argument per block row keeps the call free of copies
+    i, start, dt, lr_decay, zone_, pushoff_, psi_a_, psi_a_dot_, alpha_ref_, alpha_ref_dot_, theta_ref_, theta_ref_dot_, tau_ff_,
+    knee_, acc_x_, acc_z_, ankle_z_, slope_, C, F, I, emd_buf, emd_pos, spas_buf, note, note_val,
+):
+    """Advance every walker one plant step at block row ``i``; returns how many walkers have a note."""
+    n = F.shape[1]
+    emd_len = emd_buf.shape[0]
+    t_s = (start + i) * dt
+    t_next = (start + i + 1) * dt
+    notes = 0
+    for w in range(n):
+        emd_buf[emd_pos, w] = F[F_U, w]
+        u = emd_buf[(emd_pos - I[I_EMD_N, w] + emd_len) % emd_len, w]
+        a = F[F_A, w]
+        if u > 0.0 or a > ACTIVATION_FLOOR:
+            a = activation_step(a, u, dt, C[_K_TAU_ACT_S, w], C[_K_TAU_DEACT_S, w], math.exp)
+        else:
+            a = 0.0
+        F[F_A, w] = a
+        t_max = C[_K_T_MAX_NM, w] * a * F[F_MU, w]
+        zone, psi_a, psi_a_dot = zone_[i, w], psi_a_[i, w], psi_a_dot_[i, w]
+        ref, ref_dot, flat = alpha_ref_[i, w], alpha_ref_dot_[i, w], slope_[i, w]
+        lock = I[I_LOCK, w]
+        stance = zone == STANCE or lock != NO_LOCK
+        free = stance and lock == NO_LOCK
+        if free:
+            F[F_LR_DELTA, w] = F[F_LR_DELTA, w] * lr_decay
+            if ref <= flat:
+                I[I_TOE_LANDING, w] = 0
+        alpha_st = (flat if free and I[I_TOE_LANDING, w] else ref) + F[F_LR_DELTA, w]
+        if free and pushoff_[i, w]:
+            F[F_ANKLE_MIN_PO, w] = min(F[F_ANKLE_MIN_PO, w], (alpha_st + psi_a) * _DEG)
+        rolling = lock == TOE and zone != STANCE
+        loading = lock == HEEL
+        if rolling:
+            alpha_st = contact_angle(ankle_z_[i, w], C[_K_TOE_FORWARD_M, w], C[_K_TOE_BELOW_M, w]) + flat
+        alpha, alpha_dot = F[F_ALPHA, w], F[F_ALPHA_DOT, w]
+        theta = alpha + psi_a
+        theta_dot = alpha_dot + psi_a_dot
+        theta_deg = theta * _DEG
+        opt, width = C[_K_TORQUE_ANGLE_OPT_DEG, w], C[_K_TORQUE_ANGLE_WIDTH_DEG, w]
+        tau_ev = t_max * torque_angle_factor(theta_deg, opt, width, math.exp)
+        swing = not stance
+        if swing:  # the foot equation (see fes_sim.body.foot)
+            ff = tau_ff_[i, w]
+            pd = C[_K_VOLUNTARY_KP_NM_PER_RAD, w] * (theta_ref_[i, w] - theta) + C[_K_VOLUNTARY_KD_NMS_PER_RAD, w] * (theta_ref_dot_[i, w] - theta_dot)
+            tau = tau_ev + (1.0 - C[_K_DROP_FOOT_SEVERITY, w]) * (max(ff, 0.0) + pd) + min(ff, 0.0)
+            tau += passive_moment_nm(theta_deg, knee_[i, w], C[_K_PASSIVE_STIFFNESS_SCALE, w], C[_K_CONTRACTURE_DEG, w], math.exp)
+            tau -= C[_K_DAMPING_NMS_PER_RAD, w] * theta_dot
+            # delayed stretch-velocity torque; the walker's ring buffer advances only in swing
+            pos = I[I_SPAS_POS, w]
+            delayed = spas_buf[pos, w]
+            spas_buf[pos, w] = theta_dot * _DEG
+            I[I_SPAS_POS, w] = (pos + 1) % I[I_SPAS_N, w]
+            tau -= C[_K_SPASTICITY_GAIN_NMS_PER_DEG, w] * max(0.0, delayed - C[_K_SPASTICITY_THRESHOLD_DPS, w])
+            ca, sa = math.cos(alpha), math.sin(alpha)
+            cf, cb = C[_K_COM_FORWARD_M, w], C[_K_COM_BELOW_M, w]
+            tau += C[_K_FOOT_MASS_KG, w] * (acc_x_[i, w] * (cf * sa - cb * ca) - (GRAVITY_MPS2 + acc_z_[i, w]) * (cf * ca + cb * sa))
+            alpha_dot = alpha_dot + tau / C[_K_FOOT_INERTIA_KGM2, w] * dt
+            alpha = alpha + alpha_dot * dt
+            F[F_TAU, w] = tau_ev
+            I[I_SWING, w] = 1
+        else:
+            st_dot = (alpha_st - alpha) / dt if rolling else ref_dot
+            if loading:  # heel rocker after a heel-first contact
+                p = _Rocker(C[_R0, w], C[_R0 + 1, w], C[_R0 + 2, w], C[_R0 + 3, w], C[_R0 + 4, w], C[_R0 + 5, w], C[_R0 + 6, w])
+                alpha_st, st_dot = heel_rocker_step(
+                    p, alpha, alpha_dot, t_s - F[F_T_CONTACT, w], tau_ev, 0.0, ref, ref_dot, psi_a, psi_a_dot, knee_[i, w], dt, math.exp,
+                )
+                F[F_TAU, w] = tau_ev
+            else:
+                F[F_TAU, w] = t_max * torque_angle_factor((alpha_st + psi_a) * _DEG, opt, width, math.exp)
+            alpha, alpha_dot = alpha_st, st_dot
+        F[F_ALPHA, w] = alpha
+        F[F_ALPHA_DOT, w] = alpha_dot
+        note[w] = 0
+        if loading and alpha - flat <= FOOT_FLAT_RAD:
+            note[w] = NOTE_FOOT_FLAT
+            note_val[0, w] = -(alpha_dot + psi_a_dot) * 180.0 / math.pi
+            notes += 1
+            _foot_flat(w, F, I, flat, ref, ref_dot)
+        if swing:  # clearance in mid and terminal swing
+            rel = alpha - flat
+            sr, cr = math.sin(rel), math.cos(rel)
+            z = ankle_z_[i, w]
+            toe_z = z + C[_K_TOE_FORWARD_M, w] * sr - C[_K_TOE_BELOW_M, w] * cr
+            if zone == MID_SWING:
+                if toe_z < F[F_MIN_TOE, w]:
+                    F[F_MIN_TOE, w] = toe_z
+                    F[F_T_MIN_TOE, w] = t_next
+                if toe_z < 0.0:
+                    F[F_DRAG_S, w] += dt
+            heel_z = z - C[_K_HEEL_BACK_M, w] * sr - C[_K_HEEL_BELOW_M, w] * cr - C[_K_HEEL_CONTACT_M, w]
+            if zone == TERMINAL_SWING and (toe_z <= 0.0 or heel_z <= 0.0):
+                note[w] = NOTE_HEEL_CONTACT if heel_z <= toe_z else NOTE_TOE_CONTACT
+                note_val[0, w] = rel * _DEG
+                note_val[1, w] = F[F_MIN_TOE, w]
+                note_val[2, w] = F[F_DRAG_S, w]
+                note_val[3, w] = F[F_T_MIN_TOE, w]
+                notes += 1
+                contact(w, t_next, note[w] == NOTE_HEEL_CONTACT, F, I)
+    return notes
+
+
+@numba.njit(cache=True)
+def contact(w, t_s, heel_first, F, I):
+    """Initial contact of walker ``w`` at ``t_s``: the swing records restart, the foot locks on heel or toe."""
+    F[F_T_CONTACT, w] = t_s
+    I[I_SWING, w] = 0
+    I[I_LOCK, w] = HEEL if heel_first else TOE
+    F[F_MIN_TOE, w] = np.inf
+    F[F_T_MIN_TOE, w] = np.nan
+    F[F_DRAG_S, w] = 0.0
+
+
+def constants(columns: dict[str, np.ndarray]) -> np.ndarray:
+    """The constant array ``C`` (rows :data:`K_FIELDS`) from per-walker columns of that name."""
+    return np.ascontiguousarray(np.stack([np.asarray(columns[name], float) for name in K_FIELDS]))
