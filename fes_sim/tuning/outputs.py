@@ -97,7 +97,7 @@ def plot_sensitivity(result: StudyResult, name: str, path: Path) -> Path:
         ax.set_ylabel(_label(m), fontsize=8)
         ax.grid(alpha=0.3)
     axes[-1, 0].set_xlabel(name)
-    axes[0, 0].set_title(f"{study.name}: sensitivity to {name} (filled: feasible)")
+    axes[0, 0].set_title(f"{study.name}: sensitivity to {name}\n(filled: meets every constraint)", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
