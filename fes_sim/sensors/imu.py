@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+import numba
 import numpy as np
 
 from fes_sim.config.schema import Config, param
@@ -63,6 +64,27 @@ class SensorConfig(Config):
     def check(self) -> None:
         if not (self.imu or self.tilt_output or self.footswitch):
             raise ConfigError("imu: a sensor must deliver at least one of imu, tilt_output, footswitch")
+
+
+@numba.njit(cache=True)
+def _readings(out, sigma, acc_x, acc_y, gyro_dps, bias, end, lsb, lo, hi):
+    """In place on the draws ``out`` (N, 6, n): noise·σ + true signal + bias (interpolated from
+    ``bias`` to ``end`` over the block), quantised to ``lsb`` and clipped to [lo, hi] per channel."""
+    n_w, n_ch, n = out.shape
+    for w in range(n_w):
+        for ch in range(n_ch):
+            b0, db = bias[w, ch], end[w, ch] - bias[w, ch]
+            for j in range(n):
+                v = out[w, ch, j] * sigma[ch]
+                if ch == 0:
+                    v += acc_x[w, j]
+                elif ch == 1:
+                    v += acc_y[w, j]
+                elif ch == 5:
+                    v += gyro_dps[w, j]
+                v += b0 + db * ((j + 1) / n)
+                v = np.rint(v / lsb[ch]) * lsb[ch]
+                out[w, ch, j] = min(max(v, lo[ch]), hi[ch])
 
 
 class ImuBank:
@@ -127,16 +149,8 @@ class ImuBank:
         for r, row in zip(self._rngs, draws):
             r.standard_normal(out=row)
         out = draws[:, : 6 * n].reshape(n_w, 6, n)
-        out *= self._sigma
-        out[:, 0] += acc_x
-        out[:, 1] += acc_y
-        out[:, 5] += gyro_dps
         bias = np.concatenate((self.acc_bias, self.gyr_bias), axis=1)
         end = bias + draws[:, 6 * n :] * self._step * math.sqrt(n)
-        out += bias[:, :, None] + (end - bias)[:, :, None] * (np.arange(1, n + 1) / n)
+        _readings(out, self._sigma[:, 0], acc_x, acc_y, gyro_dps, bias, end, self._lsb[:, 0], self._lo[:, 0], self._hi[:, 0])
         self.acc_bias, self.gyr_bias = end[:, :3], end[:, 3:]
-        out /= self._lsb
-        np.rint(out, out=out)
-        out *= self._lsb
-        np.clip(out, self._lo, self._hi, out=out)
         return {name: out[:, k] for k, name in enumerate(IMU_CHANNELS)}
