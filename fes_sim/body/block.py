@@ -242,7 +242,7 @@ class BlockBuilder:
         sc = self.sensor_config
         n_w, n = out["acc_x_mps2"].shape
         nan = np.full((n_w, n), np.nan)
-        out["tilt_deg"] = self.tilt_filter.run(out["acc_x_mps2"], out["acc_y_mps2"], out["gyr_z_dps"]) if sc.tilt_output else nan.copy()
+        out["tilt_deg"] = self.tilt_filter.run(out["acc_x_mps2"], out["acc_y_mps2"], out["gyr_z_dps"], out["acc_z_mps2"]) if sc.tilt_output else nan.copy()
         if sc.footswitch:
             flat = np.degrees(alpha_ref - np.radians(ch["slope_deg"])) > -_HEEL_OFF_PITCH_DEG
             out["footswitch"] = (ch["stance"] & ~pushoff & flat)[:, sens].astype(float)

@@ -1,10 +1,11 @@
 """Shank tilt estimation: a gated complementary filter, or a ready tilt channel.
 
 Complementary filter (REFERENCE §6) in the vector form of Mahony, Hamel & Pflimlin
-(2008, IEEE TAC 53:1203): the gyro prediction ψₚ = ψ̂ₖ₋₁ + ωₖΔt is corrected by
-ψ̂ₖ = ψₚ − (1 − α)·h/g, α = τ/(τ + Δt), where h = f_x sin ψₚ + f_y cos ψₚ is the
-forward (world) component of the specific force seen with the predicted tilt, in
-the frame of :mod:`fes_sim.samples`. For a still shank h/g = sin(ψₚ − ψ), so this is
+(2008, IEEE TAC 53:1203); the fusion step itself is :func:`fes_sim.tilt_fusion.correct`,
+shared with the simulated commercial tilt sensor: the gyro prediction
+ψₚ = ψ̂ₖ₋₁ + ωₖΔt is corrected by ψ̂ₖ = ψₚ − (1 − α)·h/g, α = τ/(τ + Δt), where
+h = f_x sin ψₚ + f_y cos ψₚ is the forward (world) component of the specific force
+seen with the predicted tilt, in the frame of :mod:`fes_sim.samples`. For a still shank h/g = sin(ψₚ − ψ), so this is
 the classic filter ψ̂ = αψₚ + (1 − α)ψ_acc to first order. Unlike the angle
 ψ_acc = atan2(−f_y, f_x), h is linear in the shank's own acceleration, whose mean
 over a stride is zero, so stance and swing accelerations (tens of degrees of
@@ -26,15 +27,10 @@ import math
 
 from fes_sim.control.config import EstimatorConfig
 from fes_sim.samples import GRAVITY_MPS2, ShankSample
+from fes_sim.tilt_fusion import START_COUNT, accel_tilt_deg, correct, gain_deg
 
-_DEG = 180.0 / math.pi
 _isfinite = math.isfinite
-_RAD = math.pi / 180.0
-_START_GAIN_DEG = _DEG / GRAVITY_MPS2  # correction per unit h for a gain of 1
-_atan2 = math.atan2
 _sqrt = math.sqrt
-_sin = math.sin
-_cos = math.cos
 
 
 class TiltEstimator:
@@ -67,7 +63,7 @@ class TiltEstimator:
         self.config = config
         self.alpha = config.tau_s / (config.tau_s + self.dt_s)
         # correction per unit h, in degrees per (m/s²)
-        self.gain_deg = (1.0 - self.alpha) * _DEG / GRAVITY_MPS2
+        self.gain_deg = gain_deg(config.tau_s, self.dt_s)
         self.rate_alpha = self.dt_s / (config.rate_smoothing_ms * 1e-3 + self.dt_s)
         self.gate_mps2 = config.acc_gate_g * GRAVITY_MPS2
 
@@ -79,7 +75,7 @@ class TiltEstimator:
         self.tilt_deg = math.nan
         self.rate_dps = math.nan
         self._prev_tilt = math.nan
-        self._n_corrections = 1  # start-up gain 1/(n + 1) while it exceeds the filter's own
+        self._n_corrections = START_COUNT  # start-up gain 1/(n + 1) while it exceeds the filter's own
 
     def update(self, s: ShankSample) -> float:
         """Take one sample; return the tilt estimate in degrees (``nan`` if no input)."""
@@ -112,21 +108,11 @@ class TiltEstimator:
         self.rate_dps = gz
         prev = self.tilt_deg
         if prev != prev:  # first sample: start from the accelerometer
-            self.tilt_deg = _atan2(-fy, fx) * _DEG
+            self.tilt_deg = accel_tilt_deg(fx, fy)
             return self.tilt_deg
         pred = prev + gz * self.dt_s
         norm = _sqrt(fx * fx + fy * fy + (s.acc_z_mps2 if _isfinite(s.acc_z_mps2) else 0.0) ** 2)
         if abs(norm - GRAVITY_MPS2) <= self.gate_mps2:
-            r = pred * _RAD
-            gain = self.gain_deg
-            n = self._n_corrections
-            if n:
-                n += 1
-                if _START_GAIN_DEG / n > gain:
-                    gain = _START_GAIN_DEG / n
-                    self._n_corrections = n
-                else:
-                    self._n_corrections = 0
-            pred -= gain * (fx * _sin(r) + fy * _cos(r))
+            pred, self._n_corrections = correct(pred, fx, fy, self._n_corrections, self.gain_deg)
         self.tilt_deg = pred
         return pred
