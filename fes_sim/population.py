@@ -112,7 +112,7 @@ class SharedBlocks:
         self.heel_contact_m = np.atleast_1d(self._inner.heel_contact_m)[self._idx]
 
     def build(self, b: int) -> Block:
-        """Block ``b`` for every walker (fields as (N, substeps) arrays, sensor channels (N, samples))."""
+        """Block ``b`` for every walker (fields as (substeps, N) arrays, sensor channels (N, samples))."""
         blk = self._inner.build(b)
         idx = self._idx
         out = {}
@@ -122,8 +122,11 @@ class SharedBlocks:
                 out[f.name] = v
             elif f.name == "sensor":
                 out[f.name] = {k: np.atleast_2d(np.asarray(x))[idx] for k, x in v.items()}
-            else:
+            elif f.name == "quiet":
                 out[f.name] = np.atleast_2d(np.asarray(v))[idx]
+            else:
+                a = np.asarray(v)
+                out[f.name] = a.reshape(len(a), -1)[:, idx]
         return Block(**out)
 
 
@@ -202,8 +205,8 @@ class Population:
         F = self._F = np.zeros((kn.N_FLOAT, n))
         I = self._I = np.zeros((kn.N_FLAG, n), np.int64)  # noqa: E741
         F[kn.F_MU] = 1.0
-        F[kn.F_ALPHA] = self._blk.alpha_ref[:, 0]
-        F[kn.F_ALPHA_DOT] = self._blk.alpha_ref_dot[:, 0]
+        F[kn.F_ALPHA] = self._blk.alpha_ref[0]
+        F[kn.F_ALPHA_DOT] = self._blk.alpha_ref_dot[0]
         F[kn.F_MIN_TOE] = np.inf
         F[kn.F_T_MIN_TOE] = np.nan
         F[kn.F_ANKLE_MIN_PO] = np.inf
@@ -249,15 +252,15 @@ class Population:
 
     # ------------------------------------------------------------------ internals
     def _build(self, b: int) -> Block:
-        """Block ``b`` with every per-step field as an (N, substeps) array (a lone walker's lists too);
+        """Block ``b`` with every per-step field as a (substeps, N) array (a lone walker's lists too);
         its events listed in substep order (``self._events``: substep, walker, code)."""
         blk = self._builder.build(b)
         if self.n == 1:
             for name in _STEP_FIELDS:
-                setattr(blk, name, np.asarray(getattr(blk, name))[None, :])
+                setattr(blk, name, np.asarray(getattr(blk, name))[:, None])
             blk.sensor = {k: np.asarray(v)[None, :] for k, v in blk.sensor.items()}
-        i, w = np.nonzero(blk.event.T)
-        self._events = (np.searchsorted(i, np.arange(self._builder.block_substeps + 1)).tolist(), w.tolist(), blk.event.T[i, w].tolist())
+        i, w = np.nonzero(blk.event)
+        self._events = (np.searchsorted(i, np.arange(self._builder.block_substeps + 1)).tolist(), w.tolist(), blk.event[i, w].tolist())
         return blk
 
     def _drive(self, current_ma: np.ndarray, pulse_width_us: np.ndarray, frequency_hz: np.ndarray) -> np.ndarray:
@@ -297,12 +300,12 @@ class Population:
 
     def _foot_flat(self, w: int, blk: Block, i: int) -> None:
         """Forefoot contact of walker ``w`` at a heel-off or walk end (as ``WalkingPlant._foot_flat``)."""
-        self._legs[w].foot_flat(-float(self._F[kn.F_ALPHA_DOT, w] + blk.psi_a_dot[w, i]) * 180.0 / math.pi)
-        kn.foot_flat(w, self._F, self._I, float(blk.slope[w, i]), float(blk.alpha_ref[w, i]), float(blk.alpha_ref_dot[w, i]))
+        self._legs[w].foot_flat(-float(self._F[kn.F_ALPHA_DOT, w] + blk.psi_a_dot[i, w]) * 180.0 / math.pi)
+        kn.foot_flat(w, self._F, self._I, float(blk.slope[i, w]), float(blk.alpha_ref[i, w]), float(blk.alpha_ref_dot[i, w]))
 
     def _contact(self, w: int, t_s: float, heel_first: bool, blk: Block, i: int) -> None:
         F = self._F
-        pitch = math.degrees(float(F[kn.F_ALPHA, w] - blk.slope[w, i]))
+        pitch = math.degrees(float(F[kn.F_ALPHA, w] - blk.slope[i, w]))
         self._legs[w].initial_contact(t_s, heel_first, pitch, float(F[kn.F_MIN_TOE, w]), float(F[kn.F_DRAG_S, w]), float(F[kn.F_T_MIN_TOE, w]))
         kn.contact(w, t_s, heel_first, F, self._I)
 
@@ -311,7 +314,7 @@ class Population:
         lock = I[kn.I_LOCK]
         if ev == GaitEvent.HEEL_STRIKE:
             if lock[w] == kn.NO_LOCK and I[kn.I_SWING, w]:
-                rel = float(F[kn.F_ALPHA, w] - blk.slope[w, i])
+                rel = float(F[kn.F_ALPHA, w] - blk.slope[i, w])
                 seg = self.seg
                 toe_z = seg.toe_forward[w] * math.sin(rel) - seg.toe_below[w] * math.cos(rel)
                 heel_z = -seg.heel_back[w] * math.sin(rel) - seg.heel_below[w] * math.cos(rel) - self._heel_contact[w]
@@ -319,7 +322,7 @@ class Population:
             if lock[w] == kn.TOE:
                 I[kn.I_TOE_LANDING, w] = 1
                 lock[w] = kn.NO_LOCK
-                F[kn.F_LR_DELTA, w] = F[kn.F_ALPHA, w] - min(blk.alpha_ref[w, i], blk.slope[w, i])
+                F[kn.F_LR_DELTA, w] = F[kn.F_ALPHA, w] - min(blk.alpha_ref[i, w], blk.slope[i, w])
         elif ev == GaitEvent.HEEL_OFF:
             if lock[w] == kn.HEEL:
                 self._foot_flat(w, blk, i)
@@ -335,26 +338,15 @@ class Population:
             I[kn.I_SWING, w] = 0
             lock[w] = kn.NO_LOCK
 
-    def _resting_toe_mm(self, rel: np.ndarray) -> np.ndarray:
-        """Toe height of a foot on the ground, resting on its lowest point (as the single plant)."""
-        seg = self.seg
-        toe = seg.toe_forward * np.sin(rel) - seg.toe_below * np.cos(rel)
-        heel = -seg.heel_back * np.sin(rel) - seg.heel_below * np.cos(rel)
-        return (toe - np.minimum(toe, heel)) * 1e3
-
     def _collect(self, k: int) -> dict[str, np.ndarray]:
         blk, i, F, I = self._blk, self._i, self._F, self._I  # noqa: E741
         ks = i // self.sub
         self.t_s = k / self.sample_rate_hz
         out = {name: blk.sensor[name][:, ks] for name in SENSOR_CHANNELS}
         out["t_s"] = np.full(self.n, self.t_s)
-        alpha = F[kn.F_ALPHA]
-        rel = alpha - blk.slope[:, i]
-        toe_mm = (blk.ankle_z[:, i] + self.seg.toe_forward * np.sin(rel) - self.seg.toe_below * np.cos(rel)) * 1e3
-        in_swing = (I[kn.I_SWING] != 0) & (I[kn.I_LOCK] == kn.NO_LOCK)
+        ankle_deg, toe_mm, in_swing = kn.truth(i, blk.psi_a, blk.slope, blk.ankle_z, self._C, F, I)
         out.update(
-            true_tilt_deg=blk.tilt[:, i].copy(), ankle_deg=np.degrees(alpha + blk.psi_a[:, i]),
-            toe_height_mm=np.where(in_swing, toe_mm, self._resting_toe_mm(rel)), torque_nm=F[kn.F_TAU].copy(),
-            fatigue=F[kn.F_MU].copy(), in_swing=in_swing,
+            true_tilt_deg=blk.tilt[i].copy(), ankle_deg=ankle_deg, toe_height_mm=toe_mm, torque_nm=F[kn.F_TAU].copy(), fatigue=F[kn.F_MU].copy(),
+            in_swing=in_swing,
         )
         return out

@@ -90,8 +90,8 @@ def substep(  # noqa: PLR0913 - one argument per block row keeps the call free o
             a = 0.0
         F[F_A, w] = a
         t_max = C[_K_T_MAX_NM, w] * a * F[F_MU, w]
-        zone, psi_a, psi_a_dot = zone_[w, i], psi_a_[w, i], psi_a_dot_[w, i]
-        ref, ref_dot, flat = alpha_ref_[w, i], alpha_ref_dot_[w, i], slope_[w, i]
+        zone, psi_a, psi_a_dot = zone_[i, w], psi_a_[i, w], psi_a_dot_[i, w]
+        ref, ref_dot, flat = alpha_ref_[i, w], alpha_ref_dot_[i, w], slope_[i, w]
         lock = I[I_LOCK, w]
         stance = zone == STANCE or lock != NO_LOCK
         free = stance and lock == NO_LOCK
@@ -100,12 +100,12 @@ def substep(  # noqa: PLR0913 - one argument per block row keeps the call free o
             if ref <= flat:
                 I[I_TOE_LANDING, w] = 0
         alpha_st = (flat if free and I[I_TOE_LANDING, w] else ref) + F[F_LR_DELTA, w]
-        if free and pushoff_[w, i]:
+        if free and pushoff_[i, w]:
             F[F_ANKLE_MIN_PO, w] = min(F[F_ANKLE_MIN_PO, w], (alpha_st + psi_a) * _DEG)
         rolling = lock == TOE and zone != STANCE
         loading = lock == HEEL
         if rolling:
-            alpha_st = contact_angle(ankle_z_[w, i], C[_K_TOE_FORWARD_M, w], C[_K_TOE_BELOW_M, w]) + flat
+            alpha_st = contact_angle(ankle_z_[i, w], C[_K_TOE_FORWARD_M, w], C[_K_TOE_BELOW_M, w]) + flat
         alpha, alpha_dot = F[F_ALPHA, w], F[F_ALPHA_DOT, w]
         theta = alpha + psi_a
         theta_dot = alpha_dot + psi_a_dot
@@ -114,10 +114,10 @@ def substep(  # noqa: PLR0913 - one argument per block row keeps the call free o
         tau_ev = t_max * torque_angle_factor(theta_deg, opt, width, math.exp)
         swing = not stance
         if swing:  # the foot equation (see fes_sim.body.foot)
-            ff = tau_ff_[w, i]
-            pd = C[_K_VOLUNTARY_KP_NM_PER_RAD, w] * (theta_ref_[w, i] - theta) + C[_K_VOLUNTARY_KD_NMS_PER_RAD, w] * (theta_ref_dot_[w, i] - theta_dot)
+            ff = tau_ff_[i, w]
+            pd = C[_K_VOLUNTARY_KP_NM_PER_RAD, w] * (theta_ref_[i, w] - theta) + C[_K_VOLUNTARY_KD_NMS_PER_RAD, w] * (theta_ref_dot_[i, w] - theta_dot)
             tau = tau_ev + (1.0 - C[_K_DROP_FOOT_SEVERITY, w]) * (max(ff, 0.0) + pd) + min(ff, 0.0)
-            tau += passive_moment_nm(theta_deg, knee_[w, i], C[_K_PASSIVE_STIFFNESS_SCALE, w], C[_K_CONTRACTURE_DEG, w], math.exp)
+            tau += passive_moment_nm(theta_deg, knee_[i, w], C[_K_PASSIVE_STIFFNESS_SCALE, w], C[_K_CONTRACTURE_DEG, w], math.exp)
             tau -= C[_K_DAMPING_NMS_PER_RAD, w] * theta_dot
             # delayed stretch-velocity torque; the walker's ring buffer advances only in swing
             pos = I[I_SPAS_POS, w]
@@ -127,7 +127,7 @@ def substep(  # noqa: PLR0913 - one argument per block row keeps the call free o
             tau -= C[_K_SPASTICITY_GAIN_NMS_PER_DEG, w] * max(0.0, delayed - C[_K_SPASTICITY_THRESHOLD_DPS, w])
             ca, sa = math.cos(alpha), math.sin(alpha)
             cf, cb = C[_K_COM_FORWARD_M, w], C[_K_COM_BELOW_M, w]
-            tau += C[_K_FOOT_MASS_KG, w] * (acc_x_[w, i] * (cf * sa - cb * ca) - (GRAVITY_MPS2 + acc_z_[w, i]) * (cf * ca + cb * sa))
+            tau += C[_K_FOOT_MASS_KG, w] * (acc_x_[i, w] * (cf * sa - cb * ca) - (GRAVITY_MPS2 + acc_z_[i, w]) * (cf * ca + cb * sa))
             alpha_dot = alpha_dot + tau / C[_K_FOOT_INERTIA_KGM2, w] * dt
             alpha = alpha + alpha_dot * dt
             F[F_TAU, w] = tau_ev
@@ -137,7 +137,7 @@ def substep(  # noqa: PLR0913 - one argument per block row keeps the call free o
             if loading:  # heel rocker after a heel-first contact
                 p = _Rocker(C[_R0, w], C[_R0 + 1, w], C[_R0 + 2, w], C[_R0 + 3, w], C[_R0 + 4, w], C[_R0 + 5, w], C[_R0 + 6, w])
                 alpha_st, st_dot = heel_rocker_step(
-                    p, alpha, alpha_dot, t_s - F[F_T_CONTACT, w], tau_ev, 0.0, ref, ref_dot, psi_a, psi_a_dot, knee_[w, i], dt, math.exp,
+                    p, alpha, alpha_dot, t_s - F[F_T_CONTACT, w], tau_ev, 0.0, ref, ref_dot, psi_a, psi_a_dot, knee_[i, w], dt, math.exp,
                 )
                 F[F_TAU, w] = tau_ev
             else:
@@ -154,7 +154,7 @@ def substep(  # noqa: PLR0913 - one argument per block row keeps the call free o
         if swing:  # clearance in mid and terminal swing
             rel = alpha - flat
             sr, cr = math.sin(rel), math.cos(rel)
-            z = ankle_z_[w, i]
+            z = ankle_z_[i, w]
             toe_z = z + C[_K_TOE_FORWARD_M, w] * sr - C[_K_TOE_BELOW_M, w] * cr
             if zone == MID_SWING:
                 if toe_z < F[F_MIN_TOE, w]:
@@ -183,6 +183,27 @@ def contact(w, t_s, heel_first, F, I):
     F[F_MIN_TOE, w] = np.inf
     F[F_T_MIN_TOE, w] = np.nan
     F[F_DRAG_S, w] = 0.0
+
+
+@numba.njit(cache=True)
+def truth(i, psi_a_, slope_, ankle_z_, C, F, I):
+    """Ankle angle (deg), toe height (mm; a foot on the ground rests on its lowest point, as the
+    single plant) and the in-swing flag of every walker at block row ``i``, as new arrays."""
+    n = F.shape[1]
+    ankle_deg, toe_mm, in_swing = np.empty(n), np.empty(n), np.empty(n, np.bool_)
+    for w in range(n):
+        alpha = F[F_ALPHA, w]
+        ankle_deg[w] = (alpha + psi_a_[i, w]) * _DEG
+        rel = alpha - slope_[i, w]
+        sr, cr = math.sin(rel), math.cos(rel)
+        in_swing[w] = I[I_SWING, w] != 0 and I[I_LOCK, w] == NO_LOCK
+        if in_swing[w]:
+            toe_mm[w] = (ankle_z_[i, w] + C[_K_TOE_FORWARD_M, w] * sr - C[_K_TOE_BELOW_M, w] * cr) * 1e3
+        else:
+            toe = C[_K_TOE_FORWARD_M, w] * sr - C[_K_TOE_BELOW_M, w] * cr
+            heel = -C[_K_HEEL_BACK_M, w] * sr - C[_K_HEEL_BELOW_M, w] * cr
+            toe_mm[w] = (toe - min(toe, heel)) * 1e3
+    return ankle_deg, toe_mm, in_swing
 
 
 def constants(columns: dict[str, np.ndarray]) -> np.ndarray:
