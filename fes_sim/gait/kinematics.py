@@ -76,12 +76,12 @@ def _basis_rows(p: np.ndarray) -> np.ndarray:
     out = np.empty((1 + 2 * N_HARMONICS, p.size))
     out[0] = 1.0
     z1 = np.exp(2j * np.pi * p)
-    z = z1
+    z = z1.copy()
     for k in range(N_HARMONICS):
         out[1 + k] = z.real
         out[1 + N_HARMONICS + k] = z.imag
         if k + 1 < N_HARMONICS:
-            z = z * z1
+            np.multiply(z, z1, out=z)
     return out
 
 
