@@ -93,6 +93,13 @@ def test_pause_resume_and_single_step(sim_window, qtbot) -> None:
     assert buf.samples_written == n
     w.step_button.click()
     qtbot.waitUntil(lambda: buf.samples_written == n + 1, timeout=5000)
+    strides = buf.snapshot().stride_count
+    w.stride_button.click()  # to the end of the next stride, then still paused
+    qtbot.waitUntil(lambda: buf.snapshot().stride_count == strides + 1, timeout=10000)
+    m = buf.samples_written
+    assert n + 1 < m <= n + 1 + 5 * 200
+    qtbot.wait(300)
+    assert buf.samples_written == m and buf.snapshot().stride_count == strides + 1
     w.pause_button.click()
     assert not w.source.paused
     qtbot.waitUntil(lambda: buf.samples_written > n + 20, timeout=5000)

@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 #: longest stretch of samples produced between two pushes to the buffer (s of data)
 MAX_BATCH_S = 0.25
+#: "step one stride" gives up after this much signal without a stride ending (standing, or no heel strikes)
+MAX_STRIDE_STEP_S = 5.0
 
 
 class Source:
@@ -69,6 +71,7 @@ class Source:
         self._running.set()
         self._wake = threading.Event()
         self._steps_requested = 0
+        self._stride_steps_requested = 0
         self._tasks: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._out_rows: list[list[float]] = []
         self._out_detected: list[tuple[float, GaitEvent]] = []
@@ -153,6 +156,13 @@ class Source:
         self._steps_requested += samples
         self._wake.set()
 
+    def step_stride(self) -> None:
+        """While paused, produce samples until the next stride ends (at most ``MAX_STRIDE_STEP_S`` of signal)."""
+        if not self.can_step:
+            return
+        self._stride_steps_requested += 1
+        self._wake.set()
+
     def submit(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` on the source thread before the next sample (for retuning)."""
         self._tasks.put(fn)
@@ -225,6 +235,12 @@ class Source:
                         return
                     self._flush()
                     continue
+                if self._stride_steps_requested > 0 and self.can_step:
+                    self._stride_steps_requested -= 1
+                    if not self._advance_to_stride_end():
+                        return
+                    self._flush()
+                    continue
                 if not self.paced:  # a device keeps streaming; drain it unseen
                     if not self._advance():
                         return
@@ -254,6 +270,15 @@ class Source:
             self._flush()
             self._wake.wait(0.005)
             self._wake.clear()
+
+    def _advance_to_stride_end(self) -> bool:
+        """Advance until a finished stride is queued or ``MAX_STRIDE_STEP_S`` has passed; False if the source ended."""
+        for _ in range(max(1, int(MAX_STRIDE_STEP_S * self.sample_rate_hz))):
+            if not self._advance():
+                return False
+            if self._out_strides:
+                break
+        return True
 
     def _flush(self) -> None:
         status = self._status_copy()

@@ -18,7 +18,7 @@ from fes_sim.viewer.buffer import Snapshot
 from fes_sim.viewer.controls import ControlPanel
 from fes_sim.viewer.leg_view import LegView
 from fes_sim.viewer.panels import TracePanels
-from fes_sim.viewer.source import Source
+from fes_sim.viewer.source import MAX_STRIDE_STEP_S, Source
 from fes_sim.viewer.status import cadence_steps_per_min, status_text
 from fes_sim.viewer.tuning import Tuning
 
@@ -97,14 +97,18 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self.step_button.setToolTip("while paused: advance one sample")
         self.step_button.setEnabled(False)
         self.step_button.clicked.connect(lambda: self.source.step_once())
+        self.stride_button = QtWidgets.QPushButton("Step stride")
+        self.stride_button.setToolTip("while paused: advance to the end of the next stride (at most %g s)" % MAX_STRIDE_STEP_S)
+        self.stride_button.setEnabled(False)
+        self.stride_button.clicked.connect(lambda: self.source.step_stride())
         save = QtWidgets.QPushButton("Save settings…")
         save.setToolTip("write the current controller settings as a TOML config file")
         save.setEnabled(self.tuning is not None)
         save.clicked.connect(self._ask_save_settings)
         shot = QtWidgets.QPushButton("Screenshot…")
         shot.clicked.connect(self._ask_screenshot)
-        for i, b in enumerate((self.pause_button, self.step_button, save, shot)):
-            grid.addWidget(b, i // 2, i % 2)
+        for i, b in enumerate((self.pause_button, self.step_button, self.stride_button, save, shot)):
+            grid.addWidget(b, i // 3, i % 3)
         return grid
 
     # ----------------------------------------------------------------- running
@@ -152,6 +156,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self.pause_button.blockSignals(False)
         self.pause_button.setText("Resume" if paused else "Pause")
         self.step_button.setEnabled(paused and self.source.can_step)
+        self.stride_button.setEnabled(paused and self.source.can_step)
         self._version = -1  # redraw the status line
 
     def _retune(self, kind: str, cfg: Config) -> None:
