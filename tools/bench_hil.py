@@ -16,20 +16,26 @@ after each sample. Like a HIL bench, the benchmark therefore runs both the
 host loop and the emulator at raised priority by default (SCHED_FIFO, else
 nice -10; see firmware_bridge.realtime). Without the privilege (root or
 CAP_SYS_NICE) both run at normal priority; the output says what each got.
+First it times bare pty hops (one byte through the pty, same priority): the
+part of the tail that belongs to the kernel's tty hand-off, not to our code.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import select
 import statistics
 import sys
+import time
+import tty
 
 from fes_sim.cli.table import format_table
 from fes_sim.config import resolve
 from firmware_bridge.emulator.process import EmulatorProcess
-from firmware_bridge.hil import run_host_loop
+from firmware_bridge.hil import Percentiles, run_host_loop
 from firmware_bridge.link import open_link
+from firmware_bridge.realtime import realtime as realtime_priority
 
 
 def bench(rate_hz: int, duration_s: float, controller: str, realtime: bool) -> dict[str, float]:
@@ -51,6 +57,30 @@ def bench(rate_hz: int, duration_s: float, controller: str, realtime: bool) -> d
     }
 
 
+def pty_hop(count: int, realtime: bool) -> dict[str, float]:
+    """The kernel's share: one byte written to a pty master until it is read on the slave, ``count`` times.
+
+    Both ends are this thread (at the benchmark's priority), so what remains is
+    the tty layer's hand-off, which Linux runs in a kernel worker thread at
+    normal priority; under CPU load from other tasks that worker waits its turn.
+    """
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    hops = []
+    with realtime_priority(realtime):
+        for _ in range(count):
+            t0 = time.perf_counter()
+            os.write(master, b"x")
+            select.select([slave], [], [], 1.0)
+            os.read(slave, 64)
+            hops.append(time.perf_counter() - t0)
+            time.sleep(0.001)
+    os.close(master)
+    os.close(slave)
+    p = Percentiles.of(hops)
+    return {"hop_p50": p.p50_s * 1e3, "hop_p99": p.p99_s * 1e3, "hop_max": p.max_s * 1e3}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rates", type=int, nargs="+", default=[200, 1000], help="sample rates (Hz)")
@@ -59,8 +89,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--controller", default="walkaide_tilt", help="controller preset")
     parser.add_argument("--no-realtime", dest="realtime", action="store_false",
                         help="run host and emulator at normal priority (default: raised, where permitted)")
+    parser.add_argument("--pty-hops", type=int, default=5000,
+                        help="pty-only round trips measured first, to separate the kernel's tail from ours (0 = skip)")
     args = parser.parse_args(argv)
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores", flush=True)
+    if args.pty_hops:
+        hop = pty_hop(args.pty_hops, args.realtime)
+        print(f"pty hop alone ({args.pty_hops}x): p50 {hop['hop_p50']:.3f} p99 {hop['hop_p99']:.3f} "
+              f"max {hop['hop_max']:.3f} ms", flush=True)
     keys = ("samples", "lost", "s2c_p50", "s2c_p99", "s2c_max", "host_p50", "host_p99", "jitter_p99", "rtt_p50")
     rows, ok = [], True
     for rate in args.rates:
