@@ -96,7 +96,7 @@ class SearchConfig(Config):
     seed: int = param(0, lo=0, doc="seed of the sampler or optimiser")
     maxiter: int = param(20, lo=1, hi=10000, doc="differential evolution generations")
     popsize: int = param(8, lo=2, hi=1000, doc="differential evolution population per parameter")
-    chunk: int = param(0, lo=0, hi=10000, doc="parameter sets per scheduled task; 0 = about 1000 walker lanes per task, at least two tasks per worker")
+    chunk: int = param(0, lo=0, hi=10000, doc="parameter sets per scheduled task; 0 = at most about 1000 walker lanes per task, a task for every worker")
 
 
 @dataclass(frozen=True)
