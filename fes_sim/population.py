@@ -10,9 +10,10 @@
 Walker ``i`` of a run with ``seed`` is :class:`~fes_sim.plant.WalkingPlant` with seed
 ``seed_of(seed, i)`` at the same rates: the same equations, here over arrays (the test
 suite checks the two agree). Prescribed motion and sensor output are built per block for
-all walkers at once; per plant step the muscle and foot equations run as numpy
-operations over the walkers, and only the rare discrete events (heel-off, toe-off,
-initial contact) are handled walker by walker.
+all walkers at once; per plant step the muscle and foot equations run in one compiled
+loop over the walkers (:mod:`fes_sim.population_kernel`, the single plant's formulas), and
+only the discrete events (heel-off, toe-off, initial contact, foot-flat) are recorded
+walker by walker in Python.
 
 Limits: the Riener force model and no orthosis. Walk-only scenarios build the
 prescribed motion for all walkers at once; scenarios with other activities evaluate each

@@ -38,23 +38,42 @@ NO_LOCK, TOE, HEEL = 0, 1, 2
 #: note codes (what the Python side records for walker w after the call)
 NOTE_FOOT_FLAT, NOTE_HEEL_CONTACT, NOTE_TOE_CONTACT = 1, 2, 3
 
-#: rows of the per-walker constants K
+#: rows of the per-walker constants C
 K_FIELDS: tuple[str, ...] = (
     "tau_act_s", "tau_deact_s", "t_max_nm", "torque_angle_opt_deg", "torque_angle_width_deg", "voluntary_kp_nm_per_rad",
     "voluntary_kd_nms_per_rad", "drop_foot_severity", "passive_stiffness_scale", "contracture_deg", "damping_nms_per_rad",
     "spasticity_gain_nms_per_deg", "spasticity_threshold_dps", "foot_mass_kg", "foot_inertia_kgm2", "com_forward_m", "com_below_m",
     "toe_forward_m", "toe_below_m", "heel_back_m", "heel_below_m", "heel_contact_m",
 ) + tuple(f"rocker_{name}" for name in HeelRocker.__dataclass_fields__)
-(
-    _K_TAU_ACT_S, _K_TAU_DEACT_S, _K_T_MAX_NM, _K_TORQUE_ANGLE_OPT_DEG, _K_TORQUE_ANGLE_WIDTH_DEG, _K_VOLUNTARY_KP_NM_PER_RAD, _K_VOLUNTARY_KD_NMS_PER_RAD, _K_DROP_FOOT_SEVERITY, _K_PASSIVE_STIFFNESS_SCALE, _K_CONTRACTURE_DEG, _K_DAMPING_NMS_PER_RAD, _K_SPASTICITY_GAIN_NMS_PER_DEG, _K_SPASTICITY_THRESHOLD_DPS, _K_FOOT_MASS_KG, _K_FOOT_INERTIA_KGM2, _K_COM_FORWARD_M, _K_COM_BELOW_M, _K_TOE_FORWARD_M, _K_TOE_BELOW_M, _K_HEEL_BACK_M, _K_HEEL_BELOW_M, _K_HEEL_CONTACT_M,
-) = range(22)
+_K_TAU_ACT_S = K_FIELDS.index("tau_act_s")
+_K_TAU_DEACT_S = K_FIELDS.index("tau_deact_s")
+_K_T_MAX_NM = K_FIELDS.index("t_max_nm")
+_K_TORQUE_ANGLE_OPT_DEG = K_FIELDS.index("torque_angle_opt_deg")
+_K_TORQUE_ANGLE_WIDTH_DEG = K_FIELDS.index("torque_angle_width_deg")
+_K_VOLUNTARY_KP_NM_PER_RAD = K_FIELDS.index("voluntary_kp_nm_per_rad")
+_K_VOLUNTARY_KD_NMS_PER_RAD = K_FIELDS.index("voluntary_kd_nms_per_rad")
+_K_DROP_FOOT_SEVERITY = K_FIELDS.index("drop_foot_severity")
+_K_PASSIVE_STIFFNESS_SCALE = K_FIELDS.index("passive_stiffness_scale")
+_K_CONTRACTURE_DEG = K_FIELDS.index("contracture_deg")
+_K_DAMPING_NMS_PER_RAD = K_FIELDS.index("damping_nms_per_rad")
+_K_SPASTICITY_GAIN_NMS_PER_DEG = K_FIELDS.index("spasticity_gain_nms_per_deg")
+_K_SPASTICITY_THRESHOLD_DPS = K_FIELDS.index("spasticity_threshold_dps")
+_K_FOOT_MASS_KG = K_FIELDS.index("foot_mass_kg")
+_K_FOOT_INERTIA_KGM2 = K_FIELDS.index("foot_inertia_kgm2")
+_K_COM_FORWARD_M = K_FIELDS.index("com_forward_m")
+_K_COM_BELOW_M = K_FIELDS.index("com_below_m")
+_K_TOE_FORWARD_M = K_FIELDS.index("toe_forward_m")
+_K_TOE_BELOW_M = K_FIELDS.index("toe_below_m")
+_K_HEEL_BACK_M = K_FIELDS.index("heel_back_m")
+_K_HEEL_BELOW_M = K_FIELDS.index("heel_below_m")
+_K_HEEL_CONTACT_M = K_FIELDS.index("heel_contact_m")
 _R0 = len(K_FIELDS) - len(HeelRocker.__dataclass_fields__)
 _Rocker = namedtuple("_Rocker", tuple(HeelRocker.__dataclass_fields__))  # type: ignore[misc]
 _DEG = 180.0 / math.pi
 
 
 @numba.njit(cache=True)
-def _foot_flat(w, F, I, flat, alpha_ref, alpha_ref_dot):
+def foot_flat(w, F, I, flat, alpha_ref, alpha_ref_dot):
     """Forefoot contact of walker ``w``: the foot is flat, the stance path resumes (as ``WalkingPlant._foot_flat``)."""
     I[I_LOCK, w] = NO_LOCK
     I[I_TOE_LANDING, w] = 1
@@ -64,13 +83,7 @@ def _foot_flat(w, F, I, flat, alpha_ref, alpha_ref_dot):
 
 
 @numba.njit(cache=True)
-def foot_flat(w, F, I, flat, alpha_ref, alpha_ref_dot):
-    """Python entry of the forefoot contact (heel-off or walk end while still on the heel)."""
-    _foot_flat(w, F, I, flat, alpha_ref, alpha_ref_dot)
-
-
-@numba.njit(cache=True)
-def substep(  # noqa: PLR0913 - one argument per block row keeps the call free of copies
+def substep(  # noqa: PLR0913 - one argument per block row, no copies
     i, start, dt, lr_decay, zone_, pushoff_, psi_a_, psi_a_dot_, alpha_ref_, alpha_ref_dot_, theta_ref_, theta_ref_dot_, tau_ff_,
     knee_, acc_x_, acc_z_, ankle_z_, slope_, C, F, I, emd_buf, emd_pos, spas_buf, note, note_val,
 ):
@@ -150,7 +163,7 @@ def substep(  # noqa: PLR0913 - one argument per block row keeps the call free o
             note[w] = NOTE_FOOT_FLAT
             note_val[0, w] = -(alpha_dot + psi_a_dot) * 180.0 / math.pi
             notes += 1
-            _foot_flat(w, F, I, flat, ref, ref_dot)
+            foot_flat(w, F, I, flat, ref, ref_dot)
         if swing:  # clearance in mid and terminal swing
             rel = alpha - flat
             sr, cr = math.sin(rel), math.cos(rel)
