@@ -195,7 +195,7 @@ def run_study(
     except OSError as exc:
         raise OutputError(f"--out {out_dir}: cannot create ({exc.strerror})") from None
     bar = None
-    with ResultStore(out_dir / "results.csv", workload.space.names, resume) as store, Executor(scheduler, workers) as ex:
+    with Executor(scheduler, workers) as ex, ResultStore(out_dir / "results.csv", workload.space.names, resume) as store:
         if progress:
             from tqdm import tqdm
 
