@@ -107,6 +107,23 @@ def gradient(f: np.ndarray, dx: float) -> np.ndarray:
     return out
 
 
+@numba.njit(cache=True)
+def _stride_phase(t: np.ndarray, starts: np.ndarray, durs: np.ndarray, offs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walker phase (N, n) at times ``t`` and the per-stride offsets (N, n, k) in force, from each
+    walker's stride starts and durations (N, strides; unused strides start at +inf)."""
+    n_w, n_strides = starts.shape
+    phase = np.empty((n_w, t.size))
+    offsets = np.empty((n_w, t.size, offs.shape[2]))
+    for w in range(n_w):
+        for j in range(t.size):
+            k = 0
+            while k + 1 < n_strides and t[j] >= starts[w, k + 1]:
+                k += 1
+            phase[w, j] = (t[j] - starts[w, k]) / durs[w, k]
+            offsets[w, j] = offs[w, k]
+    return phase, offsets
+
+
 def _column(walkers: Sequence[WalkerConfig], name: str) -> np.ndarray:
     return np.array([float(getattr(w, name)) for w in walkers])[:, None]
 
@@ -180,10 +197,7 @@ class BlockBuilder:
             starts[w, : len(tb)] = [x[0] for x in tb]
             durs[w, : len(tb)] = [x[1] for x in tb]
             offs[w, : len(tb)] = [x[2] for x in tb]
-        idx = np.maximum(np.sum(t[None, :, None] >= starts[:, None, :], axis=-1) - 1, 0)
-        start = np.take_along_axis(starts, idx, axis=1)
-        phase = (t[None, :] - start) / np.take_along_axis(durs, idx, axis=1)
-        offsets = offs[np.arange(self.n)[:, None], idx]
+        phase, offsets = _stride_phase(t, starts, durs, offs)
         slope = np.array([m.slope_deg for m in self.motions])[:, None]
         ch = walking_channels(phase, offsets, t[None, :], 0.0, slope, self.params)
         ch["activity"] = np.full(phase.shape, ACTIVITY_CODES[self.motions[0].scenario.segments[0].activity], np.int8)
