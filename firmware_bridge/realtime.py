@@ -87,8 +87,8 @@ def _restore_nice(undo: list[tuple[int, int]]) -> None:
 def realtime(enabled: bool = True, fifo_priority: int = FIFO_PRIORITY, nice: int = NICE) -> Iterator[Priority]:
     """Run the block with raised scheduling priority and a frozen garbage collector.
 
-    Every existing thread of the process is raised (threads started inside the
-    block inherit from their creator). ``SCHED_FIFO`` at ``fifo_priority`` is
+    Every existing thread of the process is raised and restored on exit;
+    threads started inside the block inherit the raised priority and keep it. ``SCHED_FIFO`` at ``fifo_priority`` is
     tried first, then ``nice``; when neither is permitted the block runs at
     normal priority and an info line is logged. The kernel's real-time
     throttling (``/proc/sys/kernel/sched_rt_runtime_us``) still keeps 5 % of
