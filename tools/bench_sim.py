@@ -89,7 +89,7 @@ def main() -> None:
     if loop[0] is not None:
         report("closed loop with the walkaide_tilt pipeline", loop, "x real time")  # type: ignore[arg-type]
     for rate in (200.0, 1000.0):
-        runs = [bench_population(args.n, args.pop_seconds, rate) for _ in range(max(1, args.repeats // 2))]
+        runs = [bench_population(args.n, args.pop_seconds, rate) for _ in range(args.repeats)]
         report(f"population N={args.n}, {rate:.0f} Hz plant, 200 Hz sensor", runs, " walker-s/s")
 
 
