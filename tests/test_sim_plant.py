@@ -269,6 +269,22 @@ def test_population_equals_single_runs(scenario):
             assert a.foot_flat_velocity_dps == pytest.approx(b.foot_flat_velocity_dps, abs=1e-6, nan_ok=True)
 
 
+
+def test_population_of_one_walker_equals_its_single_run():
+    """A lone walker (its block holds lists, not arrays) runs the same compiled step."""
+    w = get_preset("walker", "drop_foot_severe")
+    pop = Population([w])
+    pop.reset(3)
+    p = WalkingPlant(w)
+    p.reset(seed_of(3, 0))
+    for k in range(200 * 8):
+        cur = 40.0 if k % 200 < 70 else 0.0
+        r, s = pop.step(cur, 300.0, 40.0), p.step(cur, 300.0, 40.0)
+        assert s.gyr_z_dps == r["gyr_z_dps"][0]
+        assert p.state.ankle_deg == pytest.approx(r["ankle_deg"][0], abs=1e-7)
+    assert [x.t_end_s for x in p.strides] == pytest.approx([x.t_end_s for x in pop.strides[0]], abs=1e-9)
+    assert len(p.strides) > 4
+
 def test_plant_reproduces_winter_checkpoints():
     """The healthy plant matched to Winter's trial (1.42 m/s, 121.6 steps/min, toe-off 60.9 %)
     keeps the checkpoints of REFERENCE §2 within 1.5 deg and 2 % of the cycle (the series'
