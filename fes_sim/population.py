@@ -28,7 +28,6 @@ from typing import Sequence
 
 import numpy as np
 
-from fes_sim.body import muscle as mu
 from fes_sim.body.block import LOADING_TAU_S, SENSOR_CHANNELS, WALK_END, Block, BlockBuilder
 from fes_sim.body.foot import FootBody
 from fes_sim.body.loading import HeelRocker
@@ -166,7 +165,7 @@ class Population:
         self.foot = FootBody.of(col("height_m"), col("mass_kg"), col("shoe_mass_kg"), col("foot_inertia_kgm2"))
         self._emd_n = np.rint(col("emd_ms") * 1e-3 * plant_rate_hz).astype(int)
         self._spas_n = np.maximum(1, np.rint(col("spasticity_delay_ms") * 1e-3 * plant_rate_hz).astype(int))
-        self._kinds = {k: np.array([w.recruitment == k for w in self.walkers]) for k in ("sigmoid", "hmed2018", "ding2007")}
+        self._kind = np.array([kn.RECRUITMENT_KINDS.index(w.recruitment) for w in self.walkers])
         self.t_s = 0.0
 
     @classmethod
@@ -236,15 +235,16 @@ class Population:
         cmd = tuple(np.broadcast_to(np.asarray(x, float), (self.n,)).copy() for x in (current_ma, pulse_width_us, frequency_hz))
         if self._cmd is None or any(not np.array_equal(a, b) for a, b in zip(cmd, self._cmd)):
             self._cmd = cmd  # type: ignore[assignment]
-            self._F[kn.F_U] = self._drive(*cmd)
+            c = self._c
+            kn.drive(*cmd, self._kind, c["charge_half_uc"], c["charge_width_uc"], c["fusion_constant_s"], self._F[kn.F_U])
         for _ in range(self.sub):
             if self._i >= self._builder.block_substeps:
                 self._blk = self._build(self._blk.end // self._builder.block_substeps)
                 self._i = 0
             self._substep(self._blk, self._i)
             self._i += 1
-        c, F = self._c, self._F
-        F[kn.F_MU] = mu.riener_fatigue_step(F[kn.F_MU], F[kn.F_A], self.sub * self.dt, c["fatigue_mu_min"], c["fatigue_time_s"], c["recovery_time_s"])
+        c = self._c
+        kn.fatigue(self._F, self.sub * self.dt, c["fatigue_mu_min"], c["fatigue_time_s"], c["recovery_time_s"])
         self._k += 1
         if self._i >= self._builder.block_substeps:
             self._blk = self._build(self._blk.end // self._builder.block_substeps)
@@ -263,20 +263,6 @@ class Population:
         i, w = np.nonzero(blk.event)
         self._events = (np.searchsorted(i, np.arange(self._builder.block_substeps + 1)).tolist(), w.tolist(), blk.event[i, w].tolist())
         return blk
-
-    def _drive(self, current_ma: np.ndarray, pulse_width_us: np.ndarray, frequency_hz: np.ndarray) -> np.ndarray:
-        c = self._c
-        on = (current_ma > 0.0) & (pulse_width_us > 0.0) & (frequency_hz > 0.0)
-        r = np.zeros(self.n)
-        k = self._kinds
-        if k["sigmoid"].any():
-            r = np.where(k["sigmoid"], mu.recruit_sigmoid(current_ma, pulse_width_us, c["charge_half_uc"], c["charge_width_uc"], exp=np.exp), r)
-        if k["hmed2018"].any():
-            r = np.where(k["hmed2018"], mu.recruit_hmed2018(current_ma, tanh=np.tanh), r)
-        if k["ding2007"].any():
-            r = np.where(k["ding2007"], mu.recruit_ding2007(pulse_width_us, exp=np.exp), r)
-        u = np.clip(r * mu.fusion_factor(frequency_hz, c["fusion_constant_s"]), 0.0, 1.0)
-        return np.where(on, u, 0.0)
 
     def _substep(self, blk: Block, i: int) -> None:
         """Discrete gait events walker by walker, then the compiled step for all (:mod:`fes_sim.population_kernel`)."""

@@ -22,7 +22,10 @@ import numpy as np
 
 from fes_sim.body.block import MID_SWING, STANCE, TERMINAL_SWING
 from fes_sim.body.loading import FOOT_FLAT_RAD, HeelRocker, heel_rocker_step
-from fes_sim.body.muscle import ACTIVATION_FLOOR, activation_step, torque_angle_factor
+from fes_sim.body.muscle import (
+    ACTIVATION_FLOOR, activation_step, fusion_factor, recruit_ding2007, recruit_hmed2018, recruit_sigmoid, riener_fatigue_step,
+    torque_angle_factor,
+)
 from fes_sim.body.passive import passive_moment_nm
 from fes_sim.plant import contact_angle
 from fes_sim.samples import GRAVITY_MPS2
@@ -37,6 +40,9 @@ N_FLAG = 6
 NO_LOCK, TOE, HEEL = 0, 1, 2
 #: note codes (what the Python side records for walker w after the call)
 NOTE_FOOT_FLAT, NOTE_HEEL_CONTACT, NOTE_TOE_CONTACT = 1, 2, 3
+
+#: recruitment models by code (``WalkerConfig.recruitment``)
+RECRUITMENT_KINDS: tuple[str, ...] = ("sigmoid", "hmed2018", "ding2007")
 
 #: rows of the per-walker constants C
 K_FIELDS: tuple[str, ...] = (
@@ -196,6 +202,31 @@ def contact(w, t_s, heel_first, F, I):
     F[F_MIN_TOE, w] = np.inf
     F[F_T_MIN_TOE, w] = np.nan
     F[F_DRAG_S, w] = 0.0
+
+
+@numba.njit(cache=True)
+def drive(current_ma, pulse_width_us, frequency_hz, kind, half_uc, width_uc, fusion_s, u):
+    """Muscle drive ``u`` (0..1) of every walker: recruitment (model ``kind``, see
+    :data:`RECRUITMENT_KINDS`) × tetanic fusion; 0 when current, pulse width or frequency is 0."""
+    for w in range(u.size):
+        cur, pw, f = current_ma[w], pulse_width_us[w], frequency_hz[w]
+        if not (cur > 0.0 and pw > 0.0 and f > 0.0):
+            u[w] = 0.0
+            continue
+        if kind[w] == 0:
+            r = recruit_sigmoid(cur, pw, half_uc[w], width_uc[w], math.exp)
+        elif kind[w] == 1:
+            r = recruit_hmed2018(cur, math.tanh)
+        else:
+            r = recruit_ding2007(pw, math.exp)
+        u[w] = min(max(r * fusion_factor(f, fusion_s[w]), 0.0), 1.0)
+
+
+@numba.njit(cache=True)
+def fatigue(F, dt_s, mu_min, t_fat_s, t_rec_s):
+    """Riener fatigue step of every walker over ``dt_s`` at its present activation."""
+    for w in range(F.shape[1]):
+        F[F_MU, w] = riener_fatigue_step(F[F_MU, w], F[F_A, w], dt_s, mu_min[w], t_fat_s[w], t_rec_s[w])
 
 
 @numba.njit(cache=True)

@@ -285,6 +285,24 @@ def test_population_of_one_walker_equals_its_single_run():
     assert [x.t_end_s for x in p.strides] == pytest.approx([x.t_end_s for x in pop.strides[0]], abs=1e-9)
     assert len(p.strides) > 4
 
+
+def test_population_recruitment_models_equal_single_runs():
+    """The compiled drive of every recruitment model gives each walker's single-run torque."""
+    base = get_preset("walker", "drop_foot_severe")
+    walkers = [base.replace(recruitment=kind) for kind in ("hmed2018", "ding2007", "sigmoid")]
+    pop = Population(walkers)
+    pop.reset(5)
+    plants = [WalkingPlant(w) for w in walkers]
+    for i, p in enumerate(plants):
+        p.reset(seed_of(5, i))
+    for k in range(200 * 5):
+        cur = 70.0 if k % 200 < 80 else 0.0
+        r = pop.step(cur, 300.0, 40.0)
+        for i, p in enumerate(plants):
+            p.step(cur, 300.0, 40.0)
+            assert p.state.torque_nm == pytest.approx(r["torque_nm"][i], abs=1e-7)
+    assert min(r["fatigue"]) < 1.0
+
 def test_plant_reproduces_winter_checkpoints():
     """The healthy plant matched to Winter's trial (1.42 m/s, 121.6 steps/min, toe-off 60.9 %)
     keeps the checkpoints of REFERENCE §2 within 1.5 deg and 2 % of the cycle (the series'

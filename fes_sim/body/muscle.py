@@ -20,6 +20,7 @@ HMED_A_R, HMED_B_S_PER_MA, HMED_I_S_MA, HMED_C_R = 0.586, 0.026, 63.1, 0.833
 DING07_A_N_PER_S, DING07_PW0_US, DING07_PW_SCALE_US = 4920.0, 131.4, 194.1
 
 
+@register_jitable
 def recruit_sigmoid(current_ma, pulse_width_us, half_uc: float, width_uc: float, exp: Callable = math.exp):
     """Fraction recruited, a logistic curve in charge per pulse Q = I·PW (µC), zero at Q = 0."""
     q = current_ma * pulse_width_us * 1e-3
@@ -27,12 +28,14 @@ def recruit_sigmoid(current_ma, pulse_width_us, half_uc: float, width_uc: float,
     return (1.0 / (1.0 + exp(-(q - half_uc) / width_uc)) - s0) / (1.0 - s0)
 
 
+@register_jitable
 def recruit_hmed2018(current_ma, tanh: Callable = math.tanh):
     """Hmed 2018 recruitment in current, clipped to [0, 1] (zero below its threshold)."""
     lam = HMED_A_R * (tanh(HMED_B_S_PER_MA * (current_ma - HMED_I_S_MA)) + HMED_C_R)
     return min(max(lam, 0.0), 1.0) if isinstance(lam, float) else lam.clip(0.0, 1.0)
 
 
+@register_jitable
 def recruit_ding2007(pulse_width_us, exp: Callable = math.exp):
     """Ding 2007 force scaling with pulse width, A(pw)/4920, at a current above motor threshold."""
     r = 1.0 - exp(-(pulse_width_us - DING07_PW0_US) / DING07_PW_SCALE_US)
@@ -50,6 +53,7 @@ def recruitment(kind: str, current_ma: float, pulse_width_us: float, half_uc: fl
     return recruit_ding2007(pulse_width_us)
 
 
+@register_jitable
 def fusion_factor(frequency_hz, s: float):
     """Tetanic fusion (s·f)²/(1 + (s·f)²) (REFERENCE §5; unconfirmed, s ≈ 0.1 s)."""
     x = s * frequency_hz
