@@ -227,6 +227,17 @@ def test_host_loop_streams_samples_at_rate():
     assert len(samples) == 500
 
 
+def test_samples_sent_late_keep_their_sampling_times():
+    """A device that falls behind sends several samples at once, each stamped when it was taken."""
+    b = Bench().configured()
+    b.send(SetMode(200, int(Mode.HOST_LOOP)))
+    b.advance(0.1, step_s=0.023)  # late ticks: up to five samples per tick
+    samples = b.take(SensorSample)
+    assert len(samples) == 20
+    steps_us = {later.t_us - earlier.t_us for earlier, later in zip(samples, samples[1:])}
+    assert steps_us <= {4999, 5000, 5001}
+
+
 def test_device_loop_refuses_host_commands_for_the_output():
     b = Bench().configured()
     b.send(SetMode(200, int(Mode.DEVICE_LOOP)))

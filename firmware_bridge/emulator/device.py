@@ -565,14 +565,16 @@ class DeviceLogic:
         else:
             self._count_pulses(now_s)
         while now_s >= self._stream_next_s and self.source is not None:
-            self._stream_sample(now_s)
+            self._stream_sample(self._stream_next_s)
             self._stream_next_s = self._stream_start_s + (self._sample_index + 1) / self.sample_rate_hz
 
-    def _stream_sample(self, now_s: float) -> None:
+    def _stream_sample(self, sampled_s: float) -> None:
+        """Send the sample taken at its scheduled instant ``sampled_s``: like a sampling timer's
+        time stamp, it stays on the sample grid when the device is late to send it."""
         s = self.stim
         assert self.source is not None
         sample = self.source.step(self.current_ma(), s.pulse_width_us if s else 0.0, s.frequency_hz if s else 0.0)
-        self._send(to_sensor_sample(self._sample_index, self.device_us(now_s), sample))
+        self._send(to_sensor_sample(self._sample_index, self.device_us(sampled_s), sample))
         self._sample_index += 1
 
     def next_deadline(self, now_s: float) -> float:
