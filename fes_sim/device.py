@@ -221,11 +221,14 @@ class DevicePipeline:
         if self.pending is not None:
             self._apply_pending()
         t = sample.t_s
-        tilt = self.estimator.update(sample)
-        if self._undecided and self.estimator.use_tilt_channel is not None:
+        est = self.estimator
+        if self._undecided and est.choose_input(sample) is not None:
             self._undecided = False
             self.monitor.configure(self._required_channels())
         fault = self.monitor.update(sample)
+        # a sample with a fault of its own (non-finite, saturated, stuck, broken time) never
+        # reaches the estimator, so a spike cannot corrupt the estimate that follows it
+        tilt = est.update(sample) if not self.monitor.bits else math.nan
         if self._undecided:
             fault |= 1  # no usable input yet: MISSING
         det = self.detector
@@ -233,6 +236,7 @@ class DevicePipeline:
             event = GaitEvent.NONE
             if not self._interrupted:
                 det.interrupt()
+                est.restart()  # the estimate restarts from the accelerometer once the input is valid again
                 self._interrupted = True
         else:
             self._interrupted = False

@@ -17,6 +17,10 @@ heel-off when the detector reports no toe-off). Besides gait, the controller run
 a test burst, exercise mode (cyclic bursts for a set time) and a manual
 (hand-switch) trigger.
 
+Ramps advance by the sample's time step, but by at least one nominal period, so a
+clock that runs slow (or stalls) cannot hold the output up: a ramp-down ends within
+``ramp_down_ms`` worth of samples, and the on-time is also bounded in samples.
+
 Pulses: the amplitude follows the envelope (``current = envelope · current_ma``)
 at a constant pulse width and rate; pulses are laid on an absolute time grid
 that starts at the burst onset. With a ``pulse_sink`` list, each pulse is
@@ -230,6 +234,8 @@ class StimController:
         dt = t_s - tp if tp == tp else 0.0
         if dt > self.max_gap_s:
             dt = self.max_gap_s
+        elif tp == tp and dt < self.dt_s:
+            dt = self.dt_s  # a slow clock must not stretch a ramp: each sample moves it one nominal period at least
         self.t_prev = t_s
         if event:
             self._track(t_s, event)

@@ -68,25 +68,38 @@ class TiltEstimator:
         self.gate_mps2 = config.acc_gate_g * GRAVITY_MPS2
 
     def reset(self) -> None:
-        """Forget the state; the next valid sample restarts the estimate."""
+        """Forget the state and the input choice; the next valid sample restarts the estimate."""
         src = self.config.source
         self.use_tilt_channel: bool | None = None if src == "auto" else src == "tilt"
         self.rate_from_gyro: bool | None = None
+        self.restart()
+
+    def restart(self) -> None:
+        """Forget the estimate but keep the input choice (after a sensor fault: the next
+        valid sample starts again from the accelerometer, with the start-up gain)."""
         self.tilt_deg = math.nan
         self.rate_dps = math.nan
         self._prev_tilt = math.nan
         self._n_corrections = START_COUNT  # start-up gain 1/(n + 1) while it exceeds the filter's own
 
-    def update(self, s: ShankSample) -> float:
-        """Take one sample; return the tilt estimate in degrees (``nan`` if no input)."""
-        use_tilt = self.use_tilt_channel
-        if use_tilt is None:
+    def choose_input(self, s: ShankSample) -> bool | None:
+        """Settle ``source="auto"`` on the first sample with a usable input; return the choice."""
+        if self.use_tilt_channel is None:
             if _isfinite(s.tilt_deg):
-                use_tilt = self.use_tilt_channel = True
+                self.use_tilt_channel = True
             elif _isfinite(s.acc_x_mps2) and _isfinite(s.gyr_z_dps):
-                use_tilt = self.use_tilt_channel = False
-            else:
-                return math.nan
+                self.use_tilt_channel = False
+        return self.use_tilt_channel
+
+    def update(self, s: ShankSample) -> float:
+        """Take one sample; return the tilt estimate in degrees (``nan`` if no input).
+
+        A non-finite gyro or accelerometer reading leaves the filter state as it was
+        and returns ``nan``; the estimate is kept within (−180°, 180°].
+        """
+        use_tilt = self.choose_input(s)
+        if use_tilt is None:
+            return math.nan
         if use_tilt:
             tilt = s.tilt_deg
             if self.rate_from_gyro is None and _isfinite(tilt):
@@ -105,14 +118,25 @@ class TiltEstimator:
         gz = s.gyr_z_dps
         fx = s.acc_x_mps2
         fy = s.acc_y_mps2
+        if not (_isfinite(gz) and _isfinite(fx) and _isfinite(fy)):
+            return math.nan
         self.rate_dps = gz
         prev = self.tilt_deg
         if prev != prev:  # first sample: start from the accelerometer
             self.tilt_deg = accel_tilt_deg(fx, fy)
             return self.tilt_deg
         pred = prev + gz * self.dt_s
-        norm = _sqrt(fx * fx + fy * fy + (s.acc_z_mps2 if _isfinite(s.acc_z_mps2) else 0.0) ** 2)
+        if not -180.0 < pred <= 180.0:
+            pred = wrap_deg(pred)
+        fz = s.acc_z_mps2 if _isfinite(s.acc_z_mps2) else 0.0
+        norm = _sqrt(fx * fx + fy * fy + fz * fz)
         if abs(norm - GRAVITY_MPS2) <= self.gate_mps2:
             pred, self._n_corrections = correct(pred, fx, fy, self._n_corrections, self.gain_deg)
         self.tilt_deg = pred
         return pred
+
+
+def wrap_deg(angle_deg: float) -> float:
+    """The same angle within (−180°, 180°]."""
+    w = math.fmod(angle_deg + 180.0, 360.0)
+    return (w + 360.0 if w <= 0.0 else w) - 180.0

@@ -136,7 +136,7 @@ class ControllerLanes:
         ok = ~f
         tp = self.t_prev
         dt = np.where(tp == tp, t_s - tp, 0.0)
-        dt = np.where(dt > self.max_gap_s, self.max_gap_s, dt)
+        dt = np.where(dt > self.max_gap_s, self.max_gap_s, np.where((tp == tp) & (dt < self.dt_s), self.dt_s, dt))
         self.t_prev = np.where(ok, t_s, self.t_prev)
         # --- running average stance (percent timing)
         hs = ok & (event == _HS)

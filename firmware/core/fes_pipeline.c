@@ -115,12 +115,13 @@ void fes_pipeline_reset(fes_pipeline_t *p)
 
 void fes_pipeline_update(fes_pipeline_t *p, const fes_sample_t *s, fes_pipeline_out_t *out)
 {
-    double tilt = fes_tilt_est_update(&p->est, s);
-    if (p->undecided && p->est.use_tilt >= 0) {
+    if (p->undecided && fes_tilt_est_choose_input(&p->est, s) >= 0) {
         p->undecided = false;
         configure_monitor(p);
     }
     uint32_t fault = fes_sensor_monitor_update(&p->mon, s);
+    /* a sample with a fault of its own never reaches the estimator */
+    double tilt = p->mon.bits ? NAN : fes_tilt_est_update(&p->est, s);
     if (p->undecided) {
         fault |= FES_SENSOR_MISSING;
     }
@@ -128,6 +129,7 @@ void fes_pipeline_update(fes_pipeline_t *p, const fes_sample_t *s, fes_pipeline_
     if (fault) {
         if (!p->interrupted) {
             fes_tilt_trigger_interrupt(&p->det);
+            fes_tilt_est_restart(&p->est);
             p->interrupted = true;
         }
     } else {

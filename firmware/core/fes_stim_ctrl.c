@@ -141,6 +141,8 @@ double fes_stim_ctrl_update(fes_stim_ctrl_t *c, double t_s, unsigned event, bool
     double dt = tp == tp ? t_s - tp : 0.0;
     if (dt > c->max_gap_s) {
         dt = c->max_gap_s;
+    } else if (tp == tp && dt < c->dt_s) {
+        dt = c->dt_s; /* a slow clock must not stretch a ramp */
     }
     c->t_prev = t_s;
     if (event != FES_EVENT_NONE) {

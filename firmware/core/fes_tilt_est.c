@@ -23,22 +23,33 @@ void fes_tilt_est_reset(fes_tilt_est_t *e)
 {
     e->use_tilt = e->cfg.source == FES_CHOICE_ESTIMATOR_SOURCE_AUTO ? -1 : (e->cfg.source == FES_CHOICE_ESTIMATOR_SOURCE_TILT ? 1 : 0);
     e->rate_from_gyro = -1;
+    fes_tilt_est_restart(e);
+}
+
+void fes_tilt_est_restart(fes_tilt_est_t *e)
+{
     e->tilt_deg = NAN;
     e->rate_dps = NAN;
     e->prev_tilt = NAN;
     e->n_corrections = 1; /* start-up gain 1/(n + 1) while it exceeds the filter's own */
 }
 
-double fes_tilt_est_update(fes_tilt_est_t *e, const fes_sample_t *s)
+int fes_tilt_est_choose_input(fes_tilt_est_t *e, const fes_sample_t *s)
 {
     if (e->use_tilt < 0) {
         if (isfinite(s->tilt_deg)) {
             e->use_tilt = 1;
         } else if (isfinite(s->acc_x_mps2) && isfinite(s->gyr_z_dps)) {
             e->use_tilt = 0;
-        } else {
-            return NAN;
         }
+    }
+    return e->use_tilt;
+}
+
+double fes_tilt_est_update(fes_tilt_est_t *e, const fes_sample_t *s)
+{
+    if (fes_tilt_est_choose_input(e, s) < 0) {
+        return NAN;
     }
     if (e->use_tilt) {
         double tilt = s->tilt_deg;
@@ -62,6 +73,9 @@ double fes_tilt_est_update(fes_tilt_est_t *e, const fes_sample_t *s)
     double gz = s->gyr_z_dps;
     double fx = s->acc_x_mps2;
     double fy = s->acc_y_mps2;
+    if (!(isfinite(gz) && isfinite(fx) && isfinite(fy))) {
+        return NAN;
+    }
     e->rate_dps = gz;
     double prev = e->tilt_deg;
     if (prev != prev) {
@@ -69,6 +83,10 @@ double fes_tilt_est_update(fes_tilt_est_t *e, const fes_sample_t *s)
         return e->tilt_deg;
     }
     double pred = prev + gz * e->dt_s;
+    if (!(pred > -180.0 && pred <= 180.0)) {
+        double w = fmod(pred + 180.0, 360.0);
+        pred = (w <= 0.0 ? w + 360.0 : w) - 180.0;
+    }
     double fz = isfinite(s->acc_z_mps2) ? s->acc_z_mps2 : 0.0;
     double norm = sqrt(fx * fx + fy * fy + fz * fz);
     if (fabs(norm - FES_GRAVITY_MPS2) <= e->gate_mps2) {

@@ -30,7 +30,13 @@ typedef struct {
 
 void fes_tilt_est_init(fes_tilt_est_t *e, const fes_tilt_est_config_t *cfg, double sample_rate_hz);
 void fes_tilt_est_reset(fes_tilt_est_t *e);
-/* One sample; returns the tilt estimate in degrees (NaN without input). */
+/* Forget the estimate, keep the input choice (after a sensor fault). */
+void fes_tilt_est_restart(fes_tilt_est_t *e);
+/* Settle source "auto" on the first sample with a usable input; returns use_tilt. */
+int fes_tilt_est_choose_input(fes_tilt_est_t *e, const fes_sample_t *s);
+/* One sample; returns the tilt estimate in degrees (NaN without input). A non-finite
+ * gyro or accelerometer reading leaves the state as it was; the estimate stays within
+ * (-180, 180] degrees. */
 double fes_tilt_est_update(fes_tilt_est_t *e, const fes_sample_t *s);
 
 #endif
