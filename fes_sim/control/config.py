@@ -37,7 +37,12 @@ class TiltTriggerConfig(Config):
 
     Heel-off: tilt rises through the on-threshold at a rate above ``heel_off_rate_dps``.
     The on-threshold is ``stance_tilt + heel_off_fraction·(peak_tilt − stance_tilt)``
-    over running stride averages, starting from ``heel_off_tilt_deg``.
+    over running stride averages, starting from ``heel_off_tilt_deg``. The true shank
+    tilt at heel-off sits at 0.50 of its stride range (Winter 2009; NONAN GaitPrint
+    0.44–0.53), but a fused tilt estimate loses 5–13° at the push-off peak (REFERENCE
+    §6), which puts heel-off at 0.57–0.63 of the estimated range; the default 0.6 errs
+    late on an undistorted tilt (NONAN: 25–100 ms) rather than early, into mid-stance
+    (0.5 fired 140–170 ms early on the simulated sensors).
     Toe-off: the pre-swing tilt rate has fallen to ``toe_off_rate_fraction`` of its
     peak (Winter's normative data: 0.60), or ``toe_off_lag_ms`` has passed since
     that peak and the rate is below ``toe_off_lag_fraction`` of it, whichever comes
@@ -45,14 +50,17 @@ class TiltTriggerConfig(Config):
     so a rate plateau in a slow walker's stance is not taken for the pre-swing peak;
     and when the rate rises again after a dip (``toe_off_rebound_fraction``) the peak
     search restarts, so a stance hump before the pre-swing peak does not end it. The rate peaks 35–40 ms before toe-off in
-    NONAN GaitPrint at both 0.89 s and 1.13 s strides, but 73 ms before it in
-    Winter's trial; calibration with labelled events refits both.
+    NONAN GaitPrint at both 0.89 s and 1.13 s strides (rate at toe-off 0.72–0.84 of the
+    peak), but 73–83 ms before it in Winter's trial, whose broader peak the simulator
+    inherits (0.57–0.77 of the peak at toe-off). The defaults keep NONAN within
+    10 ms (median) and accept toe-off 25–45 ms early on the simulated walkers;
+    calibration with labelled events refits both per patient.
     Heel strike: ``heel_strike_lag_ms`` after the terminal-swing tilt minimum
     (Winter: 36 ms), confirmed once the tilt has risen ``heel_strike_rise_deg``.
     """
 
     heel_off_tilt_deg: float = param(15.0, unit="deg", lo=-30, hi=60, doc="initial on-threshold (until adapted)")
-    heel_off_fraction: float = param(0.5, unit="", lo=0.05, hi=0.95, doc="on-threshold as a fraction of the stride's tilt range")
+    heel_off_fraction: float = param(0.6, unit="", lo=0.05, hi=0.95, doc="on-threshold as a fraction of the stride's tilt range")
     heel_off_rate_dps: float = param(10.0, unit="deg/s", lo=0, hi=500, doc="smallest tilt rate accepted at the on-threshold")
     heel_off_rate_fraction: float = param(0.2, unit="", lo=0, hi=1, doc="rate needed at the on-threshold, as a fraction of the walker's peak forward tilt rate")
     initial_peak_rate_dps: float = param(150.0, unit="deg/s", lo=10, hi=2000, doc="starting value of that peak rate (learnt at each heel strike)")
@@ -62,7 +70,7 @@ class TiltTriggerConfig(Config):
     min_tilt_range_deg: float = param(10.0, unit="deg", lo=1, hi=90, doc="smallest stride tilt range accepted for adaptation")
     toe_off_rate_fraction: float = param(0.7, unit="", lo=0.05, hi=0.99, doc="toe-off when the rate falls to this fraction of its pre-swing peak")
     toe_off_lag_ms: float = param(25.0, unit="ms", lo=0, hi=500, doc="or, earlier, this long after the pre-swing rate peak (0 = off) ...")
-    toe_off_lag_fraction: float = param(0.95, unit="", lo=0.05, hi=1, doc="... once the rate is below this fraction of the peak")
+    toe_off_lag_fraction: float = param(0.92, unit="", lo=0.05, hi=1, doc="... once the rate is below this fraction of the peak")
     toe_off_min_level: float = param(0.8, unit="", lo=0, hi=1, doc="toe-off only once the tilt is above this fraction of the stride's tilt range")
     toe_off_rebound_fraction: float = param(0.1, unit="", lo=0.01, hi=1, doc="a rise of the rate by this fraction of its peak above its later minimum restarts the peak search (stance plateau, then pre-swing peak)")
     min_swing_rate_dps: float = param(40.0, unit="deg/s", lo=0, hi=1000, doc="swing must reach this backward tilt rate before heel strike is armed")

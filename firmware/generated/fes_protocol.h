@@ -455,7 +455,7 @@ FES_STATIC_ASSERT(sizeof(fes_status_t) == FES_STATUS_SIZE, status_size);
     X(6u, estimator.acc_gate_g, 0.0, 2.0, 1u, 1.0) \
     X(7u, estimator.rate_smoothing_ms, 0.0, 200.0, 0u, 10.0) \
     X(8u, tilt.heel_off_tilt_deg, -30.0, 60.0, 0u, 15.0) \
-    X(9u, tilt.heel_off_fraction, 0.05, 0.95, 0u, 0.5) \
+    X(9u, tilt.heel_off_fraction, 0.05, 0.95, 0u, 0.6) \
     X(0xAu, tilt.heel_off_rate_dps, 0.0, 500.0, 0u, 10.0) \
     X(0xBu, tilt.heel_off_rate_fraction, 0.0, 1.0, 0u, 0.2) \
     X(0xCu, tilt.initial_peak_rate_dps, 10.0, 2000.0, 0u, 150.0) \
@@ -465,7 +465,7 @@ FES_STATIC_ASSERT(sizeof(fes_status_t) == FES_STATUS_SIZE, status_size);
     X(0x10u, tilt.min_tilt_range_deg, 1.0, 90.0, 0u, 10.0) \
     X(0x11u, tilt.toe_off_rate_fraction, 0.05, 0.99, 0u, 0.7) \
     X(0x12u, tilt.toe_off_lag_ms, 0.0, 500.0, 0u, 25.0) \
-    X(0x13u, tilt.toe_off_lag_fraction, 0.05, 1.0, 0u, 0.95) \
+    X(0x13u, tilt.toe_off_lag_fraction, 0.05, 1.0, 0u, 0.92) \
     X(0x14u, tilt.toe_off_min_level, 0.0, 1.0, 0u, 0.8) \
     X(0x15u, tilt.toe_off_rebound_fraction, 0.01, 1.0, 0u, 0.1) \
     X(0x16u, tilt.min_swing_rate_dps, 0.0, 1000.0, 0u, 40.0) \
