@@ -47,6 +47,34 @@ def test_every_event_detected(kw, detector):
     assert not any(faults)
 
 
+@pytest.mark.parametrize("stride_s", [1.0, 1.3])
+def test_tilt_trigger_finds_a_walker_with_a_15_degree_tilt_range(stride_s):
+    """A stiff, slow walker whose shank swings through 15 deg (a fifth of Winter's) and never
+    tilts forward past 11 deg: the trigger starts from a small span, learns the low peak rate
+    per degree of rotation, and every stride is found once it has locked on."""
+    t, tilt, gyr, _, _, truth = walk(n_strides=40, stride_s=stride_s, stance=0.66, scale=0.2, cv=0.03, seed=1, fs=100.0)
+    pipe = DevicePipeline(ControllerConfig(estimator=EstimatorConfig(source="tilt")), STIM, 100.0)
+    events, env, _, _ = run(pipe, samples(t, tilt, gyr))
+    scores = _score(events, truth, 10.0, t[-1] - 0.5)
+    for ev in (GaitEvent.HEEL_STRIKE, GaitEvent.TOE_OFF):
+        assert scores[ev].sensitivity == 1.0 and scores[ev].precision == 1.0, (ev, scores[ev].summary())
+
+
+def test_tilt_trigger_follows_a_sudden_slow_down():
+    """From 0.9 s strides over 82 deg to 1.6 s strides over 34 deg: the learnt range shrinks at
+    each heel strike, so toe-off is found again within three strides (it took ~20 when the
+    thresholds relaxed per degree only)."""
+    fast = walk(n_strides=20, stride_s=0.9, stance=0.6, scale=1.1, cv=0.02, seed=1, fs=100.0)
+    slow = walk(n_strides=25, stride_s=1.6, stance=0.68, scale=0.45, cv=0.02, seed=2, fs=100.0, t0=fast[0][-1] + 0.01)
+    t, tilt, gyr = (np.concatenate([a, b]) for a, b in zip(fast[:3], slow[:3]))
+    pipe = DevicePipeline(ControllerConfig(estimator=EstimatorConfig(source="tilt")), STIM, 100.0)
+    events, env, _, _ = run(pipe, samples(t, tilt, gyr))
+    t_change = slow[0][0]
+    scores = _score(events, fast[5] + slow[5], t_change + 3 * 1.6, t[-1] - 0.5)
+    for ev in (GaitEvent.HEEL_STRIKE, GaitEvent.TOE_OFF):
+        assert scores[ev].sensitivity == 1.0 and scores[ev].precision == 1.0, (ev, scores[ev].summary())
+
+
 def test_stance_weight_shift_gives_no_events():
     fs = 200.0
     t = np.arange(0, 30, 1 / fs)

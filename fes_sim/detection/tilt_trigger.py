@@ -3,8 +3,12 @@
 Dai et al. (1996) trigger peroneal stimulation when the shank tilt rises through a
 per-patient threshold in late stance; the WalkAide learns those thresholds from a
 clinician-marked walk. Here the on-threshold sits at a fraction of each walker's
-own tilt range (envelope followers of the tilt extremes, slowly adapting), so it
-follows changes of speed and amplitude. Toe-off and heel strike come from the
+own tilt range (envelope followers of the tilt extremes), so it follows changes of
+speed and amplitude: a new extreme is taken at once, the followers relax slowly per
+degree of shank rotation (so standing still does not erode them), and at each
+confirmed heel strike they move half-way in to a stride that stayed inside them (a
+walker who slows down and shortens the swing is followed within a few strides). The
+peak forward rate that the heel-off rate condition scales with is learnt the same way. Toe-off and heel strike come from the
 shape of the tilt rate (REFERENCE §2, Winter 2009): the pre-swing rate peaks
 35–40 ms before toe-off and toe-off falls where it has dropped to about 0.6–0.8 of
 that peak; heel strike follows the terminal-swing tilt minimum by about 36 ms.
@@ -75,8 +79,9 @@ class TiltTriggerDetector:
         self.phase = STANCE
         self.aborted = False
         self.threshold_deg = c.heel_off_tilt_deg
-        # followers start so that low + fraction*(high-low) equals the initial threshold
-        span = 2.0 * c.min_tilt_range_deg  # small, so the first strides widen it at once
+        # followers start so that low + fraction*(high-low) equals the initial threshold, with
+        # the smallest accepted span, so the first strides widen it at once
+        span = c.min_tilt_range_deg
         self.low_deg = c.heel_off_tilt_deg - c.heel_off_fraction * span
         self.high_deg = self.low_deg + span
         self.t_prev = math.nan
@@ -89,6 +94,8 @@ class TiltTriggerDetector:
         self.trough_rate = 0.0
         self.peak_rate_follower = c.initial_peak_rate_dps
         self.stride_max_rate = 0.0
+        self.stride_low_deg = math.inf
+        self.stride_high_deg = -math.inf
         self.ho_rate = 0.0
         self.min_tilt = math.inf
         self.t_min = 0.0
@@ -104,6 +111,8 @@ class TiltTriggerDetector:
         self.t_prev = math.nan
         self.t_heel_strike = -math.inf
         self.stride_max_rate = 0.0
+        self.stride_low_deg = math.inf
+        self.stride_high_deg = -math.inf
 
     def update(self, t_s: float, tilt_deg: float, rate_dps: float, footswitch: float = math.nan) -> GaitEvent:
         """One sample; returns the event detected at it or ``GaitEvent.NONE`` (``footswitch`` unused)."""
@@ -127,10 +136,18 @@ class TiltTriggerDetector:
             self.high_deg -= (self.high_deg - tilt_deg) * k
         if ho_rate > self.stride_max_rate:
             self.stride_max_rate = ho_rate
+        elif ho_rate < self.peak_rate_follower:
+            # the peak-rate follower relaxes per degree too, so a walker slower than
+            # its starting value is learnt even before the first heel strike
+            self.peak_rate_follower -= (self.peak_rate_follower - (ho_rate if ho_rate > 0.0 else 0.0)) * k
         if tilt_deg < self.low_deg:
             self.low_deg = tilt_deg
         else:
             self.low_deg += (tilt_deg - self.low_deg) * k
+        if tilt_deg > self.stride_high_deg:
+            self.stride_high_deg = tilt_deg
+        if tilt_deg < self.stride_low_deg:
+            self.stride_low_deg = tilt_deg
         span = self.high_deg - self.low_deg
         if span < c.min_tilt_range_deg:
             span = c.min_tilt_range_deg
@@ -174,8 +191,8 @@ class TiltTriggerDetector:
             ):
                 self._enter_swing(t_s, tilt_deg)
                 return _TO
-            if ho_rate <= -c.swing_recovery_rate_dps:
-                self._enter_swing(t_s, tilt_deg)  # toe-off missed; the foot is in swing
+            if ho_rate <= -c.min_swing_rate_dps:
+                self._enter_swing(t_s, tilt_deg)  # after a heel-off, backward rotation means swing: toe-off was missed
             elif tilt_deg < thr - c.hysteresis_deg or t_s - self.t_heel_off > self.max_push_s:
                 self.phase = STANCE
                 self.aborted = True
@@ -192,9 +209,17 @@ class TiltTriggerDetector:
             and t_s >= self.t_min + self.lag_s
             and t_s - self.t_toe_off >= self.min_swing_s
         ):
-            # walking confirmed: learn half of the way to this stride's peak forward rate
+            # walking confirmed: learn half of the way to this stride's peak forward rate, and
+            # pull the tilt extremes half-way in to a stride that stayed inside them (a new
+            # extreme is taken at once), so a slower, smaller stride is followed in a few strides
             self.peak_rate_follower += (self.stride_max_rate - self.peak_rate_follower) * 0.5
             self.stride_max_rate = 0.0
+            if self.stride_high_deg < self.high_deg:
+                self.high_deg += (self.stride_high_deg - self.high_deg) * 0.5
+            if self.stride_low_deg > self.low_deg:
+                self.low_deg += (self.stride_low_deg - self.low_deg) * 0.5
+            self.stride_high_deg = -math.inf
+            self.stride_low_deg = math.inf
             self.phase = STANCE
             self.t_heel_strike = t_s
             return _HS

@@ -55,7 +55,7 @@ class TiltTriggerLanes:
         for name in (
             "heel_off_tilt_deg", "heel_off_fraction", "heel_off_rate_dps", "heel_off_rate_fraction", "initial_peak_rate_dps",
             "swing_recovery_rate_dps", "hysteresis_deg", "min_tilt_range_deg", "toe_off_rate_fraction", "toe_off_lag_fraction",
-            "toe_off_min_level", "min_swing_rate_dps", "heel_strike_rise_deg",
+            "toe_off_min_level", "toe_off_rebound_fraction", "min_swing_rate_dps", "heel_strike_rise_deg",
         ):
             setattr(self, name, col(name))
         self.reset()
@@ -65,7 +65,7 @@ class TiltTriggerLanes:
         n = self.n
         self.phase = np.full(n, STANCE, dtype=np.int8)
         self.aborted = np.zeros(n, dtype=bool)
-        span = 2.0 * self.min_tilt_range_deg
+        span = self.min_tilt_range_deg.copy()
         self.low_deg = self.heel_off_tilt_deg - self.heel_off_fraction * span
         self.high_deg = self.low_deg + span
         self.t_prev = np.full(n, math.nan)
@@ -74,9 +74,12 @@ class TiltTriggerLanes:
         self.t_heel_off = np.full(n, -math.inf)
         self.t_toe_off = np.full(n, -math.inf)
         self.peak_rate = np.zeros(n)
+        self.trough_rate = np.zeros(n)
         self.t_peak = np.full(n, -math.inf)
         self.peak_rate_follower = self.initial_peak_rate_dps.copy()
         self.stride_max_rate = np.zeros(n)
+        self.stride_low_deg = np.full(n, math.inf)
+        self.stride_high_deg = np.full(n, -math.inf)
         self.ho_rate = np.zeros(n)
         self.min_tilt = np.full(n, math.inf)
         self.t_min = np.zeros(n)
@@ -104,6 +107,8 @@ class TiltTriggerLanes:
             self.t_prev[new] = math.nan
             self.t_heel_strike[new] = -math.inf
             self.stride_max_rate[new] = 0.0
+            self.stride_low_deg[new] = math.inf
+            self.stride_high_deg[new] = -math.inf
         self.interrupted = fault.copy()
         ok = ~fault
         tilt, rate = tilt_deg, rate_dps
@@ -122,9 +127,15 @@ class TiltTriggerLanes:
         self.ho_rate = ho_rate
         up = tilt > self.high_deg
         self.high_deg = np.where(ok, np.where(up, tilt, self.high_deg - (self.high_deg - tilt) * k), self.high_deg)
-        self.stride_max_rate = np.where(ok & (ho_rate > self.stride_max_rate), ho_rate, self.stride_max_rate)
+        new_max = ok & (ho_rate > self.stride_max_rate)
+        self.stride_max_rate = np.where(new_max, ho_rate, self.stride_max_rate)
+        relax = ok & ~new_max & (ho_rate < self.peak_rate_follower)
+        pr = self.peak_rate_follower
+        self.peak_rate_follower = np.where(relax, pr - (pr - np.where(ho_rate > 0.0, ho_rate, 0.0)) * k, pr)
         down = tilt < self.low_deg
         self.low_deg = np.where(ok, np.where(down, tilt, self.low_deg + (tilt - self.low_deg) * k), self.low_deg)
+        self.stride_high_deg = np.where(ok & (tilt > self.stride_high_deg), tilt, self.stride_high_deg)
+        self.stride_low_deg = np.where(ok & (tilt < self.stride_low_deg), tilt, self.stride_low_deg)
         span = self.high_deg - self.low_deg
         span = np.where(span < self.min_tilt_range_deg, self.min_tilt_range_deg, span)
         thr = self.low_deg + self.heel_off_fraction * span
@@ -144,17 +155,21 @@ class TiltTriggerLanes:
             self.phase[ho] = PUSH_OFF
             self.t_heel_off[ho] = t_s
             self.peak_rate[ho] = rate[ho]
+            self.trough_rate[ho] = rate[ho]
             self.t_peak[ho] = t_s
             events[ho] = _HO
         self._enter_swing(m & ~ho & recovering, t_s, tilt)
         # --- push-off
         m = ok & (phase == PUSH_OFF)
         if m.any():
-            rising = m & (rate > self.peak_rate)
+            rising = m & ((rate > self.peak_rate) | (rate > self.trough_rate + self.toe_off_rebound_fraction * self.peak_rate))
             self.peak_rate[rising] = rate[rising]
+            self.trough_rate[rising] = rate[rising]
             self.t_peak[rising] = t_s
+            dip = m & ~rising & (rate < self.trough_rate)
+            self.trough_rate[dip] = rate[dip]
             to = (
-                m & ~rising & (t_s - self.t_heel_off >= self.min_push_s)
+                m & (rate < self.peak_rate) & (t_s - self.t_heel_off >= self.min_push_s)
                 & (tilt >= self.low_deg + self.toe_off_min_level * span)
                 & (
                     (rate <= self.toe_off_rate_fraction * self.peak_rate)
@@ -164,8 +179,9 @@ class TiltTriggerLanes:
             self._enter_swing(to, t_s, tilt)
             events[to] = _TO
             rest = m & ~to
-            self._enter_swing(rest & recovering, t_s, tilt)
-            abort = rest & ~recovering & ((tilt < thr - self.hysteresis_deg) | (t_s - self.t_heel_off > self.max_push_s))
+            swinging = rest & (ho_rate <= -self.min_swing_rate_dps)  # toe-off missed
+            self._enter_swing(swinging, t_s, tilt)
+            abort = rest & ~swinging & ((tilt < thr - self.hysteresis_deg) | (t_s - self.t_heel_off > self.max_push_s))
             self.phase[abort] = STANCE
             self.aborted[abort] = True
         # --- swing
@@ -183,6 +199,12 @@ class TiltTriggerLanes:
             if hs.any():
                 self.peak_rate_follower[hs] += (self.stride_max_rate[hs] - self.peak_rate_follower[hs]) * 0.5
                 self.stride_max_rate[hs] = 0.0
+                pull = hs & (self.stride_high_deg < self.high_deg)
+                self.high_deg[pull] += (self.stride_high_deg[pull] - self.high_deg[pull]) * 0.5
+                pull = hs & (self.stride_low_deg > self.low_deg)
+                self.low_deg[pull] += (self.stride_low_deg[pull] - self.low_deg[pull]) * 0.5
+                self.stride_high_deg[hs] = -math.inf
+                self.stride_low_deg[hs] = math.inf
                 self.phase[hs] = STANCE
                 self.t_heel_strike[hs] = t_s
                 events[hs] = _HS

@@ -23,8 +23,9 @@ void fes_tilt_trigger_reset(fes_tilt_trigger_t *d)
     d->phase = FES_PHASE_STANCE;
     d->aborted = false;
     d->threshold_deg = c->heel_off_tilt_deg;
-    /* followers start so that low + fraction*(high-low) equals the initial threshold */
-    double span = 2.0 * c->min_tilt_range_deg;
+    /* followers start so that low + fraction*(high-low) equals the initial threshold,
+     * with the smallest accepted span, so the first strides widen it at once */
+    double span = c->min_tilt_range_deg;
     d->low_deg = c->heel_off_tilt_deg - c->heel_off_fraction * span;
     d->high_deg = d->low_deg + span;
     d->t_prev = NAN;
@@ -37,6 +38,8 @@ void fes_tilt_trigger_reset(fes_tilt_trigger_t *d)
     d->t_peak = -INFINITY;
     d->peak_rate_follower = c->initial_peak_rate_dps;
     d->stride_max_rate = 0.0;
+    d->stride_low_deg = INFINITY;
+    d->stride_high_deg = -INFINITY;
     d->ho_rate = 0.0;
     d->min_tilt = INFINITY;
     d->t_min = 0.0;
@@ -53,6 +56,8 @@ void fes_tilt_trigger_interrupt(fes_tilt_trigger_t *d)
     d->t_prev = NAN;
     d->t_heel_strike = -INFINITY;
     d->stride_max_rate = 0.0;
+    d->stride_low_deg = INFINITY;
+    d->stride_high_deg = -INFINITY;
 }
 
 static void enter_swing(fes_tilt_trigger_t *d, double t_s, double tilt_deg)
@@ -88,11 +93,20 @@ unsigned fes_tilt_trigger_update(fes_tilt_trigger_t *d, double t_s, double tilt_
     }
     if (ho_rate > d->stride_max_rate) {
         d->stride_max_rate = ho_rate;
+    } else if (ho_rate < d->peak_rate_follower) {
+        /* the peak-rate follower relaxes per degree too */
+        d->peak_rate_follower -= (d->peak_rate_follower - (ho_rate > 0.0 ? ho_rate : 0.0)) * k;
     }
     if (tilt_deg < d->low_deg) {
         d->low_deg = tilt_deg;
     } else {
         d->low_deg += (tilt_deg - d->low_deg) * k;
+    }
+    if (tilt_deg > d->stride_high_deg) {
+        d->stride_high_deg = tilt_deg;
+    }
+    if (tilt_deg < d->stride_low_deg) {
+        d->stride_low_deg = tilt_deg;
     }
     double span = d->high_deg - d->low_deg;
     if (span < c->min_tilt_range_deg) {
@@ -134,8 +148,8 @@ unsigned fes_tilt_trigger_update(fes_tilt_trigger_t *d, double t_s, double tilt_
             enter_swing(d, t_s, tilt_deg);
             return FES_EVENT_TOE_OFF;
         }
-        if (ho_rate <= -c->swing_recovery_rate_dps) {
-            enter_swing(d, t_s, tilt_deg); /* toe-off missed; the foot is in swing */
+        if (ho_rate <= -c->min_swing_rate_dps) {
+            enter_swing(d, t_s, tilt_deg); /* after a heel-off, backward rotation means swing: toe-off was missed */
         } else if (tilt_deg < thr - c->hysteresis_deg || t_s - d->t_heel_off > d->max_push_s) {
             d->phase = FES_PHASE_STANCE;
             d->aborted = true;
@@ -151,9 +165,18 @@ unsigned fes_tilt_trigger_update(fes_tilt_trigger_t *d, double t_s, double tilt_
         d->swing_armed = true;
     } else if (d->swing_armed && tilt_deg >= d->min_tilt + c->heel_strike_rise_deg && t_s >= d->t_min + d->lag_s &&
                t_s - d->t_toe_off >= d->min_swing_s) {
-        /* walking confirmed: learn half of the way to this stride's peak forward rate */
+        /* walking confirmed: learn half of the way to this stride's peak forward rate and
+         * pull the tilt extremes half-way in to a stride that stayed inside them */
         d->peak_rate_follower += (d->stride_max_rate - d->peak_rate_follower) * 0.5;
         d->stride_max_rate = 0.0;
+        if (d->stride_high_deg < d->high_deg) {
+            d->high_deg += (d->stride_high_deg - d->high_deg) * 0.5;
+        }
+        if (d->stride_low_deg > d->low_deg) {
+            d->low_deg += (d->stride_low_deg - d->low_deg) * 0.5;
+        }
+        d->stride_high_deg = -INFINITY;
+        d->stride_low_deg = INFINITY;
         d->phase = FES_PHASE_STANCE;
         d->t_heel_strike = t_s;
         return FES_EVENT_HEEL_STRIKE;

@@ -29,6 +29,7 @@ typedef struct {
     double threshold_deg, low_deg, high_deg;
     double t_prev, prev_tilt, t_heel_strike, t_heel_off, t_toe_off;
     double peak_rate, trough_rate, t_peak, peak_rate_follower, stride_max_rate, ho_rate;
+    double stride_low_deg, stride_high_deg; /* tilt extremes since the last heel strike */
     double min_tilt, t_min;
     bool swing_armed, ho_armed;
 } fes_tilt_trigger_t;
