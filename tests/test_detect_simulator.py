@@ -22,7 +22,10 @@ FS = 200.0
 
 
 def closed_loop(walker: str, scenario: str, controller: str, duration_s: float, seed: int = 1):
-    plant = plant_mod.WalkingPlant(get_preset("walker", walker), scenario=get_preset("scenario", scenario))
+    from fes_sim.sensors.imu import SensorConfig
+
+    plant = plant_mod.WalkingPlant(get_preset("walker", walker), scenario=get_preset("scenario", scenario),
+                                   sensor=SensorConfig(footswitch=True))
     pipe = DevicePipeline(get_preset("controller", controller), StimulatorConfig(), FS)
     s = plant.reset(seed)
     t, env, act, events = [], [], [], []
@@ -56,7 +59,20 @@ def test_pathological_walkers_detected_and_every_stride_stimulated(walker):
         assert env[before].min() > 0.0, f"stride at {st.t_heel_strike_s:.2f} s not stimulated 150 ms before toe-off"
 
 
-@pytest.mark.parametrize("controller", ["walkaide_tilt", "shank_gyro"])
+@pytest.mark.parametrize("walker", ["hemiparetic_slow", "drop_foot_severe"])
+def test_heel_switch_walks_are_detected_and_stimulated(walker):
+    """The heel switch gives heel strike and heel-off; the first release of the walk (after
+    standing still) is taken for standing and starts the stride count."""
+    plant, t, env, _, events = closed_loop(walker, "walk", "heel_switch", 30.0)
+    scores = score_events(plant.events, events, 0.15, (4.0, 29.0))
+    for ev in (GaitEvent.HEEL_STRIKE, GaitEvent.HEEL_OFF):
+        s = scores[ev]
+        assert s.sensitivity >= 0.98 and s.precision >= 0.98, (ev, s.summary())
+    true_to = [e for e, k in plant.events if k == GaitEvent.TOE_OFF and 4.0 < e < 29.0]
+    assert all(env[(t > to - 0.1) & (t <= to)].min() > 0.0 for to in true_to)
+
+
+@pytest.mark.parametrize("controller", ["walkaide_tilt", "shank_gyro", "heel_switch"])
 @pytest.mark.parametrize("walker", ["hemiparetic_slow", "healthy"])
 def test_no_stimulation_while_not_walking(controller, walker):
     _, _, env, act, _ = closed_loop(walker, "false_triggers", controller, 55.0)

@@ -109,10 +109,19 @@ class GyroDetectorConfig(Config):
 
 @dataclass(frozen=True)
 class FootswitchConfig(Config):
-    """Heel switch: heel-off on release, heel strike on loading, with debounce."""
+    """Heel switch: heel-off on release, heel strike on loading, with debounce.
+
+    Walking loads the heel for 0.3–1 s between heel strike and heel-off; a release after a
+    longer loading is standing (a weight shift onto the forefoot unloads the heel), so it
+    is not reported and the next loading is not a heel strike: the first release of a walk
+    starts the stride count, and its swing goes unstimulated."""
 
     threshold: float = param(0.5, unit="", lo=0, hi=1, doc="switch reads loaded above this")
     debounce_ms: float = param(20.0, unit="ms", lo=0, hi=500, doc="a new switch state must hold this long")
+    max_loaded_ms: float = param(
+        1500.0, unit="ms", lo=200, hi=10000,
+        doc="a heel released after being loaded longer than this is not a heel-off (standing, shifting weight), nor is the loading that follows a heel strike",
+    )
 
 
 @dataclass(frozen=True)

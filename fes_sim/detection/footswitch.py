@@ -14,7 +14,9 @@ class HeelSwitchDetector:
     """Debounced heel switch (1 = loaded). A new state must hold ``debounce_ms``.
 
     The event is reported at the sample that completes the debounce, so it lags the
-    switch edge by the debounce time; a heel switch gives no toe-off.
+    switch edge by the debounce time; a heel switch gives no toe-off. A release after
+    the heel was loaded longer than ``max_loaded_ms`` is not a heel-off (standing or
+    shifting weight), and the loading that ends such a release is not a heel strike.
     """
 
     def __init__(self, config: FootswitchConfig, adaptation_strides: float = 8.0) -> None:
@@ -25,12 +27,15 @@ class HeelSwitchDetector:
         """Use a new threshold and debounce from the next sample on, keeping the switch state."""
         self.config = config
         self.debounce_s = config.debounce_ms * 1e-3
+        self.max_loaded_s = config.max_loaded_ms * 1e-3
 
     def reset(self) -> None:
         """Unknown switch state; the first reading sets it without an event."""
         self.loaded: bool | None = None
         self.aborted = False
         self.t_change = math.nan
+        self.t_loaded = math.nan  # when the heel was last loaded (debounced)
+        self.walking = False  # the last release was a heel-off
         self.phase = 0
 
     def interrupt(self) -> None:
@@ -45,15 +50,20 @@ class HeelSwitchDetector:
         reading = footswitch > self.config.threshold
         if self.loaded is None:
             self.loaded = reading
+            self.t_loaded = t_s
             return _NONE
         if reading == self.loaded:
             self.t_change = math.nan
             return _NONE
         if self.t_change != self.t_change:
             self.t_change = t_s
-        if t_s - self.t_change >= self.debounce_s:
-            self.loaded = reading
-            self.t_change = math.nan
-            self.phase = 0 if reading else 1
-            return GaitEvent.HEEL_STRIKE if reading else GaitEvent.HEEL_OFF
-        return _NONE
+        if t_s - self.t_change < self.debounce_s:
+            return _NONE
+        self.loaded = reading
+        self.t_change = math.nan
+        self.phase = 0 if reading else 1
+        if reading:
+            self.t_loaded = t_s
+            return GaitEvent.HEEL_STRIKE if self.walking else _NONE
+        self.walking = t_s - self.t_loaded <= self.max_loaded_s
+        return GaitEvent.HEEL_OFF if self.walking else _NONE
