@@ -78,6 +78,34 @@ def test_drop_foot_severe_drags_without_and_clears_with_stimulation():
     assert on["stim"]["max_current_ma"] > 0.0
 
 
+@pytest.mark.parametrize("controller", sorted((ROOT / "configs" / "controllers").glob("*.toml")), ids=lambda p: p.stem)
+def test_every_preset_controller_works_through_fes_run(controller):
+    """Each detector gets its input (the heel switch too, which the default sensor lacks)."""
+    s = run_json("--walker", "drop_foot_severe", "--controller", str(controller.relative_to(ROOT)), "--duration-s", "20")
+    assert s["strides"] >= 10
+    assert s["detection"]["heel_strike"]["sensitivity"] >= 0.9
+    if controller.stem == "off":
+        assert s["stim"]["stimulated_strides"] == 0 and s["toe_drag_strides"] > 0.5 * s["strides"]
+    else:
+        assert s["stim"]["stimulated_strides"] >= s["strides"] - 1
+        assert s["toe_drag_strides"] == 0
+
+
+def test_explicit_sensor_without_the_controllers_channel_is_refused():
+    from fes_sim.config import get_preset
+    from fes_sim.errors import ConfigError
+    from fes_sim.sensors.imu import SensorConfig
+    from fes_sim.session import SimulationSession
+
+    walker, heel_switch = get_preset("walker", "healthy"), get_preset("controller", "heel_switch")
+    assert SimulationSession(walker, heel_switch).sensor.footswitch
+    with pytest.raises(ConfigError, match="footswitch detector needs footswitch"):
+        SimulationSession(walker, heel_switch, sensor=SensorConfig())
+    with pytest.raises(ConfigError, match="gyro detector needs gyr_z_dps"):
+        SimulationSession(walker, get_preset("controller", "shank_gyro"), sensor=SensorConfig(imu=False))
+    assert SimulationSession(walker, get_preset("controller", "walkaide_tilt"), sensor=SensorConfig(imu=False)).sensor.tilt_output
+
+
 def test_out_writes_recording_table_and_figure(tmp_path):
     proc = fes("run", "--duration-s", "10", "--out", str(tmp_path / "o"))
     assert proc.returncode == 0, proc.stderr

@@ -10,7 +10,8 @@ from typing import Any
 
 from fes_sim.cli.table import format_table
 from fes_sim.config import resolve
-from fes_sim.errors import ConfigError, OutputError
+from fes_sim.controller_inputs import missing_input
+from fes_sim.errors import ConfigError, OutputError, RecordingError
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,9 @@ def run(args: argparse.Namespace) -> int:
     controller = ControllerConfig.off() if args.controller == "off" else resolve("controller", args.controller)
     stimulator = resolve("stimulator", args.stimulator)
     rec = load_recording(args.recording, leg=args.leg, events_file=args.events, axis_map=args.axes)
+    problem = missing_input(controller, rec.channels)
+    if problem is not None:
+        raise RecordingError(f"{args.recording}: {problem}; the file has {', '.join(sorted(rec.channels)) or 'no sensor channel'}")
     for note in rec.notes:
         if args.json:
             log.info("%s", note)
