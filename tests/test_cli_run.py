@@ -195,6 +195,37 @@ def test_unwritable_out_fails_before_simulating(tmp_path):
     assert time.monotonic() - started < 30
 
 
+def test_config_validate_checks_every_repo_config_studies_included():
+    files = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("configs/*/*.toml"))
+    assert any("studies" in f for f in files)
+    proc = fes("config", "validate", *files)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [f"{f}: ok ({kind})" for f, kind in ((f, _kind(f)) for f in files)]
+
+
+def _kind(path: str) -> str:
+    folder = Path(path).parent.name
+    return "study" if folder == "studies" else folder[:-1]
+
+
+def test_config_validate_reports_every_file_and_fails_if_any_failed(tmp_path):
+    typo = tmp_path / "walkers" / "typo.toml"
+    typo.parent.mkdir()
+    typo.write_text("spede_mps = 1.0\n")
+    study = tmp_path / "studies" / "bad.toml"
+    study.parent.mkdir()
+    study.write_text("name = 'x'\n")
+    good = "configs/walkers/healthy.toml"
+    proc = fes("config", "validate", str(typo), good, str(tmp_path / "gone.toml"), str(study), good)
+    assert proc.returncode == 2
+    assert proc.stdout.splitlines() == [f"{good}: ok (walker)"] * 2
+    errors = proc.stderr.splitlines()
+    assert len(errors) == 3 and "Traceback" not in proc.stderr
+    assert errors[0].startswith(f"fes: error: {typo}: ") and "spede_mps: unknown key" in errors[0]
+    assert errors[1] == f"fes: error: {tmp_path / 'gone.toml'}: no such file"
+    assert errors[2].startswith(f"fes: error: {study}: ")
+
+
 def test_config_show_and_list():
     proc = fes("config", "show", "walker", "healthy")
     assert proc.returncode == 0 and "height" in proc.stdout
