@@ -36,7 +36,7 @@ def test_help_states_units_and_defaults():
     for sub in ("run", "config", "replay"):
         assert sub in top.stdout
     run_help = fes("run", "--help").stdout
-    for fragment in ("--duration-s", "(s)", "default: 60.0", "drop_foot_mild", "walkaide_tilt", "(Hz)"):
+    for fragment in ("--duration-s", "86400 s", "default: 60.0", "drop_foot_mild", "walkaide_tilt", "1000 Hz"):
         assert fragment in run_help
 
 
@@ -48,6 +48,13 @@ def test_run_prints_table_and_summary():
     assert "MTC mm" in lines[0] and "charge uC" in lines[0]
     assert any(line.startswith("strides: ") for line in lines)
     assert any("real-time factor" in line for line in lines)
+
+
+def test_redirected_stderr_gets_no_progress_bar():
+    """The bar (shown once a run takes a second) is for terminals, not for logs."""
+    proc = fes("run", "--duration-s", "150")
+    assert proc.returncode == 0
+    assert proc.stderr == ""
 
 
 def test_json_has_documented_keys_and_nothing_else_on_stdout():
