@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -124,6 +125,25 @@ def test_out_writes_recording_table_and_figure(tmp_path):
     assert len(rec.t_s) == 2001
     assert {"heel_strike", "toe_off"} <= {ev.label for _, ev in rec.events}
     assert (out / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_recording_format_doc_lists_exactly_the_written_columns(tmp_path):
+    """docs/architecture.md documents every column the writer puts in a recording, and no other."""
+    from fes_sim.recording import RecordingWriter
+
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    section = doc[doc.index("## The recording format"):]
+    documented = [
+        name
+        for line in section.splitlines()
+        if line.startswith("| `")
+        for name in re.findall(r"`(\w+)`", line.split("|")[1])
+    ]
+    with RecordingWriter(tmp_path / "r.csv", {}) as writer:
+        written = writer.columns
+    assert sorted(documented) == sorted(written)
+    for phrase in ("+9.81 m/s²", "positive `gyr_z_dps`", "`t_s,event`", "dorsiflexion positive", "toe up positive"):
+        assert phrase in section, phrase
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="Ctrl-C is sent as SIGINT, which Windows processes do not take")
