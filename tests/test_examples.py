@@ -84,3 +84,13 @@ def test_lessons_cite_the_bibliography_in_full() -> None:
         for surname, year in CITATION.findall(text):
             assert any(surname in e and f"({year})" in e for e in entries), f"{page.name}: no entry for {surname} {year}"
 
+
+def test_readme_picture_is_aligned_and_the_student_starts_with_a_lesson() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    picture = readme.split("## Architecture", 1)[1].split("```")[1].splitlines()
+    borders = [[i for i, c in enumerate(line) if c in "┌┐└┘│"] for line in picture if any(c in line for c in "┌└│")]
+    assert borders and all(b == borders[0] for b in borders), borders
+    student = next(line for line in readme.splitlines() if line.startswith("| a student"))
+    first = re.search(r"`python (examples/\S+\.py)`", student)
+    assert first and (ROOT / first.group(1)).is_file(), student
+    assert ". .venv/bin/activate" in readme and '".[test]"' in readme
