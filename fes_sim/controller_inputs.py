@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from fes_sim.control.config import ControllerConfig
-from fes_sim.errors import ConfigError
+from fes_sim.errors import ConfigError, RecordingError
 from fes_sim.sensors.imu import SensorConfig
 
 #: SensorConfig switch that makes the simulated sensor deliver each channel
@@ -49,6 +49,14 @@ def missing_input(controller: ControllerConfig, channels: Iterable[str]) -> str 
         return None
     needs = " or ".join(" + ".join(group) for group in options)
     return f"the {controller.detector} detector needs {needs}"
+
+
+def require_inputs(controller: ControllerConfig, channels: Iterable[str], source: object) -> None:
+    """Raise :class:`RecordingError` naming ``source`` when ``channels`` lack what the controller reads."""
+    have = sorted(channels)
+    problem = missing_input(controller, have)
+    if problem is not None:
+        raise RecordingError(f"{source}: {problem}; the file has {', '.join(have) or 'no sensor channel'}")
 
 
 def sensor_for(controller: ControllerConfig, sensor: SensorConfig | None = None) -> SensorConfig:

@@ -8,6 +8,7 @@ from typing import Any
 
 from fes_sim.cli.options import check_output_file
 from fes_sim.config import resolve
+from fes_sim.controller_inputs import require_inputs
 from fes_sim.config.schema import to_toml
 from fes_sim.errors import OutputError, RecordingError
 
@@ -52,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     check_output_file(args.out, "--out")
     base = resolve("controller", args.controller)
     rec = load_recording(args.recording, leg=args.leg, events_file=args.events, axis_map=args.axes)
+    require_inputs(base, rec.channels, args.recording)
     labels = None
     if args.labels == "events":
         if not rec.events:

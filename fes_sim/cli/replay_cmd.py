@@ -11,8 +11,8 @@ from typing import Any
 from fes_sim.cli.options import Number, check_output_file
 from fes_sim.cli.table import format_table
 from fes_sim.config import resolve
-from fes_sim.controller_inputs import missing_input
-from fes_sim.errors import OutputError, RecordingError
+from fes_sim.controller_inputs import require_inputs
+from fes_sim.errors import OutputError
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +79,7 @@ def run(args: argparse.Namespace) -> int:
     controller = ControllerConfig.off() if args.controller == "off" else resolve("controller", args.controller)
     stimulator = resolve("stimulator", args.stimulator)
     rec = load_recording(args.recording, leg=args.leg, events_file=args.events, axis_map=args.axes)
-    problem = missing_input(controller, rec.channels)
-    if problem is not None:
-        raise RecordingError(f"{args.recording}: {problem}; the file has {', '.join(sorted(rec.channels)) or 'no sensor channel'}")
+    require_inputs(controller, rec.channels, args.recording)
     for note in rec.notes:
         if args.json:
             log.info("%s", note)
