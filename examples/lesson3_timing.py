@@ -2,8 +2,8 @@
 
 The severe foot-drop walker with the current raised to 50 mA (lesson 2) walks
 40 s with the default tilt-triggered timing and with four changes to it:
-a late onset, an early offset, no extension after heel strike, and no ramps.
-Prints clearance, foot slap (and the foot's angular velocity at forefoot
+a late onset (just after toe-off), an early offset, no extension after heel
+strike, and no ramps. Prints clearance, toe drag (good and late onset), foot slap (and the foot's angular velocity at forefoot
 contact it is judged on), foot pitch at initial contact and charge.
 
     python examples/lesson3_timing.py [OUTPUT_DIR]
@@ -25,7 +25,7 @@ CURRENT_MA = 50.0
 #: name -> changes to the controller's ``stimulation`` settings
 VARIANTS: dict[str, dict[str, float]] = {
     "good": {},
-    "late_onset": {"delay_ms": 450.0},  # onset 450 ms after the detected heel-off
+    "late_onset": {"delay_ms": 600.0},  # onset 600 ms after the detected heel-off: just after toe-off
     "early_offset": {"max_on_time_s": 0.5},  # the on-time limit ends the burst in mid-swing
     "no_extension": {"extension_ms": 0.0},  # ramp down at the detected heel strike
     "no_ramps": {"ramp_up_ms": 0.0, "ramp_down_ms": 0.0},  # full current at once, off at once
@@ -50,6 +50,7 @@ def main() -> None:
             "foot_pitch_ic_deg": r.summary["foot_pitch_ic_deg_median"],
             "charge_uc": r.summary["stim"]["charge_per_stride_uc_median"],
             "onset_lead_ms": r.summary["stim"]["onset_lead_ms_median"],
+            "drag_pct": 100.0 * r.summary["toe_drag_strides"] / r.summary["strides"],
         }
         row = table[name]
         answer(f"{name}_mtc_mm", row["mtc_mm"], "mm")
@@ -58,7 +59,8 @@ def main() -> None:
         answer(f"{name}_foot_pitch_ic_deg", row["foot_pitch_ic_deg"], "deg")
         answer(f"{name}_charge_uc", row["charge_uc"], "uC per stride", ".0f")
         if name in ("good", "late_onset"):
-            answer(f"{name}_onset_lead_ms", row["onset_lead_ms"], "ms", ".0f")
+            answer(f"{name}_onset_lead_ms", row["onset_lead_ms"], "ms before toe-off (negative: after it)", ".0f")
+            answer(f"{name}_drag_pct", row["drag_pct"], "% of strides with toe drag", ".0f")
 
     fig = plt.figure(figsize=(13, 7.5))
     grid = fig.add_gridspec(2, 5)

@@ -5,7 +5,9 @@ against current at 250 us) and its torque response to a step of stimulation
 (electromechanical delay, then first-order activation). Part 2 walks the severe
 walker for 10 minutes at 50 mA three ways: 40 Hz, 20 Hz, and 40 Hz with a later
 onset that lowers the duty cycle, and follows the muscle's fatigue state and the
-toe clearance.
+toe clearance. Part 3 checks the 40 Hz setting against a stimulator with a
+stricter duty-cycle limit: the worst case the limit bounds, the refusal, and the
+pause between bursts it would demand.
 
     python examples/lesson5_muscle.py [OUTPUT_DIR]
 """
@@ -18,6 +20,7 @@ from _course import answer, plt, save
 from fes_sim.body import muscle
 from fes_sim.config import resolve
 from fes_sim.device import DevicePipeline
+from fes_sim.errors import SafetyLimitError
 from fes_sim.loop import ClosedLoop
 from fes_sim.plant import WalkingPlant
 
@@ -31,6 +34,14 @@ VARIANTS = {  # name -> changes to the stimulation settings
     "20 Hz": {"frequency_hz": 20.0},
     "40 Hz, later onset": {"frequency_hz": 40.0, "delay_ms": 300.0},
 }
+#: max_duty_cycle of the stricter stimulator in part 3 (the default allows 0.95)
+STRICT_DUTY = 0.5
+
+
+def controller(changes: dict[str, float]):
+    """``walkaide_tilt`` at 50 mA, 250 us, with ``changes`` to its stimulation settings."""
+    base = resolve("controller", "walkaide_tilt")
+    return base.replace(stimulation=base.stimulation.replace(current_ma=CURRENT_MA, pulse_width_us=PULSE_WIDTH_US, **changes))
 
 
 def step_response(walker, dt_s: float = 0.001, span_s: float = 0.4) -> tuple[np.ndarray, np.ndarray]:
@@ -46,11 +57,8 @@ def step_response(walker, dt_s: float = 0.001, span_s: float = 0.4) -> tuple[np.
 
 def long_walk(changes: dict[str, float]) -> tuple[np.ndarray, np.ndarray, list, float]:
     """10 minutes of walking: fatigue state once a second, the strides, and the fraction of time stimulated."""
-    walker = resolve("walker", WALKER)
-    base = resolve("controller", "walkaide_tilt")
-    ctrl = base.replace(stimulation=base.stimulation.replace(current_ma=CURRENT_MA, pulse_width_us=PULSE_WIDTH_US, **changes))
-    plant = WalkingPlant(walker)
-    loop = ClosedLoop(plant, DevicePipeline(ctrl, resolve("stimulator", "default")))
+    plant = WalkingPlant(resolve("walker", WALKER))
+    loop = ClosedLoop(plant, DevicePipeline(controller(changes), resolve("stimulator", "default")))
     loop.reset(SEED)
     per_s = int(plant.sample_rate_hz)
     t, fatigue = [], []
@@ -63,6 +71,22 @@ def long_walk(changes: dict[str, float]) -> tuple[np.ndarray, np.ndarray, list, 
             fatigue.append(plant.state.fatigue)
     duty = on / (WALK_S * per_s)
     return np.array(t), np.array(fatigue), plant.strides, duty
+
+
+def duty_cycle_limit() -> None:
+    """The stimulator's max_duty_cycle bounds the worst case a controller allows, checked when it is programmed."""
+    st = controller(VARIANTS["40 Hz"]).stimulation
+    worst = st.max_on_time_s / (st.max_on_time_s + st.min_off_time_ms * 1e-3)
+    answer("worst_case_duty_pct", 100 * worst, "% (max_on_time_s / (max_on_time_s + min_off_time_ms))", ".0f")
+    strict = resolve("stimulator", "default").replace(max_duty_cycle=STRICT_DUTY)
+    try:
+        DevicePipeline(controller(VARIANTS["40 Hz"]), strict)
+        print(f"max_duty_cycle {STRICT_DUTY}: accepted")
+    except SafetyLimitError as exc:
+        print(f"max_duty_cycle {STRICT_DUTY}: refused ({exc})")
+    needed_off_ms = 1000 * st.max_on_time_s * (1 / STRICT_DUTY - 1)
+    answer("min_off_for_strict_duty_ms", needed_off_ms, f"ms of pause after each burst for max_duty_cycle {STRICT_DUTY}", ".0f")
+    DevicePipeline(controller({**VARIANTS["40 Hz"], "min_off_time_ms": needed_off_ms}), strict)  # now accepted
 
 
 def main() -> None:
@@ -85,6 +109,8 @@ def main() -> None:
         answer(f"fatigue_end_{key}", fatigue[-1], "(1 = fresh)", ".2f")
         answer(f"mtc_first_min_{key}_mm", np.median(mtc[t_end < 60]), "mm")
         answer(f"mtc_last_min_{key}_mm", np.median(mtc[t_end > WALK_S - 60]), "mm")
+
+    duty_cycle_limit()
 
     fig, axes = plt.subplots(2, 2, figsize=(10, 7.5))
     ax = axes[0, 0]

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from fes_sim.config import get_preset
+from fes_sim.controller_inputs import sensor_for
 from fes_sim.device import DevicePipeline
 from fes_sim.detection.scoring import score_events
 from fes_sim.loop import ClosedLoop, LoopTrace
@@ -77,6 +78,8 @@ class SimulationSession:
         Shank sensor rate (Hz); the plant runs at 1 kHz inside.
     sensor, orthosis
         Optional sensor model (noise, faults) and ankle-foot orthosis for the plant.
+        Without ``sensor`` the default sensor delivers every channel the controller
+        reads (the heel switch included); an explicit one lacking them is a ConfigError.
     labels
         Names written into the recording's metadata.
     """
@@ -98,7 +101,7 @@ class SimulationSession:
         self.stimulator = stimulator if stimulator is not None else get_preset("stimulator", "default")
         self.scenario = scenario
         self.sample_rate_hz = sample_rate_hz
-        self.sensor = sensor
+        self.sensor = sensor_for(controller, sensor) if controller is not None else sensor
         self.orthosis = orthosis
         self.labels = dict(labels or {})
         # Build the pipeline now, so a controller beyond the stimulator's limits

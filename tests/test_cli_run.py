@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -36,7 +37,7 @@ def test_help_states_units_and_defaults():
     for sub in ("run", "config", "replay"):
         assert sub in top.stdout
     run_help = fes("run", "--help").stdout
-    for fragment in ("--duration-s", "(s)", "default: 60.0", "drop_foot_mild", "walkaide_tilt", "(Hz)"):
+    for fragment in ("--duration-s", "86400 s", "default: 60.0", "drop_foot_mild", "walkaide_tilt", "1000 Hz"):
         assert fragment in run_help
 
 
@@ -48,6 +49,13 @@ def test_run_prints_table_and_summary():
     assert "MTC mm" in lines[0] and "charge uC" in lines[0]
     assert any(line.startswith("strides: ") for line in lines)
     assert any("real-time factor" in line for line in lines)
+
+
+def test_redirected_stderr_gets_no_progress_bar():
+    """The bar (shown once a run takes a second) is for terminals, not for logs."""
+    proc = fes("run", "--duration-s", "150")
+    assert proc.returncode == 0
+    assert proc.stderr == ""
 
 
 def test_json_has_documented_keys_and_nothing_else_on_stdout():
@@ -78,6 +86,34 @@ def test_drop_foot_severe_drags_without_and_clears_with_stimulation():
     assert on["stim"]["max_current_ma"] > 0.0
 
 
+@pytest.mark.parametrize("controller", sorted((ROOT / "configs" / "controllers").glob("*.toml")), ids=lambda p: p.stem)
+def test_every_preset_controller_works_through_fes_run(controller):
+    """Each detector gets its input (the heel switch too, which the default sensor lacks)."""
+    s = run_json("--walker", "drop_foot_severe", "--controller", str(controller.relative_to(ROOT)), "--duration-s", "20")
+    assert s["strides"] >= 10
+    assert s["detection"]["heel_strike"]["sensitivity"] >= 0.9
+    if controller.stem == "off":
+        assert s["stim"]["stimulated_strides"] == 0 and s["toe_drag_strides"] > 0.5 * s["strides"]
+    else:
+        assert s["stim"]["stimulated_strides"] >= s["strides"] - 1
+        assert s["toe_drag_strides"] == 0
+
+
+def test_explicit_sensor_without_the_controllers_channel_is_refused():
+    from fes_sim.config import get_preset
+    from fes_sim.errors import ConfigError
+    from fes_sim.sensors.imu import SensorConfig
+    from fes_sim.session import SimulationSession
+
+    walker, heel_switch = get_preset("walker", "healthy"), get_preset("controller", "heel_switch")
+    assert SimulationSession(walker, heel_switch).sensor.footswitch
+    with pytest.raises(ConfigError, match="footswitch detector needs footswitch"):
+        SimulationSession(walker, heel_switch, sensor=SensorConfig())
+    with pytest.raises(ConfigError, match="gyro detector needs gyr_z_dps"):
+        SimulationSession(walker, get_preset("controller", "shank_gyro"), sensor=SensorConfig(imu=False))
+    assert SimulationSession(walker, get_preset("controller", "walkaide_tilt"), sensor=SensorConfig(imu=False)).sensor.tilt_output
+
+
 def test_out_writes_recording_table_and_figure(tmp_path):
     proc = fes("run", "--duration-s", "10", "--out", str(tmp_path / "o"))
     assert proc.returncode == 0, proc.stderr
@@ -89,6 +125,25 @@ def test_out_writes_recording_table_and_figure(tmp_path):
     assert len(rec.t_s) == 2001
     assert {"heel_strike", "toe_off"} <= {ev.label for _, ev in rec.events}
     assert (out / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_recording_format_doc_lists_exactly_the_written_columns(tmp_path):
+    """docs/architecture.md documents every column the writer puts in a recording, and no other."""
+    from fes_sim.recording import RecordingWriter
+
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    section = doc[doc.index("## The recording format"):]
+    documented = [
+        name
+        for line in section.splitlines()
+        if line.startswith("| `")
+        for name in re.findall(r"`(\w+)`", line.split("|")[1])
+    ]
+    with RecordingWriter(tmp_path / "r.csv", {}) as writer:
+        written = writer.columns
+    assert sorted(documented) == sorted(written)
+    for phrase in ("+9.81 m/s²", "positive `gyr_z_dps`", "`t_s,event`", "dorsiflexion positive", "toe up positive"):
+        assert phrase in section, phrase
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="Ctrl-C is sent as SIGINT, which Windows processes do not take")
@@ -165,6 +220,37 @@ def test_unwritable_out_fails_before_simulating(tmp_path):
     assert proc.returncode == 2
     assert "--out" in proc.stderr and "Traceback" not in proc.stderr
     assert time.monotonic() - started < 30
+
+
+def test_config_validate_checks_every_repo_config_studies_included():
+    files = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("configs/*/*.toml"))
+    assert any("studies" in f for f in files)
+    proc = fes("config", "validate", *files)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [f"{f}: ok ({kind})" for f, kind in ((f, _kind(f)) for f in files)]
+
+
+def _kind(path: str) -> str:
+    folder = Path(path).parent.name
+    return "study" if folder == "studies" else folder[:-1]
+
+
+def test_config_validate_reports_every_file_and_fails_if_any_failed(tmp_path):
+    typo = tmp_path / "walkers" / "typo.toml"
+    typo.parent.mkdir()
+    typo.write_text("spede_mps = 1.0\n")
+    study = tmp_path / "studies" / "bad.toml"
+    study.parent.mkdir()
+    study.write_text("name = 'x'\n")
+    good = "configs/walkers/healthy.toml"
+    proc = fes("config", "validate", str(typo), good, str(tmp_path / "gone.toml"), str(study), good)
+    assert proc.returncode == 2
+    assert proc.stdout.splitlines() == [f"{good}: ok (walker)"] * 2
+    errors = proc.stderr.splitlines()
+    assert len(errors) == 3 and "Traceback" not in proc.stderr
+    assert errors[0].startswith(f"fes: error: {typo}: ") and "spede_mps: unknown key" in errors[0]
+    assert errors[1] == f"fes: error: {tmp_path / 'gone.toml'}: no such file"
+    assert errors[2].startswith(f"fes: error: {study}: ")
 
 
 def test_config_show_and_list():

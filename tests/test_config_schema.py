@@ -90,6 +90,18 @@ def test_file_errors(tmp_path):
         load_toml(Device, ok, table="other")
 
 
+def test_non_utf8_and_settingless_files_are_named_errors(tmp_path):
+    latin = tmp_path / "latin1.toml"
+    latin.write_bytes("name = 'M\xfcller'\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"latin1\.toml: not UTF-8 text \(byte 0xfc at offset 9\)"):
+        load_toml(Device, latin)
+    for text in ("", "\n  \n", "# current_ma = 20\n"):
+        empty = tmp_path / "empty.toml"
+        empty.write_text(text)
+        with pytest.raises(ConfigError, match=r"empty\.toml: no settings"):
+            load_toml(Device, empty)
+
+
 def test_configs_are_frozen():
     d = Device()
     with pytest.raises(AttributeError):

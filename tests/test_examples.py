@@ -65,3 +65,32 @@ def test_example_runs_and_its_lesson_states_its_answers(example: Path, tmp_path:
         assert committed.is_file(), f"{fig.name} is not committed in examples/figures/"
         assert fig.name in page.read_text(encoding="utf-8"), f"{page.name} does not show {fig.name}"
         assert matplotlib.image.imread(fig).shape == matplotlib.image.imread(committed).shape
+
+
+CITATION = re.compile(r"\b([A-Z][A-Za-z-]+)(?: (?:&|and) [A-Z][A-Za-z-]+| et al\.)?,? \(?((?:19|20)\d{2})\b")
+
+
+def test_lessons_cite_the_bibliography_in_full() -> None:
+    """Every author-year citation of the course has a full entry in docs/references.md, and every link resolves."""
+    bibliography = (ROOT / "docs" / "references.md").read_text(encoding="utf-8")
+    entries = bibliography.split('<a id="')[1:]
+    anchors = {entry.split('"', 1)[0] for entry in entries}
+    assert "references.md" in (ROOT / "docs" / "README.md").read_text(encoding="utf-8")
+    for page in [ROOT / "docs" / "README.md", *sorted((ROOT / "docs" / "course").glob("*.md"))]:
+        text = page.read_text(encoding="utf-8")
+        assert "REFERENCE" not in text, f"{page.name} cites the notes outside the repository"
+        for anchor in re.findall(r"references\.md#([\w-]+)", text):
+            assert anchor in anchors, f"{page.name} links a missing entry #{anchor}"
+        for surname, year in CITATION.findall(text):
+            assert any(surname in e and f"({year})" in e for e in entries), f"{page.name}: no entry for {surname} {year}"
+
+
+def test_readme_picture_is_aligned_and_the_student_starts_with_a_lesson() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    picture = readme.split("## Architecture", 1)[1].split("```")[1].splitlines()
+    borders = [[i for i, c in enumerate(line) if c in "┌┐└┘│"] for line in picture if any(c in line for c in "┌└│")]
+    assert borders and all(b == borders[0] for b in borders), borders
+    student = next(line for line in readme.splitlines() if line.startswith("| a student"))
+    first = re.search(r"`python (examples/\S+\.py)`", student)
+    assert first and (ROOT / first.group(1)).is_file(), student
+    assert ". .venv/bin/activate" in readme and '".[test]"' in readme

@@ -51,6 +51,14 @@ def test_user_errors_exit_2(generic, tmp_path, capsys):
     assert err.count("fes: error:") == 4 and "Traceback" not in err
 
 
+def test_controller_whose_channel_the_file_lacks_is_refused(generic, tmp_path, capsys):
+    assert main(["replay", str(generic), "--controller", "heel_switch"]) == 2
+    err = capsys.readouterr().err
+    assert "footswitch detector needs footswitch" in err and "tilt_deg" in err and len(err.splitlines()) == 1
+    assert main(["calibrate", str(generic), "--controller", "heel_switch", "--out", str(tmp_path / "c.toml")]) == 2
+    assert "footswitch detector needs footswitch" in capsys.readouterr().err
+
+
 def test_calibrate_writes_a_loadable_controller(generic, tmp_path, capsys):
     out = tmp_path / "patient.toml"
     assert main(["calibrate", str(generic), "--out", str(out), "--labels", "events"]) == 0

@@ -1,9 +1,10 @@
 """The ``fes`` command.
 
 Each subcommand lives in its own module under :mod:`fes_sim.cli` and defines
-``add_parser(subparsers)`` (which sets ``func`` on its parser) and is listed in
-:data:`SUBCOMMANDS`. Errors derived from :class:`~fes_sim.errors.FesError` (and
-bridge errors, which carry ``exit_code``) become one line on stderr and exit code 2.
+``add_parser(subparsers, formatter_class)`` (which sets ``func`` on its parser) and
+is listed in :data:`SUBCOMMANDS`. Usage errors and errors derived from
+:class:`~fes_sim.errors.FesError` become one line on stderr and exit code 2; bridge
+errors carry their own ``exit_code``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 import sys
 from typing import Sequence
 
+from fes_sim.cli.options import HelpFormatter, Parser
 from fes_sim.errors import FesError
 
 #: subcommand modules, in the order ``fes --help`` lists them
@@ -31,28 +33,27 @@ SUBCOMMANDS: tuple[str, ...] = (
 )
 
 
-class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Shows defaults and keeps the description's line breaks."""
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, with every subcommand that imports cleanly."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="fes",
         description="Simulate, replay, tune and bridge a peroneal stimulator for foot drop.",
-        formatter_class=_Formatter,
+        formatter_class=HelpFormatter,
     )
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug; default: warnings only)")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     for name in SUBCOMMANDS:
-        importlib.import_module(name).add_parser(subparsers, _Formatter)
+        importlib.import_module(name).add_parser(subparsers, HelpFormatter)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``fes`` console script; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error, already printed in one line (2)
+        return int(exc.code or 0)
     logging.basicConfig(
         level=logging.WARNING - 10 * min(args.verbose, 2),
         format="%(levelname)s %(name)s: %(message)s",

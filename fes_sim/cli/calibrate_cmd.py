@@ -6,7 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from fes_sim.cli.options import check_output_file
 from fes_sim.config import resolve
+from fes_sim.controller_inputs import require_inputs
 from fes_sim.config.schema import to_toml
 from fes_sim.errors import OutputError, RecordingError
 
@@ -30,11 +32,13 @@ def add_parser(subparsers: Any, formatter_class: type) -> None:
     p = subparsers.add_parser("calibrate", help="fit detector thresholds to a calibration walk",
                               description=DESCRIPTION, formatter_class=formatter_class)
     p.add_argument("recording", type=Path, metavar="RECORDING", help="calibration walk (CSV)")
-    p.add_argument("--out", type=Path, required=True, metavar="FILE.toml", help="controller file to write")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE.toml", help="controller file to write (required)")
     p.add_argument("--controller", default="walkaide_tilt", metavar="NAME|FILE", help="starting controller")
     p.add_argument("--leg", default="right", choices=["left", "right"], help="leg of a two-leg (NONAN) file")
-    p.add_argument("--axes", default=None, metavar="MAP", help="axis and sign mapping (see fes replay --help)")
-    p.add_argument("--events", type=Path, default=None, metavar="FILE", help="reference events file (t_s,event)")
+    p.add_argument("--axes", default=None, metavar="MAP",
+                   help="axis and sign mapping, see fes replay --help (default: detected from the signals)")
+    p.add_argument("--events", type=Path, default=None, metavar="FILE",
+                   help="reference events file (t_s,event) (default: NAME_events.csv beside NAME.csv, or a NONAN file's contact flags)")
     p.add_argument("--labels", default="none", choices=["none", "events", "hand-switch"], help="which labels to fit timing to")
     p.set_defaults(func=run)
 
@@ -46,8 +50,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.out.suffix != ".toml":
         raise OutputError(f"--out {args.out}: the controller file must end in .toml")
+    check_output_file(args.out, "--out")
     base = resolve("controller", args.controller)
     rec = load_recording(args.recording, leg=args.leg, events_file=args.events, axis_map=args.axes)
+    require_inputs(base, rec.channels, args.recording)
     labels = None
     if args.labels == "events":
         if not rec.events:

@@ -11,7 +11,7 @@ from typing import Any
 from fes_sim.cli.table import format_cell, format_table
 from fes_sim.config import resolve
 from fes_sim.config.presets import preset_names
-from fes_sim.errors import OutputError
+from fes_sim.cli.options import SAMPLE_RATE_HELP, SAMPLE_RATE_HZ, SEED, SEED_HELP, Number, check_output_file
 
 DESCRIPTION = """\
 Would a brace do as well? Run one walker through several treatments on the same
@@ -26,6 +26,9 @@ the ankle's range of motion from heel-off to toe-off, and the push-off
 restriction (that range without an orthosis minus the range with it: the known
 cost of a rigid AFO), and the stimulated strides.
 """
+
+#: simulated time per condition (fes_sim.compare checks the same range)
+DURATION_S = Number(float, 5, 3600, "s")
 
 #: (label, metric path, decimals)
 ROWS: tuple[tuple[str, tuple[str, ...], int], ...] = (
@@ -51,12 +54,13 @@ def add_parser(subparsers: Any, formatter_class: type) -> None:
     p.add_argument("--walker", default="drop_foot_severe", metavar="NAME|FILE", help="walker preset or TOML file")
     p.add_argument("--conditions", default="none,afo_rigid,afo_hinged,fes", metavar="LIST", help="comma-separated conditions")
     p.add_argument("--controller", default="walkaide_tilt", metavar="NAME|FILE", help="controller of the 'fes' conditions")
-    p.add_argument("--stimulator", default="default", metavar="NAME|FILE", help="stimulator preset (safety limits) or TOML file")
+    p.add_argument("--stimulator", default="default", metavar="NAME|FILE", help="stimulator preset (safety limits) or TOML file (default: the preset 'default')")
     p.add_argument("--scenario", default="walk", metavar="NAME|FILE", help="activity scenario preset or TOML file")
-    p.add_argument("--duration-s", type=float, default=60.0, help="simulated time per condition (s)")
-    p.add_argument("--seed", type=int, default=1, help="random seed of the shared walk")
-    p.add_argument("--sample-rate-hz", type=float, default=200.0, help="shank sensor sampling rate (Hz)")
-    p.add_argument("--plot", type=Path, default=None, metavar="FILE", help="write mean-cycle toe height and ankle angle per condition (PNG)")
+    p.add_argument("--duration-s", type=DURATION_S, default=60.0, metavar="S", help=f"simulated time per condition, {DURATION_S.range}")
+    p.add_argument("--seed", type=SEED, default=1, metavar="N", help=SEED_HELP)
+    p.add_argument("--sample-rate-hz", type=SAMPLE_RATE_HZ, default=200.0, metavar="HZ", help=SAMPLE_RATE_HELP)
+    p.add_argument("--plot", type=Path, default=None, metavar="FILE.png",
+                   help="write mean-cycle toe height and ankle angle per condition to this PNG (default: no figure)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
     p.set_defaults(func=run)
 
@@ -83,8 +87,7 @@ def run(args: argparse.Namespace) -> int:
     from fes_sim.compare import compare, parse_conditions, plot_mean_cycles
 
     conditions = parse_conditions(args.conditions)
-    if args.plot is not None and not args.plot.parent.is_dir():
-        raise OutputError(f"--plot {args.plot}: folder {args.plot.parent} does not exist")
+    check_output_file(args.plot, "--plot")
     walker = resolve("walker", args.walker)
     comparison = compare(
         walker, conditions,

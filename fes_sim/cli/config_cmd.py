@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,18 @@ from fes_sim.errors import ConfigError
 DESCRIPTION = """\
 Presets are built into the package; configs/<kind>s/<name>.toml hold the same
 presets as editable files. Kinds: walker, controller, stimulator, and any other
-registered kind (see 'fes config list').
+registered kind (see 'fes config list'). 'validate' also checks tuning studies
+(configs/studies/, see 'fes tune --help').
 """
+
+#: kinds 'validate' checks beyond the preset kinds, with their folder names
+EXTRA_KINDS: dict[str, str] = {"study": "studies"}
+
+
+def _folder_kinds() -> dict[str, str]:
+    """Folder name → config kind, e.g. ``walkers`` → ``walker``."""
+    folder_of_kind = {k: k + "s" for k in KIND_MODULES} | EXTRA_KINDS
+    return {name: kind for kind, folder in folder_of_kind.items() for name in (kind, folder)}
 
 
 def kind_of_file(path: Path, kind: str | None) -> str:
@@ -22,35 +33,56 @@ def kind_of_file(path: Path, kind: str | None) -> str:
     if kind is not None:
         return kind
     folder = path.resolve().parent.name
-    for k in KIND_MODULES:
-        if folder in (k, k + "s"):
-            return k
-    raise ConfigError(f"{path}: cannot tell the config kind from folder {folder!r}; pass --kind ({', '.join(KIND_MODULES)})")
+    try:
+        return _folder_kinds()[folder]
+    except KeyError:
+        kinds = ", ".join(sorted(KIND_MODULES) + sorted(EXTRA_KINDS))
+        raise ConfigError(f"{path}: cannot tell the config kind from folder {folder!r}; pass --kind ({kinds})") from None
 
 
 def add_parser(subparsers: Any, formatter_class: type) -> None:
     """Register ``fes config`` and its subcommands."""
     p = subparsers.add_parser("config", help="list, show and validate configuration", description=DESCRIPTION, formatter_class=formatter_class)
     sub = p.add_subparsers(title="config commands", metavar="ACTION", required=True)
-    v = sub.add_parser("validate", help="check TOML files; exit 2 on the first error", formatter_class=formatter_class)
-    v.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    v.add_argument("--kind", choices=sorted(KIND_MODULES), default=None, help="config kind (default: from the file's folder)")
+    v = sub.add_parser("validate", help="check TOML files: one line per file, exit 2 if any is bad", formatter_class=formatter_class,
+                       description="Check each file as its kind and report every file: 'ok' or the error.\nExit 2 if any failed.")
+    v.add_argument("files", nargs="+", type=Path, metavar="FILE", help="TOML files, e.g. configs/*/*.toml")
+    v.add_argument("--kind", choices=sorted(KIND_MODULES) + sorted(EXTRA_KINDS), default=None,
+                   help="config kind of every FILE (default: from each file's folder, e.g. walkers/ -> walker)")
     v.set_defaults(func=validate)
     s = sub.add_parser("show", help="print a preset, fully resolved, as TOML", formatter_class=formatter_class)
-    s.add_argument("kind", choices=sorted(KIND_MODULES))
-    s.add_argument("name", help="preset name or TOML file")
+    s.add_argument("kind", choices=sorted(KIND_MODULES), metavar="KIND", help=f"config kind: {', '.join(sorted(KIND_MODULES))}")
+    s.add_argument("name", metavar="NAME", help="preset name (see 'fes config list') or TOML file")
     s.set_defaults(func=show)
     ls = sub.add_parser("list", help="list the built-in presets of every kind", formatter_class=formatter_class)
     ls.set_defaults(func=list_presets)
 
 
+def load_config_file(path: Path, kind: str) -> object:
+    """Read and validate ``path`` as ``kind`` (a study through the tuning's own loader)."""
+    if kind == "study":
+        from fes_sim.tuning import load_study
+
+        return load_study(path)
+    return load_toml(config_class(kind), path)
+
+
 def validate(args: argparse.Namespace) -> int:
-    """Validate each file as its kind; the first error stops with exit 2."""
+    """Validate every file as its kind, one line each; exit 2 if any failed."""
+    failed = 0
     for path in args.files:
-        kind = kind_of_file(path, args.kind)
-        load_toml(config_class(kind), path)
-        print(f"{path}: ok ({kind})")
-    return 0
+        try:
+            if not path.exists():
+                raise ConfigError(f"{path}: no such file")
+            kind = kind_of_file(path, args.kind)
+            load_config_file(path, kind)
+        except ConfigError as exc:
+            failed += 1
+            message = str(exc)
+            print(f"fes: error: {message if message.startswith(str(path)) else f'{path}: {message}'}", file=sys.stderr, flush=True)
+        else:
+            print(f"{path}: ok ({kind})", flush=True)
+    return 2 if failed else 0
 
 
 def show(args: argparse.Namespace) -> int:

@@ -9,6 +9,9 @@ import sys
 import threading
 from typing import Any
 
+from fes_sim.cli.options import Number
+from fes_sim.config.schema import describe_range
+
 DESCRIPTION = """\
 Starts an emulated stimulator speaking the wire protocol (docs/protocol.md) on a
 new pseudo-terminal, prints the device path on the first line of stdout, and
@@ -38,16 +41,17 @@ def add_parser(subparsers: Any, formatter_class: type) -> None:
     for name in _FLAGS:
         f = fields[name]
         unit = f.metadata.get("unit")
-        text = f.metadata["doc"] + (f" [{unit}]" if unit else "")
+        limits = describe_range(f)
+        text = f.metadata["doc"] + (f", {limits}" if limits else f" [{unit}]" if unit else "")
         if f.default == "":
-            text += " (default: none)%(default).0s"  # a literal %(default) stops argparse from appending "(default: )"
+            text += " (default: none)"
         metavar = unit.upper() if unit else "N" if isinstance(f.default, int) else "NAME"
         p.add_argument("--" + name.replace("_", "-"), dest=name, type=type(f.default), default=f.default,
                        metavar=metavar, help=text)
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="any other EmulatorConfig field, repeatable; overrides the flags (default: none)%(default).0s")
-    p.add_argument("--duration-s", type=float, default=0.0, metavar="S",
-                   help="stop after this many seconds; 0 = serve until interrupted")
+                   help="any other EmulatorConfig field, repeatable; overrides the flags (default: none)")
+    p.add_argument("--duration-s", type=Number(float, 0, None, "s"), default=0.0, metavar="S",
+                   help="stop after this many seconds, value >= 0 s; 0 = serve until interrupted")
     p.add_argument("--realtime", action="store_true",
                    help="serve at raised scheduling priority (SCHED_FIFO, else nice -10; needs root or "
                         "CAP_SYS_NICE, otherwise a logged note and normal priority), as a bench device would")

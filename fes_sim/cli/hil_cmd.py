@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 import math
+from pathlib import Path
 from typing import Any
+
+from fes_sim.cli.options import SEED, SEED_HELP, Number, check_output_file
+from firmware_bridge.protocol.constants import WATCHDOG_RANGE_MS
 
 DESCRIPTION = """\
 Runs the reference detector and controller against a device speaking the wire
@@ -22,25 +26,27 @@ error, 4 the port vanished (the frame log and recording are complete up to then)
 """
 
 
-#: appended to the help of an option whose default is "not given": a literal %(default) in the help
-#: stops argparse's defaults formatter from appending "(default: None)"
-_NO_DEFAULT = "%(default).0s"
+BAUDRATE = Number(int, 1, None, "bit/s")
+RATE_HZ = Number(int, 1, 1000, "Hz")
+DURATION_S = Number(float, 0, None, "s", lo_open=True)
+WATCHDOG_MS = Number(int, *WATCHDOG_RANGE_MS, "ms")
+PERCENTILE_MS = Number(float, 0, None, "ms", lo_open=True)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--port", required=True,
-                   help="serial port, pyserial URL or fesemu://?options (see 'fes ports'); required" + _NO_DEFAULT)
-    p.add_argument("--baudrate", type=int, default=1_000_000, metavar="BIT/S",
-                   help="line rate for real UARTs [bit/s] (USB CDC ignores it)")
-    p.add_argument("--rate", type=int, default=200, metavar="HZ", help="sample rate [Hz], 1..1000")
-    p.add_argument("--duration-s", type=float, default=60.0, metavar="S", help="length of the run in samples' time [s]")
+    p.add_argument("--port", required=True, help="serial port, pyserial URL or fesemu://?options (see 'fes ports'); required")
+    p.add_argument("--baudrate", type=BAUDRATE, default=1_000_000, metavar="BIT/S",
+                   help=f"line rate for real UARTs, {BAUDRATE.range} (USB CDC ignores it)")
+    p.add_argument("--rate", type=RATE_HZ, default=200, metavar="HZ", help=f"sample rate, {RATE_HZ.range}")
+    p.add_argument("--duration-s", type=DURATION_S, default=60.0, metavar="S",
+                   help=f"length of the run in samples' time, {DURATION_S.range}")
     p.add_argument("--controller", default="walkaide_tilt", metavar="NAME", help="controller preset or TOML file")
     p.add_argument("--stimulator", default="default", metavar="NAME",
-                   help="stimulator preset or TOML file (safety limits)")
-    p.add_argument("--watchdog-ms", type=int, default=250, metavar="MS", help="device watchdog time-out to set [ms]")
-    p.add_argument("--junit", metavar="FILE", help="write JUnit XML for a CI server (default: none)" + _NO_DEFAULT)
-    p.add_argument("--log", metavar="FILE",
-                   help="frame log with host timestamps (CSV, written as the run goes) (default: none)" + _NO_DEFAULT)
+                   help="stimulator preset or TOML file: safety limits (default: the preset 'default')")
+    p.add_argument("--watchdog-ms", type=WATCHDOG_MS, default=250, metavar="MS",
+                   help=f"device watchdog time-out to set, {WATCHDOG_MS.range}")
+    p.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML for a CI server (default: none)")
+    p.add_argument("--log", type=Path, metavar="FILE", help="frame log with host timestamps (CSV, written as the run goes) (default: none)")
 
 
 def _realtime(p: argparse.ArgumentParser) -> None:
@@ -57,32 +63,30 @@ def add_parser(subparsers: Any, formatter_class: type) -> None:
     sub = p.add_subparsers(title="modes", metavar="MODE", required=True)
     h = sub.add_parser("host", help="host in the loop", formatter_class=formatter_class)
     _common(h)
-    h.add_argument("--record", metavar="FILE",
-                   help="write the run as a recording (CSV, flushed as it goes) (default: none)" + _NO_DEFAULT)
-    h.add_argument("--p50-ms", type=float, default=None, metavar="MS",
-                   help="fail when sample-to-command p50 exceeds this [ms] (default: no limit)" + _NO_DEFAULT)
-    h.add_argument("--p99-ms", type=float, default=None, metavar="MS",
-                   help="fail when sample-to-command p99 exceeds this [ms] (default: no limit)" + _NO_DEFAULT)
+    h.add_argument("--record", type=Path, metavar="FILE", help="write the run as a recording (CSV, flushed as it goes) (default: none)")
+    h.add_argument("--p50-ms", type=PERCENTILE_MS, default=None, metavar="MS",
+                   help=f"fail when sample-to-command p50 exceeds this, {PERCENTILE_MS.range} (default: no limit)")
+    h.add_argument("--p99-ms", type=PERCENTILE_MS, default=None, metavar="MS",
+                   help=f"fail when sample-to-command p99 exceeds this, {PERCENTILE_MS.range} (default: no limit)")
     _realtime(h)
     h.set_defaults(func=run, mode="host")
     d = sub.add_parser("device", help="device in the loop", formatter_class=formatter_class)
     _common(d)
     d.add_argument("--source", choices=("plant", "recording", "synthetic"), default="plant", help="samples to stream")
     d.add_argument("--walker", default="drop_foot_mild", metavar="NAME", help="walker preset or file (source plant)")
-    d.add_argument("--recording", default="", metavar="FILE",
-                   help="recording file (source recording) (default: none)" + _NO_DEFAULT)
-    d.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the simulated walk")
-    d.add_argument("--tolerance-ms", type=float, default=None, metavar="MS",
-                   help="onset/offset tolerance [ms] (default: one sample period, 1000/--rate)" + _NO_DEFAULT)
+    d.add_argument("--recording", default="", metavar="FILE", help="recording file (source recording) (default: none)")
+    d.add_argument("--seed", type=SEED, default=0, metavar="N", help=SEED_HELP)
+    d.add_argument("--tolerance-ms", type=Number(float, 0, None, "ms"), default=None, metavar="MS",
+                   help="onset/offset tolerance, value >= 0 ms (default: one sample period, 1000/--rate)")
     d.set_defaults(func=run, mode="device")
     lat = sub.add_parser("latency", help="round-trip and command-latency statistics", formatter_class=formatter_class)
     _common(lat)
     lat.set_defaults(duration_s=10.0)
-    lat.add_argument("--pings", type=int, default=200, metavar="N", help="time-sync round trips to measure")
-    lat.add_argument("--p50-ms", type=float, default=1.0, metavar="MS",
-                     help="fail when sample-to-command p50 exceeds this [ms]")
-    lat.add_argument("--p99-ms", type=float, default=3.0, metavar="MS",
-                     help="fail when sample-to-command p99 exceeds this [ms]")
+    lat.add_argument("--pings", type=Number(int, 1), default=200, metavar="N", help="time-sync round trips to measure, value >= 1")
+    lat.add_argument("--p50-ms", type=PERCENTILE_MS, default=1.0, metavar="MS",
+                     help=f"fail when sample-to-command p50 exceeds this, {PERCENTILE_MS.range}")
+    lat.add_argument("--p99-ms", type=PERCENTILE_MS, default=3.0, metavar="MS",
+                     help=f"fail when sample-to-command p99 exceeds this, {PERCENTILE_MS.range}")
     _realtime(lat)
     lat.set_defaults(func=run, mode="latency")
 
@@ -91,14 +95,11 @@ def run(args: argparse.Namespace) -> int:
     """Run one HIL mode; prints tables and a verdict, returns the exit status."""
     from fes_sim.cli.table import format_table
     from fes_sim.config import resolve
-    from fes_sim.errors import ConfigError
     from firmware_bridge.hil import Check, Percentiles, write_junit
     from firmware_bridge.link import open_link
 
-    if args.duration_s <= 0 or not math.isfinite(args.duration_s):
-        raise ConfigError(f"--duration-s: {args.duration_s!r} must be a positive number")
-    if not 1 <= args.rate <= 1000:
-        raise ConfigError(f"--rate: {args.rate} is outside 1..1000 Hz")
+    for option in ("junit", "log", "record"):
+        check_output_file(getattr(args, option, None), f"--{option}")
     controller = resolve("controller", args.controller)
     stimulator = resolve("stimulator", args.stimulator)
     link = open_link(args.port, baudrate=args.baudrate, frame_log=args.log)

@@ -8,11 +8,16 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from fes_sim.cli.options import Number, check_output_file
 from fes_sim.cli.table import format_table
 from fes_sim.config import resolve
-from fes_sim.errors import ConfigError, OutputError
+from fes_sim.controller_inputs import require_inputs
+from fes_sim.errors import OutputError
 
 log = logging.getLogger(__name__)
+
+#: largest distance between a detected and a reference event that still counts as a match
+TOLERANCE_MS = Number(float, 1, 2000, "ms")
 
 DESCRIPTION = """\
 Replay a recording through the device: tilt estimator, gait-event detector and
@@ -46,13 +51,16 @@ def add_parser(subparsers: Any, formatter_class: type) -> None:
                               description=DESCRIPTION, formatter_class=formatter_class)
     p.add_argument("recording", type=Path, metavar="RECORDING", help="CSV file to replay")
     p.add_argument("--controller", default="walkaide_tilt", metavar="NAME|FILE|off", help="controller preset, TOML file, or 'off'")
-    p.add_argument("--stimulator", default="default", metavar="NAME|FILE", help="stimulator preset (safety limits) or TOML file")
+    p.add_argument("--stimulator", default="default", metavar="NAME|FILE", help="stimulator preset (safety limits) or TOML file (default: the preset 'default')")
     p.add_argument("--leg", default="right", choices=["left", "right"], help="leg of a two-leg (NONAN) file")
-    p.add_argument("--axes", default=None, metavar="MAP", help="axis and sign mapping, e.g. x=-z,y=x,z=-y,tilt=-tilt")
-    p.add_argument("--events", type=Path, default=None, metavar="FILE", help="reference events file (t_s,event)")
-    p.add_argument("--tolerance-ms", type=float, default=150.0, help="largest detected-reference distance of a match")
+    p.add_argument("--axes", default=None, metavar="MAP",
+                   help="axis and sign mapping, e.g. x=-z,y=x,z=-y,tilt=-tilt (default: detected from the signals)")
+    p.add_argument("--events", type=Path, default=None, metavar="FILE",
+                   help="reference events file (t_s,event) (default: NAME_events.csv beside NAME.csv, or a NONAN file's contact flags)")
+    p.add_argument("--tolerance-ms", type=TOLERANCE_MS, default=150.0, metavar="MS",
+                   help=f"largest detected-reference distance of a match, {TOLERANCE_MS.range}")
     p.add_argument("--json", action="store_true", help="print the per-event-type JSON summary only")
-    p.add_argument("--plot", type=Path, default=None, metavar="FILE", help="write a PNG of tilt, events and envelope")
+    p.add_argument("--plot", type=Path, default=None, metavar="FILE.png", help="write a PNG of tilt, events and envelope (default: no figure)")
     p.set_defaults(func=run)
 
 
@@ -67,11 +75,11 @@ def run(args: argparse.Namespace) -> int:
     from fes_sim.control.config import ControllerConfig
     from fes_sim.replay import json_summary, load_recording, replay, score_replay, stimulation_per_stride
 
-    if not 1.0 <= args.tolerance_ms <= 2000.0:
-        raise ConfigError(f"--tolerance-ms: {args.tolerance_ms!r} is out of range (1 <= value <= 2000 ms)")
+    check_output_file(args.plot, "--plot")
     controller = ControllerConfig.off() if args.controller == "off" else resolve("controller", args.controller)
     stimulator = resolve("stimulator", args.stimulator)
     rec = load_recording(args.recording, leg=args.leg, events_file=args.events, axis_map=args.axes)
+    require_inputs(controller, rec.channels, args.recording)
     for note in rec.notes:
         if args.json:
             log.info("%s", note)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
+
+from fes_sim.cli.options import Number
 
 DESCRIPTION = """\
 Evaluate many controller settings on simulated walkers and pick the best.
@@ -27,15 +30,20 @@ ADDRESS (tcp://host:8786; 'local' starts a Dask LocalCluster here).
 """
 
 
+WORKERS = Number(int, 0)
+
+
 def add_parser(subparsers: Any, formatter_class: type) -> None:
     """Register ``fes tune``."""
     p = subparsers.add_parser("tune", help="sweep or optimise controller settings over walkers", description=DESCRIPTION, formatter_class=formatter_class)
     p.add_argument("study", type=Path, metavar="STUDY", help="study TOML file")
     p.add_argument("--out", type=Path, default=None, metavar="DIR", help="output directory (default: tune_<study name>)")
     p.add_argument("--resume", action="store_true", help="continue the results.csv in --out, skipping finished parameter sets")
-    p.add_argument("--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler address, or 'local' for a Dask LocalCluster")
-    p.add_argument("--workers", type=int, default=None, metavar="N", help="local worker processes (default: CPU count; 0 = in this process)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="Dask scheduler address, or 'local' for a Dask LocalCluster (default: no Dask, local processes)")
+    p.add_argument("--workers", type=WORKERS, default=None, metavar="N",
+                   help=f"local worker processes, {WORKERS.range}; 0 = in this process (default: CPU count)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (it is shown only when stderr is a terminal)")
     p.set_defaults(func=run)
 
 
@@ -46,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
 
     study = load_study(args.study)
     out = args.out if args.out is not None else Path(f"tune_{study.name}")
-    result = run_study(study, out, scheduler=args.scheduler, workers=args.workers, resume=args.resume, progress=not args.no_progress)
+    result = run_study(study, out, scheduler=args.scheduler, workers=args.workers, resume=args.resume, progress=not args.no_progress and sys.stderr.isatty())
     files = write_outputs(result, out)
     print(summary_text(result, files))
     return 0

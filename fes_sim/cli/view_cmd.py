@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
+from fes_sim.cli.options import SAMPLE_RATE_HELP, SAMPLE_RATE_HZ, SEED, SEED_HELP, Number, check_output_file
 from fes_sim.config import resolve
-from fes_sim.errors import ConfigError, FesError
+from fes_sim.errors import FesError
+
+SPEED = Number(float, 0.01, 100)
+WINDOW_S = Number(float, 1, 120, "s")
+FPS = Number(float, 1, 120)
+QUIT_AFTER_S = Number(float, 0, 24 * 3600, "s", lo_open=True)
 
 DESCRIPTION = """\
 Watch the gait, the detected events and the stimulation as they happen, and
@@ -23,31 +31,38 @@ def add_parser(subparsers: Any, formatter_class: type) -> None:
     """Register ``fes view``."""
     p = subparsers.add_parser("view", help="live viewer: plots, leg animation, retuning", description=DESCRIPTION, formatter_class=formatter_class)
     src = p.add_mutually_exclusive_group()
-    src.add_argument("--port", metavar="URL", default=None, help="watch a hardware-in-the-loop session on this port or URL")
-    src.add_argument("--replay", type=Path, metavar="FILE", default=None, help="replay this recording")
-    p.add_argument("--speed", type=float, default=1.0, help="playback speed of a simulation or replay (x real time)")
+    src.add_argument("--port", metavar="URL", default=None,
+                     help="watch a hardware-in-the-loop session on this port or URL (default: simulate)")
+    src.add_argument("--replay", type=Path, metavar="FILE", default=None, help="replay this recording (default: simulate)")
+    p.add_argument("--speed", type=SPEED, default=1.0, metavar="X", help=f"playback speed of a simulation or replay, x real time, {SPEED.range}")
     p.add_argument("--walker", default="drop_foot_mild", metavar="NAME|FILE", help="walker preset or TOML file")
     p.add_argument("--controller", default="walkaide_tilt", metavar="NAME|FILE", help="controller preset or TOML file")
-    p.add_argument("--stimulator", default="default", metavar="NAME|FILE", help="stimulator preset (safety limits) or TOML file")
+    p.add_argument("--stimulator", default="default", metavar="NAME|FILE", help="stimulator preset (safety limits) or TOML file (default: the preset 'default')")
     p.add_argument("--scenario", default="walk", metavar="NAME|FILE", help="activity scenario preset or TOML file")
-    p.add_argument("--seed", type=int, default=1, help="random seed of the simulation")
-    p.add_argument("--sample-rate-hz", type=float, default=200.0, help="shank sensor rate of the simulation (Hz)")
-    p.add_argument("--window-s", type=float, default=8.0, help="seconds of data on screen")
-    p.add_argument("--fps", type=float, default=30.0, help="redraw rate (frames per second)")
-    p.add_argument("--screenshot", type=Path, metavar="PNG", default=None, help="write a screenshot after --quit-after-s and quit")
-    p.add_argument("--quit-after-s", type=float, default=None, metavar="S", help="close the window after this many wall-clock seconds")
+    p.add_argument("--seed", type=SEED, default=1, metavar="N", help=SEED_HELP)
+    p.add_argument("--sample-rate-hz", type=SAMPLE_RATE_HZ, default=200.0, metavar="HZ", help=SAMPLE_RATE_HELP)
+    p.add_argument("--window-s", type=WINDOW_S, default=8.0, metavar="S", help=f"seconds of data on screen, {WINDOW_S.range}")
+    p.add_argument("--fps", type=FPS, default=30.0, help=f"redraw rate in frames per second, {FPS.range}")
+    p.add_argument("--screenshot", type=Path, metavar="PNG", default=None,
+                   help="write a screenshot after --quit-after-s (5 s if not given) and quit (default: no screenshot)")
+    p.add_argument("--quit-after-s", type=QUIT_AFTER_S, default=None, metavar="S",
+                   help=f"close the window after this many wall-clock seconds, {QUIT_AFTER_S.range} (default: stay open)")
     p.set_defaults(func=run)
 
 
 def _check_args(args: argparse.Namespace) -> None:
-    if not 0.01 <= args.speed <= 100.0:
-        raise ConfigError(f"--speed: {args.speed!r} is out of range (0.01 <= value <= 100)")
-    if not 1.0 <= args.window_s <= 120.0:
-        raise ConfigError(f"--window-s: {args.window_s!r} is out of range (1 <= value <= 120 s)")
-    if not 1.0 <= args.fps <= 120.0:
-        raise ConfigError(f"--fps: {args.fps!r} is out of range (1 <= value <= 120)")
+    check_output_file(args.screenshot, "--screenshot")
     if args.screenshot is not None and args.quit_after_s is None:
         args.quit_after_s = 5.0
+
+
+def _check_display() -> None:
+    """On X11/Wayland systems, a one-line error instead of Qt aborting the process without a display."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise FesError("fes view needs a display (DISPLAY and WAYLAND_DISPLAY are unset); "
+                       "for a screenshot without one, set QT_QPA_PLATFORM=offscreen")
 
 
 def _import_qt() -> Any:
@@ -90,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
     """Execute ``fes view``; returns when the window closes."""
     _check_args(args)
     QtWidgets = _import_qt()
+    _check_display()
     from fes_sim.viewer.buffer import ViewerBuffer
     from fes_sim.viewer.window import ViewerWindow
 

@@ -51,19 +51,31 @@ def param(
     return dataclasses.field(default=default, metadata=meta)
 
 
-def describe_range(f: dataclasses.Field) -> str:
-    """Human-readable allowed range of a field, e.g. ``0 <= x <= 100 mA``."""
-    lo, hi, unit = f.metadata.get("lo"), f.metadata.get("hi"), f.metadata.get("unit", "")
-    op = "<" if f.metadata.get("lo_open") else "<="
+def range_text(lo: float | None, hi: float | None, unit: str = "", lo_open: bool = False) -> str:
+    """Human-readable inclusive range, e.g. ``0 <= value <= 100 mA`` (``lo_open``: ``0 < value``).
+
+    Integer bounds are written out in full (a seed's 4294967295), others in ``g`` format.
+    """
+
+    def num(x: float) -> str:
+        return str(x) if isinstance(x, int) else f"{x:g}"
+
+    op = "<" if lo_open else "<="
     if lo is not None and hi is not None:
-        text = f"{lo:g} {op} value <= {hi:g}"
+        text = f"{num(lo)} {op} value <= {num(hi)}"
     elif lo is not None:
-        text = f"value {'>' if op == '<' else '>='} {lo:g}"
+        text = f"value {'>' if lo_open else '>='} {num(lo)}"
     elif hi is not None:
-        text = f"value <= {hi:g}"
+        text = f"value <= {num(hi)}"
     else:
         return ""
     return f"{text} {unit}".rstrip()
+
+
+def describe_range(f: dataclasses.Field) -> str:
+    """Human-readable allowed range of a field, e.g. ``0 <= value <= 100 mA``."""
+    m = f.metadata
+    return range_text(m.get("lo"), m.get("hi"), m.get("unit", ""), bool(m.get("lo_open")))
 
 
 class Config:
@@ -174,19 +186,28 @@ def from_mapping(cls: type[C], data: Mapping[str, Any], source: str = "<config>"
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
-    """Read a TOML file, turning I/O and syntax errors into ConfigError."""
+    """Read a TOML file, turning I/O, encoding and syntax errors into ConfigError.
+
+    A file without a single setting (empty, or comments only) is an error too: it
+    would silently stand for the built-in defaults.
+    """
     p = Path(path)
     try:
         with p.open("rb") as fh:
-            return tomllib.load(fh)
+            data = tomllib.load(fh)
     except FileNotFoundError:
         raise ConfigError(f"{p}: no such file") from None
     except IsADirectoryError:
         raise ConfigError(f"{p}: is a directory, not a TOML file") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{p}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); TOML files are UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: not valid TOML ({exc})") from None
     except OSError as exc:
         raise ConfigError(f"{p}: cannot read ({exc.strerror})") from None
+    if not data:
+        raise ConfigError(f"{p}: no settings (the file is empty or only comments)")
+    return data
 
 
 def load_toml(cls: type[C], path: str | Path, table: str | None = None) -> C:
