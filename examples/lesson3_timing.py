@@ -25,7 +25,7 @@ CURRENT_MA = 50.0
 #: name -> changes to the controller's ``stimulation`` settings
 VARIANTS: dict[str, dict[str, float]] = {
     "good": {},
-    "late_onset": {"delay_ms": 600.0},  # onset 600 ms after the detected heel-off: just after toe-off
+    "late_onset": {"delay_ms": 500.0},  # onset 500 ms after the detected heel-off: just after toe-off
     "early_offset": {"max_on_time_s": 0.5},  # the on-time limit ends the burst in mid-swing
     "no_extension": {"extension_ms": 0.0},  # ramp down at the detected heel strike
     "no_ramps": {"ramp_up_ms": 0.0, "ramp_down_ms": 0.0},  # full current at once, off at once
