@@ -32,6 +32,7 @@ def test_json_summary_shape(generic, capsys):
         assert set(out[key]) == KEYS
     assert out["heel_strike"]["sensitivity"] == 1.0 and out["heel_strike"]["n_reference"] >= 15
     assert out["heel_off"]["n_reference"] == 0 and out["heel_off"]["sensitivity"] is None
+    assert out["heel_off"]["precision"] is None  # detections cannot be judged without references
 
 
 def test_text_report_and_plot(generic, tmp_path, capsys):

@@ -60,6 +60,25 @@ def test_imu_axes_detected_from_a_rotated_sensor(tmp_path):
     assert mapping["x"] == ("x", 1.0) and mapping["z"] == ("z", 1.0) and mapping["y"] == ("y", 1.0)
 
 
+def test_partial_imu_axes_are_detected(tmp_path):
+    """A sagittal-plane sensor: two accelerometer axes and one gyro axis, mounted rotated
+    (file x = project -y, file y = project z, file z = project -x: right-handed)."""
+    t, tilt, gyr, ax, ay, _ = walk(n_strides=5)
+    f = tmp_path / "planar.csv"
+    _write_generic(f, t, {"acc_x_mps2": -ay, "acc_z_mps2": -ax, "gyr_y_dps": gyr})
+    rec = load_recording(f)
+    np.testing.assert_allclose(rec.channels["acc_x_mps2"], ax, atol=1e-4)
+    np.testing.assert_allclose(rec.channels["acc_y_mps2"], ay, atol=1e-4)
+    np.testing.assert_allclose(rec.channels["gyr_z_dps"], gyr, atol=1e-4)
+    assert any("1 gyro and 2 accelerometer axes" in n for n in rec.notes), rec.notes
+    gyro_only = tmp_path / "gyro.csv"
+    _write_generic(gyro_only, t, {"gyr_y_dps": -gyr})
+    rec = load_recording(gyro_only, leg="left")
+    np.testing.assert_allclose(rec.channels["gyr_z_dps"], gyr, atol=1e-4)
+    assert "gyr_y_dps" not in rec.channels
+    assert any("no accelerometer" in n for n in rec.notes) and any("leg 'left' ignored" in n for n in rec.notes)
+
+
 def test_our_recording_format(tmp_path):
     f = tmp_path / "rec.csv"
     f.write_text("# fes-sim recording v1\n# sample_rate_hz = 100\n# walker = healthy\n"

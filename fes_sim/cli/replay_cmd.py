@@ -98,9 +98,10 @@ def run(args: argparse.Namespace) -> int:
     for ev, score in scores.items():
         s = score.summary()
         rows.append((ev.label, s["n_reference"], s["n_detected"], s["sensitivity"], s["precision"],
-                     s["median_error_ms"], s["iqr_error_ms"], s["median_abs_error_ms"], s["p95_abs_error_ms"]))
-    headers = ("event", "n ref", "n det", "sens", "prec", "median ms", "IQR ms", "median |e| ms", "p95 |e| ms")
-    print(format_table(headers, rows, (0, 0, 0, 3, 3, 1, 1, 1, 1)))
+                     s["median_error_ms"], s["iqr_error_ms"], s["p95_error_ms"],
+                     s["median_abs_error_ms"], s["iqr_abs_error_ms"], s["p95_abs_error_ms"]))
+    headers = ("event", "n ref", "n det", "sens", "prec", "median ms", "IQR ms", "p95 ms", "median |e| ms", "IQR |e| ms", "p95 |e| ms")
+    print(format_table(headers, rows, (0, 0, 0, 3, 3, 1, 1, 1, 1, 1, 1)))
     stim = stimulation_per_stride(rec, result)
     print(f"stimulation: {stim['strides_stimulated']}/{stim['strides']} strides stimulated, median "
           f"{_fmt(100 * stim['stimulated_fraction'])} % of the stride, onset {_fmt(stim['onset_lead_ms'], 0)} ms before toe-off, "

@@ -66,8 +66,8 @@ class EventScore:
 
     @property
     def precision(self) -> float:
-        """Matched / detected (nan without detections)."""
-        return self.n_matched / self.n_detected if self.n_detected else float("nan")
+        """Matched / detected (nan without detections, or without references to judge them by)."""
+        return self.n_matched / self.n_detected if self.n_detected and self.n_reference else float("nan")
 
     def _stat(self, values: np.ndarray, q: float) -> float:
         return float(np.percentile(values, q)) if values.size else float("nan")

@@ -209,26 +209,31 @@ def detect_orientation(channels: dict[str, np.ndarray]) -> tuple[dict[str, tuple
     notes: list[str] = []
     gyr = {a: channels[f"gyr_{a}_dps"] for a in _AXES if f"gyr_{a}_dps" in channels}
     acc = {a: channels[f"acc_{a}_mps2"] for a in _AXES if f"acc_{a}_mps2" in channels}
-    if len(gyr) == 3 and len(acc) == 3:
-        z = max(_AXES, key=lambda a: float(np.nanmean(gyr[a] ** 2)))
+    if gyr:
+        z = max(gyr, key=lambda a: float(np.nanmean(gyr[a] ** 2)))
         lo, hi = np.nanpercentile(gyr[z], [1, 99])
         zs = 1.0 if abs(lo) >= abs(hi) else -1.0
-        rest = [a for a in _AXES if a != z]
-        x = max(rest, key=lambda a: abs(float(np.nanmean(acc[a]))))
-        xs = 1.0 if np.nanmean(acc[x]) >= 0 else -1.0
-        y = next(a for a in rest if a != x)
-        # right-handed: sign of the permutation (x, y, z) times xs*zs decides y's sign
-        perm = [_AXES.index(x), _AXES.index(y), _AXES.index(z)]
-        parity = 1.0 if perm in ([0, 1, 2], [1, 2, 0], [2, 0, 1]) else -1.0
-        ys = parity * xs * zs
-        mapping.update({"x": (x, xs), "y": (y, ys), "z": (z, zs)})
+        mapping["z"] = (z, zs)
         sgn = lambda s: "-" if s < 0 else ""  # noqa: E731
-        notes.append(
-            f"sensor axes detected: x={sgn(xs)}{x} (gravity along the shank), "
-            f"z={sgn(zs)}{z} (sagittal gyro, swing negative), y={sgn(ys)}{y} (right-handed)"
-        )
-    elif gyr:
-        notes.append("sensor axes: fewer than three gyro and accelerometer axes, left as they are")
+        rest = [a for a in _AXES if a != z]
+        acc_rest = [a for a in rest if a in acc]
+        if acc_rest:
+            x = max(acc_rest, key=lambda a: abs(float(np.nanmean(acc[a]))))
+            xs = 1.0 if np.nanmean(acc[x]) >= 0 else -1.0
+            y = next(a for a in rest if a != x)
+            # right-handed: sign of the permutation (x, y, z) times xs*zs decides y's sign
+            perm = [_AXES.index(x), _AXES.index(y), _AXES.index(z)]
+            parity = 1.0 if perm in ([0, 1, 2], [1, 2, 0], [2, 0, 1]) else -1.0
+            ys = parity * xs * zs
+            mapping.update({"x": (x, xs), "y": (y, ys)})
+            notes.append(
+                f"sensor axes detected: x={sgn(xs)}{x} (gravity along the shank), "
+                f"z={sgn(zs)}{z} (sagittal gyro, swing negative), y={sgn(ys)}{y} (right-handed)"
+            )
+        else:
+            notes.append(f"sensor axes detected: z={sgn(zs)}{z} (sagittal gyro, swing negative); no accelerometer")
+        if len(gyr) < 3 or len(acc) < 3:
+            notes.append(f"the file has {len(gyr)} gyro and {len(acc)} accelerometer axes; axes it lacks stay empty")
     if "tilt_deg" in channels:
         tilt = channels["tilt_deg"]
         rate = np.diff(tilt[np.isfinite(tilt)])
@@ -348,7 +353,13 @@ def load_recording(
     already in the project frame); without it the orientation is detected.
     """
     p = Path(path)
-    comments, header, rows = _read_table(p)
+    rec = _load_any(p, *_read_table(p), leg, events_file, axis_map)
+    if rec.source != "nonan" and leg.lower() not in ("right", "rt", "r"):
+        rec.notes.append(f"leg {leg!r} ignored: {p.name} holds one leg")
+    return rec
+
+
+def _load_any(p: Path, comments, header, rows, leg: str, events_file, axis_map: str | None) -> Recording:
     if comments and comments[0].startswith("# fes-sim recording"):
         rec = _load_columns(p, header, rows, "fes-sim", events_file, None)
         rec.truth = _truth(p, header, rows)
