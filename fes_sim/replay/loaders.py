@@ -175,8 +175,13 @@ def parse_axis_map(text: str) -> dict[str, tuple[str, float]]:
 
 
 def apply_axis_map(channels: dict[str, np.ndarray], mapping: dict[str, tuple[str, float]]) -> dict[str, np.ndarray]:
-    """New channels with every mapped IMU axis and the tilt remapped."""
+    """New channels with every mapped IMU axis and the tilt remapped. A file axis that
+    became another project axis does not also stay under its own name."""
     out = dict(channels)
+    sources = {src for target, (src, _) in mapping.items() if target != "tilt"}
+    for axis in sources - set(mapping):
+        out.pop(f"acc_{axis}_mps2", None)
+        out.pop(f"gyr_{axis}_dps", None)
     for target, (source, sign) in mapping.items():
         if target == "tilt":
             if "tilt_deg" in channels:
