@@ -90,7 +90,7 @@ def test_abort_ramps_down():
     assert [s for s, _, _ in spans(trace)][-2:] == ["ramp_down", "idle"]
 
 
-def test_percent_timing_uses_running_stance():
+def test_percent_timing_uses_running_stance_and_swing():
     cfg = ControllerConfig(stimulation=StimulationConfig(timing="percent", extension_pct=50.0, delay_pct=10.0))
     ctrl = StimController(cfg, FS)
     events = []
@@ -99,7 +99,7 @@ def test_percent_timing_uses_running_stance():
     drive(ctrl, 20.5, events=events)
     assert ctrl.avg_stance_s == pytest.approx(0.8, abs=0.02)
     assert ctrl.avg_swing_s == pytest.approx(0.2, abs=0.02)
-    assert ctrl._extension_s() == pytest.approx(0.4, abs=0.01)
+    assert ctrl._extension_s() == pytest.approx(0.1, abs=0.01)  # 50 % of the 0.2 s swing
     assert ctrl._delay_s() == pytest.approx(0.08, abs=0.01)
 
 

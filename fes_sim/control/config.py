@@ -3,7 +3,7 @@
 A controller config holds everything "programmed into the device" for one patient:
 which gait-event detector runs and its thresholds, how the tilt is estimated,
 the stimulation timing (fixed milliseconds or L300-style percentages of the
-running average stance), the output (current, pulse width, frequency, waveform)
+running average stance and swing), the output (current, pulse width, frequency, waveform)
 and the sensor-fault rules. ``fes calibrate`` writes one of these as TOML.
 
 "No stimulation" (``--controller off``) is :meth:`ControllerConfig.off`, also the
@@ -134,11 +134,11 @@ class StimulationConfig(Config):
     waveform: Literal["asymmetric", "symmetric"] = param("asymmetric", doc="biphasic, charge balanced")
     ramp_up_ms: float = param(80.0, unit="ms", lo=0, hi=2000, doc="envelope rise time")
     ramp_down_ms: float = param(80.0, unit="ms", lo=0, hi=2000, doc="envelope fall time")
-    timing: Literal["fixed", "percent"] = param("fixed", doc="fixed ms, or % of running average stance (L300-style)")
+    timing: Literal["fixed", "percent"] = param("fixed", doc="fixed ms, or % of the running average stance and swing (L300-style)")
     delay_ms: float = param(0.0, unit="ms", lo=0, hi=2000, doc="onset delay after heel-off (timing = fixed)")
     extension_ms: float = param(100.0, unit="ms", lo=0, hi=2000, doc="stimulation kept after heel strike (timing = fixed)")
     delay_pct: float = param(0.0, unit="%", lo=0, hi=100, doc="onset delay, % of average stance (timing = percent)")
-    extension_pct: float = param(15.0, unit="%", lo=0, hi=100, doc="extension, % of average stance (timing = percent)")
+    extension_pct: float = param(25.0, unit="%", lo=0, hi=100, doc="extension after heel strike, % of average swing (timing = percent)")
     max_on_time_s: float = param(2.0, unit="s", lo=0, hi=600, lo_open=True, doc="stimulation is forced off (and a fault flagged) after this")
     min_off_time_ms: float = param(150.0, unit="ms", lo=0, hi=10000, doc="shortest pause between bursts")
     test_burst_ms: float = param(1000.0, unit="ms", lo=0, hi=10000, doc="length of a test burst, ramps included")
@@ -208,7 +208,7 @@ PRESETS: dict[str, ControllerConfig] = {
     "shank_gyro": ControllerConfig(detector="gyro", estimator=EstimatorConfig(source="imu")),
     "heel_switch": ControllerConfig(detector="footswitch"),
     "l300_percent": ControllerConfig(
-        stimulation=StimulationConfig(timing="percent", delay_pct=0.0, extension_pct=15.0)
+        stimulation=StimulationConfig(timing="percent", delay_pct=0.0, extension_pct=25.0)
     ),
     "off": ControllerConfig.off(),
 }

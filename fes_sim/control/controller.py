@@ -12,8 +12,10 @@ because the clock may be what failed, and holds state ``fault`` until the
 sensor recovers.
 
 Timing is either fixed (``delay_ms``, ``extension_ms``) or, L300-style, a
-percentage of the running average stance duration (heel strike → toe-off, or →
-heel-off when the detector reports no toe-off). Besides gait, the controller runs
+percentage of the running averages: the onset delay of the average stance (heel
+strike → toe-off, or → heel-off when the detector reports no toe-off), the extension
+of the average swing (toe-off, or heel-off, → heel strike), so both scale with the
+walker's speed. Besides gait, the controller runs
 a test burst, exercise mode (cyclic bursts for a set time) and a manual
 (hand-switch) trigger.
 
@@ -165,7 +167,7 @@ class StimController:
     def _extension_s(self) -> float:
         st = self.config.stimulation
         if st.timing == "percent":
-            return st.extension_pct * 0.01 * self.avg_stance_s
+            return st.extension_pct * 0.01 * self.avg_swing_s
         return st.extension_ms * 1e-3
 
     def _track(self, t: float, event: int) -> None:

@@ -97,12 +97,13 @@ class ControllerLanes:
         self.pending = np.zeros(n, dtype=bool)  # a heel-off waiting for the minimum off-time
         self.next_pulse_t = np.full(n, math.nan)
         self.avg_stance_s = np.full(n, 0.6)
+        self.avg_swing_s = np.full(n, 0.4)
         self.t_hs = np.full(n, math.nan)
         self.t_to = np.full(n, math.nan)
 
-    def _timing(self, pct: np.ndarray, ms: np.ndarray, m: np.ndarray) -> np.ndarray:
-        """Delay or extension (s) of the lanes in mask ``m``: % of average stance or fixed ms."""
-        return np.where(self.percent[m], pct[m] * 0.01 * self.avg_stance_s[m], ms[m] * 1e-3)
+    def _timing(self, pct: np.ndarray, ms: np.ndarray, m: np.ndarray, avg_s: np.ndarray) -> np.ndarray:
+        """Delay or extension (s) of the lanes in mask ``m``: % of the average ``avg_s`` or fixed ms."""
+        return np.where(self.percent[m], pct[m] * 0.01 * avg_s[m], ms[m] * 1e-3)
 
     def _start(self, m: np.ndarray, t_s: float, state: np.ndarray, env: np.ndarray) -> None:
         """Begin a burst in the lanes of mask ``m``: first ramp step over one nominal period."""
@@ -138,8 +139,10 @@ class ControllerLanes:
         dt = np.where(tp == tp, t_s - tp, 0.0)
         dt = np.where(dt > self.max_gap_s, self.max_gap_s, np.where((tp == tp) & (dt < self.dt_s), self.dt_s, dt))
         self.t_prev = np.where(ok, t_s, self.t_prev)
-        # --- running average stance (percent timing)
+        # --- running average stance and swing (percent timing)
         hs = ok & (event == _HS)
+        swing_end = hs & (self.t_to == self.t_to) & (self.t_to > self.t_hs)
+        self.avg_swing_s[swing_end] += (t_s - self.t_to[swing_end] - self.avg_swing_s[swing_end]) * self.k_adapt[swing_end]
         stance_end = ok & ((event == _TO) | ((event == _HO) & self.stance_on_heel_off))
         if stance_end.any():
             upd = stance_end & (self.t_hs == self.t_hs)
@@ -159,7 +162,7 @@ class ControllerLanes:
             if go.any():
                 self.pending[go] = False
                 delay = np.zeros(self.n)
-                delay[go] = self._timing(self.delay_pct, self.delay_ms, go)
+                delay[go] = self._timing(self.delay_pct, self.delay_ms, go, self.avg_stance_s)
                 wait = go & (delay > 0.0)
                 state[wait] = DELAY
                 self.t_until[wait] = t_s + delay[wait]
@@ -192,7 +195,7 @@ class ControllerLanes:
             rest &= ~abort
             ext = rest & (s0 != EXTENSION) & (event == _HS)
             if ext.any():
-                self.t_until[ext] = t_s + self._timing(self.extension_pct, self.extension_ms, ext)
+                self.t_until[ext] = t_s + self._timing(self.extension_pct, self.extension_ms, ext, self.avg_swing_s)
             ext_end = rest & ~ext & (s0 == EXTENSION) & (t_s >= self.t_until - _EPS_S)
             stop |= ext_end
             state[ext] = EXTENSION

@@ -54,7 +54,7 @@ static double delay_s(const fes_stim_ctrl_t *c)
 
 static double extension_s(const fes_stim_ctrl_t *c)
 {
-    return c->cfg.percent_timing ? c->cfg.extension_pct * 0.01 * c->avg_stance_s : c->cfg.extension_ms * 1e-3;
+    return c->cfg.percent_timing ? c->cfg.extension_pct * 0.01 * c->avg_swing_s : c->cfg.extension_ms * 1e-3;
 }
 
 /* Running averages of stance and swing from the event sequence. */

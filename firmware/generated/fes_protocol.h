@@ -479,7 +479,7 @@ FES_STATIC_ASSERT(sizeof(fes_status_t) == FES_STATUS_SIZE, status_size);
     X(0x1Eu, stimulation.timing, 0.0, 1.0, 2u, 0.0) \
     X(0x1Fu, stimulation.delay_ms, 0.0, 2000.0, 0u, 0.0) \
     X(0x20u, stimulation.delay_pct, 0.0, 100.0, 0u, 0.0) \
-    X(0x21u, stimulation.extension_pct, 0.0, 100.0, 0u, 15.0) \
+    X(0x21u, stimulation.extension_pct, 0.0, 100.0, 0u, 25.0) \
     X(0x22u, stimulation.max_on_time_s, 0.0, 600.0, 1u, 2.0) \
     X(0x23u, stimulation.min_off_time_ms, 0.0, 10000.0, 0u, 150.0) \
     X(0x24u, faults.max_gap_ms, 1.0, 5000.0, 0u, 50.0) \
