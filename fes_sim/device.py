@@ -24,6 +24,7 @@ from fes_sim.errors import ConfigError
 from fes_sim.samples import GaitEvent, ShankSample
 
 _TILT_CHANNELS = ("tilt_deg",)
+_TILT_GYRO_CHANNELS = ("tilt_deg", "gyr_z_dps")  # a tilt channel whose rate comes from the gyro
 _IMU_CHANNELS = ("gyr_z_dps", "acc_x_mps2", "acc_y_mps2")
 
 
@@ -125,10 +126,12 @@ class DevicePipeline:
             return ("footswitch",)
         if det == "gyro":
             return ("gyr_z_dps",)
-        use_tilt = self.estimator.use_tilt_channel
-        if use_tilt is None:
+        est = self.estimator
+        if not est.decided:
             return ()
-        return _TILT_CHANNELS if use_tilt else _IMU_CHANNELS
+        if est.use_tilt_channel:
+            return _TILT_GYRO_CHANNELS if est.rate_from_gyro else _TILT_CHANNELS
+        return _IMU_CHANNELS
 
     @property
     def pulse_sink(self) -> list[Pulse] | None:
@@ -145,7 +148,7 @@ class DevicePipeline:
         self.detector.reset()
         self.monitor.reset()
         self.monitor.configure(self._required_channels())
-        self._undecided = self.estimator.use_tilt_channel is None and self.config.detector == "tilt"
+        self._undecided = not self.estimator.decided and self.config.detector == "tilt"
         self.controller.reset()
         self._interrupted = False
         out = self.out
@@ -191,12 +194,12 @@ class DevicePipeline:
         if new.estimator.source != old.estimator.source:
             self.estimator.apply_config(new.estimator)
             self.estimator.reset()
-            self._undecided = self.estimator.use_tilt_channel is None and new.detector == "tilt"
+            self._undecided = not self.estimator.decided and new.detector == "tilt"
         else:
             self.estimator.apply_config(new.estimator)
         if new.detector != old.detector:
             self.detector = make_detector(new)
-            self._undecided = self.estimator.use_tilt_channel is None and new.detector == "tilt"
+            self._undecided = not self.estimator.decided and new.detector == "tilt"
         else:
             self.detector.apply_config(getattr(new, new.detector), new.adaptation_strides)
         self.monitor.apply_config(new.faults)
@@ -222,9 +225,11 @@ class DevicePipeline:
             self._apply_pending()
         t = sample.t_s
         est = self.estimator
-        if self._undecided and est.choose_input(sample) is not None:
-            self._undecided = False
-            self.monitor.configure(self._required_channels())
+        if self._undecided:
+            est.choose_input(sample)
+            if est.decided:
+                self._undecided = False
+                self.monitor.configure(self._required_channels())
         fault = self.monitor.update(sample)
         # a sample with a fault of its own (non-finite, saturated, stuck, broken time) never
         # reaches the estimator, so a spike cannot corrupt the estimate that follows it

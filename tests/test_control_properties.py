@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from fes_sim.control.config import ControllerConfig, EstimatorConfig, ExerciseConfig, StimulationConfig
@@ -139,6 +139,7 @@ injections = st.lists(
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(injections, st.sampled_from(range(len(GAIT_CONFIGS))))
+@example(bad=[(1, 1, "gyr_z_dps", math.inf)], cfg_index=0)  # the gyro giving a tilt channel's rate goes bad
 def test_faults_injected_into_a_walk_stop_stimulation_and_walking_resumes_it(bad, cfg_index):
     """Bad values on one channel (or a broken clock) for a while in the middle of a walk:
     output stays within every limit and stops within the bound, and once the sensor is

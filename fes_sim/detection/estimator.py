@@ -83,13 +83,21 @@ class TiltEstimator:
         self._n_corrections = START_COUNT  # start-up gain 1/(n + 1) while it exceeds the filter's own
 
     def choose_input(self, s: ShankSample) -> bool | None:
-        """Settle ``source="auto"`` on the first sample with a usable input; return the choice."""
+        """Settle ``source="auto"`` on the first sample with a usable input, and with a tilt
+        channel whether the rate comes from the gyro; return the input choice."""
         if self.use_tilt_channel is None:
             if _isfinite(s.tilt_deg):
                 self.use_tilt_channel = True
             elif _isfinite(s.acc_x_mps2) and _isfinite(s.gyr_z_dps):
                 self.use_tilt_channel = False
+        if self.use_tilt_channel and self.rate_from_gyro is None and _isfinite(s.tilt_deg):
+            self.rate_from_gyro = _isfinite(s.gyr_z_dps)
         return self.use_tilt_channel
+
+    @property
+    def decided(self) -> bool:
+        """True once the inputs are chosen (tilt channel or IMU, and the tilt rate's source)."""
+        return self.use_tilt_channel is False or (self.use_tilt_channel is True and self.rate_from_gyro is not None)
 
     def update(self, s: ShankSample) -> float:
         """Take one sample; return the tilt estimate in degrees (``nan`` if no input).
@@ -102,8 +110,6 @@ class TiltEstimator:
             return math.nan
         if use_tilt:
             tilt = s.tilt_deg
-            if self.rate_from_gyro is None and _isfinite(tilt):
-                self.rate_from_gyro = _isfinite(s.gyr_z_dps)
             if self.rate_from_gyro:
                 self.rate_dps = s.gyr_z_dps
             else:

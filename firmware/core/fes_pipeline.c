@@ -79,12 +79,12 @@ static void stim_ctrl_config(const fes_pipeline_config_t *cfg, fes_stim_ctrl_con
 
 static void configure_monitor(fes_pipeline_t *p)
 {
-    static const uint8_t tilt_channels[] = {FES_CH_TILT};
+    static const uint8_t tilt_channels[] = {FES_CH_TILT, FES_CH_GYR_Z}; /* the gyro when it gives the rate */
     static const uint8_t imu_channels[] = {FES_CH_GYR_Z, FES_CH_ACC_X, FES_CH_ACC_Y};
-    if (p->est.use_tilt < 0) {
+    if (!fes_tilt_est_decided(&p->est)) {
         fes_sensor_monitor_configure(&p->mon, tilt_channels, 0u);
     } else if (p->est.use_tilt) {
-        fes_sensor_monitor_configure(&p->mon, tilt_channels, 1u);
+        fes_sensor_monitor_configure(&p->mon, tilt_channels, p->est.rate_from_gyro == 1 ? 2u : 1u);
     } else {
         fes_sensor_monitor_configure(&p->mon, imu_channels, 3u);
     }
@@ -108,16 +108,19 @@ void fes_pipeline_reset(fes_pipeline_t *p)
     fes_tilt_trigger_reset(&p->det);
     fes_sensor_monitor_reset(&p->mon);
     configure_monitor(p);
-    p->undecided = p->est.use_tilt < 0;
+    p->undecided = !fes_tilt_est_decided(&p->est);
     fes_stim_ctrl_reset(&p->ctrl);
     p->interrupted = false;
 }
 
 void fes_pipeline_update(fes_pipeline_t *p, const fes_sample_t *s, fes_pipeline_out_t *out)
 {
-    if (p->undecided && fes_tilt_est_choose_input(&p->est, s) >= 0) {
-        p->undecided = false;
-        configure_monitor(p);
+    if (p->undecided) {
+        fes_tilt_est_choose_input(&p->est, s);
+        if (fes_tilt_est_decided(&p->est)) {
+            p->undecided = false;
+            configure_monitor(p);
+        }
     }
     uint32_t fault = fes_sensor_monitor_update(&p->mon, s);
     /* a sample with a fault of its own never reaches the estimator */

@@ -43,7 +43,15 @@ int fes_tilt_est_choose_input(fes_tilt_est_t *e, const fes_sample_t *s)
             e->use_tilt = 0;
         }
     }
+    if (e->use_tilt == 1 && e->rate_from_gyro < 0 && isfinite(s->tilt_deg)) {
+        e->rate_from_gyro = isfinite(s->gyr_z_dps) ? 1 : 0;
+    }
     return e->use_tilt;
+}
+
+bool fes_tilt_est_decided(const fes_tilt_est_t *e)
+{
+    return e->use_tilt == 0 || (e->use_tilt == 1 && e->rate_from_gyro >= 0);
 }
 
 double fes_tilt_est_update(fes_tilt_est_t *e, const fes_sample_t *s)
@@ -53,9 +61,6 @@ double fes_tilt_est_update(fes_tilt_est_t *e, const fes_sample_t *s)
     }
     if (e->use_tilt) {
         double tilt = s->tilt_deg;
-        if (e->rate_from_gyro < 0 && isfinite(tilt)) {
-            e->rate_from_gyro = isfinite(s->gyr_z_dps) ? 1 : 0;
-        }
         if (e->rate_from_gyro == 1) {
             e->rate_dps = s->gyr_z_dps;
         } else {

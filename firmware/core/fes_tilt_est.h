@@ -6,6 +6,7 @@
 #ifndef FES_TILT_EST_H
 #define FES_TILT_EST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "fes_protocol.h"
@@ -32,8 +33,11 @@ void fes_tilt_est_init(fes_tilt_est_t *e, const fes_tilt_est_config_t *cfg, doub
 void fes_tilt_est_reset(fes_tilt_est_t *e);
 /* Forget the estimate, keep the input choice (after a sensor fault). */
 void fes_tilt_est_restart(fes_tilt_est_t *e);
-/* Settle source "auto" on the first sample with a usable input; returns use_tilt. */
+/* Settle source "auto" on the first sample with a usable input, and with a tilt channel
+ * whether the rate comes from the gyro; returns use_tilt. */
 int fes_tilt_est_choose_input(fes_tilt_est_t *e, const fes_sample_t *s);
+/* True once the inputs are chosen (tilt channel or IMU, and the tilt rate's source). */
+bool fes_tilt_est_decided(const fes_tilt_est_t *e);
 /* One sample; returns the tilt estimate in degrees (NaN without input). A non-finite
  * gyro or accelerometer reading leaves the state as it was; the estimate stays within
  * (-180, 180] degrees. */
