@@ -43,18 +43,17 @@ class TiltTriggerConfig(Config):
     §6), which puts heel-off at 0.57–0.63 of the estimated range; the default 0.6 errs
     late on an undistorted tilt (NONAN: 25–100 ms) rather than early, into mid-stance
     (0.5 fired 140–170 ms early on the simulated sensors).
-    Toe-off: the pre-swing tilt rate has fallen to ``toe_off_rate_fraction`` of its
-    peak (Winter's normative data: 0.60), or ``toe_off_lag_ms`` has passed since
-    that peak and the rate is below ``toe_off_lag_fraction`` of it, whichever comes
-    first, and only with the tilt in the top part of its range (``toe_off_min_level``),
-    so a rate plateau in a slow walker's stance is not taken for the pre-swing peak;
-    and when the rate rises again after a dip (``toe_off_rebound_fraction``) the peak
-    search restarts, so a stance hump before the pre-swing peak does not end it. The rate peaks 35–40 ms before toe-off in
-    NONAN GaitPrint at both 0.89 s and 1.13 s strides (rate at toe-off 0.72–0.84 of the
-    peak), but 73–83 ms before it in Winter's trial, whose broader peak the simulator
-    inherits (0.57–0.77 of the peak at toe-off). The defaults keep NONAN within
-    10 ms (median) and accept toe-off 25–45 ms early on the simulated walkers;
-    calibration with labelled events refits both per patient.
+    Toe-off (:mod:`fes_sim.detection.preswing`): the pre-swing rate peak is close to
+    symmetric near its top, so toe-off is due ``toe_off_symmetry`` times as long after the
+    peak as the rate took to climb its top band (the last ``1 − toe_off_rise_fraction``),
+    plus ``toe_off_lag_ms``, or earlier once the rate has fallen to
+    ``toe_off_rate_fraction`` of the peak; only with the tilt in the top part of its range
+    (``toe_off_min_level``), so a rate plateau in a slow walker's stance is not taken for
+    the pre-swing peak, and a rise of the rate after a dip (``toe_off_rebound_fraction``)
+    restarts the search. The peak leads toe-off by 35–40 ms in NONAN GaitPrint but by
+    73–110 ms in Winter's trial and on the simulated slow walkers; the symmetry rule
+    follows both (median errors within 30 ms), where a fixed lag after the peak could
+    not. Calibration with labelled events refits ``toe_off_lag_ms`` per patient.
     Heel strike: ``heel_strike_lag_ms`` after the terminal-swing tilt minimum
     (Winter: 36 ms), confirmed once the tilt has risen ``heel_strike_rise_deg``.
     """
@@ -68,9 +67,10 @@ class TiltTriggerConfig(Config):
     heel_off_rate_smoothing_ms: float = param(25.0, unit="ms", lo=0, hi=500, doc="low-pass time constant of the rate used for the heel-off and swing checks")
     hysteresis_deg: float = param(5.0, unit="deg", lo=0, hi=30, doc="tilt must fall this far below the on-threshold to abort a heel-off")
     min_tilt_range_deg: float = param(10.0, unit="deg", lo=1, hi=90, doc="smallest stride tilt range accepted for adaptation")
-    toe_off_rate_fraction: float = param(0.7, unit="", lo=0.05, hi=0.99, doc="toe-off when the rate falls to this fraction of its pre-swing peak")
-    toe_off_lag_ms: float = param(25.0, unit="ms", lo=0, hi=500, doc="or, earlier, this long after the pre-swing rate peak (0 = off) ...")
-    toe_off_lag_fraction: float = param(0.92, unit="", lo=0.05, hi=1, doc="... once the rate is below this fraction of the peak")
+    toe_off_rise_fraction: float = param(0.95, unit="", lo=0.5, hi=0.99, doc="the pre-swing peak's top band starts at this fraction of the peak")
+    toe_off_symmetry: float = param(1.0, unit="", lo=0, hi=5, doc="toe-off this many times the top band's climb time after the peak ...")
+    toe_off_lag_ms: float = param(0.0, unit="ms", lo=-200, hi=500, doc="... plus this (calibration refits it)")
+    toe_off_rate_fraction: float = param(0.6, unit="", lo=0.05, hi=0.99, doc="or earlier, when the rate has fallen to this fraction of the peak")
     toe_off_min_level: float = param(0.8, unit="", lo=0, hi=1, doc="toe-off only once the tilt is above this fraction of the stride's tilt range")
     toe_off_rebound_fraction: float = param(0.1, unit="", lo=0.01, hi=1, doc="a rise of the rate by this fraction of its peak above its later minimum restarts the peak search (stance plateau, then pre-swing peak)")
     min_swing_rate_dps: float = param(40.0, unit="deg/s", lo=0, hi=1000, doc="swing must reach this backward tilt rate before heel strike is armed")
@@ -89,12 +89,16 @@ class GyroDetectorConfig(Config):
 
     After Aminian 2002 and Catalfamo 2010 in the project's sign (``gyr_z_dps`` =
     dψ/dt, mid-swing is a large negative rate). Thresholds scale with followers
-    of each walker's own peak rates.
+    of each walker's own peak rates. Toe-off follows the same pre-swing peak rule as
+    the tilt trigger (:class:`TiltTriggerConfig`, :mod:`fes_sim.detection.preswing`).
     """
 
     heel_off_fraction: float = param(0.4, unit="", lo=0.05, hi=0.95, doc="heel-off when the pre-swing rate rises through this fraction of its running peak")
-    toe_off_rate_fraction: float = param(0.7, unit="", lo=0.05, hi=0.99, doc="toe-off when the rate falls to this fraction of its pre-swing peak")
-    toe_off_lag_ms: float = param(25.0, unit="ms", lo=0, hi=500, doc="or, earlier, this long after the pre-swing rate peak (0 = off)")
+    toe_off_rise_fraction: float = param(0.95, unit="", lo=0.5, hi=0.99, doc="the pre-swing peak's top band starts at this fraction of the peak")
+    toe_off_symmetry: float = param(1.0, unit="", lo=0, hi=5, doc="toe-off this many times the top band's climb time after the peak ...")
+    toe_off_lag_ms: float = param(0.0, unit="ms", lo=-200, hi=500, doc="... plus this (calibration refits it)")
+    toe_off_rate_fraction: float = param(0.6, unit="", lo=0.05, hi=0.99, doc="or earlier, when the rate has fallen to this fraction of the peak")
+    toe_off_rebound_fraction: float = param(0.1, unit="", lo=0.01, hi=1, doc="a rise of the rate by this fraction of its peak above its later minimum restarts the peak search")
     swing_fraction: float = param(0.4, unit="", lo=0.05, hi=0.95, doc="mid-swing is armed when the rate falls below this fraction of the running swing peak")
     initial_pre_swing_peak_dps: float = param(120.0, unit="deg/s", lo=10, hi=2000, doc="starting forward peak rate (followed while walking)")
     initial_peak_dps: float = param(60.0, unit="deg/s", lo=10, hi=2000, doc="starting swing peak magnitude (followed while walking)")

@@ -139,7 +139,7 @@ def calibrate(rec, base: ControllerConfig, labels=None, stimulator: StimulatorCo
     if labels:
         measured.update(fits)
         notes.append(f"timing fitted to {len(labels)} labelled events")
-    lag = lambda name, current, hi: float(np.clip(fits.get(name, current), 0.0, hi))  # noqa: E731
+    lag = lambda name, current, lo, hi: float(np.clip(fits.get(name, current), lo, hi))  # noqa: E731
     fraction = float(np.clip(fits.get("heel_off_fraction", tc.heel_off_fraction), 0.05, 0.95))
     pre_peak = float(np.clip(measured["pre_swing_peak_dps"], 10.0, 2000.0))
     tilt_cfg = tc.replace(
@@ -157,11 +157,11 @@ def calibrate(rec, base: ControllerConfig, labels=None, stimulator: StimulatorCo
         max_swing_ms=tilt_cfg.max_swing_ms,
     )
     if base.detector == "tilt":
-        tilt_cfg = tilt_cfg.replace(heel_strike_lag_ms=lag("heel_strike_lag_ms", tc.heel_strike_lag_ms, 200.0),
-                                    toe_off_lag_ms=lag("toe_off_lag_ms", tc.toe_off_lag_ms, 500.0))
+        tilt_cfg = tilt_cfg.replace(heel_strike_lag_ms=lag("heel_strike_lag_ms", tc.heel_strike_lag_ms, 0.0, 200.0),
+                                    toe_off_lag_ms=lag("toe_off_lag_ms", tc.toe_off_lag_ms, -200.0, 500.0))
     elif base.detector == "gyro":
-        gyro_cfg = gyro_cfg.replace(heel_strike_lag_ms=lag("heel_strike_lag_ms", gc.heel_strike_lag_ms, 200.0),
-                                    toe_off_lag_ms=lag("toe_off_lag_ms", gc.toe_off_lag_ms, 500.0))
+        gyro_cfg = gyro_cfg.replace(heel_strike_lag_ms=lag("heel_strike_lag_ms", gc.heel_strike_lag_ms, 0.0, 200.0),
+                                    toe_off_lag_ms=lag("toe_off_lag_ms", gc.toe_off_lag_ms, -200.0, 500.0))
     cfg = base.replace(tilt=tilt_cfg, gyro=gyro_cfg)
     if base.detector == "footswitch":
         loaded = _loaded_s(labels or result.events)

@@ -5,7 +5,7 @@ pre-swing peak (about +190 °/s in Winter's data), crosses zero as the shank
 starts to swing and reaches a large negative mid-swing peak (about −350 °/s),
 then rises through zero at the terminal-swing tilt minimum, shortly before heel
 contact (Aminian et al. 2002; Catalfamo et al. 2010). Heel-off is the rise of
-the pre-swing rate, toe-off its fall from the peak; every threshold is a
+the pre-swing rate, toe-off its fall from the peak (:mod:`fes_sim.detection.preswing`); every threshold is a
 fraction of the walker's own peak rates, followed by envelope followers that relax
 per degree of shank rotation (so they adapt while walking, not while standing). A fast backward rotation puts
 the detector into swing even when heel-off or toe-off was missed.
@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 
 from fes_sim.control.config import GyroDetectorConfig
+from fes_sim.detection.preswing import PreSwingPeak, toe_off_rules
 from fes_sim.detection.tilt_trigger import DEG_PER_STRIDE
 from fes_sim.samples import GaitEvent
 
@@ -39,6 +40,7 @@ class ShankGyroDetector:
     """
 
     def __init__(self, config: GyroDetectorConfig, adaptation_strides: float = 8.0) -> None:
+        self.peak = PreSwingPeak(*toe_off_rules(config))
         self.apply_config(config, adaptation_strides)
         self.reset()
 
@@ -52,7 +54,7 @@ class ShankGyroDetector:
         self.max_push_s = config.max_push_off_ms * 1e-3
         self.max_swing_s = config.max_swing_ms * 1e-3
         self.lag_s = config.heel_strike_lag_ms * 1e-3
-        self.to_lag_s = config.toe_off_lag_ms * 1e-3
+        self.peak.configure(*toe_off_rules(config))
 
     def reset(self) -> None:
         """Back to stance with the initial peak estimates."""
@@ -66,8 +68,6 @@ class ShankGyroDetector:
         self.t_heel_strike = -math.inf
         self.t_heel_off = -math.inf
         self.t_toe_off = -math.inf
-        self.peak = 0.0
-        self.t_peak = -math.inf
         self.swing_armed = False
         self.t_cross = math.inf
 
@@ -105,19 +105,13 @@ class ShankGyroDetector:
             if prev < thr <= rate_dps and t_s - self.t_heel_strike >= self.min_stance_s:
                 self.phase = PUSH_OFF
                 self.t_heel_off = t_s
-                self.peak = rate_dps
-                self.t_peak = t_s
+                self.peak.start(t_s, rate_dps)
                 return _HO
             if rate_dps <= -c.swing_recovery_rate_dps:
                 self._enter_swing(t_s)  # heel-off missed
             return _NONE
         if phase == PUSH_OFF:
-            if rate_dps > self.peak:
-                self.peak = rate_dps
-                self.t_peak = t_s
-            elif rate_dps <= c.toe_off_rate_fraction * self.peak or (
-                self.to_lag_s > 0.0 and t_s >= self.t_peak + self.to_lag_s
-            ):
+            if self.peak.update(t_s, rate_dps):
                 self._enter_swing(t_s)
                 return _TO
             if rate_dps <= -c.swing_recovery_rate_dps:

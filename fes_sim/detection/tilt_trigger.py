@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 
 from fes_sim.control.config import TiltTriggerConfig
+from fes_sim.detection.preswing import PreSwingPeak, toe_off_rules
 from fes_sim.samples import GaitEvent
 
 STANCE, PUSH_OFF, SWING = 0, 1, 2
@@ -55,6 +56,7 @@ class TiltTriggerDetector:
     """
 
     def __init__(self, config: TiltTriggerConfig, adaptation_strides: float = 8.0) -> None:
+        self.peak = PreSwingPeak(*toe_off_rules(config))
         self.apply_config(config, adaptation_strides)
         self.reset()
 
@@ -71,7 +73,7 @@ class TiltTriggerDetector:
         self.max_swing_s = config.max_swing_ms * 1e-3
         self.lag_s = config.heel_strike_lag_ms * 1e-3
         self.ho_tau_s = config.heel_off_rate_smoothing_ms * 1e-3
-        self.to_lag_s = config.toe_off_lag_ms * 1e-3
+        self.peak.configure(*toe_off_rules(config))
 
     def reset(self) -> None:
         """Back to stance with the configured initial threshold."""
@@ -89,9 +91,6 @@ class TiltTriggerDetector:
         self.t_heel_strike = -math.inf
         self.t_heel_off = -math.inf
         self.t_toe_off = -math.inf
-        self.peak_rate = 0.0
-        self.t_peak = -math.inf
-        self.trough_rate = 0.0
         self.peak_rate_follower = c.initial_peak_rate_dps
         self.stride_max_rate = 0.0
         self.stride_low_deg = math.inf
@@ -167,28 +166,14 @@ class TiltTriggerDetector:
                 self.ho_armed = False
                 self.phase = PUSH_OFF
                 self.t_heel_off = t_s
-                self.peak_rate = self.trough_rate = rate_dps
-                self.t_peak = t_s
+                self.peak.start(t_s, rate_dps)
                 return _HO
             if ho_rate <= -c.swing_recovery_rate_dps:
                 self._enter_swing(t_s, tilt_deg)
             return _NONE
         if phase == PUSH_OFF:
-            if rate_dps > self.peak_rate or rate_dps > self.trough_rate + c.toe_off_rebound_fraction * self.peak_rate:
-                # a new maximum, or the rate rising again after a dip (a slow walker's
-                # stance plateau before the real pre-swing peak): search the peak afresh
-                self.peak_rate = self.trough_rate = rate_dps
-                self.t_peak = t_s
-            elif rate_dps < self.trough_rate:
-                self.trough_rate = rate_dps
-            if rate_dps < self.peak_rate and t_s - self.t_heel_off >= self.min_push_s and tilt_deg >= self.low_deg + c.toe_off_min_level * span and (
-                rate_dps <= c.toe_off_rate_fraction * self.peak_rate
-                or (
-                    self.to_lag_s > 0.0
-                    and t_s >= self.t_peak + self.to_lag_s
-                    and rate_dps <= c.toe_off_lag_fraction * self.peak_rate
-                )
-            ):
+            due = self.peak.update(t_s, rate_dps)
+            if due and t_s - self.t_heel_off >= self.min_push_s and tilt_deg >= self.low_deg + c.toe_off_min_level * span:
                 self._enter_swing(t_s, tilt_deg)
                 return _TO
             if ho_rate <= -c.min_swing_rate_dps:

@@ -18,6 +18,7 @@ from typing import Sequence
 import numpy as np
 
 from fes_sim.control.config import TiltTriggerConfig
+from fes_sim.detection.preswing import HISTORY
 from fes_sim.detection.tilt_trigger import DEG_PER_STRIDE, PUSH_OFF, STANCE, SWING
 from fes_sim.samples import GaitEvent
 
@@ -52,9 +53,10 @@ class TiltTriggerLanes:
         self.lag_s = col("heel_strike_lag_ms", 1e-3)
         self.ho_tau_s = col("heel_off_rate_smoothing_ms", 1e-3)
         self.to_lag_s = col("toe_off_lag_ms", 1e-3)
+        self._rows = np.arange(self.n)
         for name in (
             "heel_off_tilt_deg", "heel_off_fraction", "heel_off_rate_dps", "heel_off_rate_fraction", "initial_peak_rate_dps",
-            "swing_recovery_rate_dps", "hysteresis_deg", "min_tilt_range_deg", "toe_off_rate_fraction", "toe_off_lag_fraction",
+            "swing_recovery_rate_dps", "hysteresis_deg", "min_tilt_range_deg", "toe_off_rate_fraction", "toe_off_rise_fraction", "toe_off_symmetry",
             "toe_off_min_level", "toe_off_rebound_fraction", "min_swing_rate_dps", "heel_strike_rise_deg",
         ):
             setattr(self, name, col(name))
@@ -76,6 +78,11 @@ class TiltTriggerLanes:
         self.peak_rate = np.zeros(n)
         self.trough_rate = np.zeros(n)
         self.t_peak = np.full(n, -math.inf)
+        self.t_rise = np.full(n, -math.inf)
+        # the climb of each lane's pre-swing peak (PreSwingPeak's history, one row per lane)
+        self.hist_t = np.zeros((n, HISTORY))
+        self.hist_r = np.zeros((n, HISTORY))
+        self.n_hist = np.zeros(n, dtype=np.int64)
         self.peak_rate_follower = self.initial_peak_rate_dps.copy()
         self.stride_max_rate = np.zeros(n)
         self.stride_low_deg = np.full(n, math.inf)
@@ -93,6 +100,52 @@ class TiltTriggerLanes:
         self.min_tilt[m] = tilt[m]
         self.t_min[m] = t_s
         self.swing_armed[m] = False
+
+    def _push(self, m: np.ndarray, t_s: float, rate: np.ndarray) -> None:
+        rows = self._rows[m]
+        slot = self.n_hist[rows] % HISTORY
+        self.hist_t[rows, slot] = t_s
+        self.hist_r[rows, slot] = rate[rows]
+        self.n_hist[rows] += 1
+
+    def _start_peak(self, m: np.ndarray, t_s: float, rate: np.ndarray) -> None:
+        """``PreSwingPeak.start`` for the lanes in ``m``."""
+        self.peak_rate[m] = rate[m]
+        self.trough_rate[m] = rate[m]
+        self.t_peak[m] = t_s
+        self.t_rise[m] = t_s
+        self.n_hist[m] = 0
+        self._push(m, t_s, rate)
+
+    def _last_below(self, rows: np.ndarray, level: np.ndarray) -> np.ndarray:
+        """``PreSwingPeak._last_below`` for ``rows``: time of the newest kept sample below ``level``."""
+        n = self.n_hist[rows][:, None]
+        kept = np.minimum(n, HISTORY)
+        age = (n - 1 - np.arange(HISTORY)[None, :]) % HISTORY
+        below = (age < kept) & (self.hist_r[rows] < level[:, None])
+        best = np.where(below, age, HISTORY).min(axis=1)
+        best = np.where(best == HISTORY, kept[:, 0] - 1, best)
+        return self.hist_t[rows, (n[:, 0] - 1 - best) % HISTORY]
+
+    def _peak_update(self, m: np.ndarray, t_s: float, rate: np.ndarray) -> np.ndarray:
+        """``PreSwingPeak.update`` for the lanes in ``m``: where toe-off is due."""
+        new = m & (rate > self.peak_rate)
+        rebound = m & ~new & (rate > self.trough_rate + self.toe_off_rebound_fraction * self.peak_rate)
+        if new.any():
+            rows = self._rows[new]
+            self.peak_rate[rows] = rate[rows]
+            self.trough_rate[rows] = rate[rows]
+            self.t_peak[rows] = t_s
+            self.t_rise[rows] = self._last_below(rows, self.toe_off_rise_fraction[rows] * rate[rows])
+        dip = m & ~new & ~rebound & (rate < self.trough_rate)
+        self.trough_rate[dip] = rate[dip]
+        if rebound.any():
+            self._start_peak(rebound, t_s, rate)
+        self._push(m & ~rebound, t_s, rate)
+        peak = self.peak_rate
+        with np.errstate(invalid="ignore"):  # lanes outside push-off still hold -inf times
+            due_at = self.t_peak + self.toe_off_symmetry * (self.t_peak - self.t_rise) + self.to_lag_s
+        return m & ~rebound & (rate < peak) & ((rate <= self.toe_off_rate_fraction * peak) | (t_s >= due_at))
 
     def update(self, t_s: float, tilt_deg: np.ndarray, rate_dps: np.ndarray, fault: np.ndarray) -> np.ndarray:
         """One sample for every lane; returns the GaitEvent code detected in each (int8)."""
@@ -154,27 +207,16 @@ class TiltTriggerLanes:
             self.ho_armed[ho] = False
             self.phase[ho] = PUSH_OFF
             self.t_heel_off[ho] = t_s
-            self.peak_rate[ho] = rate[ho]
-            self.trough_rate[ho] = rate[ho]
-            self.t_peak[ho] = t_s
+            self._start_peak(ho, t_s, rate)
             events[ho] = _HO
         self._enter_swing(m & ~ho & recovering, t_s, tilt)
         # --- push-off
         m = ok & (phase == PUSH_OFF)
         if m.any():
-            rising = m & ((rate > self.peak_rate) | (rate > self.trough_rate + self.toe_off_rebound_fraction * self.peak_rate))
-            self.peak_rate[rising] = rate[rising]
-            self.trough_rate[rising] = rate[rising]
-            self.t_peak[rising] = t_s
-            dip = m & ~rising & (rate < self.trough_rate)
-            self.trough_rate[dip] = rate[dip]
+            due = self._peak_update(m, t_s, rate)
             to = (
-                m & (rate < self.peak_rate) & (t_s - self.t_heel_off >= self.min_push_s)
+                due & (t_s - self.t_heel_off >= self.min_push_s)
                 & (tilt >= self.low_deg + self.toe_off_min_level * span)
-                & (
-                    (rate <= self.toe_off_rate_fraction * self.peak_rate)
-                    | ((self.to_lag_s > 0.0) & (t_s >= self.t_peak + self.to_lag_s) & (rate <= self.toe_off_lag_fraction * self.peak_rate))
-                )
             )
             self._enter_swing(to, t_s, tilt)
             events[to] = _TO

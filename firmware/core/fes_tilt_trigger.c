@@ -13,7 +13,8 @@ void fes_tilt_trigger_init(fes_tilt_trigger_t *d, const fes_tilt_trigger_config_
     d->max_swing_s = cfg->max_swing_ms * 1e-3;
     d->lag_s = cfg->heel_strike_lag_ms * 1e-3;
     d->ho_tau_s = cfg->heel_off_rate_smoothing_ms * 1e-3;
-    d->to_lag_s = cfg->toe_off_lag_ms * 1e-3;
+    fes_preswing_configure(&d->peak, cfg->toe_off_rise_fraction, cfg->toe_off_symmetry, cfg->toe_off_lag_ms * 1e-3,
+                           cfg->toe_off_rate_fraction, cfg->toe_off_rebound_fraction);
     fes_tilt_trigger_reset(d);
 }
 
@@ -33,9 +34,6 @@ void fes_tilt_trigger_reset(fes_tilt_trigger_t *d)
     d->t_heel_strike = -INFINITY;
     d->t_heel_off = -INFINITY;
     d->t_toe_off = -INFINITY;
-    d->peak_rate = 0.0;
-    d->trough_rate = 0.0;
-    d->t_peak = -INFINITY;
     d->peak_rate_follower = c->initial_peak_rate_dps;
     d->stride_max_rate = 0.0;
     d->stride_low_deg = INFINITY;
@@ -124,8 +122,7 @@ unsigned fes_tilt_trigger_update(fes_tilt_trigger_t *d, double t_s, double tilt_
             d->ho_armed = false;
             d->phase = FES_PHASE_PUSH_OFF;
             d->t_heel_off = t_s;
-            d->peak_rate = d->trough_rate = rate_dps;
-            d->t_peak = t_s;
+            fes_preswing_start(&d->peak, t_s, rate_dps);
             return FES_EVENT_HEEL_OFF;
         }
         if (ho_rate <= -c->swing_recovery_rate_dps) {
@@ -134,17 +131,8 @@ unsigned fes_tilt_trigger_update(fes_tilt_trigger_t *d, double t_s, double tilt_
         return FES_EVENT_NONE;
     }
     if (d->phase == FES_PHASE_PUSH_OFF) {
-        if (rate_dps > d->peak_rate || rate_dps > d->trough_rate + c->toe_off_rebound_fraction * d->peak_rate) {
-            /* a new maximum, or the rate rising again after a dip: search the peak afresh */
-            d->peak_rate = d->trough_rate = rate_dps;
-            d->t_peak = t_s;
-        } else if (rate_dps < d->trough_rate) {
-            d->trough_rate = rate_dps;
-        }
-        if (rate_dps < d->peak_rate && t_s - d->t_heel_off >= d->min_push_s &&
-            tilt_deg >= d->low_deg + c->toe_off_min_level * span &&
-            (rate_dps <= c->toe_off_rate_fraction * d->peak_rate ||
-             (d->to_lag_s > 0.0 && t_s >= d->t_peak + d->to_lag_s && rate_dps <= c->toe_off_lag_fraction * d->peak_rate))) {
+        bool due = fes_preswing_update(&d->peak, t_s, rate_dps);
+        if (due && t_s - d->t_heel_off >= d->min_push_s && tilt_deg >= d->low_deg + c->toe_off_min_level * span) {
             enter_swing(d, t_s, tilt_deg);
             return FES_EVENT_TOE_OFF;
         }

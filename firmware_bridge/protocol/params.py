@@ -109,6 +109,20 @@ BY_KEY: dict[str, ParamDef] = {p.key: p for p in PARAMS.values()}
 """Dotted key (``tilt.heel_off_fraction``) → definition."""
 
 
+def markdown_table() -> str:
+    """The parameter table of docs/protocol.md (a test keeps the document equal to it)."""
+    rows = ["| id | key | unit | range | default |", "|---:|---|---|---|---|"]
+    for p in PARAMS.values():
+        if p.choices:
+            allowed = " / ".join(f"{i} {c}" for i, c in enumerate(p.choices))
+            default = f"{p.default:g} ({p.choices[int(p.default)]})"
+        else:
+            allowed = f"{p.lo:g} {'<' if p.lo_open else '≤'} v ≤ {p.hi:g}"
+            default = f"{p.default:g}"
+        rows.append(f"| {p.param_id} | `{p.key}` | {p.unit} | {allowed} | {default} |")
+    return "\n".join(rows) + "\n"
+
+
 def controller_params(config: ControllerConfig) -> list[tuple[int, float]]:
     """``(param_id, wire value)`` of every parameter of ``config``, in id order."""
     return [(p.param_id, p.encode(config_value(config, p.key))) for p in PARAMS.values()]
