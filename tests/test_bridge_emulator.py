@@ -251,6 +251,38 @@ def test_device_loop_refuses_host_commands_for_the_output():
     assert b.take(Ack) and b.dev.mode is Mode.DEVICE_LOOP and not b.dev.output_on
 
 
+
+def test_limits_lowered_in_device_loop_stop_the_old_configuration():
+    """SET_CONFIG(40 mA, 300 µs) → DEVICE_LOOP → SET_LIMITS(100 µs): HOST_SAMPLE refused, never 300 µs."""
+    from firmware_bridge.emulator.sources import SyntheticSource
+    from firmware_bridge.samples import to_host_sample
+
+    b = Bench()
+    b.send(HelloRequest(1))
+    b.send(SetConfig(40.0, 300.0, 40.0, 0, 0, 100, 0))
+    b.send(SetMode(100, int(Mode.DEVICE_LOOP)))
+    b.send(SetLimits(100.0, 100.0, 1.0, 50.0, 35.0, 5000, 1000))
+    assert len(b.take(Ack)) == 3
+    src = SyntheticSource(100)
+    for i in range(500):
+        b.send(to_host_sample(i, i * 10_000, src.step(0.0, 0.0, 0.0)))
+        b.advance(0.01, step_s=0.01)
+        assert not b.dev.output_on
+    naks = b.take(Nak)
+    assert len(naks) == 500 and {n.code for n in naks} == {NakCode.NOT_CONFIGURED}
+
+
+def test_output_beyond_the_limits_is_never_applied_even_with_a_corrupted_configuration():
+    b = Bench().configured()
+    b.send(Start(0, 100, 0))
+    b.advance(0.02)
+    assert b.dev.output_on
+    b.dev.limits.max_pulse_width_us = 200.0  # behind the checks' back, as a memory fault would
+    b.advance(0.002)
+    assert not b.dev.output_on and Fault.LIMIT in b.dev.faults
+    assert [r.state for r in b.take(StimStateReport)][-1] == StimState.FAULT
+
+
 _COMMANDS = st.one_of(
     st.builds(SetEnvelope, st.integers(0, 10), st.floats(width=32)),
     st.builds(SetConfig, st.floats(width=32), st.floats(width=32), st.floats(width=32),

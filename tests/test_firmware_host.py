@@ -146,3 +146,46 @@ def test_device_watchdog_switches_output_off_on_its_own_clock(harness):
     assert harness.ask("out") == "0"
     assert any(isinstance(f, M.FaultReport) and f.code == Fault.WATCHDOG and f.active for f in frames)
     assert any(isinstance(f, M.StimStateReport) and f.state == StimState.FAULT for f in frames)
+
+
+def _walk_samples(n: int, rate_hz: int) -> list:
+    from firmware_bridge.emulator.sources import SyntheticSource
+
+    src = SyntheticSource(rate_hz)
+    out = []
+    for i in range(n):
+        s = src.step(0.0, 0.0, 0.0)
+        out.append(M.HostSample(i, round(s.t_s * 1e6), s.acc_x_mps2, s.acc_y_mps2, s.acc_z_mps2, 0.0, 0.0,
+                                s.gyr_z_dps, s.tilt_deg, 0xFF))
+    return out
+
+
+def test_device_loop_refuses_samples_once_lowered_limits_discard_the_configuration(harness):
+    """SET_CONFIG(40 mA, 300 µs) → DEVICE_LOOP → SET_LIMITS(100 µs): no pulse at 300 µs, samples refused."""
+    harness.ask("tick", "0")
+    _device(harness, M.HelloRequest(1), 20)
+    assert isinstance(_device(harness, M.SetConfig(40, 300, 40, 0, 0, 100, 0), 21)[-1], M.Ack)
+    assert isinstance(_device(harness, M.SetMode(100, 2), 22)[-1], M.Ack)
+    assert isinstance(_device(harness, M.SetLimits(120, 100, 1, 150, 50, 5000, 1000), 23)[-1], M.Ack)
+    answers = []
+    for k, sample in enumerate(_walk_samples(500, 100)):
+        harness.ask("tick", str(sample.t_us))
+        answers += _device(harness, sample, 100 + k)
+        assert harness.ask("out") == "0"
+    assert answers and all(isinstance(a, M.Nak) and a.code == NakCode.NOT_CONFIGURED for a in answers)
+
+
+def test_output_beyond_the_limits_is_never_applied_even_with_a_corrupted_configuration(harness):
+    """The output stage's last check: a stored width above the limits (a memory fault) ends in fault LIMIT, output off."""
+    harness.ask("tick", "0")
+    _device(harness, M.HelloRequest(1), 30)
+    _device(harness, M.SetLimits(120, 300, 1, 150, 50, 5000, 1000), 31)
+    assert isinstance(_device(harness, M.SetConfig(30, 250, 40, 0, 0, 100, 0), 32)[-1], M.Ack)
+    assert isinstance(_device(harness, M.Start(0, 100, 0), 33)[-1], M.Ack)
+    harness.ask("tick", "20000")
+    assert int(harness.ask("out")) > 0
+    assert harness.ask("poke_pw", "400") == "ok"
+    frames = [p.message for p in framing.FrameDecoder().feed(bytes.fromhex(harness.ask("tick", "40000")))]
+    assert harness.ask("out") == "0"
+    assert any(isinstance(f, M.FaultReport) and f.code == Fault.LIMIT and f.active for f in frames)
+    assert [f.state for f in frames if isinstance(f, M.StimStateReport)] == [StimState.FAULT]

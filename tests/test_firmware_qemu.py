@@ -223,3 +223,33 @@ def test_set_param_refuses_unknown_ids_bad_values_and_unported_choices(client):
     ]:
         nak = client.request(M.SetParam(value, param_id), M.Ack)
         assert isinstance(nak, M.Nak) and (nak.code, nak.detail) == (code, detail), (param_id, value, nak)
+
+
+def test_limits_lowered_in_device_loop_stop_the_old_configuration(client):
+    """SET_CONFIG(40 mA, 300 µs) → DEVICE_LOOP → SET_LIMITS(100 µs): the controller must not keep pulsing at 300 µs."""
+    assert isinstance(client.request(M.SetConfig(40.0, 300.0, 40.0, 0, 0, 100, 0), M.Ack), M.Ack)
+    assert isinstance(client.request(M.SetMode(RATE_HZ, Mode.DEVICE_LOOP), M.Ack), M.Ack)
+    assert isinstance(client.request(M.SetLimits(120.0, 100.0, 1.0, 150.0, 50.0, 5000, 1000), M.Ack), M.Ack)
+    start = len(client.frames)
+    walk = simulated_walk(6.0, RATE_HZ, seed=4)
+
+    def stream(first: int) -> None:
+        for i, s in enumerate(walk):
+            client.send(M.HostSample(first + i, round(s.t_s * 1e6), math.nan, math.nan, math.nan, math.nan, math.nan,
+                                     s.gyr_z_dps, s.tilt_deg, 0xFF))  # fmt: skip
+
+    stream(0)
+    status = client.request(M.GetStatus(), M.Status, timeout_s=10.0)
+    frames = [m for _, m in client.frames[start:]]
+    assert status.pulses == 0 and status.state == StimState.IDLE
+    assert not any(isinstance(m, M.StimStateReport) for m in frames)
+    naks = [m for m in frames if isinstance(m, M.Nak) and m.msg_id == M.HostSample.DEF.msg_id]
+    assert naks and all(n.code == NakCode.NOT_CONFIGURED for n in naks)
+    # a configuration within the new limits restarts the controller, and its output keeps to them
+    assert isinstance(client.request(M.SetConfig(40.0, 100.0, 40.0, 0, 0, 100, 0), M.Ack), M.Ack)
+    start = len(client.frames)
+    stream(len(walk))
+    client.request(M.GetStatus(), M.Status, timeout_s=10.0)
+    reports = [m for _, m in client.frames[start:] if isinstance(m, M.StimStateReport)]
+    assert any(r.current_ma > 0 for r in reports)
+    assert all(r.pulse_width_us <= 100.0 for r in reports)

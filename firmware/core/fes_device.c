@@ -38,6 +38,40 @@ static void make_ack(fes_msg_t *m, uint16_t req_seq, uint8_t msg_id)
     m->p.ack.reserved = 0;
 }
 
+/* ------------------------------------------------------------------ limits */
+
+typedef struct {
+    uint8_t code; /* 0 = accepted */
+    uint16_t detail;
+} verdict_t;
+
+static const verdict_t k_ok = {0u, 0u};
+
+static verdict_t refuse(uint8_t code, uint16_t detail)
+{
+    verdict_t v;
+    v.code = code;
+    v.detail = detail;
+    return v;
+}
+
+static verdict_t check_config(const fes_limits_t *l, float current, float pw, float freq)
+{
+    if (current < 0.0f || current > l->max_current_ma) {
+        return refuse(FES_NAK_LIMIT_EXCEEDED, 1u);
+    }
+    if (!(pw > 0.0f) || pw > l->max_pulse_width_us) {
+        return refuse(FES_NAK_LIMIT_EXCEEDED, 2u);
+    }
+    if (freq < l->min_frequency_hz || freq > l->max_frequency_hz) {
+        return refuse(FES_NAK_LIMIT_EXCEEDED, 3u);
+    }
+    if (current * pw / 1000.0f > l->max_charge_uc) {
+        return refuse(FES_NAK_LIMIT_EXCEEDED, 1u);
+    }
+    return k_ok;
+}
+
 /* ------------------------------------------------------------------ output */
 
 static float output_current_ma(const fes_device_t *dev)
@@ -45,9 +79,10 @@ static float output_current_ma(const fes_device_t *dev)
     return dev->envelope * dev->cfg.current_ma;
 }
 
+/* While any fault is active the state stays FAULT. */
 static void set_state(fes_device_t *dev, uint8_t state, uint32_t ref_index)
 {
-    if (state == dev->state) {
+    if (state == dev->state || (dev->faults != 0u && state != FES_STATE_FAULT)) {
         return;
     }
     fes_msg_t m;
@@ -68,7 +103,12 @@ static void set_state(fes_device_t *dev, uint8_t state, uint32_t ref_index)
     send(dev, &m);
 }
 
-/* Drive the port from dev->envelope, never beyond the limits in force. */
+static void raise_fault(fes_device_t *dev, uint16_t flag, uint32_t ref_index);
+
+/* Drive the port from dev->envelope. Last line of defence: an output beyond
+ * the limits in force (which the checks on SET_LIMITS, SET_CONFIG and
+ * HOST_SAMPLE never let through) is not applied; fault LIMIT switches the
+ * output off instead. */
 static void apply_output(fes_device_t *dev)
 {
     float env = dev->envelope;
@@ -82,8 +122,10 @@ static void apply_output(fes_device_t *dev)
         dev->envelope = env;
     }
     float current = env * dev->cfg.current_ma;
-    if (current > dev->limits.max_current_ma) {
-        current = dev->limits.max_current_ma;
+    if (!dev->configured ||
+        check_config(&dev->limits, current, dev->cfg.pulse_width_us, dev->cfg.frequency_hz).code != 0u) {
+        raise_fault(dev, FES_FAULT_LIMIT, FES_NO_SAMPLE);
+        return;
     }
     fes_port_stim_t out;
     out.current_ua = (uint16_t)(current * 1000.0f > 65535.0f ? 65535.0f : current * 1000.0f);
@@ -273,21 +315,6 @@ static void handle_hello(fes_device_t *dev, const fes_msg_t *req, fes_msg_t *ans
 
 /* ------------------------------------------------------------------ checks */
 
-typedef struct {
-    uint8_t code; /* 0 = accepted */
-    uint16_t detail;
-} verdict_t;
-
-static const verdict_t k_ok = {0u, 0u};
-
-static verdict_t refuse(uint8_t code, uint16_t detail)
-{
-    verdict_t v;
-    v.code = code;
-    v.detail = detail;
-    return v;
-}
-
 static verdict_t first_nonfinite(const float *values, uint16_t n)
 {
     for (uint16_t i = 0; i < n; ++i) {
@@ -298,21 +325,22 @@ static verdict_t first_nonfinite(const float *values, uint16_t n)
     return k_ok;
 }
 
-static verdict_t check_config(const fes_limits_t *l, float current, float pw, float freq)
+static void init_pipeline(fes_device_t *dev)
 {
-    if (current < 0.0f || current > l->max_current_ma) {
-        return refuse(FES_NAK_LIMIT_EXCEEDED, 1u);
+    fes_pipeline_config_t pc = dev->params;
+    pc.stimulation.current_ma = dev->cfg.current_ma;
+    pc.stimulation.pulse_width_us = dev->cfg.pulse_width_us;
+    pc.stimulation.frequency_hz = dev->cfg.frequency_hz;
+    pc.stimulation.ramp_up_ms = dev->cfg.ramp_up_ms;
+    pc.stimulation.ramp_down_ms = dev->cfg.ramp_down_ms;
+    pc.stimulation.extension_ms = dev->cfg.extension_ms;
+    /* the controller's own maximum on-time never exceeds the one of the limits in force */
+    double limit_s = (double)dev->limits.max_on_ms * 1e-3;
+    if (pc.stimulation.max_on_time_s > limit_s) {
+        pc.stimulation.max_on_time_s = limit_s;
     }
-    if (!(pw > 0.0f) || pw > l->max_pulse_width_us) {
-        return refuse(FES_NAK_LIMIT_EXCEEDED, 2u);
-    }
-    if (freq < l->min_frequency_hz || freq > l->max_frequency_hz) {
-        return refuse(FES_NAK_LIMIT_EXCEEDED, 3u);
-    }
-    if (current * pw / 1000.0f > l->max_charge_uc) {
-        return refuse(FES_NAK_LIMIT_EXCEEDED, 1u);
-    }
-    return k_ok;
+    fes_pipeline_init(&dev->pipe, &pc, (double)dev->sample_rate_hz);
+    dev->have_host_t = false;
 }
 
 static verdict_t do_set_limits(fes_device_t *dev, const fes_set_limits_t *p)
@@ -355,27 +383,12 @@ static verdict_t do_set_limits(fes_device_t *dev, const fes_set_limits_t *p)
     dev->limits.watchdog_ms = p->watchdog_ms;
     if (dev->configured &&
         check_config(&dev->limits, dev->cfg.current_ma, dev->cfg.pulse_width_us, dev->cfg.frequency_hz).code) {
-        dev->configured = false;
+        dev->configured = false; /* in DEVICE_LOOP the controller stops: HOST_SAMPLE is refused */
+    }
+    if (dev->mode == FES_MODE_DEVICE_LOOP && dev->configured) {
+        init_pipeline(dev); /* with the new limits (maximum on-time) */
     }
     return k_ok;
-}
-
-static void init_pipeline(fes_device_t *dev)
-{
-    fes_pipeline_config_t pc = dev->params;
-    pc.stimulation.current_ma = dev->cfg.current_ma;
-    pc.stimulation.pulse_width_us = dev->cfg.pulse_width_us;
-    pc.stimulation.frequency_hz = dev->cfg.frequency_hz;
-    pc.stimulation.ramp_up_ms = dev->cfg.ramp_up_ms;
-    pc.stimulation.ramp_down_ms = dev->cfg.ramp_down_ms;
-    pc.stimulation.extension_ms = dev->cfg.extension_ms;
-    /* the controller's own maximum on-time never exceeds the one of the limits in force */
-    double limit_s = (double)dev->limits.max_on_ms * 1e-3;
-    if (pc.stimulation.max_on_time_s > limit_s) {
-        pc.stimulation.max_on_time_s = limit_s;
-    }
-    fes_pipeline_init(&dev->pipe, &pc, (double)dev->sample_rate_hz);
-    dev->have_host_t = false;
 }
 
 static verdict_t do_set_param(fes_device_t *dev, const fes_set_param_t *p)
@@ -647,6 +660,8 @@ static void handle(fes_device_t *dev, const fes_msg_t *req, uint64_t rx_us)
     case FES_MSG_HOST_SAMPLE:
         if (dev->mode != FES_MODE_DEVICE_LOOP) {
             v = refuse(FES_NAK_BAD_STATE, 0u);
+        } else if (!dev->configured) {
+            v = refuse(FES_NAK_NOT_CONFIGURED, 0u);
         } else {
             run_host_sample(dev, &req->p.host_sample);
             answer = false;

@@ -7,7 +7,9 @@
  *                  "ERR unknown|length"; then "STATS frames cobs crc oversize"
  *   dev HEX        feed bytes to the device (one instance for the whole run); print its output hex
  *   tick US        set the device clock and run its time-driven work; print output hex
- *   out            print the stimulator current in uA */
+ *   out            print the stimulator current in uA
+ *   poke_pw US     overwrite the stored pulse width behind the checks' back (a memory fault),
+ *                  to test the output stage's last line of defence; print nothing but "ok" */
 #include <stdio.h>
 #include <string.h>
 
@@ -119,6 +121,11 @@ int main(void)
             host_port_set_time(now_us);
             fes_device_tick(&dev, now_us);
             print_tx();
+        } else if (strcmp(cmd, "poke_pw") == 0) {
+            float pw = 0.0f;
+            sscanf(arg, "%f", &pw);
+            dev.cfg.pulse_width_us = pw;
+            printf("ok\n");
         } else if (strcmp(cmd, "out") == 0) {
             printf("%u\n", host_port_current_ua());
         } else {

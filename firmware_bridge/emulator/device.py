@@ -306,15 +306,27 @@ class DeviceLogic:
             raise _Refuse(NakCode.BAD_VALUE, "watchdog_ms")
         if self.active:
             raise _Refuse(NakCode.BAD_STATE)
+        previous = self.limits, self.stim
         self.limits = Limits(m.max_current_ma, m.max_pulse_width_us, m.min_frequency_hz, m.max_frequency_hz,
                              m.max_charge_uc, m.max_on_ms, m.watchdog_ms)
-        if self.stim is not None:
-            try:
-                self._check_config(self.stim)
-            except _Refuse:
-                self.stim = None
+        if not self._config_allowed():
+            self.stim = None  # in DEVICE_LOOP the controller stops: HOST_SAMPLE is refused
         if self.mode is Mode.DEVICE_LOOP:
-            self.pipeline = self._make_pipeline(self.sample_rate_hz) if self.stim is not None else None
+            try:
+                self.pipeline = self._make_pipeline(self.sample_rate_hz) if self.stim is not None else None
+            except _Refuse:
+                self.limits, self.stim = previous
+                raise
+
+    def _config_allowed(self) -> bool:
+        """True when a configuration is stored and lies within the limits in force."""
+        if self.stim is None:
+            return False
+        try:
+            self._check_config(self.stim)
+        except _Refuse:
+            return False
+        return True
 
     def _check_config(self, m: SetConfig) -> None:
         lim = self.limits
@@ -463,8 +475,10 @@ class DeviceLogic:
         self._set_output(m.envelope, StimState.ON if m.envelope > 0 else StimState.IDLE, now_s)
 
     def _host_sample(self, m: HostSample, now_s: float) -> None:
-        if self.mode is not Mode.DEVICE_LOOP or self.pipeline is None:
+        if self.mode is not Mode.DEVICE_LOOP:
             raise _Refuse(NakCode.BAD_STATE)
+        if self.stim is None or self.pipeline is None:
+            raise _Refuse(NakCode.NOT_CONFIGURED)
         sample = fill_shank_sample(m, self._unwrap(m.t_us), self._sample)
         out = self.pipeline.update(sample)
         self._ref_index = m.sample_index
@@ -488,6 +502,10 @@ class DeviceLogic:
             self._set_output(self.envelope, moving, now_s)
 
     def _set_output(self, envelope: float, state: StimState, now_s: float, count_pulses: bool = True) -> None:
+        if envelope > 0 and not self._config_allowed():
+            # last line of defence: the checks never let this through; off with fault LIMIT instead
+            self._raise_fault(Fault.LIMIT, now_s)
+            return
         if count_pulses:
             self._count_pulses(now_s)
         was_on = self.output_on
