@@ -82,8 +82,36 @@ def test_hello_reports_identity_and_maxima():
     b = Bench(device_id=1234)
     seq = b.send(HelloRequest(1))
     (hello,) = b.take(Hello)
-    assert hello.req_seq == seq and hello.device_id == 1234 and hello.protocol_version == 1
+    assert hello.req_seq == seq and hello.device_id == 1234 and hello.protocol_version == 2
     assert hello.max_current_ma == 100.0 and hello.watchdog_ms == 250
+
+
+
+def test_no_output_before_the_first_hello():
+    """Without a session the watchdog is not armed: output-enabling commands are refused with BAD_STATE."""
+    b = Bench()
+    b.send(SetConfig(30.0, 250.0, 40.0, 0, 0, 0, 0))
+    assert b.take(Ack)
+    for msg in (Start(0, 0, 0), SetEnvelope(0, 0.5), SetMode(100, int(Mode.HOST_LOOP)), SetMode(100, int(Mode.DEVICE_LOOP))):
+        b.send(msg)
+        (nak,) = b.take(Nak)
+        assert nak.code == NakCode.BAD_STATE, msg
+    b.advance(5.0, step_s=0.01)
+    assert not b.dev.output_on and b.dev.pulses == 0 and not b.take(StimStateReport)
+    b.send(HelloRequest(2))
+    (hello,) = b.take(Hello)
+    assert hello.max_on_ms == 10_000  # the default stimulator's max_on_time_s
+    b.send(SetConfig(30.0, 250.0, 40.0, 0, 0, 0, 0))
+    b.send(Start(0, 0, 0))
+    assert b.dev.output_on
+
+
+def test_max_on_time_limit_above_the_hardware_maximum_is_refused():
+    b = Bench().configured()
+    for max_on_ms in (10_001, 0xFFFFFFFF):
+        b.send(SetLimits(100.0, 300.0, 1.0, 50.0, 30.0, max_on_ms, 250))
+        (nak,) = b.take(Nak)
+        assert (nak.code, nak.detail) == (NakCode.LIMIT_EXCEEDED, 6)
 
 
 def test_out_of_range_config_is_refused_and_not_applied():

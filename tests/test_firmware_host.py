@@ -189,3 +189,28 @@ def test_output_beyond_the_limits_is_never_applied_even_with_a_corrupted_configu
     assert harness.ask("out") == "0"
     assert any(isinstance(f, M.FaultReport) and f.code == Fault.LIMIT and f.active for f in frames)
     assert [f.state for f in frames if isinstance(f, M.StimStateReport)] == [StimState.FAULT]
+
+
+def test_no_output_before_the_first_hello(harness):
+    """Without a session the watchdog is not armed: output-enabling commands are refused with BAD_STATE."""
+    harness.ask("tick", "0")
+    assert harness.ask("boot") == "ok"
+    assert isinstance(_device(harness, M.SetConfig(30, 250, 40, 0, 0, 100, 0), 40)[-1], M.Ack)
+    for seq, msg in enumerate([M.Start(0, 0, 0), M.SetEnvelope(0, 0.5), M.SetMode(100, 1), M.SetMode(100, 2)], 41):
+        (nak,) = _device(harness, msg, seq)
+        assert isinstance(nak, M.Nak) and nak.code == NakCode.BAD_STATE, msg
+    harness.ask("tick", "5000000")
+    assert harness.ask("out") == "0"
+    hello = _device(harness, M.HelloRequest(2), 50)[-1]
+    assert hello.max_on_ms == 10_000
+    assert isinstance(_device(harness, M.SetConfig(30, 250, 40, 0, 0, 100, 0), 51)[-1], M.Ack)
+    assert isinstance(_device(harness, M.Start(0, 0, 0), 52)[-1], M.Ack)
+    assert harness.ask("out") == "30000"
+
+
+def test_max_on_time_limit_above_the_hardware_maximum_is_refused(harness):
+    hello = _device(harness, M.HelloRequest(2), 60)[-1]
+    for max_on_ms in (hello.max_on_ms + 1, 0xFFFFFFFF):
+        (nak,) = _device(harness, M.SetLimits(100, 300, 1, 50, 30, max_on_ms, 250), 61 + max_on_ms % 7)
+        assert isinstance(nak, M.Nak) and (nak.code, nak.detail) == (NakCode.LIMIT_EXCEEDED, 6)
+    assert isinstance(_device(harness, M.SetLimits(100, 300, 1, 50, 30, hello.max_on_ms, 250), 70)[-1], M.Ack)

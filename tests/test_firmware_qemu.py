@@ -57,7 +57,7 @@ def firmware():
 def client(firmware):
     c = FirmwareClient(firmware.port)
     hello = c.request(M.HelloRequest(1), M.Hello, timeout_s=5.0)
-    assert isinstance(hello, M.Hello) and hello.protocol_version == 1
+    assert isinstance(hello, M.Hello) and hello.protocol_version == 2
     yield c
     c.request(M.SetMode(RATE_HZ, Mode.COMMAND), M.Ack)
     c.close()

@@ -311,9 +311,22 @@ static void handle_hello(fes_device_t *dev, const fes_msg_t *req, fes_msg_t *ans
     h->watchdog_ms = dev->limits.watchdog_ms;
     h->channels = FES_HW_CHANNELS;
     h->reserved = 0;
+    h->max_on_ms = FES_HW_MAX_ON_MS;
 }
 
 /* ------------------------------------------------------------------ checks */
+
+/* Refusal of a command that would switch output on: latched ESTOP first, then no session yet. */
+static verdict_t check_may_enable_output(const fes_device_t *dev)
+{
+    if (dev->faults & FES_FAULT_ESTOP) {
+        return refuse(FES_NAK_ESTOP_LATCHED, 0u);
+    }
+    if (!dev->session) {
+        return refuse(FES_NAK_BAD_STATE, 0u);
+    }
+    return k_ok;
+}
 
 static verdict_t first_nonfinite(const float *values, uint16_t n)
 {
@@ -361,6 +374,9 @@ static verdict_t do_set_limits(fes_device_t *dev, const fes_set_limits_t *p)
         } else if (!(f[i] > 0.0f) || f[i] > hw[i]) {
             return refuse(FES_NAK_LIMIT_EXCEEDED, (uint16_t)(i + 1u));
         }
+    }
+    if (p->max_on_ms > FES_HW_MAX_ON_MS) {
+        return refuse(FES_NAK_LIMIT_EXCEEDED, 6u);
     }
     if (p->min_frequency_hz > p->max_frequency_hz) {
         return refuse(FES_NAK_BAD_VALUE, 3u);
@@ -447,8 +463,9 @@ static verdict_t do_set_config(fes_device_t *dev, const fes_set_config_t *p)
 static verdict_t do_set_mode(fes_device_t *dev, const fes_set_mode_t *p)
 {
     bool loop = p->mode == FES_MODE_HOST_LOOP || p->mode == FES_MODE_DEVICE_LOOP;
-    if (loop && (dev->faults & FES_FAULT_ESTOP)) {
-        return refuse(FES_NAK_ESTOP_LATCHED, 0u);
+    verdict_t v = loop ? check_may_enable_output(dev) : k_ok;
+    if (v.code) {
+        return v;
     }
     if (p->mode > FES_MODE_DEVICE_LOOP) {
         return refuse(FES_NAK_BAD_VALUE, 2u);
@@ -476,8 +493,9 @@ static verdict_t do_set_mode(fes_device_t *dev, const fes_set_mode_t *p)
 
 static verdict_t do_start(fes_device_t *dev, const fes_start_t *p)
 {
-    if (dev->faults & FES_FAULT_ESTOP) {
-        return refuse(FES_NAK_ESTOP_LATCHED, 0u);
+    verdict_t v = check_may_enable_output(dev);
+    if (v.code) {
+        return v;
     }
     if (!dev->configured) {
         return refuse(FES_NAK_NOT_CONFIGURED, 0u);
@@ -524,8 +542,9 @@ static verdict_t do_set_envelope(fes_device_t *dev, const fes_set_envelope_t *p)
     if (!isfinite(e)) {
         return refuse(FES_NAK_BAD_VALUE, 2u);
     }
-    if (e > 0.0f && (dev->faults & FES_FAULT_ESTOP)) {
-        return refuse(FES_NAK_ESTOP_LATCHED, 0u);
+    verdict_t v = e > 0.0f ? check_may_enable_output(dev) : k_ok;
+    if (v.code) {
+        return v;
     }
     if (e < 0.0f || e > 1.0f) {
         return refuse(FES_NAK_BAD_VALUE, 2u);

@@ -20,6 +20,7 @@
 #define FES_HW_MAX_FREQUENCY_HZ 150.0f
 #define FES_HW_MAX_CHARGE_UC 50.0f
 #define FES_HW_CHANNELS 1u
+#define FES_HW_MAX_ON_MS 10000u /* longest continuous stimulation SET_LIMITS may allow */
 #define FES_NATIVE_SAMPLE_RATE_HZ 1000u
 
 typedef struct {

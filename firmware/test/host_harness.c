@@ -8,6 +8,7 @@
  *   dev HEX        feed bytes to the device (one instance for the whole run); print its output hex
  *   tick US        set the device clock and run its time-driven work; print output hex
  *   out            print the stimulator current in uA
+ *   boot           power the device up again (fresh state, no session); print "ok"
  *   poke_pw US     overwrite the stored pulse width behind the checks' back (a memory fault),
  *                  to test the output stage's last line of defence; print nothing but "ok" */
 #include <stdio.h>
@@ -121,6 +122,10 @@ int main(void)
             host_port_set_time(now_us);
             fes_device_tick(&dev, now_us);
             print_tx();
+        } else if (strcmp(cmd, "boot") == 0) {
+            fes_port_init();
+            fes_device_init(&dev, now_us);
+            printf("ok\n");
         } else if (strcmp(cmd, "poke_pw") == 0) {
             float pw = 0.0f;
             sscanf(arg, "%f", &pw);

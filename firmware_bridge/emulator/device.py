@@ -156,7 +156,7 @@ class DeviceLogic:
         hw = self.hardware
         self.limits = Limits(hw.max_current_ma, hw.max_pulse_width_us, self.config.min_frequency_hz,
                              hw.max_frequency_hz, hw.max_charge_per_phase_uc,
-                             min(DEFAULT_MAX_ON_MS, int(hw.max_on_time_s * 1000)), self.config.watchdog_ms)
+                             min(DEFAULT_MAX_ON_MS, self.max_on_ms), self.config.watchdog_ms)
         self.stim: SetConfig | None = None
         self.params: dict[int, float] = {}  # SET_PARAM wire values over the controller preset
         self.mode = Mode.COMMAND
@@ -250,8 +250,13 @@ class DeviceLogic:
         hw = self.hardware
         self._send(Hello(seq, PROTOCOL_VERSION, FIRMWARE_VERSION, self.sample_rate_hz, self.config.device_id,
                          int(CAPABILITIES), hw.max_current_ma, hw.max_pulse_width_us, self.config.min_frequency_hz,
-                         hw.max_frequency_hz, hw.max_charge_per_phase_uc, self.limits.watchdog_ms,
+                         hw.max_frequency_hz, hw.max_charge_per_phase_uc, self.max_on_ms, self.limits.watchdog_ms,
                          self.config.channels))
+
+    @property
+    def max_on_ms(self) -> int:
+        """Hardware maximum of the on-time limit (HELLO.max_on_ms)."""
+        return int(self.hardware.max_on_time_s * 1000)
 
     def _apply(self, msg: object, seq: int, now_s: float) -> object | None:
         """Check and apply one host frame; returns the answer, raises _Refuse for a NAK."""
@@ -296,7 +301,7 @@ class DeviceLogic:
                 raise _Refuse(NakCode.LIMIT_EXCEEDED, name)
         if m.min_frequency_hz < self.config.min_frequency_hz:
             raise _Refuse(NakCode.LIMIT_EXCEEDED, "min_frequency_hz")
-        if m.max_on_ms > hw.max_on_time_s * 1000:
+        if m.max_on_ms > self.max_on_ms:
             raise _Refuse(NakCode.LIMIT_EXCEEDED, "max_on_ms")
         if m.min_frequency_hz > m.max_frequency_hz:
             raise _Refuse(NakCode.BAD_VALUE, "min_frequency_hz")
@@ -372,17 +377,23 @@ class DeviceLogic:
                 self.params = previous
                 raise
 
+    def _check_may_enable_output(self) -> None:
+        """Refusals of a command that would switch output on: latched ESTOP first, then no session yet."""
+        if Fault.ESTOP in self.faults:
+            raise _Refuse(NakCode.ESTOP_LATCHED)
+        if not self.session_open:
+            raise _Refuse(NakCode.BAD_STATE)
+
     def _set_mode(self, m: SetMode, now_s: float) -> None:
+        if m.mode in (Mode.HOST_LOOP, Mode.DEVICE_LOOP):
+            self._check_may_enable_output()
         if m.mode not in Mode._value2member_map_:
             raise _Refuse(NakCode.BAD_VALUE, "mode")
         mode = Mode(m.mode)
         if not 1 <= m.sample_rate_hz <= MAX_SAMPLE_RATE_HZ:
             raise _Refuse(NakCode.UNSUPPORTED, "sample_rate_hz")
-        if mode is not Mode.COMMAND:
-            if Fault.ESTOP in self.faults:
-                raise _Refuse(NakCode.ESTOP_LATCHED)
-            if self.stim is None:
-                raise _Refuse(NakCode.NOT_CONFIGURED)
+        if mode is not Mode.COMMAND and self.stim is None:
+            raise _Refuse(NakCode.NOT_CONFIGURED)
         pipeline = self._make_pipeline(m.sample_rate_hz) if mode is Mode.DEVICE_LOOP else None
         source = self._make_source(m.sample_rate_hz) if mode is Mode.HOST_LOOP else None
         self._output_off(now_s, StimState.FAULT if self.faults else StimState.IDLE)
@@ -424,8 +435,7 @@ class DeviceLogic:
         return source
 
     def _start(self, m: Start, now_s: float) -> None:
-        if Fault.ESTOP in self.faults:
-            raise _Refuse(NakCode.ESTOP_LATCHED)
+        self._check_may_enable_output()
         if self.stim is None:
             raise _Refuse(NakCode.NOT_CONFIGURED)
         if self.mode is not Mode.COMMAND:
@@ -457,10 +467,10 @@ class DeviceLogic:
         self._clear_fault(Fault(m.mask & 0xFFFF) & self.faults, now_s)
 
     def _set_envelope(self, m: SetEnvelope, now_s: float) -> None:
+        if m.envelope > 0:
+            self._check_may_enable_output()
         if not 0.0 <= m.envelope <= 1.0:
             raise _Refuse(NakCode.BAD_VALUE, "envelope")
-        if m.envelope > 0 and Fault.ESTOP in self.faults:
-            raise _Refuse(NakCode.ESTOP_LATCHED)
         if self.stim is None:
             raise _Refuse(NakCode.NOT_CONFIGURED)
         if self.mode is Mode.DEVICE_LOOP:

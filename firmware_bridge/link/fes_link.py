@@ -229,7 +229,7 @@ class FesLink(Link):
         self._device = DeviceInfo(
             ans.protocol_version, ans.firmware_version, ans.device_id, ans.capabilities, ans.channels,
             ans.sample_rate_hz, ans.max_current_ma, ans.max_pulse_width_us, ans.min_frequency_hz,
-            ans.max_frequency_hz, ans.max_charge_uc, ans.watchdog_ms,
+            ans.max_frequency_hz, ans.max_charge_uc, ans.max_on_ms, ans.watchdog_ms,
         )
         if self.heartbeat_s > 0 and not self._heart.is_alive():
             self._heart.start()

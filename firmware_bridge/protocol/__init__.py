@@ -1,4 +1,4 @@
-"""Wire protocol version 1: message table, enumerations and COBS/CRC framing.
+"""Wire protocol version 2: message table, enumerations and COBS/CRC framing.
 
 See ``docs/protocol.md`` for the normative description.
 """

@@ -1,4 +1,4 @@
-"""The message table of protocol version 1: ids, fixed little-endian layouts, replies.
+"""The message table of protocol version 2: ids, fixed little-endian layouts, replies.
 
 Each message is a frozen dataclass declared with :func:`message`; each field is
 declared with :func:`wire` giving its wire type (``u8``, ``u16``, ``u32``,
@@ -292,6 +292,7 @@ class Hello:
     min_frequency_hz: float = wire("f32", unit="Hz", doc="hardware minimum pulse rate")
     max_frequency_hz: float = wire("f32", unit="Hz", doc="hardware maximum pulse rate")
     max_charge_uc: float = wire("f32", unit="µC", doc="hardware maximum charge per phase")
+    max_on_ms: int = wire("u32", unit="ms", doc="hardware maximum of SET_LIMITS.max_on_ms (longest continuous stimulation)")
     watchdog_ms: int = wire("u16", unit="ms", doc="current watchdog time-out")
     channels: int = wire("u8", doc="number of output channels")
     reserved: int = wire("u8", doc="0", default=0)
