@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from firmware_bridge.emulator import DeviceLogic, EmulatorConfig
+from firmware_bridge.emulator.sources import SyntheticSource
+from firmware_bridge.protocol.params import PARAMS
+from firmware_bridge.samples import to_host_sample
 from firmware_bridge.protocol import (
     Ack,
     ClearFaults,
@@ -20,6 +24,7 @@ from firmware_bridge.protocol import (
     Heartbeat,
     Hello,
     HelloRequest,
+    HostSample,
     Mode,
     Nak,
     NakCode,
@@ -28,6 +33,7 @@ from firmware_bridge.protocol import (
     SetEnvelope,
     SetLimits,
     SetMode,
+    SetParam,
     Start,
     Status,
     StimState,
@@ -311,38 +317,127 @@ def test_output_beyond_the_limits_is_never_applied_even_with_a_corrupted_configu
     assert [r.state for r in b.take(StimStateReport)][-1] == StimState.FAULT
 
 
+_ANY_F32 = st.floats(width=32)
+_RATES_HZ = (100, 200)
+
+
+@dataclass(frozen=True)
+class Walk:
+    """Stream ``duration_s`` of HOST_SAMPLE frames of a walk-like signal, one sample period apart."""
+
+    duration_s: float
+
+
+def _within(lo: float, hi: float):
+    return st.floats(lo, hi)  # binary32 on the wire; the device checks the rounded value
+
+
+def _param():
+    """SET_PARAM with a valid value of a random parameter, or anything."""
+    def valid(pdef):
+        if pdef.choices:
+            return st.sampled_from([float(i) for i in range(len(pdef.choices))])
+        return st.floats(pdef.lo, pdef.hi, exclude_min=pdef.lo_open)
+    good = st.sampled_from(sorted(PARAMS)).flatmap(lambda pid: st.builds(SetParam, valid(PARAMS[pid]), st.just(pid)))
+    return st.one_of(good, st.builds(SetParam, st.floats(), st.integers(0, len(PARAMS) + 2)))
+
+
+# configurations and limits mostly inside the default stimulator's maxima (100 mA, 350 µs, 50 Hz, 35 µC),
+# one in four wild
+_GOOD_CONFIG = st.builds(SetConfig, _within(1, 40), _within(20, 300), _within(10, 20), st.integers(0, 200),
+                         st.integers(0, 200), st.integers(0, 200), st.just(0))
+_CONFIG = st.one_of(_GOOD_CONFIG, _GOOD_CONFIG, _GOOD_CONFIG, st.builds(
+    SetConfig, _ANY_F32, _ANY_F32, _ANY_F32, st.integers(0, 500), st.integers(0, 500), st.integers(0, 500),
+    st.integers(0, 2)))
+_GOOD_LIMITS = st.builds(SetLimits, _within(40, 100), _within(300, 350), _within(1, 10), _within(20, 50),
+                         _within(12, 35), st.integers(2000, 10_000), st.integers(100, 1000))
+_LIMITS = st.one_of(_GOOD_LIMITS, _GOOD_LIMITS, _GOOD_LIMITS, st.builds(
+    SetLimits, *[_ANY_F32] * 5, st.integers(0, 20_000), st.integers(0, 2000)))
+#: limits that cut into the configurations above (sent once the output has been on)
+_BINDING_LIMITS = st.builds(SetLimits, _within(5, 100), _within(30, 350), _within(1, 30), _within(10, 50),
+                            _within(1, 35), st.integers(100, 10_000), st.integers(100, 1000))
 _COMMANDS = st.one_of(
-    st.builds(SetEnvelope, st.integers(0, 10), st.floats(width=32)),
-    st.builds(SetConfig, st.floats(width=32), st.floats(width=32), st.floats(width=32),
-              st.integers(0, 500), st.integers(0, 500), st.integers(0, 500), st.integers(0, 2)),
-    st.builds(SetLimits, *[st.floats(width=32)] * 5, st.integers(0, 20000), st.integers(0, 2000)),
-    st.builds(Start, st.integers(0, 20000), st.integers(0, 500), st.integers(0, 2)),
-    st.builds(Stop, st.integers(0, 500), st.integers(0, 2)),
-    st.builds(SetMode, st.integers(0, 2000), st.integers(0, 3)),
+    _CONFIG, _LIMITS, _BINDING_LIMITS, _param(),
+    st.builds(Walk, st.floats(0.2, 2.5)),
+    st.builds(SetEnvelope, st.integers(0, 10), st.one_of(_within(0, 1), _ANY_F32)),
+    st.builds(Start, st.integers(0, 6000), st.integers(0, 500), st.integers(0, 1)),
+    st.builds(Stop, st.integers(0, 500), st.integers(0, 1)),
+    st.builds(SetMode, st.sampled_from(_RATES_HZ), st.integers(0, 3)),
+    st.builds(HostSample, st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1), *[_ANY_F32] * 7, st.integers(0, 255)),
     st.builds(EStop, st.integers(0, 255)),
     st.builds(ClearFaults, st.integers(0, 0xFFFF)),
 )
+#: what switches the output on in each mode, sent right after SET_MODE
+_OPENING = {
+    Mode.COMMAND: st.builds(Start, st.integers(0, 2000), st.integers(0, 200), st.just(0)),
+    Mode.HOST_LOOP: st.builds(SetEnvelope, st.integers(0, 10), _within(0.05, 1)),
+    Mode.DEVICE_LOOP: st.builds(Walk, st.floats(2.5, 4.0)),  # the detector needs two strides or so
+}
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(_COMMANDS, st.floats(0, 0.05)), max_size=40))
-def test_output_never_exceeds_limits_whatever_the_host_sends(commands):
-    """Safety property: current, width, rate and charge stay within the limits in force."""
-    b = Bench(source="synthetic")
-    b.send(HelloRequest(1))
-    for msg, dt in commands:
-        b.send(msg)
-        b.advance(dt, step_s=0.005)
-        dev = b.dev
-        assert 0.0 <= dev.envelope <= 1.0
-        if dev.output_on:
-            lim, s = dev.limits, dev.stim
-            assert s is not None
-            assert dev.current_ma() <= lim.max_current_ma + 1e-6
-            assert s.pulse_width_us <= lim.max_pulse_width_us
-            assert lim.min_frequency_hz <= s.frequency_hz <= lim.max_frequency_hz
-            assert dev.current_ma() * s.pulse_width_us * 1e-3 <= lim.max_charge_uc + 1e-6
-            assert not dev.faults
+def _scenario(mode: Mode):
+    """A valid opening (limits, configuration, rate, the mode's way to switch on), then anything."""
+    return st.tuples(st.lists(_GOOD_LIMITS, max_size=1), _GOOD_CONFIG, st.sampled_from(_RATES_HZ), _OPENING[mode],
+                     st.lists(st.tuples(_COMMANDS, st.floats(0, 0.05)), max_size=25))
+
+
+def _assert_output_within_limits(dev: DeviceLogic) -> None:
+    assert 0.0 <= dev.envelope <= 1.0
+    if dev.output_on:
+        lim, s = dev.limits, dev.stim
+        assert s is not None and dev.session_open and not dev.faults
+        assert dev.current_ma() <= lim.max_current_ma + 1e-6
+        assert 0 < s.pulse_width_us <= lim.max_pulse_width_us
+        assert lim.min_frequency_hz <= s.frequency_hz <= lim.max_frequency_hz
+        assert dev.current_ma() * s.pulse_width_us * 1e-3 <= lim.max_charge_uc + 1e-6
+
+
+@pytest.mark.parametrize("mode", list(_OPENING), ids=lambda m: m.name.lower())
+def test_output_never_exceeds_limits_whatever_the_host_sends(mode):
+    """Safety property: current, width, rate and charge stay within the limits in force, in every mode.
+
+    Each case opens a session, sets valid limits and a configuration, enters
+    ``mode`` and switches the output on the mode's way (START, SET_ENVELOPE, or
+    a walk-like HOST_SAMPLE stream for the device's own controller), then sends
+    any mix of commands (mode changes, limits that cut into the configuration,
+    SET_PARAM, valid or wild values), walks and garbage. The invariant is checked after every frame and every 5 ms
+    tick. So that the property cannot hold vacuously, the output must have been
+    on in most cases (in ``mode`` itself).
+    """
+    on_in_mode: list[bool] = []
+
+    @settings(max_examples=50, deadline=None, database=None)
+    @given(_scenario(mode))
+    def run(scenario):
+        limits, config, rate_hz, opening, commands = scenario
+        b = Bench(source="synthetic")
+        walk, index, seen = SyntheticSource(rate_hz), 0, [False]
+
+        def check():
+            _assert_output_within_limits(b.dev)
+            seen[0] |= b.dev.output_on and b.dev.mode is mode
+
+        def step(msg, dt_s):
+            b.send(msg)
+            check()
+            end = b.t + dt_s
+            while b.t < end - 1e-9:
+                b.advance(min(0.005, end - b.t), step_s=0.005)
+                check()
+
+        for msg in [HelloRequest(2), *limits, config, SetMode(rate_hz, int(mode))]:
+            step(msg, 0.0)
+        for msg, dt_s in [(opening, 0.05), *commands]:
+            if isinstance(msg, Walk):
+                for _ in range(round(msg.duration_s * rate_hz)):
+                    step(to_host_sample(index, round(index * 1e6 / rate_hz), walk.step(0.0, 0.0, 0.0)), 1.0 / rate_hz)
+                    index += 1
+            else:
+                step(msg, dt_s)
+        on_in_mode.append(seen[0])
+
+    run()
+    assert sum(on_in_mode) >= 0.6 * len(on_in_mode), f"{mode.name} output on in only {sum(on_in_mode)} of {len(on_in_mode)} cases"
 
 
 def test_wire_timing_at_a_stated_baud_rate():
