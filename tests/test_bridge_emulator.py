@@ -48,11 +48,11 @@ from firmware_bridge.protocol import (
 class Bench:
     """A DeviceLogic with a fake clock and a decoder on its output."""
 
-    def __init__(self, **config):
+    def __init__(self, clock=None, **config):
         self.out = FrameDecoder()
         self.rx: list[object] = []
         self.applied: list[object] = []
-        self.dev = DeviceLogic(EmulatorConfig(**config), self._emit, lambda t, m: self.applied.append(m))
+        self.dev = DeviceLogic(EmulatorConfig(**config), self._emit, lambda t, m: self.applied.append(m), clock=clock)
         self.t = 0.0
         self.seq = 0
 
@@ -270,6 +270,16 @@ def test_samples_sent_late_keep_their_sampling_times():
     assert len(samples) == 20
     steps_us = {later.t_us - earlier.t_us for earlier, later in zip(samples, samples[1:])}
     assert steps_us <= {4999, 5000, 5001}
+
+
+
+def test_host_loop_stream_starts_once_the_source_is_ready():
+    """Building the sensor source (the walking simulator) can take long; the stream must not start with a backlog."""
+    b = Bench(clock=lambda: b.t + 0.4).configured()  # applying a command takes 400 ms
+    b.send(SetMode(200, int(Mode.HOST_LOOP)))  # arrives at t = 0
+    b.advance(0.45)
+    samples = b.take(SensorSample)
+    assert len(samples) == 10 and samples[0].t_us == 405_000
 
 
 def test_device_loop_refuses_host_commands_for_the_output():

@@ -146,8 +146,12 @@ def _host(args, link, controller, stimulator, format_table, Check, Percentiles):
                 Percentiles.of([]).row("round trip (ping)"))
     print(format_table(("latency", "n", "p50_ms", "p95_ms", "p99_ms", "max_ms"), rows, (0, 0, 3, 3, 3, 3)))
     print(f"priority: {result.priority}")
-    print(f"samples {result.samples}, lost {result.lost_samples}, NAKs {len(result.naks)}, "
-          f"link retries {link.stats.retries}, rx errors {link.stats.decoder.errors}")
+    print(f"samples {result.samples}, lost {result.lost_samples}, duplicated or reordered (dropped) "
+          f"{result.stale_samples}, NAKs {len(result.naks)}, link retries {link.stats.retries}, "
+          f"rx errors {link.stats.decoder.errors}")
+    if result.clock is not None:
+        print(f"clock sync: {len(result.clock.bursts)} bursts, {result.clock.lost} pings lost, "
+              f"device clock drift {result.clock.drift_ppm():.1f} ppm")
     p50 = args.p50_ms if args.p50_ms is not None else math.inf
     p99 = args.p99_ms if args.p99_ms is not None else math.inf
     checks = result.checks(p50, p99)

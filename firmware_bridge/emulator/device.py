@@ -120,6 +120,10 @@ class DeviceLogic:
         prove that no corrupted command was ever applied.
     t0_s
         Time at which the device clock reads 0 (power-up).
+    clock
+        Optional: the present time, read when a command has been applied (building
+        a HOST_LOOP sensor source can take long; its stream starts then).
+        Without it, commands take no time.
     """
 
     def __init__(
@@ -128,10 +132,12 @@ class DeviceLogic:
         emit: Callable[[bytes], None],
         on_apply: Callable[[float, object], None] | None = None,
         t0_s: float = 0.0,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.config = config
         self.emit = emit
         self.on_apply = on_apply
+        self.clock = clock
         hw = resolve("stimulator", config.stimulator)
         assert isinstance(hw, StimulatorConfig)
         self.hardware = hw
@@ -180,8 +186,8 @@ class DeviceLogic:
         self._sample = ShankSample(0.0)
 
     def device_us(self, now_s: float) -> int:
-        """Device clock in µs (u32, wrapping)."""
-        return int((now_s - self._t0_s) * 1e6) & 0xFFFFFFFF
+        """Device clock in µs (u32, wrapping), running ``config.clock_drift_ppm`` fast."""
+        return int((now_s - self._t0_s) * (1e6 + self.config.clock_drift_ppm)) & 0xFFFFFFFF
 
     @property
     def output_on(self) -> bool:
@@ -400,8 +406,11 @@ class DeviceLogic:
         self.mode, self.sample_rate_hz, self.pipeline, self.source = mode, m.sample_rate_hz, pipeline, source
         self._unwrap.reset()
         self._sample_index = 0
-        self._stream_start_s = now_s
-        self._stream_next_s = now_s + 1.0 / m.sample_rate_hz if mode is Mode.HOST_LOOP else math.inf
+        # the sampling timer starts once SET_MODE is applied: building the source (the walking
+        # simulator) can take long, and a stream dated from the frame's arrival would start with a backlog
+        start_s = self.clock() if self.clock is not None and mode is Mode.HOST_LOOP else now_s
+        self._stream_start_s = start_s
+        self._stream_next_s = start_s + 1.0 / m.sample_rate_hz if mode is Mode.HOST_LOOP else math.inf
 
     def _make_pipeline(self, sample_rate_hz: int):  # type: ignore[no-untyped-def]
         """The reference pipeline with the host's SET_CONFIG and the limits in force."""
