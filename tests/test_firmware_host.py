@@ -214,3 +214,13 @@ def test_max_on_time_limit_above_the_hardware_maximum_is_refused(harness):
         (nak,) = _device(harness, M.SetLimits(100, 300, 1, 50, 30, max_on_ms, 250), 61 + max_on_ms % 7)
         assert isinstance(nak, M.Nak) and (nak.code, nak.detail) == (NakCode.LIMIT_EXCEEDED, 6)
     assert isinstance(_device(harness, M.SetLimits(100, 300, 1, 50, 30, hello.max_on_ms, 250), 70)[-1], M.Ack)
+
+
+def test_output_stage_gets_currents_above_65_ma_and_fractional_rates(harness):
+    """The porting layer carried µA in 16 bits (65.5 mA at most, hardware 120 mA) and whole Hz (33.3 -> 33)."""
+    _device(harness, M.HelloRequest(2), 80)
+    assert isinstance(_device(harness, M.SetConfig(80.0, 250.5, 33.3, 0, 0, 100, 0), 81)[-1], M.Ack)
+    assert isinstance(_device(harness, M.Start(0, 0, 0), 82)[-1], M.Ack)
+    current_ua, frequency_mhz, width_us = (int(v) for v in harness.ask("stim").split())
+    assert (current_ua, frequency_mhz, width_us) == (80_000, 33_300, 250)
+    _device(harness, M.Stop(0, 0), 83)

@@ -127,10 +127,13 @@ static void apply_output(fes_device_t *dev)
         raise_fault(dev, FES_FAULT_LIMIT, FES_NO_SAMPLE);
         return;
     }
+    /* within the limits (checked above), so within the hardware maxima: no overflow */
+    uint32_t max_mhz = (uint32_t)(dev->limits.max_frequency_hz * 1000.0f);
+    uint32_t mhz = (uint32_t)(dev->cfg.frequency_hz * 1000.0f + 0.5f);
     fes_port_stim_t out;
-    out.current_ua = (uint16_t)(current * 1000.0f > 65535.0f ? 65535.0f : current * 1000.0f);
+    out.current_ua = (uint32_t)(current * 1000.0f);
     out.pulse_width_us = (uint16_t)dev->cfg.pulse_width_us;
-    out.frequency_hz = (uint16_t)dev->cfg.frequency_hz;
+    out.frequency_mhz = mhz < max_mhz ? mhz : max_mhz;
     fes_port_stim_apply(&out);
 }
 
