@@ -239,6 +239,32 @@ def test_duplicate_streamed_frame_is_dropped():
     assert len(b.applied) == 1
 
 
+
+def test_frames_the_table_lacks_are_refused_by_name_and_echoes_are_ignored():
+    """A good CRC makes the seq trustworthy: an unknown host-to-device id or a wrong length gets a NAK saying so;
+    a device-to-host frame (an echo) is dropped silently. All count as receive errors."""
+    import struct
+
+    from cobs import cobs
+
+    from firmware_bridge.protocol import crc16
+
+    def raw(msg_id, seq, payload):
+        body = struct.pack("<BH", msg_id, seq) + payload
+        return cobs.encode(body + struct.pack("<H", crc16(body))) + b"\x00"
+
+    b = Bench().configured()
+    b.dev.receive(raw(0x50, 700, b"\x01"), b.t)
+    b.dev.receive(raw(Start.DEF.msg_id, 701, b"\x01\x02"), b.t)
+    b.dev.receive(raw(Ack.DEF.msg_id, 702, b"\x01\x00\x05\x00"), b.t)
+    naks = b.take(Nak)
+    assert [(n.req_seq, n.msg_id, n.code) for n in naks] == [
+        (700, 0x50, NakCode.UNKNOWN_MESSAGE), (701, Start.DEF.msg_id, NakCode.BAD_LENGTH)]
+    assert not b.rx and not b.dev.output_on
+    b.send(GetStatus())
+    assert b.take(Status)[0].rx_errors == 3
+
+
 def test_time_ping_and_status():
     b = Bench().configured()
     b.advance(0.01)

@@ -93,8 +93,8 @@ static void set_state(fes_device_t *dev, uint8_t state, uint32_t ref_index)
     m.p.stim_state.charge_uc = dev->charge_uc;
     m.p.stim_state.envelope = dev->envelope;
     m.p.stim_state.current_ma = output_current_ma(dev);
-    m.p.stim_state.pulse_width_us = dev->cfg.pulse_width_us;
-    m.p.stim_state.frequency_hz = dev->cfg.frequency_hz;
+    m.p.stim_state.pulse_width_us = dev->configured ? dev->cfg.pulse_width_us : 0.0f;
+    m.p.stim_state.frequency_hz = dev->configured ? dev->cfg.frequency_hz : 0.0f;
     m.p.stim_state.state = state;
     m.p.stim_state.prev_state = dev->state;
     m.p.stim_state.channel = 0;
@@ -298,6 +298,7 @@ static void handle_hello(fes_device_t *dev, const fes_msg_t *req, fes_msg_t *ans
 {
     dev->session = true;
     session_defaults(dev);
+    dev->rx_frames = 1u; /* counters since HELLO, this one included */
     ans->msg_id = FES_MSG_HELLO;
     fes_hello_t *h = &ans->p.hello;
     h->req_seq = req->seq;
@@ -412,6 +413,9 @@ static verdict_t do_set_limits(fes_device_t *dev, const fes_set_limits_t *p)
 
 static verdict_t do_set_param(fes_device_t *dev, const fes_set_param_t *p)
 {
+    if (!isfinite(p->value)) {
+        return refuse(FES_NAK_BAD_VALUE, 1u);
+    }
     fes_pipeline_config_t next = dev->params;
     switch (fes_pipeline_set_param(&next, p->param_id, p->value)) {
     case FES_PARAM_UNKNOWN:
@@ -710,7 +714,7 @@ static void handle(fes_device_t *dev, const fes_msg_t *req, uint64_t rx_us)
         ans.p.status.mode = dev->mode;
         ans.p.status.reserved = 0;
         break;
-    default: /* a valid frame of a device-to-host message */
+    default: /* a host-to-device message of the table this firmware does not implement (yet) */
         v = refuse(FES_NAK_UNSUPPORTED, 0u);
         break;
     }
@@ -726,24 +730,60 @@ static void handle(fes_device_t *dev, const fes_msg_t *req, uint64_t rx_us)
     }
     if (is_command(req->msg_id)) {
         dev->have_cmd = true;
-        dev->cmd_seq = req->seq;
+        dev->cmd_req = *req;
         dev->cmd_answer = ans;
     }
     send(dev, &ans);
 }
 
+/* A command is retransmitted with its seq, id and payload unchanged; comparing all
+ * three keeps a new command whose seq wrapped onto the last one's from being taken
+ * for a retransmission (and answered without being applied). */
+static bool is_retransmission(const fes_device_t *dev, const fes_msg_t *req)
+{
+    if (!dev->have_cmd || req->seq != dev->cmd_req.seq || req->msg_id != dev->cmd_req.msg_id) {
+        return false;
+    }
+    int size = fes_msg_payload_size(req->msg_id);
+    for (int i = 0; i < size; ++i) {
+        if (req->p.bytes[i] != dev->cmd_req.p.bytes[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* A frame with a good CRC that is not a host-to-device message of the table: a
+ * host-to-device id (0x01-0x7F) the table lacks or with a wrong payload size is
+ * answered with NAK UNKNOWN_MESSAGE or BAD_LENGTH (its seq is trustworthy, the CRC
+ * being good); a device-to-host id (an echo of our own frames, say) is dropped
+ * silently, so an echoing line cannot start a NAK storm. Neither feeds the watchdog. */
+static void reject_frame(fes_device_t *dev, const fes_frame_t *frame, fes_unpack_result_t why)
+{
+    dev->rx_errors++;
+    if (why == FES_UNPACK_OK || frame->msg_id >= 0x80u) {
+        return;
+    }
+    fes_msg_t nak;
+    make_nak(&nak, frame->seq, frame->msg_id,
+             why == FES_UNPACK_UNKNOWN_ID ? FES_NAK_UNKNOWN_MESSAGE : FES_NAK_BAD_LENGTH, 0u);
+    send(dev, &nak);
+}
+
 static void on_frame(fes_device_t *dev, const fes_frame_t *frame)
 {
     fes_msg_t req;
-    if (fes_msg_unpack(frame, &req) != FES_UNPACK_OK) {
-        dev->rx_errors++;
+    fes_unpack_result_t r = fes_msg_unpack(frame, &req);
+    if (r != FES_UNPACK_OK || frame->msg_id >= 0x80u) {
+        reject_frame(dev, frame, r);
         return;
     }
     dev->rx_frames++;
-    dev->last_rx_us = dev->now_us; /* every valid host frame feeds the watchdog */
+    dev->last_rx_us = dev->now_us; /* every valid host frame feeds the watchdog, */
+    clear_faults(dev, FES_FAULT_WATCHDOG); /* and clears its fault, duplicates included */
     if (req.msg_id != FES_MSG_HELLO_REQUEST) {
         if (is_command(req.msg_id)) {
-            if (dev->have_cmd && req.seq == dev->cmd_seq) {
+            if (is_retransmission(dev, &req)) {
                 fes_msg_t again = dev->cmd_answer;
                 send(dev, &again);
                 return;
@@ -754,7 +794,6 @@ static void on_frame(fes_device_t *dev, const fes_frame_t *frame)
     }
     dev->have_host_seq = true;
     dev->host_seq = req.seq;
-    clear_faults(dev, FES_FAULT_WATCHDOG);
     handle(dev, &req, dev->now_us);
 }
 

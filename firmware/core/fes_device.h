@@ -45,7 +45,7 @@ typedef struct {
     bool have_host_seq;
     uint16_t host_seq;
     bool have_cmd;
-    uint16_t cmd_seq;
+    fes_msg_t cmd_req; /* the last command, to recognise its retransmission */
     fes_msg_t cmd_answer;
     /* counters since HELLO */
     uint32_t rx_frames, rx_errors, pulses;

@@ -330,8 +330,8 @@ typedef struct FES_PACKED {
     float charge_uc; /* @12 [uC] charge per phase delivered since HELLO, summed */
     float envelope; /* @16 [1] envelope now */
     float current_ma; /* @20 [mA] current now */
-    float pulse_width_us; /* @24 [us] phase width now */
-    float frequency_hz; /* @28 [Hz] pulse rate now */
+    float pulse_width_us; /* @24 [us] phase width now (0 while not configured) */
+    float frequency_hz; /* @28 [Hz] pulse rate now (0 while not configured) */
     uint8_t state; /* @32 StimState after the transition */
     uint8_t prev_state; /* @33 StimState before the transition */
     uint8_t channel; /* @34 output channel, 0-based */
@@ -376,8 +376,8 @@ FES_STATIC_ASSERT(sizeof(fes_time_pong_t) == FES_TIME_PONG_SIZE, time_pong_size)
 #define FES_STATUS_SIZE 28u
 typedef struct FES_PACKED {
     uint32_t t_us; /* @0 [us] device clock */
-    uint32_t rx_frames; /* @4 valid frames received */
-    uint32_t rx_errors; /* @8 frames dropped: COBS, CRC, length or unknown id */
+    uint32_t rx_frames; /* @4 valid host frames received since HELLO, the HELLO_REQUEST included */
+    uint32_t rx_errors; /* @8 frames dropped: COBS, CRC, length or id (device-to-host ids included) */
     uint32_t pulses; /* @12 pulses delivered */
     float charge_uc; /* @16 [uC] charge per phase delivered, summed */
     uint16_t req_seq; /* @20 seq of the GET_STATUS */

@@ -49,6 +49,8 @@ from firmware_bridge.protocol import (
     Mode,
     Nak,
     NakCode,
+    Packet,
+    Rejected,
     SetConfig,
     SetEnvelope,
     SetLimits,
@@ -144,7 +146,7 @@ class DeviceLogic:
         controller = resolve("controller", config.controller)
         assert isinstance(controller, ControllerConfig)
         self.controller_cfg = controller
-        self.decoder = FrameDecoder()
+        self.decoder = FrameDecoder(report_rejects=True)
         self.source: SampleSource | None = None
         self._t0_s = t0_s
         self._seq = 0
@@ -174,7 +176,8 @@ class DeviceLogic:
         self._on_since_s = math.nan
         self._last_rx_s = math.nan
         self._last_seq: int | None = None
-        self._last_cmd: tuple[int, int, bytes] | None = None  # seq, msg_id, answer frame
+        self._last_cmd: tuple[bytes, bytes] | None = None  # the command's wire bytes, its answer frame
+        self._rx_foreign = 0
         self._pulse_phase = 0.0
         self._pulse_t_s = math.nan
         self._ref_index = NO_SAMPLE
@@ -187,7 +190,7 @@ class DeviceLogic:
 
     def device_us(self, now_s: float) -> int:
         """Device clock in µs (u32, wrapping), running ``config.clock_drift_ppm`` fast."""
-        return int((now_s - self._t0_s) * (1e6 + self.config.clock_drift_ppm)) & 0xFFFFFFFF
+        return round((now_s - self._t0_s) * (1e6 + self.config.clock_drift_ppm)) & 0xFFFFFFFF
 
     @property
     def output_on(self) -> bool:
@@ -209,22 +212,42 @@ class DeviceLogic:
         """Bytes from the host arrived at ``now_s``."""
         for packet in self.decoder.feed(data):
             self.tick(now_s)
-            self._frame(packet.seq, packet.message, now_s)
+            self._frame(packet, now_s)
 
-    def _frame(self, seq: int, msg: object, now_s: float) -> None:
+    @property
+    def rx_errors(self) -> int:
+        """Frames dropped since HELLO: bad COBS, CRC, length or id, and device-to-host frames."""
+        return self.decoder.stats.errors + self._rx_foreign
+
+    def _reject(self, packet: Packet) -> None:
+        """A frame with a good CRC that is no host-to-device message: a host-to-device id the table
+        lacks or with a wrong payload size gets NAK UNKNOWN_MESSAGE or BAD_LENGTH; a device-to-host
+        frame (an echo of our own) is dropped silently, so an echoing line cannot start a NAK storm."""
+        msg = packet.message
+        if not isinstance(msg, Rejected):
+            self._rx_foreign += 1
+        elif msg.msg_id < 0x80:
+            code = NakCode.UNKNOWN_MESSAGE if msg.unknown_id else NakCode.BAD_LENGTH
+            self._send(Nak(packet.seq, msg.msg_id, int(code), 0))
+
+    def _frame(self, packet: Packet, now_s: float) -> None:
+        seq, msg = packet.seq, packet.message
+        if isinstance(msg, Rejected) or definition(msg).direction != 0:
+            self._reject(packet)
+            return
         defn = definition(msg)
-        if defn.direction != 0:
-            return  # a device frame echoed back (e.g. loop://); ignore
         self.rx_frames += 1
         self._last_rx_s = now_s
-        if Fault.WATCHDOG in self.faults:
+        self._ref_index = NO_SAMPLE
+        if Fault.WATCHDOG in self.faults:  # every valid host frame clears it, duplicates included
             self._clear_fault(Fault.WATCHDOG, now_s)
         if isinstance(msg, HelloRequest):
             self._hello(seq, now_s)
             return
         answered = defn.msg_id in ACKED or isinstance(msg, (TimePing, GetStatus))
-        if answered and self._last_cmd is not None and self._last_cmd[:2] == (seq, defn.msg_id):
-            self.emit(self._last_cmd[2])  # retransmission: answer again, apply once
+        if answered and self._last_cmd is not None and self._last_cmd[0] == packet.wire:
+            # a retransmission (same seq, id and payload): answer again, apply once
+            self.emit(self._last_cmd[1])
             return
         if not answered and seq == self._last_seq:
             return  # duplicate of a streamed frame
@@ -242,13 +265,15 @@ class DeviceLogic:
             return
         frame = self._send(answer)
         if answered:
-            self._last_cmd = (seq, defn.msg_id, frame)
+            self._last_cmd = (packet.wire, frame)
 
     def _hello(self, seq: int, now_s: float) -> None:
-        self._output_off(now_s, StimState.IDLE if not self.faults else StimState.FAULT)
-        latched = self.faults & LATCHED_FAULTS
+        self.stim = None  # the configuration goes first: the reports below already say so
+        self._clear_fault(self.faults & ~LATCHED_FAULTS, now_s)  # reported; latched faults stay
+        self._output_off(now_s, StimState.FAULT if self.faults else StimState.IDLE)
+        latched, state = self.faults, self.state
         self._power_on()
-        self.faults = latched
+        self.faults, self.state = latched, state
         self.session_open = True
         self._last_rx_s = now_s
         self.decoder.stats.__init__()  # type: ignore[misc]
@@ -282,7 +307,7 @@ class DeviceLogic:
             rx = self.device_us(now_s)
             return TimePong(msg.host_time_us, rx, self.device_us(now_s), seq)
         if isinstance(msg, GetStatus):
-            return Status(self.device_us(now_s), self.rx_frames, self.decoder.stats.errors, self.pulses,
+            return Status(self.device_us(now_s), self.rx_frames, self.rx_errors, self.pulses,
                           self.charge_uc, seq, int(self.faults), int(self.state), int(self.mode))
         handler = {
             SetLimits: self._set_limits, SetConfig: self._set_config, SetParam: self._set_param, SetMode: self._set_mode, Start: self._start,
@@ -297,16 +322,15 @@ class DeviceLogic:
 
     def _set_limits(self, m: SetLimits, now_s: float) -> None:
         hw = self.hardware
-        for name, value, top in (
+        for name, value, top in (  # in field order: the first field out of range decides
             ("max_current_ma", m.max_current_ma, hw.max_current_ma),
             ("max_pulse_width_us", m.max_pulse_width_us, hw.max_pulse_width_us),
+            ("min_frequency_hz", m.min_frequency_hz, None),
             ("max_frequency_hz", m.max_frequency_hz, hw.max_frequency_hz),
             ("max_charge_uc", m.max_charge_uc, hw.max_charge_per_phase_uc),
         ):
-            if not 0 < value <= top:
+            if not (value >= self.config.min_frequency_hz if top is None else 0 < value <= top):
                 raise _Refuse(NakCode.LIMIT_EXCEEDED, name)
-        if m.min_frequency_hz < self.config.min_frequency_hz:
-            raise _Refuse(NakCode.LIMIT_EXCEEDED, "min_frequency_hz")
         if m.max_on_ms > self.max_on_ms:
             raise _Refuse(NakCode.LIMIT_EXCEEDED, "max_on_ms")
         if m.min_frequency_hz > m.max_frequency_hz:
@@ -583,6 +607,7 @@ class DeviceLogic:
 
     def tick(self, now_s: float) -> None:
         """Advance ramps, duration, on-time, watchdog and the sample stream to ``now_s``."""
+        self._ref_index = NO_SAMPLE  # transitions of the clock are caused by no sample
         if self.session_open and now_s - self._last_rx_s >= self.limits.watchdog_ms * 1e-3 and Fault.WATCHDOG not in self.faults:
             self._raise_fault(Fault.WATCHDOG, now_s)
         if self.output_on and now_s - self._on_since_s > self.limits.max_on_ms * 1e-3:
