@@ -353,6 +353,27 @@ def test_output_beyond_the_limits_is_never_applied_even_with_a_corrupted_configu
     assert [r.state for r in b.take(StimStateReport)][-1] == StimState.FAULT
 
 
+
+def test_device_loop_ignores_samples_while_a_fault_is_active():
+    """The device's controller does not run during a fault: no events, no state reports, output off."""
+    from firmware_bridge.protocol import DeviceEvent
+
+    b = Bench().configured()
+    b.send(SetMode(100, int(Mode.DEVICE_LOOP)))
+    b.send(EStop(0))
+    b.rx.clear()
+    walk = SyntheticSource(100)
+    for i in range(300):
+        b.send(to_host_sample(i, i * 10_000, walk.step(0.0, 0.0, 0.0)))
+        b.advance(0.01, step_s=0.01)
+    assert not b.take(DeviceEvent) and not b.take(StimStateReport) and not b.take(Nak) and not b.dev.output_on
+    b.send(ClearFaults(int(Fault.ESTOP)))
+    for i in range(300, 600):
+        b.send(to_host_sample(i, i * 10_000, walk.step(0.0, 0.0, 0.0)))
+        b.advance(0.01, step_s=0.01)
+    assert b.take(DeviceEvent)  # and runs again once the fault is cleared
+
+
 _ANY_F32 = st.floats(width=32)
 _RATES_HZ = (100, 200)
 

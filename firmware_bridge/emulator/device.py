@@ -522,6 +522,8 @@ class DeviceLogic:
             raise _Refuse(NakCode.BAD_STATE)
         if self.stim is None or self.pipeline is None:
             raise _Refuse(NakCode.NOT_CONFIGURED)
+        if self.faults:
+            return  # output stays off; the controller restarts once the faults clear (reset when raised)
         sample = fill_shank_sample(m, self._unwrap(m.t_us), self._sample)
         out = self.pipeline.update(sample)
         self._ref_index = m.sample_index
@@ -529,8 +531,6 @@ class DeviceLogic:
             self._send(DeviceEvent(self.device_us(now_s), m.sample_index, out.tilt_est_deg, int(out.event)))
         self.pulses += out.pulses
         self.charge_uc += out.charge_uc
-        if self.faults:
-            return
         envelope = min(max(out.envelope, 0.0), 1.0)
         self._set_output(envelope, StimState[out.state.upper()], now_s, count_pulses=False)
 
