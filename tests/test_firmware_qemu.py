@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import random
-import shutil
 import struct
 import sys
 import time
@@ -24,14 +23,15 @@ from fes_sim.control.limits import StimulatorConfig
 from fes_sim.device import DevicePipeline
 from fes_sim.gait.kinematics import evaluate
 from fes_sim.samples import ShankSample
+from firmware_bridge.firmware import FirmwareQemu, FirmwareUnavailable
 from firmware_bridge.protocol import framing
 from firmware_bridge.protocol import messages as M
 from firmware_bridge.protocol.constants import NO_SAMPLE, Fault, Mode, NakCode, StimState
 from firmware_bridge.protocol.params import BY_KEY, PARAMS, controller_params
+from tests.bridge_helpers import QEMU_TOOLS, require_tools
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 from firmware_client import FirmwareClient  # noqa: E402
-from run_firmware import FirmwareQemu, FirmwareUnavailable  # noqa: E402
 
 pytestmark = [pytest.mark.firmware, pytest.mark.slow]
 
@@ -42,9 +42,7 @@ STIM = StimulationConfig(current_ma=30.0, pulse_width_us=250.0, frequency_hz=40.
 
 @pytest.fixture(scope="module")
 def firmware():
-    missing = [t for t in ("qemu-system-arm", "arm-none-eabi-gcc") if shutil.which(t) is None]
-    if missing:
-        pytest.skip(f"{' and '.join(missing)} not installed: firmware QEMU tests skipped")
+    require_tools(QEMU_TOOLS, "firmware QEMU tests")
     try:
         fw = FirmwareQemu.start()
     except FirmwareUnavailable as exc:
