@@ -43,6 +43,11 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="frame log with host timestamps (CSV, written as the run goes) (default: none)" + _NO_DEFAULT)
 
 
+def _sample_timeout(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sample-timeout-ms", type=float, default=250.0, metavar="MS",
+                   help="end the run as failed when no sample arrives for this long [ms]")
+
+
 def _realtime(p: argparse.ArgumentParser) -> None:
     p.add_argument("--realtime", action="store_true",
                    help="run the host loop at raised scheduling priority with a frozen garbage collector, as a HIL "
@@ -63,6 +68,7 @@ def add_parser(subparsers: Any, formatter_class: type) -> None:
                    help="fail when sample-to-command p50 exceeds this [ms] (default: no limit)" + _NO_DEFAULT)
     h.add_argument("--p99-ms", type=float, default=None, metavar="MS",
                    help="fail when sample-to-command p99 exceeds this [ms] (default: no limit)" + _NO_DEFAULT)
+    _sample_timeout(h)
     _realtime(h)
     h.set_defaults(func=run, mode="host")
     d = sub.add_parser("device", help="device in the loop", formatter_class=formatter_class)
@@ -83,6 +89,7 @@ def add_parser(subparsers: Any, formatter_class: type) -> None:
                      help="fail when sample-to-command p50 exceeds this [ms]")
     lat.add_argument("--p99-ms", type=float, default=3.0, metavar="MS",
                      help="fail when sample-to-command p99 exceeds this [ms]")
+    _sample_timeout(lat)
     _realtime(lat)
     lat.set_defaults(func=run, mode="latency")
 
@@ -99,6 +106,9 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--duration-s: {args.duration_s!r} must be a positive number")
     if not 1 <= args.rate <= 1000:
         raise ConfigError(f"--rate: {args.rate} is outside 1..1000 Hz")
+    timeout_ms = getattr(args, "sample_timeout_ms", 1.0)
+    if not (math.isfinite(timeout_ms) and timeout_ms > 0):
+        raise ConfigError(f"--sample-timeout-ms: {timeout_ms!r} must be a positive number")
     controller = resolve("controller", args.controller)
     stimulator = resolve("stimulator", args.stimulator)
     link = open_link(args.port, baudrate=args.baudrate, frame_log=args.log)
@@ -134,7 +144,8 @@ def _host(args, link, controller, stimulator, format_table, Check, Percentiles):
                                                  "source": f"hil host {args.port}"}, with_truth=False)
     try:
         result = run_host_loop(link, controller, stimulator, args.rate, args.duration_s,
-                               watchdog_ms=args.watchdog_ms, recorder=recorder, realtime=args.realtime)
+                               watchdog_ms=args.watchdog_ms, recorder=recorder, realtime=args.realtime,
+                               sample_timeout_s=args.sample_timeout_ms * 1e-3)
     finally:
         if recorder is not None:
             recorder.close()

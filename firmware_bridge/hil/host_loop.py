@@ -192,7 +192,7 @@ def run_host_loop(
     *,
     watchdog_ms: int = 250,
     recorder: RecordingWriter | None = None,
-    sample_timeout_s: float = 0.1,
+    sample_timeout_s: float = 0.25,
     resync_s: float = 2.0,
     realtime: bool = False,
 ) -> HostLoopResult:
