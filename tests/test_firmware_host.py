@@ -13,7 +13,6 @@ import binascii
 import json
 import math
 import random
-import shutil
 import struct
 import subprocess
 from pathlib import Path
@@ -26,6 +25,7 @@ from hypothesis import strategies as st
 from firmware_bridge.protocol import framing
 from firmware_bridge.protocol import messages as M
 from firmware_bridge.protocol.constants import Fault, NakCode, StimState
+from tests.bridge_helpers import require_tools
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRMWARE = ROOT / "firmware"
@@ -55,9 +55,7 @@ class Harness:
 
 @pytest.fixture(scope="module")
 def harness(tmp_path_factory):
-    missing = [t for t in ("cc", "make") if shutil.which(t) is None]
-    if missing:
-        pytest.skip(f"no {', '.join(missing)}: cannot build the firmware host tests")
+    require_tools(("cc", "make"), "firmware host tests")
     build = tmp_path_factory.mktemp("fwhost")
     proc = subprocess.run(["make", "-C", str(FIRMWARE), f"BUILD={build}", "host-test"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -389,3 +387,18 @@ def test_c_device_and_emulator_answer_random_traffic_alike(harness, tmp_path_fac
         seq += 0 if repeat and i else 1  # a repeated seq: a retransmission or a duplicate
         c, emu = twins.step(t_us, framing.encode(msg, seq))
         assert c == emu, f"step {i} ({msg!r}): C {c} vs emulator {emu}"
+
+
+def test_missing_firmware_tools_skip_or_fail_as_ci_asks(monkeypatch):
+    """A local run skips firmware tests without their tools; CI (.ci/run sets FES_REQUIRE_FIRMWARE) fails them."""
+    from tests.bridge_helpers import REQUIRE_FIRMWARE_ENV
+
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    monkeypatch.delenv(REQUIRE_FIRMWARE_ENV, raising=False)
+    with pytest.raises(pytest.skip.Exception, match="qemu-system-arm not installed"):
+        require_tools(("qemu-system-arm",), "firmware QEMU tests")
+    monkeypatch.setenv(REQUIRE_FIRMWARE_ENV, "1")
+    with pytest.raises(pytest.fail.Exception, match="must not skip"):
+        require_tools(("qemu-system-arm",), "firmware QEMU tests")
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert f"export {REQUIRE_FIRMWARE_ENV}=" in ci
