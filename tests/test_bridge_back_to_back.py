@@ -79,6 +79,31 @@ def test_start_and_stop_report_transitions(port):
         assert link.status().pulses >= 3
 
 
+
+def test_a_new_session_sees_no_frames_of_the_previous_one(port):
+    """One device, two link sessions: frames the device sent before the second HELLO are not the new session's.
+
+    After the first session closes, the device's watchdog (armed by its HELLO)
+    fires with nobody listening. The second link is opened without handshake
+    and waits, so that FAULT and STIM_STATE(FAULT) certainly arrive before its HELLO.
+    """
+    with FesLink.open(port) as first:
+        first.configure(current_ma=10.0, pulse_width_us=200.0, frequency_hz=40.0)
+    with FesLink.open(port, handshake=False) as link:
+        time.sleep(0.5)  # > watchdog time-out: the device reports the fault to the new port
+        link.hello()
+        link.configure(current_ma=10.0, pulse_width_us=200.0, frequency_hz=40.0)
+        link.start()
+        time.sleep(0.05)
+        link.stop()
+        messages = [r.message for r in _drain(link, 0.1)]
+    assert not any(isinstance(m, FaultReport) for m in messages), messages
+    assert [(m.prev_state, m.state) for m in messages if isinstance(m, StimStateReport)] == [
+        (StimState.IDLE, StimState.ON), (StimState.ON, StimState.IDLE)]
+    if port != "fesemu://":  # the in-process emulator is a new device per link: nothing stale
+        assert link.stats.stale_frames >= 2
+
+
 def test_time_sync_round_trip(port):
     with open_link(port) as link:
         rtts = [link.ping().round_trip_s for _ in range(20)]

@@ -82,3 +82,12 @@ def test_emulate_rejects_bad_options():
 def test_ports_lists_without_error(capsys):
     assert main(["ports", "--all"]) == 0
     assert capsys.readouterr().out.strip()
+
+
+def test_hil_sample_timeout_is_an_option(capsys):
+    """Samples 100 ms apart (10 Hz) end a run whose --sample-timeout-ms is 60 (the default, 250 ms, would wait)."""
+    code = main(["hil", "host", "--port", "fesemu://", "--rate", "10", "--duration-s", "2", "--sample-timeout-ms", "60"])
+    out = capsys.readouterr().out
+    assert code == 3 and "no sample from the device for 60 ms" in out
+    assert main(["hil", "host", "--port", "fesemu://", "--sample-timeout-ms", "0"]) == 2
+    assert "--sample-timeout-ms" in capsys.readouterr().err

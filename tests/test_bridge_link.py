@@ -34,6 +34,34 @@ def test_unknown_and_broken_backends_give_clear_errors(monkeypatch):
         backend_class("notalink")
 
 
+
+def test_backends_declared_by_installed_packages_are_found_lazily(tmp_path, monkeypatch):
+    """An installed package's entry point in group firmware_bridge.backends is a backend, imported when chosen;
+    a broken one breaks nothing until it is chosen, and then gives one clear error."""
+    from firmware_bridge.link import ENTRY_POINT_GROUP, available_backends
+
+    dist = tmp_path / "fesplug-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: fesplug\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(
+        f"[{ENTRY_POINT_GROUP}]\nloopstim = fesplug_ok:LoopStim\nbroken = fesplug_broken:Link\n")
+    (tmp_path / "fesplug_ok.py").write_text(
+        "from firmware_bridge.link.fes_link import FesLink\n\nclass LoopStim(FesLink):\n    backend_name = 'loopstim'\n")
+    (tmp_path / "fesplug_broken.py").write_text("raise RuntimeError('driver DLL not found')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import sys
+
+    assert {"fes", "loopstim", "broken"} <= set(available_backends())
+    assert "fesplug_ok" not in sys.modules and "fesplug_broken" not in sys.modules  # nothing imported yet
+    assert split_target("loopstim::fesemu://") == ("loopstim", "fesemu://")
+    with open_link("loopstim::fesemu://") as link:
+        assert type(link).__name__ == "LoopStim" and link.device.protocol_version >= 1
+    with pytest.raises(BackendError, match="'broken' cannot be loaded.*driver DLL not found"):
+        open_link("fesemu://", backend="broken")
+    monkeypatch.setitem(BACKENDS, "loopstim", "firmware_bridge.link.fes_link:FesLink")  # registered wins
+    assert backend_class("loopstim") is FesLink
+
+
 def test_fesemu_is_a_pyserial_url():
     import firmware_bridge  # noqa: F401 - registers the URL handler
 

@@ -6,26 +6,21 @@ is absent. One QEMU instance serves the module; every run opens its own session.
 
 from __future__ import annotations
 
-import shutil
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
 from fes_sim.cli import main
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-from run_firmware import FirmwareQemu, FirmwareUnavailable  # noqa: E402
+from firmware_bridge.firmware import FirmwareQemu, FirmwareUnavailable
+from tests.bridge_helpers import QEMU_TOOLS, require_tools
 
 pytestmark = [pytest.mark.firmware, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
 def port():
-    missing = [t for t in ("qemu-system-arm", "arm-none-eabi-gcc") if shutil.which(t) is None]
-    if missing:
-        pytest.skip(f"{' and '.join(missing)} not installed: firmware HIL tests skipped")
+    require_tools(QEMU_TOOLS, "firmware HIL tests")
     try:
         fw = FirmwareQemu.start()
     except FirmwareUnavailable as exc:
@@ -67,3 +62,29 @@ def test_hil_host_loop_and_latency_on_the_firmware(port, tmp_path, capsys):
     code = main(["hil", "latency", "--port", port, "--duration-s", "2", "--pings", "100", "--p50-ms", "50",
                  "--p99-ms", "200"])  # fmt: skip
     assert code == 0, capsys.readouterr().out
+
+
+def test_fes_emulate_firmware_serves_the_firmware_on_a_pty():
+    """``fes emulate --firmware`` builds if needed, starts QEMU and prints a device path a link opens."""
+    import signal
+    import subprocess
+    import sys
+
+    from firmware_bridge.link.fes_link import FesLink
+
+    require_tools(QEMU_TOOLS, "firmware QEMU tests")
+    proc = subprocess.Popen([sys.executable, "-m", "fes_sim", "emulate", "--firmware", "--duration-s", "60"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        path = proc.stdout.readline().strip()
+        assert path.startswith("/dev/"), proc.stderr.read() if proc.poll() is not None else path
+        with FesLink.open(path, hello_timeout_s=5.0) as link:
+            assert link.device.max_on_ms == 10_000 and link.device.max_current_ma == 120.0  # the firmware's HELLO
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import random
-import shutil
 import struct
 import sys
 import time
@@ -24,14 +23,15 @@ from fes_sim.control.limits import StimulatorConfig
 from fes_sim.device import DevicePipeline
 from fes_sim.gait.kinematics import evaluate
 from fes_sim.samples import ShankSample
+from firmware_bridge.firmware import FirmwareQemu, FirmwareUnavailable
 from firmware_bridge.protocol import framing
 from firmware_bridge.protocol import messages as M
 from firmware_bridge.protocol.constants import NO_SAMPLE, Fault, Mode, NakCode, StimState
 from firmware_bridge.protocol.params import BY_KEY, PARAMS, controller_params
+from tests.bridge_helpers import QEMU_TOOLS, require_tools
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 from firmware_client import FirmwareClient  # noqa: E402
-from run_firmware import FirmwareQemu, FirmwareUnavailable  # noqa: E402
 
 pytestmark = [pytest.mark.firmware, pytest.mark.slow]
 
@@ -42,9 +42,7 @@ STIM = StimulationConfig(current_ma=30.0, pulse_width_us=250.0, frequency_hz=40.
 
 @pytest.fixture(scope="module")
 def firmware():
-    missing = [t for t in ("qemu-system-arm", "arm-none-eabi-gcc") if shutil.which(t) is None]
-    if missing:
-        pytest.skip(f"{' and '.join(missing)} not installed: firmware QEMU tests skipped")
+    require_tools(QEMU_TOOLS, "firmware QEMU tests")
     try:
         fw = FirmwareQemu.start()
     except FirmwareUnavailable as exc:
@@ -57,7 +55,7 @@ def firmware():
 def client(firmware):
     c = FirmwareClient(firmware.port)
     hello = c.request(M.HelloRequest(1), M.Hello, timeout_s=5.0)
-    assert isinstance(hello, M.Hello) and hello.protocol_version == 1
+    assert isinstance(hello, M.Hello) and hello.protocol_version == 2
     yield c
     c.request(M.SetMode(RATE_HZ, Mode.COMMAND), M.Ack)
     c.close()
@@ -223,3 +221,33 @@ def test_set_param_refuses_unknown_ids_bad_values_and_unported_choices(client):
     ]:
         nak = client.request(M.SetParam(value, param_id), M.Ack)
         assert isinstance(nak, M.Nak) and (nak.code, nak.detail) == (code, detail), (param_id, value, nak)
+
+
+def test_limits_lowered_in_device_loop_stop_the_old_configuration(client):
+    """SET_CONFIG(40 mA, 300 µs) → DEVICE_LOOP → SET_LIMITS(100 µs): the controller must not keep pulsing at 300 µs."""
+    assert isinstance(client.request(M.SetConfig(40.0, 300.0, 40.0, 0, 0, 100, 0), M.Ack), M.Ack)
+    assert isinstance(client.request(M.SetMode(RATE_HZ, Mode.DEVICE_LOOP), M.Ack), M.Ack)
+    assert isinstance(client.request(M.SetLimits(120.0, 100.0, 1.0, 150.0, 50.0, 5000, 1000), M.Ack), M.Ack)
+    start = len(client.frames)
+    walk = simulated_walk(6.0, RATE_HZ, seed=4)
+
+    def stream(first: int) -> None:
+        for i, s in enumerate(walk):
+            client.send(M.HostSample(first + i, round(s.t_s * 1e6), math.nan, math.nan, math.nan, math.nan, math.nan,
+                                     s.gyr_z_dps, s.tilt_deg, 0xFF))  # fmt: skip
+
+    stream(0)
+    status = client.request(M.GetStatus(), M.Status, timeout_s=10.0)
+    frames = [m for _, m in client.frames[start:]]
+    assert status.pulses == 0 and status.state == StimState.IDLE
+    assert not any(isinstance(m, M.StimStateReport) for m in frames)
+    naks = [m for m in frames if isinstance(m, M.Nak) and m.msg_id == M.HostSample.DEF.msg_id]
+    assert naks and all(n.code == NakCode.NOT_CONFIGURED for n in naks)
+    # a configuration within the new limits restarts the controller, and its output keeps to them
+    assert isinstance(client.request(M.SetConfig(40.0, 100.0, 40.0, 0, 0, 100, 0), M.Ack), M.Ack)
+    start = len(client.frames)
+    stream(len(walk))
+    client.request(M.GetStatus(), M.Status, timeout_s=10.0)
+    reports = [m for _, m in client.frames[start:] if isinstance(m, M.StimStateReport)]
+    assert any(r.current_ma > 0 for r in reports)
+    assert all(r.pulse_width_us <= 100.0 for r in reports)

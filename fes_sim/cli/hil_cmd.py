@@ -49,6 +49,14 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--log", type=Path, metavar="FILE", help="frame log with host timestamps (CSV, written as the run goes) (default: none)")
 
 
+SAMPLE_TIMEOUT_MS = Number(float, 0, None, "ms", lo_open=True)
+
+
+def _sample_timeout(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sample-timeout-ms", type=SAMPLE_TIMEOUT_MS, default=250.0, metavar="MS",
+                   help=f"end the run as failed when no sample arrives for this long, {SAMPLE_TIMEOUT_MS.range}")
+
+
 def _realtime(p: argparse.ArgumentParser) -> None:
     p.add_argument("--realtime", action="store_true",
                    help="run the host loop at raised scheduling priority with a frozen garbage collector, as a HIL "
@@ -68,6 +76,7 @@ def add_parser(subparsers: Any, formatter_class: type) -> None:
                    help=f"fail when sample-to-command p50 exceeds this, {PERCENTILE_MS.range} (default: no limit)")
     h.add_argument("--p99-ms", type=PERCENTILE_MS, default=None, metavar="MS",
                    help=f"fail when sample-to-command p99 exceeds this, {PERCENTILE_MS.range} (default: no limit)")
+    _sample_timeout(h)
     _realtime(h)
     h.set_defaults(func=run, mode="host")
     d = sub.add_parser("device", help="device in the loop", formatter_class=formatter_class)
@@ -87,6 +96,7 @@ def add_parser(subparsers: Any, formatter_class: type) -> None:
                      help=f"fail when sample-to-command p50 exceeds this, {PERCENTILE_MS.range}")
     lat.add_argument("--p99-ms", type=PERCENTILE_MS, default=3.0, metavar="MS",
                      help=f"fail when sample-to-command p99 exceeds this, {PERCENTILE_MS.range}")
+    _sample_timeout(lat)
     _realtime(lat)
     lat.set_defaults(func=run, mode="latency")
 
@@ -135,7 +145,8 @@ def _host(args, link, controller, stimulator, format_table, Check, Percentiles):
                                                  "source": f"hil host {args.port}"}, with_truth=False)
     try:
         result = run_host_loop(link, controller, stimulator, args.rate, args.duration_s,
-                               watchdog_ms=args.watchdog_ms, recorder=recorder, realtime=args.realtime)
+                               watchdog_ms=args.watchdog_ms, recorder=recorder, realtime=args.realtime,
+                               sample_timeout_s=args.sample_timeout_ms * 1e-3)
     finally:
         if recorder is not None:
             recorder.close()
@@ -147,8 +158,12 @@ def _host(args, link, controller, stimulator, format_table, Check, Percentiles):
                 Percentiles.of([]).row("round trip (ping)"))
     print(format_table(("latency", "n", "p50_ms", "p95_ms", "p99_ms", "max_ms"), rows, (0, 0, 3, 3, 3, 3)))
     print(f"priority: {result.priority}")
-    print(f"samples {result.samples}, lost {result.lost_samples}, NAKs {len(result.naks)}, "
-          f"link retries {link.stats.retries}, rx errors {link.stats.decoder.errors}")
+    print(f"samples {result.samples}, lost {result.lost_samples}, duplicated or reordered (dropped) "
+          f"{result.stale_samples}, NAKs {len(result.naks)}, link retries {link.stats.retries}, "
+          f"rx errors {link.stats.decoder.errors}")
+    if result.clock is not None:
+        print(f"clock sync: {len(result.clock.bursts)} bursts, {result.clock.lost} pings lost, "
+              f"device clock drift {result.clock.drift_ppm():.1f} ppm")
     p50 = args.p50_ms if args.p50_ms is not None else math.inf
     p99 = args.p99_ms if args.p99_ms is not None else math.inf
     checks = result.checks(p50, p99)

@@ -38,6 +38,40 @@ static void make_ack(fes_msg_t *m, uint16_t req_seq, uint8_t msg_id)
     m->p.ack.reserved = 0;
 }
 
+/* ------------------------------------------------------------------ limits */
+
+typedef struct {
+    uint8_t code; /* 0 = accepted */
+    uint16_t detail;
+} verdict_t;
+
+static const verdict_t k_ok = {0u, 0u};
+
+static verdict_t refuse(uint8_t code, uint16_t detail)
+{
+    verdict_t v;
+    v.code = code;
+    v.detail = detail;
+    return v;
+}
+
+static verdict_t check_config(const fes_limits_t *l, float current, float pw, float freq)
+{
+    if (current < 0.0f || current > l->max_current_ma) {
+        return refuse(FES_NAK_LIMIT_EXCEEDED, 1u);
+    }
+    if (!(pw > 0.0f) || pw > l->max_pulse_width_us) {
+        return refuse(FES_NAK_LIMIT_EXCEEDED, 2u);
+    }
+    if (freq < l->min_frequency_hz || freq > l->max_frequency_hz) {
+        return refuse(FES_NAK_LIMIT_EXCEEDED, 3u);
+    }
+    if (current * pw / 1000.0f > l->max_charge_uc) {
+        return refuse(FES_NAK_LIMIT_EXCEEDED, 1u);
+    }
+    return k_ok;
+}
+
 /* ------------------------------------------------------------------ output */
 
 static float output_current_ma(const fes_device_t *dev)
@@ -45,9 +79,10 @@ static float output_current_ma(const fes_device_t *dev)
     return dev->envelope * dev->cfg.current_ma;
 }
 
+/* While any fault is active the state stays FAULT. */
 static void set_state(fes_device_t *dev, uint8_t state, uint32_t ref_index)
 {
-    if (state == dev->state) {
+    if (state == dev->state || (dev->faults != 0u && state != FES_STATE_FAULT)) {
         return;
     }
     fes_msg_t m;
@@ -58,8 +93,8 @@ static void set_state(fes_device_t *dev, uint8_t state, uint32_t ref_index)
     m.p.stim_state.charge_uc = dev->charge_uc;
     m.p.stim_state.envelope = dev->envelope;
     m.p.stim_state.current_ma = output_current_ma(dev);
-    m.p.stim_state.pulse_width_us = dev->cfg.pulse_width_us;
-    m.p.stim_state.frequency_hz = dev->cfg.frequency_hz;
+    m.p.stim_state.pulse_width_us = dev->configured ? dev->cfg.pulse_width_us : 0.0f;
+    m.p.stim_state.frequency_hz = dev->configured ? dev->cfg.frequency_hz : 0.0f;
     m.p.stim_state.state = state;
     m.p.stim_state.prev_state = dev->state;
     m.p.stim_state.channel = 0;
@@ -68,7 +103,12 @@ static void set_state(fes_device_t *dev, uint8_t state, uint32_t ref_index)
     send(dev, &m);
 }
 
-/* Drive the port from dev->envelope, never beyond the limits in force. */
+static void raise_fault(fes_device_t *dev, uint16_t flag, uint32_t ref_index);
+
+/* Drive the port from dev->envelope. Last line of defence: an output beyond
+ * the limits in force (which the checks on SET_LIMITS, SET_CONFIG and
+ * HOST_SAMPLE never let through) is not applied; fault LIMIT switches the
+ * output off instead. */
 static void apply_output(fes_device_t *dev)
 {
     float env = dev->envelope;
@@ -82,13 +122,18 @@ static void apply_output(fes_device_t *dev)
         dev->envelope = env;
     }
     float current = env * dev->cfg.current_ma;
-    if (current > dev->limits.max_current_ma) {
-        current = dev->limits.max_current_ma;
+    if (!dev->configured ||
+        check_config(&dev->limits, current, dev->cfg.pulse_width_us, dev->cfg.frequency_hz).code != 0u) {
+        raise_fault(dev, FES_FAULT_LIMIT, FES_NO_SAMPLE);
+        return;
     }
+    /* within the limits (checked above), so within the hardware maxima: no overflow */
+    uint32_t max_mhz = (uint32_t)(dev->limits.max_frequency_hz * 1000.0f);
+    uint32_t mhz = (uint32_t)(dev->cfg.frequency_hz * 1000.0f + 0.5f);
     fes_port_stim_t out;
-    out.current_ua = (uint16_t)(current * 1000.0f > 65535.0f ? 65535.0f : current * 1000.0f);
+    out.current_ua = (uint32_t)(current * 1000.0f);
     out.pulse_width_us = (uint16_t)dev->cfg.pulse_width_us;
-    out.frequency_hz = (uint16_t)dev->cfg.frequency_hz;
+    out.frequency_mhz = mhz < max_mhz ? mhz : max_mhz;
     fes_port_stim_apply(&out);
 }
 
@@ -253,6 +298,7 @@ static void handle_hello(fes_device_t *dev, const fes_msg_t *req, fes_msg_t *ans
 {
     dev->session = true;
     session_defaults(dev);
+    dev->rx_frames = 1u; /* counters since HELLO, this one included */
     ans->msg_id = FES_MSG_HELLO;
     fes_hello_t *h = &ans->p.hello;
     h->req_seq = req->seq;
@@ -269,23 +315,21 @@ static void handle_hello(fes_device_t *dev, const fes_msg_t *req, fes_msg_t *ans
     h->watchdog_ms = dev->limits.watchdog_ms;
     h->channels = FES_HW_CHANNELS;
     h->reserved = 0;
+    h->max_on_ms = FES_HW_MAX_ON_MS;
 }
 
 /* ------------------------------------------------------------------ checks */
 
-typedef struct {
-    uint8_t code; /* 0 = accepted */
-    uint16_t detail;
-} verdict_t;
-
-static const verdict_t k_ok = {0u, 0u};
-
-static verdict_t refuse(uint8_t code, uint16_t detail)
+/* Refusal of a command that would switch output on: latched ESTOP first, then no session yet. */
+static verdict_t check_may_enable_output(const fes_device_t *dev)
 {
-    verdict_t v;
-    v.code = code;
-    v.detail = detail;
-    return v;
+    if (dev->faults & FES_FAULT_ESTOP) {
+        return refuse(FES_NAK_ESTOP_LATCHED, 0u);
+    }
+    if (!dev->session) {
+        return refuse(FES_NAK_BAD_STATE, 0u);
+    }
+    return k_ok;
 }
 
 static verdict_t first_nonfinite(const float *values, uint16_t n)
@@ -294,68 +338,6 @@ static verdict_t first_nonfinite(const float *values, uint16_t n)
         if (!isfinite(values[i])) {
             return refuse(FES_NAK_BAD_VALUE, (uint16_t)(i + 1u));
         }
-    }
-    return k_ok;
-}
-
-static verdict_t check_config(const fes_limits_t *l, float current, float pw, float freq)
-{
-    if (current < 0.0f || current > l->max_current_ma) {
-        return refuse(FES_NAK_LIMIT_EXCEEDED, 1u);
-    }
-    if (!(pw > 0.0f) || pw > l->max_pulse_width_us) {
-        return refuse(FES_NAK_LIMIT_EXCEEDED, 2u);
-    }
-    if (freq < l->min_frequency_hz || freq > l->max_frequency_hz) {
-        return refuse(FES_NAK_LIMIT_EXCEEDED, 3u);
-    }
-    if (current * pw / 1000.0f > l->max_charge_uc) {
-        return refuse(FES_NAK_LIMIT_EXCEEDED, 1u);
-    }
-    return k_ok;
-}
-
-static verdict_t do_set_limits(fes_device_t *dev, const fes_set_limits_t *p)
-{
-    const float f[5] = {p->max_current_ma, p->max_pulse_width_us, p->min_frequency_hz, p->max_frequency_hz,
-                        p->max_charge_uc};
-    const float hw[5] = {FES_HW_MAX_CURRENT_MA, FES_HW_MAX_PULSE_WIDTH_US, 0.0f, FES_HW_MAX_FREQUENCY_HZ,
-                         FES_HW_MAX_CHARGE_UC};
-    verdict_t v = first_nonfinite(f, 5u);
-    if (v.code) {
-        return v;
-    }
-    for (uint16_t i = 0; i < 5u; ++i) {
-        if (i == 2u) {
-            if (f[i] < FES_HW_MIN_FREQUENCY_HZ) {
-                return refuse(FES_NAK_LIMIT_EXCEEDED, 3u);
-            }
-        } else if (!(f[i] > 0.0f) || f[i] > hw[i]) {
-            return refuse(FES_NAK_LIMIT_EXCEEDED, (uint16_t)(i + 1u));
-        }
-    }
-    if (p->min_frequency_hz > p->max_frequency_hz) {
-        return refuse(FES_NAK_BAD_VALUE, 3u);
-    }
-    if (p->max_on_ms == 0u) {
-        return refuse(FES_NAK_BAD_VALUE, 6u);
-    }
-    if (p->watchdog_ms < FES_WATCHDOG_MIN_MS || p->watchdog_ms > FES_WATCHDOG_MAX_MS) {
-        return refuse(FES_NAK_BAD_VALUE, 7u);
-    }
-    if (output_active(dev)) {
-        return refuse(FES_NAK_BAD_STATE, 0u);
-    }
-    dev->limits.max_current_ma = p->max_current_ma;
-    dev->limits.max_pulse_width_us = p->max_pulse_width_us;
-    dev->limits.min_frequency_hz = p->min_frequency_hz;
-    dev->limits.max_frequency_hz = p->max_frequency_hz;
-    dev->limits.max_charge_uc = p->max_charge_uc;
-    dev->limits.max_on_ms = p->max_on_ms;
-    dev->limits.watchdog_ms = p->watchdog_ms;
-    if (dev->configured &&
-        check_config(&dev->limits, dev->cfg.current_ma, dev->cfg.pulse_width_us, dev->cfg.frequency_hz).code) {
-        dev->configured = false;
     }
     return k_ok;
 }
@@ -378,8 +360,62 @@ static void init_pipeline(fes_device_t *dev)
     dev->have_host_t = false;
 }
 
+static verdict_t do_set_limits(fes_device_t *dev, const fes_set_limits_t *p)
+{
+    const float f[5] = {p->max_current_ma, p->max_pulse_width_us, p->min_frequency_hz, p->max_frequency_hz,
+                        p->max_charge_uc};
+    const float hw[5] = {FES_HW_MAX_CURRENT_MA, FES_HW_MAX_PULSE_WIDTH_US, 0.0f, FES_HW_MAX_FREQUENCY_HZ,
+                         FES_HW_MAX_CHARGE_UC};
+    verdict_t v = first_nonfinite(f, 5u);
+    if (v.code) {
+        return v;
+    }
+    for (uint16_t i = 0; i < 5u; ++i) {
+        if (i == 2u) {
+            if (f[i] < FES_HW_MIN_FREQUENCY_HZ) {
+                return refuse(FES_NAK_LIMIT_EXCEEDED, 3u);
+            }
+        } else if (!(f[i] > 0.0f) || f[i] > hw[i]) {
+            return refuse(FES_NAK_LIMIT_EXCEEDED, (uint16_t)(i + 1u));
+        }
+    }
+    if (p->max_on_ms > FES_HW_MAX_ON_MS) {
+        return refuse(FES_NAK_LIMIT_EXCEEDED, 6u);
+    }
+    if (p->min_frequency_hz > p->max_frequency_hz) {
+        return refuse(FES_NAK_BAD_VALUE, 3u);
+    }
+    if (p->max_on_ms == 0u) {
+        return refuse(FES_NAK_BAD_VALUE, 6u);
+    }
+    if (p->watchdog_ms < FES_WATCHDOG_MIN_MS || p->watchdog_ms > FES_WATCHDOG_MAX_MS) {
+        return refuse(FES_NAK_BAD_VALUE, 7u);
+    }
+    if (output_active(dev)) {
+        return refuse(FES_NAK_BAD_STATE, 0u);
+    }
+    dev->limits.max_current_ma = p->max_current_ma;
+    dev->limits.max_pulse_width_us = p->max_pulse_width_us;
+    dev->limits.min_frequency_hz = p->min_frequency_hz;
+    dev->limits.max_frequency_hz = p->max_frequency_hz;
+    dev->limits.max_charge_uc = p->max_charge_uc;
+    dev->limits.max_on_ms = p->max_on_ms;
+    dev->limits.watchdog_ms = p->watchdog_ms;
+    if (dev->configured &&
+        check_config(&dev->limits, dev->cfg.current_ma, dev->cfg.pulse_width_us, dev->cfg.frequency_hz).code) {
+        dev->configured = false; /* in DEVICE_LOOP the controller stops: HOST_SAMPLE is refused */
+    }
+    if (dev->mode == FES_MODE_DEVICE_LOOP && dev->configured) {
+        init_pipeline(dev); /* with the new limits (maximum on-time) */
+    }
+    return k_ok;
+}
+
 static verdict_t do_set_param(fes_device_t *dev, const fes_set_param_t *p)
 {
+    if (!isfinite(p->value)) {
+        return refuse(FES_NAK_BAD_VALUE, 1u);
+    }
     fes_pipeline_config_t next = dev->params;
     switch (fes_pipeline_set_param(&next, p->param_id, p->value)) {
     case FES_PARAM_UNKNOWN:
@@ -434,8 +470,9 @@ static verdict_t do_set_config(fes_device_t *dev, const fes_set_config_t *p)
 static verdict_t do_set_mode(fes_device_t *dev, const fes_set_mode_t *p)
 {
     bool loop = p->mode == FES_MODE_HOST_LOOP || p->mode == FES_MODE_DEVICE_LOOP;
-    if (loop && (dev->faults & FES_FAULT_ESTOP)) {
-        return refuse(FES_NAK_ESTOP_LATCHED, 0u);
+    verdict_t v = loop ? check_may_enable_output(dev) : k_ok;
+    if (v.code) {
+        return v;
     }
     if (p->mode > FES_MODE_DEVICE_LOOP) {
         return refuse(FES_NAK_BAD_VALUE, 2u);
@@ -463,8 +500,9 @@ static verdict_t do_set_mode(fes_device_t *dev, const fes_set_mode_t *p)
 
 static verdict_t do_start(fes_device_t *dev, const fes_start_t *p)
 {
-    if (dev->faults & FES_FAULT_ESTOP) {
-        return refuse(FES_NAK_ESTOP_LATCHED, 0u);
+    verdict_t v = check_may_enable_output(dev);
+    if (v.code) {
+        return v;
     }
     if (!dev->configured) {
         return refuse(FES_NAK_NOT_CONFIGURED, 0u);
@@ -511,8 +549,9 @@ static verdict_t do_set_envelope(fes_device_t *dev, const fes_set_envelope_t *p)
     if (!isfinite(e)) {
         return refuse(FES_NAK_BAD_VALUE, 2u);
     }
-    if (e > 0.0f && (dev->faults & FES_FAULT_ESTOP)) {
-        return refuse(FES_NAK_ESTOP_LATCHED, 0u);
+    verdict_t v = e > 0.0f ? check_may_enable_output(dev) : k_ok;
+    if (v.code) {
+        return v;
     }
     if (e < 0.0f || e > 1.0f) {
         return refuse(FES_NAK_BAD_VALUE, 2u);
@@ -647,6 +686,8 @@ static void handle(fes_device_t *dev, const fes_msg_t *req, uint64_t rx_us)
     case FES_MSG_HOST_SAMPLE:
         if (dev->mode != FES_MODE_DEVICE_LOOP) {
             v = refuse(FES_NAK_BAD_STATE, 0u);
+        } else if (!dev->configured) {
+            v = refuse(FES_NAK_NOT_CONFIGURED, 0u);
         } else {
             run_host_sample(dev, &req->p.host_sample);
             answer = false;
@@ -673,7 +714,7 @@ static void handle(fes_device_t *dev, const fes_msg_t *req, uint64_t rx_us)
         ans.p.status.mode = dev->mode;
         ans.p.status.reserved = 0;
         break;
-    default: /* a valid frame of a device-to-host message */
+    default: /* a host-to-device message of the table this firmware does not implement (yet) */
         v = refuse(FES_NAK_UNSUPPORTED, 0u);
         break;
     }
@@ -689,24 +730,60 @@ static void handle(fes_device_t *dev, const fes_msg_t *req, uint64_t rx_us)
     }
     if (is_command(req->msg_id)) {
         dev->have_cmd = true;
-        dev->cmd_seq = req->seq;
+        dev->cmd_req = *req;
         dev->cmd_answer = ans;
     }
     send(dev, &ans);
 }
 
+/* A command is retransmitted with its seq, id and payload unchanged; comparing all
+ * three keeps a new command whose seq wrapped onto the last one's from being taken
+ * for a retransmission (and answered without being applied). */
+static bool is_retransmission(const fes_device_t *dev, const fes_msg_t *req)
+{
+    if (!dev->have_cmd || req->seq != dev->cmd_req.seq || req->msg_id != dev->cmd_req.msg_id) {
+        return false;
+    }
+    int size = fes_msg_payload_size(req->msg_id);
+    for (int i = 0; i < size; ++i) {
+        if (req->p.bytes[i] != dev->cmd_req.p.bytes[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* A frame with a good CRC that is not a host-to-device message of the table: a
+ * host-to-device id (0x01-0x7F) the table lacks or with a wrong payload size is
+ * answered with NAK UNKNOWN_MESSAGE or BAD_LENGTH (its seq is trustworthy, the CRC
+ * being good); a device-to-host id (an echo of our own frames, say) is dropped
+ * silently, so an echoing line cannot start a NAK storm. Neither feeds the watchdog. */
+static void reject_frame(fes_device_t *dev, const fes_frame_t *frame, fes_unpack_result_t why)
+{
+    dev->rx_errors++;
+    if (why == FES_UNPACK_OK || frame->msg_id >= 0x80u) {
+        return;
+    }
+    fes_msg_t nak;
+    make_nak(&nak, frame->seq, frame->msg_id,
+             why == FES_UNPACK_UNKNOWN_ID ? FES_NAK_UNKNOWN_MESSAGE : FES_NAK_BAD_LENGTH, 0u);
+    send(dev, &nak);
+}
+
 static void on_frame(fes_device_t *dev, const fes_frame_t *frame)
 {
     fes_msg_t req;
-    if (fes_msg_unpack(frame, &req) != FES_UNPACK_OK) {
-        dev->rx_errors++;
+    fes_unpack_result_t r = fes_msg_unpack(frame, &req);
+    if (r != FES_UNPACK_OK || frame->msg_id >= 0x80u) {
+        reject_frame(dev, frame, r);
         return;
     }
     dev->rx_frames++;
-    dev->last_rx_us = dev->now_us; /* every valid host frame feeds the watchdog */
+    dev->last_rx_us = dev->now_us; /* every valid host frame feeds the watchdog, */
+    clear_faults(dev, FES_FAULT_WATCHDOG); /* and clears its fault, duplicates included */
     if (req.msg_id != FES_MSG_HELLO_REQUEST) {
         if (is_command(req.msg_id)) {
-            if (dev->have_cmd && req.seq == dev->cmd_seq) {
+            if (is_retransmission(dev, &req)) {
                 fes_msg_t again = dev->cmd_answer;
                 send(dev, &again);
                 return;
@@ -717,7 +794,6 @@ static void on_frame(fes_device_t *dev, const fes_frame_t *frame)
     }
     dev->have_host_seq = true;
     dev->host_seq = req.seq;
-    clear_faults(dev, FES_FAULT_WATCHDOG);
     handle(dev, &req, dev->now_us);
 }
 

@@ -20,6 +20,7 @@
 #define FES_HW_MAX_FREQUENCY_HZ 150.0f
 #define FES_HW_MAX_CHARGE_UC 50.0f
 #define FES_HW_CHANNELS 1u
+#define FES_HW_MAX_ON_MS 10000u /* longest continuous stimulation SET_LIMITS may allow */
 #define FES_NATIVE_SAMPLE_RATE_HZ 1000u
 
 typedef struct {
@@ -44,7 +45,7 @@ typedef struct {
     bool have_host_seq;
     uint16_t host_seq;
     bool have_cmd;
-    uint16_t cmd_seq;
+    fes_msg_t cmd_req; /* the last command, to recognise its retransmission */
     fes_msg_t cmd_answer;
     /* counters since HELLO */
     uint32_t rx_frames, rx_errors, pulses;

@@ -17,7 +17,7 @@
 #define FES_STATIC_ASSERT(cond, name) typedef char fes_static_assert_##name[(cond) ? 1 : -1]
 
 /* ---- framing constants ---- */
-#define FES_PROTOCOL_VERSION 1u /* protocol version in HELLO */
+#define FES_PROTOCOL_VERSION 2u /* protocol version in HELLO */
 #define FES_HEADER_SIZE 3u /* msg_id u8 + seq u16 */
 #define FES_CRC_SIZE 2u /* CRC-16/CCITT-FALSE, little-endian */
 #define FES_MAX_PAYLOAD 0x30u /* largest payload */
@@ -125,7 +125,7 @@
     X(0x0Cu, TIME_PING, 8u, FES_MSG_TIME_PONG) \
     X(0x0Du, GET_STATUS, 0u, FES_MSG_STATUS) \
     X(0x0Eu, SET_PARAM, 12u, FES_MSG_ACK) \
-    X(0x81u, HELLO, 40u, 0) \
+    X(0x81u, HELLO, 44u, 0) \
     X(0x82u, ACK, 4u, 0) \
     X(0x83u, NAK, 8u, 0) \
     X(0x84u, SENSOR_SAMPLE, 37u, 0) \
@@ -265,7 +265,7 @@ typedef struct FES_PACKED {
 FES_STATIC_ASSERT(sizeof(fes_set_param_t) == FES_SET_PARAM_SIZE, set_param_size);
 
 /* HELLO (0x81): Answer to HELLO_REQUEST: identity, capabilities and hardware maxima. */
-#define FES_HELLO_SIZE 40u
+#define FES_HELLO_SIZE 44u
 typedef struct FES_PACKED {
     uint16_t req_seq; /* @0 seq of the HELLO_REQUEST */
     uint16_t protocol_version; /* @2 protocol version the device speaks */
@@ -278,9 +278,10 @@ typedef struct FES_PACKED {
     float min_frequency_hz; /* @24 [Hz] hardware minimum pulse rate */
     float max_frequency_hz; /* @28 [Hz] hardware maximum pulse rate */
     float max_charge_uc; /* @32 [uC] hardware maximum charge per phase */
-    uint16_t watchdog_ms; /* @36 [ms] current watchdog time-out */
-    uint8_t channels; /* @38 number of output channels */
-    uint8_t reserved; /* @39 0 */
+    uint32_t max_on_ms; /* @36 [ms] hardware maximum of SET_LIMITS.max_on_ms (longest continuous stimulation) */
+    uint16_t watchdog_ms; /* @40 [ms] current watchdog time-out */
+    uint8_t channels; /* @42 number of output channels */
+    uint8_t reserved; /* @43 0 */
 } fes_hello_t;
 FES_STATIC_ASSERT(sizeof(fes_hello_t) == FES_HELLO_SIZE, hello_size);
 
@@ -329,8 +330,8 @@ typedef struct FES_PACKED {
     float charge_uc; /* @12 [uC] charge per phase delivered since HELLO, summed */
     float envelope; /* @16 [1] envelope now */
     float current_ma; /* @20 [mA] current now */
-    float pulse_width_us; /* @24 [us] phase width now */
-    float frequency_hz; /* @28 [Hz] pulse rate now */
+    float pulse_width_us; /* @24 [us] phase width now (0 while not configured) */
+    float frequency_hz; /* @28 [Hz] pulse rate now (0 while not configured) */
     uint8_t state; /* @32 StimState after the transition */
     uint8_t prev_state; /* @33 StimState before the transition */
     uint8_t channel; /* @34 output channel, 0-based */
@@ -375,8 +376,8 @@ FES_STATIC_ASSERT(sizeof(fes_time_pong_t) == FES_TIME_PONG_SIZE, time_pong_size)
 #define FES_STATUS_SIZE 28u
 typedef struct FES_PACKED {
     uint32_t t_us; /* @0 [us] device clock */
-    uint32_t rx_frames; /* @4 valid frames received */
-    uint32_t rx_errors; /* @8 frames dropped: COBS, CRC, length or unknown id */
+    uint32_t rx_frames; /* @4 valid host frames received since HELLO, the HELLO_REQUEST included */
+    uint32_t rx_errors; /* @8 frames dropped: COBS, CRC, length or id (device-to-host ids included) */
     uint32_t pulses; /* @12 pulses delivered */
     float charge_uc; /* @16 [uC] charge per phase delivered, summed */
     uint16_t req_seq; /* @20 seq of the GET_STATUS */

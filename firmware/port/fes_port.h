@@ -8,11 +8,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* One stimulation output command, already checked against the safety limits. */
+/* One stimulation output command, already checked against the safety limits.
+ * Current and width are rounded down to the unit (never above the checked value);
+ * the rate is rounded to the nearest mHz, never above the maximum rate in force. */
 typedef struct {
-    uint16_t current_ua;      /* pulse amplitude, µA (0 = no output) */
+    uint32_t current_ua;      /* pulse amplitude, µA (0 = no output) */
+    uint32_t frequency_mhz;   /* pulse rate, mHz (33.3 Hz = 33300) */
     uint16_t pulse_width_us;  /* phase width, µs */
-    uint16_t frequency_hz;    /* pulse rate, Hz */
 } fes_port_stim_t;
 
 /* One shank sensor reading in the frame of fes_sim/samples.py. */

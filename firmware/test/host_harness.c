@@ -7,7 +7,11 @@
  *                  "ERR unknown|length"; then "STATS frames cobs crc oversize"
  *   dev HEX        feed bytes to the device (one instance for the whole run); print its output hex
  *   tick US        set the device clock and run its time-driven work; print output hex
- *   out            print the stimulator current in uA */
+ *   out            print the stimulator current in uA
+ *   stim           print the output stage's last command: "current_ua frequency_mhz pulse_width_us"
+ *   boot           power the device up again (fresh state, no session); print "ok"
+ *   poke_pw US     overwrite the stored pulse width behind the checks' back (a memory fault),
+ *                  to test the output stage's last line of defence; print nothing but "ok" */
 #include <stdio.h>
 #include <string.h>
 
@@ -119,8 +123,21 @@ int main(void)
             host_port_set_time(now_us);
             fes_device_tick(&dev, now_us);
             print_tx();
+        } else if (strcmp(cmd, "boot") == 0) {
+            fes_port_init();
+            fes_device_init(&dev, now_us);
+            printf("ok\n");
+        } else if (strcmp(cmd, "poke_pw") == 0) {
+            float pw = 0.0f;
+            sscanf(arg, "%f", &pw);
+            dev.cfg.pulse_width_us = pw;
+            printf("ok\n");
         } else if (strcmp(cmd, "out") == 0) {
-            printf("%u\n", host_port_current_ua());
+            printf("%lu\n", (unsigned long)host_port_stim()->current_ua);
+        } else if (strcmp(cmd, "stim") == 0) {
+            const fes_port_stim_t *st = host_port_stim();
+            printf("%lu %lu %u\n", (unsigned long)st->current_ua, (unsigned long)st->frequency_mhz,
+                   (unsigned)st->pulse_width_us);
         } else {
             printf("?\n");
         }

@@ -19,7 +19,7 @@ size_t host_port_take_tx(uint8_t *dst, size_t cap)
     return n;
 }
 
-uint16_t host_port_current_ua(void) { return s_stim.current_ua; }
+const fes_port_stim_t *host_port_stim(void) { return &s_stim; }
 
 void fes_port_init(void) { s_tx_len = 0; }
 

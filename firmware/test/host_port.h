@@ -8,6 +8,6 @@
 
 void host_port_set_time(uint64_t t_us);
 size_t host_port_take_tx(uint8_t *dst, size_t cap);
-uint16_t host_port_current_ua(void);
+const fes_port_stim_t *host_port_stim(void); /* the output stage's last command (current 0 = off) */
 
 #endif

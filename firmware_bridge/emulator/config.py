@@ -45,6 +45,8 @@ class EmulatorConfig(Config):
     recording: str = param("", doc="recording file for source = recording")
     seed: int = param(0, lo=0, hi=2**32 - 1, doc="seed of the sensor source and of fault injection")
     baudrate: int = param(0, unit="bit/s", lo=0, hi=100_000_000, doc="emulate wire timing at this rate (10 bits/byte); 0 = none")
+    clock_drift_ppm: float = param(0.0, unit="ppm", lo=-10_000, hi=10_000,
+                                   doc="rate error of the device clock against the host's, as a crystal's (20-100 ppm typical)")
     faults: FaultInjection = param(factory=FaultInjection)
 
     def check(self) -> None:

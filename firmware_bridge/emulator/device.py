@@ -49,6 +49,8 @@ from firmware_bridge.protocol import (
     Mode,
     Nak,
     NakCode,
+    Packet,
+    Rejected,
     SetConfig,
     SetEnvelope,
     SetLimits,
@@ -120,6 +122,10 @@ class DeviceLogic:
         prove that no corrupted command was ever applied.
     t0_s
         Time at which the device clock reads 0 (power-up).
+    clock
+        Optional: the present time, read when a command has been applied (building
+        a HOST_LOOP sensor source can take long; its stream starts then).
+        Without it, commands take no time.
     """
 
     def __init__(
@@ -128,17 +134,19 @@ class DeviceLogic:
         emit: Callable[[bytes], None],
         on_apply: Callable[[float, object], None] | None = None,
         t0_s: float = 0.0,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.config = config
         self.emit = emit
         self.on_apply = on_apply
+        self.clock = clock
         hw = resolve("stimulator", config.stimulator)
         assert isinstance(hw, StimulatorConfig)
         self.hardware = hw
         controller = resolve("controller", config.controller)
         assert isinstance(controller, ControllerConfig)
         self.controller_cfg = controller
-        self.decoder = FrameDecoder()
+        self.decoder = FrameDecoder(report_rejects=True)
         self.source: SampleSource | None = None
         self._t0_s = t0_s
         self._seq = 0
@@ -156,7 +164,7 @@ class DeviceLogic:
         hw = self.hardware
         self.limits = Limits(hw.max_current_ma, hw.max_pulse_width_us, self.config.min_frequency_hz,
                              hw.max_frequency_hz, hw.max_charge_per_phase_uc,
-                             min(DEFAULT_MAX_ON_MS, int(hw.max_on_time_s * 1000)), self.config.watchdog_ms)
+                             min(DEFAULT_MAX_ON_MS, self.max_on_ms), self.config.watchdog_ms)
         self.stim: SetConfig | None = None
         self.params: dict[int, float] = {}  # SET_PARAM wire values over the controller preset
         self.mode = Mode.COMMAND
@@ -168,7 +176,8 @@ class DeviceLogic:
         self._on_since_s = math.nan
         self._last_rx_s = math.nan
         self._last_seq: int | None = None
-        self._last_cmd: tuple[int, int, bytes] | None = None  # seq, msg_id, answer frame
+        self._last_cmd: tuple[bytes, bytes] | None = None  # the command's wire bytes, its answer frame
+        self._rx_foreign = 0
         self._pulse_phase = 0.0
         self._pulse_t_s = math.nan
         self._ref_index = NO_SAMPLE
@@ -180,8 +189,8 @@ class DeviceLogic:
         self._sample = ShankSample(0.0)
 
     def device_us(self, now_s: float) -> int:
-        """Device clock in µs (u32, wrapping)."""
-        return int((now_s - self._t0_s) * 1e6) & 0xFFFFFFFF
+        """Device clock in µs (u32, wrapping), running ``config.clock_drift_ppm`` fast."""
+        return round((now_s - self._t0_s) * (1e6 + self.config.clock_drift_ppm)) & 0xFFFFFFFF
 
     @property
     def output_on(self) -> bool:
@@ -203,22 +212,42 @@ class DeviceLogic:
         """Bytes from the host arrived at ``now_s``."""
         for packet in self.decoder.feed(data):
             self.tick(now_s)
-            self._frame(packet.seq, packet.message, now_s)
+            self._frame(packet, now_s)
 
-    def _frame(self, seq: int, msg: object, now_s: float) -> None:
+    @property
+    def rx_errors(self) -> int:
+        """Frames dropped since HELLO: bad COBS, CRC, length or id, and device-to-host frames."""
+        return self.decoder.stats.errors + self._rx_foreign
+
+    def _reject(self, packet: Packet) -> None:
+        """A frame with a good CRC that is no host-to-device message: a host-to-device id the table
+        lacks or with a wrong payload size gets NAK UNKNOWN_MESSAGE or BAD_LENGTH; a device-to-host
+        frame (an echo of our own) is dropped silently, so an echoing line cannot start a NAK storm."""
+        msg = packet.message
+        if not isinstance(msg, Rejected):
+            self._rx_foreign += 1
+        elif msg.msg_id < 0x80:
+            code = NakCode.UNKNOWN_MESSAGE if msg.unknown_id else NakCode.BAD_LENGTH
+            self._send(Nak(packet.seq, msg.msg_id, int(code), 0))
+
+    def _frame(self, packet: Packet, now_s: float) -> None:
+        seq, msg = packet.seq, packet.message
+        if isinstance(msg, Rejected) or definition(msg).direction != 0:
+            self._reject(packet)
+            return
         defn = definition(msg)
-        if defn.direction != 0:
-            return  # a device frame echoed back (e.g. loop://); ignore
         self.rx_frames += 1
         self._last_rx_s = now_s
-        if Fault.WATCHDOG in self.faults:
+        self._ref_index = NO_SAMPLE
+        if Fault.WATCHDOG in self.faults:  # every valid host frame clears it, duplicates included
             self._clear_fault(Fault.WATCHDOG, now_s)
         if isinstance(msg, HelloRequest):
             self._hello(seq, now_s)
             return
         answered = defn.msg_id in ACKED or isinstance(msg, (TimePing, GetStatus))
-        if answered and self._last_cmd is not None and self._last_cmd[:2] == (seq, defn.msg_id):
-            self.emit(self._last_cmd[2])  # retransmission: answer again, apply once
+        if answered and self._last_cmd is not None and self._last_cmd[0] == packet.wire:
+            # a retransmission (same seq, id and payload): answer again, apply once
+            self.emit(self._last_cmd[1])
             return
         if not answered and seq == self._last_seq:
             return  # duplicate of a streamed frame
@@ -236,13 +265,15 @@ class DeviceLogic:
             return
         frame = self._send(answer)
         if answered:
-            self._last_cmd = (seq, defn.msg_id, frame)
+            self._last_cmd = (packet.wire, frame)
 
     def _hello(self, seq: int, now_s: float) -> None:
-        self._output_off(now_s, StimState.IDLE if not self.faults else StimState.FAULT)
-        latched = self.faults & LATCHED_FAULTS
+        self.stim = None  # the configuration goes first: the reports below already say so
+        self._clear_fault(self.faults & ~LATCHED_FAULTS, now_s)  # reported; latched faults stay
+        self._output_off(now_s, StimState.FAULT if self.faults else StimState.IDLE)
+        latched, state = self.faults, self.state
         self._power_on()
-        self.faults = latched
+        self.faults, self.state = latched, state
         self.session_open = True
         self._last_rx_s = now_s
         self.decoder.stats.__init__()  # type: ignore[misc]
@@ -250,8 +281,13 @@ class DeviceLogic:
         hw = self.hardware
         self._send(Hello(seq, PROTOCOL_VERSION, FIRMWARE_VERSION, self.sample_rate_hz, self.config.device_id,
                          int(CAPABILITIES), hw.max_current_ma, hw.max_pulse_width_us, self.config.min_frequency_hz,
-                         hw.max_frequency_hz, hw.max_charge_per_phase_uc, self.limits.watchdog_ms,
+                         hw.max_frequency_hz, hw.max_charge_per_phase_uc, self.max_on_ms, self.limits.watchdog_ms,
                          self.config.channels))
+
+    @property
+    def max_on_ms(self) -> int:
+        """Hardware maximum of the on-time limit (HELLO.max_on_ms)."""
+        return int(self.hardware.max_on_time_s * 1000)
 
     def _apply(self, msg: object, seq: int, now_s: float) -> object | None:
         """Check and apply one host frame; returns the answer, raises _Refuse for a NAK."""
@@ -271,7 +307,7 @@ class DeviceLogic:
             rx = self.device_us(now_s)
             return TimePong(msg.host_time_us, rx, self.device_us(now_s), seq)
         if isinstance(msg, GetStatus):
-            return Status(self.device_us(now_s), self.rx_frames, self.decoder.stats.errors, self.pulses,
+            return Status(self.device_us(now_s), self.rx_frames, self.rx_errors, self.pulses,
                           self.charge_uc, seq, int(self.faults), int(self.state), int(self.mode))
         handler = {
             SetLimits: self._set_limits, SetConfig: self._set_config, SetParam: self._set_param, SetMode: self._set_mode, Start: self._start,
@@ -286,17 +322,16 @@ class DeviceLogic:
 
     def _set_limits(self, m: SetLimits, now_s: float) -> None:
         hw = self.hardware
-        for name, value, top in (
+        for name, value, top in (  # in field order: the first field out of range decides
             ("max_current_ma", m.max_current_ma, hw.max_current_ma),
             ("max_pulse_width_us", m.max_pulse_width_us, hw.max_pulse_width_us),
+            ("min_frequency_hz", m.min_frequency_hz, None),
             ("max_frequency_hz", m.max_frequency_hz, hw.max_frequency_hz),
             ("max_charge_uc", m.max_charge_uc, hw.max_charge_per_phase_uc),
         ):
-            if not 0 < value <= top:
+            if not (value >= self.config.min_frequency_hz if top is None else 0 < value <= top):
                 raise _Refuse(NakCode.LIMIT_EXCEEDED, name)
-        if m.min_frequency_hz < self.config.min_frequency_hz:
-            raise _Refuse(NakCode.LIMIT_EXCEEDED, "min_frequency_hz")
-        if m.max_on_ms > hw.max_on_time_s * 1000:
+        if m.max_on_ms > self.max_on_ms:
             raise _Refuse(NakCode.LIMIT_EXCEEDED, "max_on_ms")
         if m.min_frequency_hz > m.max_frequency_hz:
             raise _Refuse(NakCode.BAD_VALUE, "min_frequency_hz")
@@ -306,15 +341,27 @@ class DeviceLogic:
             raise _Refuse(NakCode.BAD_VALUE, "watchdog_ms")
         if self.active:
             raise _Refuse(NakCode.BAD_STATE)
+        previous = self.limits, self.stim
         self.limits = Limits(m.max_current_ma, m.max_pulse_width_us, m.min_frequency_hz, m.max_frequency_hz,
                              m.max_charge_uc, m.max_on_ms, m.watchdog_ms)
-        if self.stim is not None:
-            try:
-                self._check_config(self.stim)
-            except _Refuse:
-                self.stim = None
+        if not self._config_allowed():
+            self.stim = None  # in DEVICE_LOOP the controller stops: HOST_SAMPLE is refused
         if self.mode is Mode.DEVICE_LOOP:
-            self.pipeline = self._make_pipeline(self.sample_rate_hz) if self.stim is not None else None
+            try:
+                self.pipeline = self._make_pipeline(self.sample_rate_hz) if self.stim is not None else None
+            except _Refuse:
+                self.limits, self.stim = previous
+                raise
+
+    def _config_allowed(self) -> bool:
+        """True when a configuration is stored and lies within the limits in force."""
+        if self.stim is None:
+            return False
+        try:
+            self._check_config(self.stim)
+        except _Refuse:
+            return False
+        return True
 
     def _check_config(self, m: SetConfig) -> None:
         lim = self.limits
@@ -360,25 +407,34 @@ class DeviceLogic:
                 self.params = previous
                 raise
 
+    def _check_may_enable_output(self) -> None:
+        """Refusals of a command that would switch output on: latched ESTOP first, then no session yet."""
+        if Fault.ESTOP in self.faults:
+            raise _Refuse(NakCode.ESTOP_LATCHED)
+        if not self.session_open:
+            raise _Refuse(NakCode.BAD_STATE)
+
     def _set_mode(self, m: SetMode, now_s: float) -> None:
+        if m.mode in (Mode.HOST_LOOP, Mode.DEVICE_LOOP):
+            self._check_may_enable_output()
         if m.mode not in Mode._value2member_map_:
             raise _Refuse(NakCode.BAD_VALUE, "mode")
         mode = Mode(m.mode)
         if not 1 <= m.sample_rate_hz <= MAX_SAMPLE_RATE_HZ:
             raise _Refuse(NakCode.UNSUPPORTED, "sample_rate_hz")
-        if mode is not Mode.COMMAND:
-            if Fault.ESTOP in self.faults:
-                raise _Refuse(NakCode.ESTOP_LATCHED)
-            if self.stim is None:
-                raise _Refuse(NakCode.NOT_CONFIGURED)
+        if mode is not Mode.COMMAND and self.stim is None:
+            raise _Refuse(NakCode.NOT_CONFIGURED)
         pipeline = self._make_pipeline(m.sample_rate_hz) if mode is Mode.DEVICE_LOOP else None
         source = self._make_source(m.sample_rate_hz) if mode is Mode.HOST_LOOP else None
         self._output_off(now_s, StimState.FAULT if self.faults else StimState.IDLE)
         self.mode, self.sample_rate_hz, self.pipeline, self.source = mode, m.sample_rate_hz, pipeline, source
         self._unwrap.reset()
         self._sample_index = 0
-        self._stream_start_s = now_s
-        self._stream_next_s = now_s + 1.0 / m.sample_rate_hz if mode is Mode.HOST_LOOP else math.inf
+        # the sampling timer starts once SET_MODE is applied: building the source (the walking
+        # simulator) can take long, and a stream dated from the frame's arrival would start with a backlog
+        start_s = self.clock() if self.clock is not None and mode is Mode.HOST_LOOP else now_s
+        self._stream_start_s = start_s
+        self._stream_next_s = start_s + 1.0 / m.sample_rate_hz if mode is Mode.HOST_LOOP else math.inf
 
     def _make_pipeline(self, sample_rate_hz: int):  # type: ignore[no-untyped-def]
         """The reference pipeline with the host's SET_CONFIG and the limits in force."""
@@ -412,8 +468,7 @@ class DeviceLogic:
         return source
 
     def _start(self, m: Start, now_s: float) -> None:
-        if Fault.ESTOP in self.faults:
-            raise _Refuse(NakCode.ESTOP_LATCHED)
+        self._check_may_enable_output()
         if self.stim is None:
             raise _Refuse(NakCode.NOT_CONFIGURED)
         if self.mode is not Mode.COMMAND:
@@ -445,10 +500,10 @@ class DeviceLogic:
         self._clear_fault(Fault(m.mask & 0xFFFF) & self.faults, now_s)
 
     def _set_envelope(self, m: SetEnvelope, now_s: float) -> None:
+        if m.envelope > 0:
+            self._check_may_enable_output()
         if not 0.0 <= m.envelope <= 1.0:
             raise _Refuse(NakCode.BAD_VALUE, "envelope")
-        if m.envelope > 0 and Fault.ESTOP in self.faults:
-            raise _Refuse(NakCode.ESTOP_LATCHED)
         if self.stim is None:
             raise _Refuse(NakCode.NOT_CONFIGURED)
         if self.mode is Mode.DEVICE_LOOP:
@@ -463,8 +518,12 @@ class DeviceLogic:
         self._set_output(m.envelope, StimState.ON if m.envelope > 0 else StimState.IDLE, now_s)
 
     def _host_sample(self, m: HostSample, now_s: float) -> None:
-        if self.mode is not Mode.DEVICE_LOOP or self.pipeline is None:
+        if self.mode is not Mode.DEVICE_LOOP:
             raise _Refuse(NakCode.BAD_STATE)
+        if self.stim is None or self.pipeline is None:
+            raise _Refuse(NakCode.NOT_CONFIGURED)
+        if self.faults:
+            return  # output stays off; the controller restarts once the faults clear (reset when raised)
         sample = fill_shank_sample(m, self._unwrap(m.t_us), self._sample)
         out = self.pipeline.update(sample)
         self._ref_index = m.sample_index
@@ -472,8 +531,6 @@ class DeviceLogic:
             self._send(DeviceEvent(self.device_us(now_s), m.sample_index, out.tilt_est_deg, int(out.event)))
         self.pulses += out.pulses
         self.charge_uc += out.charge_uc
-        if self.faults:
-            return
         envelope = min(max(out.envelope, 0.0), 1.0)
         self._set_output(envelope, StimState[out.state.upper()], now_s, count_pulses=False)
 
@@ -488,6 +545,10 @@ class DeviceLogic:
             self._set_output(self.envelope, moving, now_s)
 
     def _set_output(self, envelope: float, state: StimState, now_s: float, count_pulses: bool = True) -> None:
+        if envelope > 0 and not self._config_allowed():
+            # last line of defence: the checks never let this through; off with fault LIMIT instead
+            self._raise_fault(Fault.LIMIT, now_s)
+            return
         if count_pulses:
             self._count_pulses(now_s)
         was_on = self.output_on
@@ -546,6 +607,7 @@ class DeviceLogic:
 
     def tick(self, now_s: float) -> None:
         """Advance ramps, duration, on-time, watchdog and the sample stream to ``now_s``."""
+        self._ref_index = NO_SAMPLE  # transitions of the clock are caused by no sample
         if self.session_open and now_s - self._last_rx_s >= self.limits.watchdog_ms * 1e-3 and Fault.WATCHDOG not in self.faults:
             self._raise_fault(Fault.WATCHDOG, now_s)
         if self.output_on and now_s - self._on_since_s > self.limits.max_on_ms * 1e-3:

@@ -56,7 +56,7 @@ class Emulator:
         self.config = config
         self.transport = transport
         self.clock = clock
-        self.device = DeviceLogic(config, self._outgoing, on_apply, t0_s=clock())
+        self.device = DeviceLogic(config, self._outgoing, on_apply, t0_s=clock(), clock=clock)
         seeds = np.random.SeedSequence(config.seed).spawn(2)
         self.faults_in = FaultInjector(config.faults, np.random.default_rng(seeds[0]))
         self.faults_out = FaultInjector(config.faults, np.random.default_rng(seeds[1]))

@@ -6,9 +6,15 @@ and answers with SET_ENVELOPE carrying the sample's index. Measured per sample:
 * **host latency**: host clock from the sample's bytes being read to the
   command's bytes being written (decode, pipeline, encode, write);
 * **sample-to-command latency**: from the device's sample time, mapped to the
-  host clock with the time-sync offset, to the command written; this includes
-  the device's transmit path and the serial link;
+  host clock with the time sync, to the command written; this includes the
+  device's transmit path and the serial link. The clocks are synchronised
+  before the run and re-synchronised every ``resync_s`` during it; the offset
+  at each command comes from the drift fit over those bursts
+  (:class:`~firmware_bridge.hil.timing.ClockSync`);
 * **arrival jitter**: deviation of sample inter-arrival times from the period.
+
+A duplicated or reordered sample (index at or below the last one seen) is
+dropped and counted in ``stale_samples``; index gaps count as lost samples.
 """
 
 from __future__ import annotations
@@ -19,15 +25,17 @@ import math
 import threading
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from fes_sim.control.config import ControllerConfig
 from fes_sim.control.limits import StimulatorConfig
 from fes_sim.device import DevicePipeline
 from fes_sim.recording import RecordingWriter
 from fes_sim.samples import GaitEvent, ShankSample
-from firmware_bridge.errors import BridgeError
+from firmware_bridge.errors import BridgeError, LinkTimeout
 from firmware_bridge.hil.junit import Check
 from firmware_bridge.hil.setup import prepare_device, wire_controller
-from firmware_bridge.hil.timing import ClockSync, Percentiles, jitter, sync_clock
+from firmware_bridge.hil.timing import ClockSync, Percentiles, jitter, sync_clock, wrap_reduce_s
 from firmware_bridge.link.fes_link import FesLink, Received
 from firmware_bridge.protocol import Mode, Nak, NakCode, SensorSample
 from firmware_bridge.realtime import realtime as realtime_priority
@@ -47,7 +55,8 @@ class StrideRow:
     stim_ms: float = 0.0
     latency_p50_ms: float = math.nan
     latency_max_ms: float = math.nan
-    latencies_s: list[float] = field(default_factory=list, repr=False)
+    first_sample: int = field(default=0, repr=False)
+    """position of its first sample among the run's samples"""
 
     def values(self) -> tuple[object, ...]:
         """Cells for the per-stride table."""
@@ -64,6 +73,8 @@ class HostLoopResult:
     sample_rate_hz: float
     samples: int = 0
     lost_samples: int = 0
+    stale_samples: int = 0
+    """duplicated or reordered samples (index at or below the last one seen), dropped"""
     naks: list[str] = field(default_factory=list)
     host_latency: Percentiles | None = None
     sample_to_command: Percentiles | None = None
@@ -94,18 +105,18 @@ class HostLoopResult:
 class _Loop:
     """Per-sample work, run on the link's reader thread (no thread hand-off between sample and command)."""
 
-    def __init__(self, link: FesLink, pipeline: DevicePipeline, result: HostLoopResult, offset_s: float,
-                 wanted: int, recorder: RecordingWriter | None) -> None:
-        self.link, self.pipeline, self.result, self.offset_s = link, pipeline, result, offset_s
+    def __init__(self, link: FesLink, pipeline: DevicePipeline, result: HostLoopResult, wanted: int,
+                 recorder: RecordingWriter | None) -> None:
+        self.link, self.pipeline, self.result = link, pipeline, result
         self.wanted, self.recorder = wanted, recorder
         self.period_s = 1.0 / result.sample_rate_hz
-        self.host_lat: list[float] = []
-        self.s2c: list[float] = []
-        self.arrivals: list[float] = []
+        self.rx_s: list[float] = []
+        self.tx_s: list[float] = []
+        self.t_dev_s: list[float] = []
         self.unwrap = Unwrapper()
         self.sample = ShankSample(0.0)
         self.stride: StrideRow | None = None
-        self.next_index: int | None = None
+        self.last_index: int | None = None
         self.done = threading.Event()
         self.error: BaseException | None = None
         self.last_rx_s = link.clock()
@@ -127,33 +138,49 @@ class _Loop:
     def _sample(self, rx_s: float, msg: SensorSample) -> None:
         result, link = self.result, self.link
         self.last_rx_s = rx_s
-        if self.next_index is not None and msg.sample_index != self.next_index:
-            result.lost_samples += (msg.sample_index - self.next_index) & 0xFFFFFFFF
-        self.next_index = (msg.sample_index + 1) & 0xFFFFFFFF
+        if self.last_index is not None:
+            step = (msg.sample_index - self.last_index) & 0xFFFFFFFF
+            if step == 0 or step >= 0x80000000:  # a duplicate, or older than one already processed
+                result.stale_samples += 1
+                return
+            result.lost_samples += step - 1
+        self.last_index = msg.sample_index
         t_dev = self.unwrap(msg.t_us)
         out = self.pipeline.update(fill_shank_sample(msg, t_dev, self.sample))
         link.set_envelope(out.envelope, msg.sample_index)
-        t_tx = link.clock()
-        result.samples += 1
-        self.arrivals.append(rx_s)
-        self.host_lat.append(t_tx - rx_s)
-        lat = t_tx - (msg.t_us * 1e-6 - self.offset_s)
-        self.s2c.append(lat)
+        self.tx_s.append(link.clock())
+        self.rx_s.append(rx_s)
+        self.t_dev_s.append(t_dev)
         if self.recorder is not None:
             self.recorder.write(self.sample, out)
         if out.event == GaitEvent.HEEL_STRIKE:
             if self.stride is not None:
                 self.stride.duration_s = t_dev - self.stride.t_start_s
-                _close_stride(self.stride)
                 result.strides.append(self.stride)
-            self.stride = StrideRow(len(result.strides) + 1, t_dev)
+            self.stride = StrideRow(len(result.strides) + 1, t_dev, first_sample=result.samples)
+        result.samples += 1
         if self.stride is not None:
             self.stride.samples += 1
-            self.stride.latencies_s.append(lat)
             if out.envelope > 0:
                 self.stride.stim_ms += self.period_s * 1e3
         if result.samples >= self.wanted:
             self.done.set()
+
+    def finish(self, clock: ClockSync | None) -> None:
+        """Latency and jitter statistics of the run, with the clock sync of the whole run."""
+        result = self.result
+        rx, tx = np.array(self.rx_s), np.array(self.tx_s)
+        result.host_latency = Percentiles.of(tx - rx)
+        result.arrival_jitter = jitter(rx, self.period_s)
+        if clock is None or not tx.size:
+            result.sample_to_command = Percentiles.of([])
+            return
+        # command time − sample time on the host clock; reduced modulo the device clock's wrap
+        s2c = wrap_reduce_s(tx - (np.array(self.t_dev_s) - clock.offset_at(tx)))
+        result.sample_to_command = Percentiles.of(s2c)
+        for row in result.strides:
+            p = Percentiles.of(s2c[row.first_sample:row.first_sample + row.samples])
+            row.latency_p50_ms, row.latency_max_ms = p.p50_s * 1e3, p.max_s * 1e3
 
 
 def run_host_loop(
@@ -165,7 +192,8 @@ def run_host_loop(
     *,
     watchdog_ms: int = 250,
     recorder: RecordingWriter | None = None,
-    sample_timeout_s: float = 0.1,
+    sample_timeout_s: float = 0.25,
+    resync_s: float = 2.0,
     realtime: bool = False,
 ) -> HostLoopResult:
     """Run host in the loop for ``duration_s`` of device samples; never raises for link failures.
@@ -175,18 +203,22 @@ def run_host_loop(
     would show as latency spikes; the pipeline allocates nothing per sample).
     A port that vanishes, or samples that stop for ``sample_timeout_s``, end
     the run with ``result.error`` set; the recorder has every row up to then.
+    Every ``resync_s`` a short burst of time-sync pings refines the clock
+    sync (lost pings are skipped).
     With ``realtime`` the process's threads run at raised scheduling priority
     during the run (see :func:`firmware_bridge.realtime.realtime`; what was
     obtained is in ``result.priority``).
     """
     with realtime_priority(realtime) as priority:
-        result = _run(link, controller, stimulator, sample_rate_hz, duration_s, watchdog_ms, recorder, sample_timeout_s)
+        result = _run(link, controller, stimulator, sample_rate_hz, duration_s, watchdog_ms, recorder, sample_timeout_s,
+                      resync_s)
     result.priority = priority.description
     return result
 
 
 def _run(link: FesLink, controller: ControllerConfig, stimulator: StimulatorConfig, sample_rate_hz: int,
-         duration_s: float, watchdog_ms: int, recorder: RecordingWriter | None, sample_timeout_s: float) -> HostLoopResult:
+         duration_s: float, watchdog_ms: int, recorder: RecordingWriter | None, sample_timeout_s: float,
+         resync_s: float) -> HostLoopResult:
     result = HostLoopResult(float(sample_rate_hz))
     controller = wire_controller(controller)
     pipeline = DevicePipeline(controller, stimulator, float(sample_rate_hz))
@@ -198,17 +230,20 @@ def _run(link: FesLink, controller: ControllerConfig, stimulator: StimulatorConf
     try:
         prepare_device(link, controller, stimulator, watchdog_ms)
         result.clock = sync_clock(link)
-        loop = _Loop(link, pipeline, result, result.clock.offset_s, wanted, recorder)
+        loop = _Loop(link, pipeline, result, wanted, recorder)
         link.add_listener(loop)
         gc.collect()
         gc.disable()
         link.set_mode(Mode.HOST_LOOP, sample_rate_hz)
-        loop.last_rx_s = clock()
+        loop.last_rx_s = last_sync_s = clock()
         while not loop.done.wait(0.01):
             if link.failure is not None:
                 raise link.failure
             if clock() - loop.last_rx_s > sample_timeout_s:
                 raise BridgeError(f"no sample from the device for {sample_timeout_s * 1e3:.0f} ms")
+            if clock() - last_sync_s >= resync_s:
+                last_sync_s = clock()
+                result.clock = result.clock.with_burst(_resync(link))
         if loop.error is not None:
             raise loop.error
     except BridgeError as exc:
@@ -227,16 +262,16 @@ def _run(link: FesLink, controller: ControllerConfig, stimulator: StimulatorConf
                 result.error = exc
     result.duration_s = clock() - t_begin
     if loop is not None:
-        result.host_latency = Percentiles.of(loop.host_lat)
-        result.sample_to_command = Percentiles.of(loop.s2c)
-        result.arrival_jitter = jitter(loop.arrivals, 1.0 / sample_rate_hz)
+        loop.finish(result.clock)
     else:
         result.host_latency = result.sample_to_command = result.arrival_jitter = Percentiles.of([])
     return result
 
 
-def _close_stride(row: StrideRow) -> None:
-    p = Percentiles.of(row.latencies_s)
-    row.latency_p50_ms = p.p50_s * 1e3
-    row.latency_max_ms = p.max_s * 1e3
-    row.latencies_s.clear()
+def _resync(link: FesLink) -> ClockSync:
+    """A short time-sync burst during the run; an unanswered burst adds nothing."""
+    try:
+        return sync_clock(link, pings=4, gap_s=0.001, min_answered=1)
+    except LinkTimeout as exc:
+        log.info("clock re-sync skipped: %s", exc)
+        return ClockSync((), 4)

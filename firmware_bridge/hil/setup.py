@@ -22,7 +22,7 @@ def prepare_device(link: FesLink, controller: ControllerConfig, stimulator: Stim
         min_frequency_hz=dev.min_frequency_hz,
         max_frequency_hz=min(stimulator.max_frequency_hz, dev.max_frequency_hz),
         max_charge_uc=min(stimulator.max_charge_per_phase_uc, dev.max_charge_uc),
-        max_on_ms=int(stimulator.max_on_time_s * 1000),
+        max_on_ms=min(int(stimulator.max_on_time_s * 1000), dev.max_on_ms),
         watchdog_ms=watchdog_ms,
     )
     st = controller.stimulation

@@ -32,6 +32,7 @@ class DeviceInfo:
     min_frequency_hz: float
     max_frequency_hz: float
     max_charge_uc: float
+    max_on_ms: int
     watchdog_ms: int
 
 

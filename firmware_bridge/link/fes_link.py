@@ -84,6 +84,8 @@ class LinkStats:
     late_answers: int = 0
     lost_rx_frames: int = 0
     queue_overflows: int = 0
+    stale_frames: int = 0
+    """device-initiated frames discarded because they came before the HELLO that opened the session"""
     decoder: DecoderStats = field(default_factory=DecoderStats)
 
 
@@ -168,6 +170,7 @@ class FesLink(Link):
         self._device: DeviceInfo | None = None
         self._stop = threading.Event()
         self._heartbeats = 0
+        self._before_hello = False  # device-initiated frames belong to an earlier session until HELLO arrives
         self._listeners: list[Callable[[Received], bool]] = []
         self._reader = threading.Thread(target=self._read_loop, name=f"fes-reader {port.name}", daemon=True)
         self._heart = threading.Thread(target=self._heartbeat_loop, name=f"fes-heartbeat {port.name}", daemon=True)
@@ -218,18 +221,29 @@ class FesLink(Link):
         return self._device
 
     def hello(self) -> DeviceInfo:
-        """Open the session: HELLO_REQUEST → HELLO; starts the heartbeat thread."""
-        self._write_bytes(b"\x00")  # lets the device's decoder resynchronise
-        # a device may still be booting or enumerating, and some ports (QEMU's pty) drop
-        # the first bytes after opening: keep asking for up to hello_timeout_s
-        retries = max(self.retries, int(math.ceil(self.hello_timeout_s / self.request_timeout_s)) - 1)
-        ans: Hello = self.request(HelloRequest(PROTOCOL_VERSION), retries=retries)  # type: ignore[assignment]
+        """Open the session: HELLO_REQUEST → HELLO; starts the heartbeat thread.
+
+        Device-initiated frames that come before the HELLO (a watchdog fault or
+        state report of an earlier session, still buffered in the port or the
+        device) are discarded and counted in ``stats.stale_frames``: after
+        hello(), :meth:`recv` and the listeners see only frames of this session.
+        """
+        self._before_hello = True  # the reader drops device-initiated frames until the HELLO answer
+        self._drop_queued()
+        try:
+            self._write_bytes(b"\x00")  # lets the device's decoder resynchronise
+            # a device may still be booting or enumerating, and some ports (QEMU's pty) drop
+            # the first bytes after opening: keep asking for up to hello_timeout_s
+            retries = max(self.retries, int(math.ceil(self.hello_timeout_s / self.request_timeout_s)) - 1)
+            ans: Hello = self.request(HelloRequest(PROTOCOL_VERSION), retries=retries)  # type: ignore[assignment]
+        finally:
+            self._before_hello = False
         if ans.protocol_version != PROTOCOL_VERSION:
             raise BridgeError(f"device speaks protocol version {ans.protocol_version}, host speaks {PROTOCOL_VERSION}")
         self._device = DeviceInfo(
             ans.protocol_version, ans.firmware_version, ans.device_id, ans.capabilities, ans.channels,
             ans.sample_rate_hz, ans.max_current_ma, ans.max_pulse_width_us, ans.min_frequency_hz,
-            ans.max_frequency_hz, ans.max_charge_uc, ans.watchdog_ms,
+            ans.max_frequency_hz, ans.max_charge_uc, ans.max_on_ms, ans.watchdog_ms,
         )
         if self.heartbeat_s > 0 and not self._heart.is_alive():
             self._heart.start()
@@ -409,6 +423,18 @@ class FesLink(Link):
         self._seq = (self._seq + 1) & 0xFFFF
         return self._seq
 
+    def _drop_queued(self) -> None:
+        """Discard the frames waiting for :meth:`recv` (not the end-of-link sentinel)."""
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item is None:
+                self._queue.put(None)
+                return
+            self.stats.stale_frames += 1
+
     def _check_open(self) -> None:
         self._check_failure()
         if self._closed:
@@ -472,6 +498,8 @@ class FesLink(Link):
                 pending = self._pending.get(msg.req_seq)  # type: ignore[attr-defined]
             if pending is not None and (isinstance(msg, (pending.expect, Nak))):
                 if not pending.event.is_set():
+                    if isinstance(msg, Hello):
+                        self._before_hello = False  # before the caller wakes: the next frame is of this session
                     pending.answer = msg
                     pending.t_s = now
                     pending.event.set()
@@ -480,6 +508,9 @@ class FesLink(Link):
                 self.stats.late_answers += 1
                 return
             self.stats.naks += 1
+        if self._before_hello:
+            self.stats.stale_frames += 1
+            return
         item = Received(now, seq, msg)
         for listener in self._listeners:
             try:

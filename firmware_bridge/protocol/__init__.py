@@ -1,4 +1,4 @@
-"""Wire protocol version 1: message table, enumerations and COBS/CRC framing.
+"""Wire protocol version 2: message table, enumerations and COBS/CRC framing.
 
 See ``docs/protocol.md`` for the normative description.
 """
@@ -26,7 +26,7 @@ from firmware_bridge.protocol.constants import (
     NakCode,
     StimState,
 )
-from firmware_bridge.protocol.framing import DecoderStats, FrameDecoder, Packet, crc16, decode, encode, raw_frame
+from firmware_bridge.protocol.framing import DecoderStats, FrameDecoder, Packet, Rejected, crc16, decode, encode, raw_frame
 from firmware_bridge.protocol.messages import (
     ACKED,
     BY_NAME,
@@ -64,7 +64,7 @@ __all__ = [
     "FOOTSWITCH_ABSENT", "LATCHED_FAULTS", "MAX_ENCODED_FRAME", "MAX_PAYLOAD", "MAX_RAW_FRAME",
     "MAX_WIRE_FRAME", "NO_SAMPLE", "PROTOCOL_VERSION",
     "Capability", "Direction", "Event", "Fault", "Mode", "NakCode", "StimState",
-    "DecoderStats", "FrameDecoder", "Packet", "crc16", "decode", "encode", "raw_frame",
+    "DecoderStats", "FrameDecoder", "Packet", "Rejected", "crc16", "decode", "encode", "raw_frame",
     "Ack", "ClearFaults", "DeviceEvent", "EStop", "FaultReport", "GetStatus", "Heartbeat", "Hello",
     "HelloRequest", "HostSample", "MessageDef", "Nak", "SensorSample", "SetConfig", "SetEnvelope",
     "SetLimits", "SetMode", "SetParam", "Start", "Status", "StimStateReport", "Stop", "TimePing", "TimePong",

@@ -1,4 +1,4 @@
-"""Framing constants and the enumerations carried inside messages (protocol version 1).
+"""Framing constants and the enumerations carried inside messages (protocol version 2).
 
 The normative description is ``docs/protocol.md``; this module and
 :mod:`firmware_bridge.protocol.messages` are its machine-readable form, from which
@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from enum import IntEnum, IntFlag
 
-PROTOCOL_VERSION = 1
-"""Incremented whenever a layout or a meaning changes."""
+PROTOCOL_VERSION = 2
+"""Incremented whenever a layout or a meaning changes (2: HELLO carries the hardware maximum on-time;
+output-enabling commands are refused before the first HELLO_REQUEST)."""
 
 HEADER_SIZE = 3
 """``msg_id`` (u8) + ``seq`` (u16, little-endian) in front of every payload."""

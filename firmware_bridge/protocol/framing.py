@@ -39,6 +39,20 @@ class Packet(NamedTuple):
     wire: bytes
 
 
+@dataclass(frozen=True)
+class Rejected:
+    """The message of a :class:`Packet` whose CRC is good but which the table does not know.
+
+    Only a :class:`FrameDecoder` made with ``report_rejects`` returns these
+    (a device answers them with NAK UNKNOWN_MESSAGE or BAD_LENGTH); they are
+    counted in the decoder's errors all the same.
+    """
+
+    msg_id: int
+    unknown_id: bool
+    """True for an id not in the table, False for a payload of the wrong size."""
+
+
 def raw_frame(msg: object, seq: int) -> bytes:
     """Header + payload + CRC of ``msg`` before COBS encoding."""
     defn = definition(msg)
@@ -109,10 +123,14 @@ class FrameDecoder:
     It never raises on input. A bad frame is counted and dropped, and decoding
     resumes after the next delimiter. The pending buffer never holds more than
     :data:`MAX_ENCODED_FRAME` bytes: a longer run without delimiter is counted
-    once as ``oversize`` and skipped up to the next delimiter.
+    once as ``oversize`` and skipped up to the next delimiter. With
+    ``report_rejects``, a frame with a good CRC but an unknown id or a wrong
+    payload size is also returned, in order, as a packet whose message is
+    :class:`Rejected`.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, report_rejects: bool = False) -> None:
+        self.report_rejects = report_rejects
         self.stats = DecoderStats()
         self._buf = bytearray()
         self._skipping = False
@@ -169,13 +187,12 @@ class FrameDecoder:
             return None
         msg_id, seq = _HEADER.unpack_from(raw)
         defn = MESSAGES.get(msg_id)
-        if defn is None:
-            stats.unknown_ids += 1
+        if defn is None or len(raw) - HEADER_SIZE - CRC_SIZE != defn.size:
+            if defn is None:
+                stats.unknown_ids += 1
+            else:
+                stats.length_errors += 1
             stats.bytes_dropped += len(encoded)
-            return None
-        if len(raw) - HEADER_SIZE - CRC_SIZE != defn.size:
-            stats.length_errors += 1
-            stats.bytes_dropped += len(encoded)
-            return None
+            return Packet(seq, Rejected(msg_id, defn is None), encoded) if self.report_rejects else None
         stats.frames += 1
         return Packet(seq, unpack_payload(defn, raw[HEADER_SIZE:-CRC_SIZE]), encoded)

@@ -1,4 +1,4 @@
-"""The message table of protocol version 1: ids, fixed little-endian layouts, replies.
+"""The message table of protocol version 2: ids, fixed little-endian layouts, replies.
 
 Each message is a frozen dataclass declared with :func:`message`; each field is
 declared with :func:`wire` giving its wire type (``u8``, ``u16``, ``u32``,
@@ -292,6 +292,7 @@ class Hello:
     min_frequency_hz: float = wire("f32", unit="Hz", doc="hardware minimum pulse rate")
     max_frequency_hz: float = wire("f32", unit="Hz", doc="hardware maximum pulse rate")
     max_charge_uc: float = wire("f32", unit="µC", doc="hardware maximum charge per phase")
+    max_on_ms: int = wire("u32", unit="ms", doc="hardware maximum of SET_LIMITS.max_on_ms (longest continuous stimulation)")
     watchdog_ms: int = wire("u16", unit="ms", doc="current watchdog time-out")
     channels: int = wire("u8", doc="number of output channels")
     reserved: int = wire("u8", doc="0", default=0)
@@ -343,8 +344,8 @@ class StimStateReport:
     charge_uc: float = wire("f32", unit="µC", doc="charge per phase delivered since HELLO, summed")
     envelope: float = wire("f32", unit="1", doc="envelope now")
     current_ma: float = wire("f32", unit="mA", doc="current now")
-    pulse_width_us: float = wire("f32", unit="µs", doc="phase width now")
-    frequency_hz: float = wire("f32", unit="Hz", doc="pulse rate now")
+    pulse_width_us: float = wire("f32", unit="µs", doc="phase width now (0 while not configured)")
+    frequency_hz: float = wire("f32", unit="Hz", doc="pulse rate now (0 while not configured)")
     state: int = wire("u8", doc="StimState after the transition")
     prev_state: int = wire("u8", doc="StimState before the transition")
     channel: int = wire("u8", doc="output channel, 0-based")
@@ -389,8 +390,8 @@ class Status:
     """Answer to GET_STATUS: counters since HELLO and current state."""
 
     t_us: int = wire("u32", unit="µs", doc="device clock")
-    rx_frames: int = wire("u32", doc="valid frames received")
-    rx_errors: int = wire("u32", doc="frames dropped: COBS, CRC, length or unknown id")
+    rx_frames: int = wire("u32", doc="valid host frames received since HELLO, the HELLO_REQUEST included")
+    rx_errors: int = wire("u32", doc="frames dropped: COBS, CRC, length or id (device-to-host ids included)")
     pulses: int = wire("u32", doc="pulses delivered")
     charge_uc: float = wire("f32", unit="µC", doc="charge per phase delivered, summed")
     req_seq: int = wire("u16", doc="seq of the GET_STATUS")
