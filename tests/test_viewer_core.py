@@ -15,6 +15,7 @@ from fes_sim.errors import ConfigError, SafetyLimitError
 from fes_sim.samples import GaitEvent, ShankSample
 from fes_sim.viewer.buffer import CHANNELS, COLUMN, HeelStrikeStrides, StrideMark, ViewerBuffer, make_row
 from fes_sim.viewer.leg import LegGeometry, leg_points
+from fes_sim.viewer.plot_data import SteadyRange, corner_indices, finite_bounds
 from fes_sim.viewer.replay_source import ReplaySource
 from fes_sim.viewer.retune import RetunablePipeline
 from fes_sim.viewer.status import cadence_steps_per_min
@@ -53,6 +54,49 @@ def test_ring_buffer_logs_events_strides_and_versions() -> None:
     assert math.isnan(snap.latest("ankle_deg"))
     buf.clear()
     assert buf.snapshot().stride_count == 0 and buf.samples_written == 0
+
+
+def test_window_snapshot_copies_only_the_window_and_its_marks() -> None:
+    buf = ViewerBuffer(capacity=500)
+    t = np.arange(450) * 0.01  # wraps the ring once 500 rows are written
+    buf.push(_rows(t[:300]), detected=[(0.5, GaitEvent.HEEL_OFF)], strides=[StrideMark(0.2, 0.9, 0.5, 10.0, False)])
+    marks = buf.marks_version
+    buf.push(_rows(t[300:]))
+    assert buf.marks_version == marks  # samples alone do not redraw the markers
+    buf.push(_rows(t[-1:] + 0.01), detected=[(4.4, GaitEvent.TOE_OFF)], strides=[StrideMark(3.9, 4.45, 4.2, 8.0, True)])
+    assert buf.marks_version > marks
+    snap = buf.snapshot(window_s=1.0)
+    np.testing.assert_allclose(snap.samples["t_s"], np.arange(350, 451) * 0.01)
+    assert snap.detected == [(4.4, GaitEvent.TOE_OFF)] and [m.t_end_s for m in snap.strides] == [4.45]
+    assert snap.stride_count == 2 and len(buf.snapshot().detected) == 2  # no window: the whole log
+
+
+def test_steady_range_covers_the_data_with_a_minimum_span_and_seldom_moves() -> None:
+    r = SteadyRange(min_span=40.0)
+    lo, hi = r.fit(-20.0, 50.0)
+    assert lo < -20.0 and hi > 50.0
+    assert r.fit(-10.0, 45.0) is None  # still covered: the axis stays still
+    lo, hi = r.fit(-30.0, 45.0)  # the data left the range: it grows
+    assert lo < -30.0
+    assert r.fit(0.0, 1.0) is None  # a little too tall is fine
+    r.fit(-200.0, 200.0)
+    assert r.fit(0.0, 1.0) is not None  # far too tall for this data: it shrinks ...
+    assert r.hi - r.lo == pytest.approx(40.0)  # ... to the minimum span
+    assert r.lo < 0.0 and r.hi > 1.0
+    assert r.fit(math.nan, math.nan) is None
+
+
+def test_finite_bounds_skip_nan_and_empty_arrays() -> None:
+    assert finite_bounds(np.array([np.nan, 2.0, -1.0]), np.array([]), np.array([5.0])) == (-1.0, 5.0)
+    assert all(math.isnan(v) for v in finite_bounds(np.array([np.nan])))
+
+
+def test_corner_indices_keep_a_stimulation_envelope_exactly() -> None:
+    t = np.arange(400) * 0.005
+    envelope = np.interp(t, [0.0, 0.3, 0.38, 0.9, 0.98, 1.99], [0.0, 0.0, 30.0, 30.0, 0.0, 0.0])
+    keep = corner_indices(envelope, 1e-6)
+    assert keep.size <= 8  # two ramps: a handful of points instead of 400
+    np.testing.assert_allclose(np.interp(t, t[keep], envelope[keep]), envelope, atol=1e-6)
 
 
 def _tuning(**limits: float) -> Tuning:

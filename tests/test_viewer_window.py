@@ -45,9 +45,9 @@ def test_window_opens_and_simulation_data_flows(sim_window, qtbot) -> None:
     assert w.frames_drawn > 5
     text = w.status_label.text()
     assert text.startswith("simulation") and "strides" in text
-    x_data, _ = w.panels.toe.getData()
-    assert x_data is not None and len(x_data) > 100
-    assert w.leg.shank.getData()[0] is not None  # the leg is drawn
+    x_data, _ = w.panels.toe.points()
+    assert len(x_data) > 100
+    assert len(w.leg.shank.points()[0]) == 2  # the leg is drawn
 
 
 def test_knob_retunes_the_running_controller_within_a_stride(sim_window, qtbot) -> None:

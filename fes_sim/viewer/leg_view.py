@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.Qt import QtWidgets
 
 from fes_sim.viewer.buffer import Snapshot
 from fes_sim.viewer.leg import LegGeometry, leg_points
+from fes_sim.viewer.qt_items import TraceItem
 
 _GREY = (90, 90, 90)
 _RED = (214, 39, 40)
 _LEVELS = 10
+#: joint circle radius and electrode half size (m, the view's unit)
+_JOINT_M = 0.009
+_ELECTRODE_M = 0.013
 
 
 def _blend(level: float) -> tuple[int, int, int]:
@@ -31,19 +35,37 @@ class LegView(pg.PlotWidget):
         self.hideAxis("left")
         self.hideAxis("bottom")
         self.setRange(xRange=(-0.55, 0.55), yRange=(-0.05, 1.0), padding=0)
-        self.addLine(y=0.0, pen=pg.mkPen("k", width=2))
-        self.thigh = self.plot(pen=pg.mkPen(_GREY, width=7))
+        floor = QtWidgets.QGraphicsLineItem(-0.55, 0.0, 0.55, 0.0)
+        floor.setPen(pg.mkPen("k", width=2))
+        self.getViewBox().addItem(floor, ignoreBounds=True)
+        self.thigh = self._segment(pg.mkPen(_GREY, width=7))
         self.shank_pens = [pg.mkPen(_blend(i / _LEVELS), width=7 + 4 * i / _LEVELS) for i in range(_LEVELS + 1)]
-        self.shank = self.plot(pen=self.shank_pens[0])
-        self.foot = self.plot(pen=pg.mkPen(_GREY, width=5), connect="finite")
-        self.joints = pg.ScatterPlotItem(size=9, brush="w", pen=pg.mkPen("k"))
-        self.electrode = pg.ScatterPlotItem(size=14, symbol="s", pen=pg.mkPen("k"))
-        self.addItem(self.joints)
-        self.addItem(self.electrode)
+        self.shank = self._segment(self.shank_pens[0])
+        self.foot = self._segment(pg.mkPen(_GREY, width=5))
+        # joints and electrode are plain Qt items moved with setPos: no Python paint per frame
+        self.joints = [self._marker(QtWidgets.QGraphicsEllipseItem(-_JOINT_M, -_JOINT_M, 2 * _JOINT_M, 2 * _JOINT_M), "w")
+                       for _ in range(3)]
+        self.electrode_brushes = [pg.mkBrush(_blend(i / _LEVELS)) for i in range(_LEVELS + 1)]
+        box = QtWidgets.QGraphicsRectItem(-_ELECTRODE_M, -_ELECTRODE_M, 2 * _ELECTRODE_M, 2 * _ELECTRODE_M)
+        self.electrode = self._marker(box, self.electrode_brushes[0])
         self.label = pg.TextItem("", color="k", anchor=(0, 0))
         self.label.setPos(-0.53, 0.98)
         self.addItem(self.label)
         self._level = 0
+
+    def _segment(self, pen: object) -> TraceItem:
+        item = TraceItem(pen)
+        self.addItem(item)
+        return item
+
+    def _marker(self, item: QtWidgets.QAbstractGraphicsShapeItem, brush: object) -> QtWidgets.QAbstractGraphicsShapeItem:
+        pen = pg.mkPen("k")
+        pen.setCosmetic(True)
+        item.setPen(pen)
+        item.setBrush(pg.mkBrush(brush))
+        item.setZValue(10)
+        self.addItem(item)
+        return item
 
     def update_from(self, snap: Snapshot) -> None:
         """Pose the leg as in the newest sample."""
@@ -58,18 +80,24 @@ class LegView(pg.PlotWidget):
             self.geometry, tilt, snap.latest("knee_deg"), snap.latest("foot_pitch_deg"), snap.latest("toe_height_mm")
         )
         hip, knee, ankle = pts[0], pts[1], pts[2]
-        self.thigh.setData(pts[0:2, 0], pts[0:2, 1], connect="finite")
-        self.shank.setData(pts[1:3, 0], pts[1:3, 1])
-        self.foot.setData(pts[2:6, 0], pts[2:6, 1])
-        joints = np.array([p for p in (hip, knee, ankle) if np.all(np.isfinite(p))])
-        self.joints.setData(joints[:, 0], joints[:, 1])
+        self.thigh.set_data(pts[0:2, 0], pts[0:2, 1])
+        self.shank.set_data(pts[1:3, 0], pts[1:3, 1])
+        self.foot.set_data(pts[2:6, 0], pts[2:6, 1])
+        for marker, p in zip(self.joints, (hip, knee, ankle)):
+            visible = bool(math.isfinite(p[0]) and math.isfinite(p[1]))
+            marker.setVisible(visible)
+            if visible:
+                marker.setPos(p[0], p[1])
         envelope = snap.latest("envelope")
         envelope = envelope if math.isfinite(envelope) else 0.0
         level = int(round(min(max(envelope, 0.0), 1.0) * _LEVELS))
         if level != self._level:
             self.shank.setPen(self.shank_pens[level])
+            self.electrode.setBrush(self.electrode_brushes[level])
             self._level = level
         e = knee + 0.25 * (ankle - knee)  # the peroneal nerve electrode, below the fibular head
-        self.electrode.setData([e[0]], [e[1]], brush=[pg.mkBrush(_blend(level / _LEVELS))])
+        self.electrode.setPos(e[0], e[1])
         current = snap.latest("current_ma") * envelope
-        self.label.setText(f"stim {current:4.1f} mA" if math.isfinite(current) and current > 0 else "stim off")
+        text = f"stim {current:4.1f} mA" if math.isfinite(current) and current > 0 else "stim off"
+        if text != self.label.toPlainText():
+            self.label.setText(text)
