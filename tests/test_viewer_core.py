@@ -13,12 +13,13 @@ from fes_sim.config.schema import load_toml
 from fes_sim.control.config import ControllerConfig
 from fes_sim.errors import ConfigError, SafetyLimitError
 from fes_sim.samples import GaitEvent, ShankSample
-from fes_sim.viewer.buffer import CHANNELS, COLUMN, HeelStrikeStrides, StrideMark, ViewerBuffer, make_row
+from fes_sim.viewer.buffer import CHANNELS, COLUMN, StrideMark, ViewerBuffer, make_row
 from fes_sim.viewer.leg import LegGeometry, leg_points
 from fes_sim.viewer.plot_data import SteadyRange, corner_indices, finite_bounds
 from fes_sim.viewer.replay_source import ReplaySource
 from fes_sim.viewer.retune import RetunablePipeline
 from fes_sim.viewer.status import cadence_steps_per_min
+from fes_sim.viewer.strides import HeelStrikeStrides, swing_clearance
 from fes_sim.viewer.tuning import Knob, Tuning, replace_path
 from viewer_helpers import STRIDE_S, write_winter_walk
 
@@ -152,16 +153,65 @@ def test_leg_points_keep_segment_lengths_and_put_the_toe_at_its_height() -> None
     assert knee[0] > ankle[0]  # positive tilt: knee ahead of the ankle
     # thigh from the downward vertical = knee flexion - tilt = 20 deg, knee ahead of the hip
     assert math.degrees(math.atan2(knee[0] - hip[0], hip[1] - knee[1])) == pytest.approx(20.0)
-    no_knee = leg_points(g, 0.0)
+    no_knee = leg_points(g, 25.0)
     assert np.isnan(no_knee[0]).all()  # no knee angle: no thigh
-    assert no_knee[2, 1] == pytest.approx(g.sole_below_ankle_m)  # no foot pitch: ankle at its height
+    # no foot pose: the foot flat on the floor, the shank standing on it
+    assert no_knee[3, 1] == pytest.approx(0.0) and no_knee[4, 1] == pytest.approx(0.0)
+    assert no_knee[2, 1] == pytest.approx(g.sole_below_ankle_m)
+
+
+def test_swing_clearance_is_the_lowest_toe_point_in_mid_swing() -> None:
+    t = np.arange(0.0, 2.0, 0.005)
+    toe = np.full(t.size, 50.0)
+    toe[(t > 1.0) & (t < 1.04)] = -4.0  # scuff at lift-off (early swing): not MTC
+    toe[np.argmin(np.abs(t - 1.2))] = -2.5  # mid-swing minimum
+    toe[(t > 1.45) & (t < 1.5)] = -9.0  # landing on the toe (terminal swing): not MTC
+    assert swing_clearance(t, toe, 1.0, 1.5) == pytest.approx((1.2, -2.5))
+    toe[np.argmin(np.abs(t - 1.2))] = 3.0
+    t_mtc, mtc = swing_clearance(t, toe, 1.0, 1.5)
+    assert mtc == 3.0 and 1.075 <= t_mtc < 1.35
+    assert all(math.isnan(v) for v in swing_clearance(t, np.full(t.size, np.nan), 1.0, 1.5))
+
+
+def test_replay_draws_the_mtc_and_toe_drags_of_a_simulator_recording(tmp_path) -> None:
+    from fes_sim.control.config import ControllerConfig
+    from fes_sim.device import DevicePipeline
+    from fes_sim.loop import ClosedLoop
+    from fes_sim.plant import WalkingPlant
+    from fes_sim.recording import RecordingWriter
+
+    path = tmp_path / "severe_off.csv"
+    plant = WalkingPlant(resolve("walker", "drop_foot_severe"))
+    stimulator = resolve("stimulator", "default")
+    with RecordingWriter(path, {"sample_rate_hz": 200}) as writer:
+        ClosedLoop(plant, DevicePipeline(ControllerConfig.off(), stimulator), recorder=writer).run(8.0, 3)
+    truth = {round(s.t_end_s, 3): s for s in plant.strides}
+    assert sum(s.toe_drag for s in truth.values()) >= 3  # no stimulation: the toes drag
+    buf = ViewerBuffer()
+    src = ReplaySource(buf, path, resolve("controller", "walkaide_tilt"), stimulator, speed=50.0)
+    src.start()
+    try:
+        _wait(lambda: src.finished)
+    finally:
+        src.stop()
+    marks = [m for m in buf.snapshot().strides if round(m.t_end_s, 3) in truth]
+    assert len(marks) == len(truth)
+    for m in marks:
+        s = truth[round(m.t_end_s, 3)]
+        assert m.t_start_s == pytest.approx(s.t_toe_off_s, abs=0.006)  # the swing, from the reference toe-off
+        assert m.toe_drag == s.toe_drag
+        assert m.mtc_mm == pytest.approx(s.mtc_mm, abs=1.5) and m.t_mtc_s == pytest.approx(s.t_mtc_s, abs=0.02)
 
 
 def test_strides_from_heel_strikes() -> None:
     hs = HeelStrikeStrides()
-    assert hs.heel_strike(1.0) == []
-    (stride,) = hs.heel_strike(2.1)
-    assert (stride.t_start_s, stride.t_end_s, stride.toe_drag) == (1.0, 2.1, False)
+    assert hs.event(1.0, GaitEvent.HEEL_STRIKE) == []
+    assert hs.event(1.5, GaitEvent.HEEL_OFF) == []
+    (stride,) = hs.event(2.1, GaitEvent.HEEL_STRIKE)
+    assert (stride.t_start_s, stride.t_end_s, stride.toe_drag) == (1.0, 2.1, False)  # no toe-off: the whole stride
+    hs.event(2.8, GaitEvent.TOE_OFF)
+    (stride,) = hs.event(3.2, GaitEvent.HEEL_STRIKE)
+    assert (stride.t_start_s, stride.t_end_s) == (2.8, 3.2) and math.isnan(stride.mtc_mm)  # the swing, no toe height
 
 
 def test_cadence_from_stride_times() -> None:

@@ -8,6 +8,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import sys  # noqa: E402
 
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 pytest.importorskip("pyqtgraph", reason="the viewer needs the gui extra")
@@ -48,6 +49,7 @@ def test_window_opens_and_simulation_data_flows(sim_window, qtbot) -> None:
     x_data, _ = w.panels.toe.points()
     assert len(x_data) > 100
     assert len(w.leg.shank.points()[0]) == 2  # the leg is drawn
+    assert w.leg.note.toPlainText() == "" and w.leg.thigh.path().length() > 0  # the simulation knows the whole leg
 
 
 def test_knob_retunes_the_running_controller_within_a_stride(sim_window, qtbot) -> None:
@@ -125,7 +127,18 @@ def test_replay_source_in_the_window(qtbot, tmp_path) -> None:
     qtbot.waitUntil(lambda: "ENDED" in window.status_label.text(), timeout=5000)
     assert "speed_mps" not in window.controls.boxes  # no walker to tune in a recording
     assert window.source.buffer.snapshot().stride_count >= 4
+    _assert_foot_drawn_flat_on_the_floor(window)
     window.close()
+
+
+def _assert_foot_drawn_flat_on_the_floor(window) -> None:
+    """A source without knee angle and foot pitch: shank stands on a flat foot on the floor, and a note says so."""
+    note = window.leg.note.toPlainText()
+    assert "thigh" in note and "foot" in note
+    _, foot_y = window.leg.foot.points()
+    assert np.nanmin(foot_y) == pytest.approx(0.0, abs=1e-9)  # heel and toe on the floor line
+    assert window.leg.shank.points()[1].min() == pytest.approx(window.leg.geometry.sole_below_ankle_m)
+    assert window.leg.thigh.path().length() == 0  # no hip: no thigh line
 
 
 def test_cli_rejects_bad_arguments_and_a_missing_gui_extra(capsys, monkeypatch) -> None:
@@ -166,5 +179,6 @@ def test_hil_source_on_the_device_emulator(qtbot) -> None:
     qtbot.wait(300)
     assert source.buffer.samples_written == n  # display frozen ...
     assert source.link.stats.rx_frames > n  # ... while the host keeps answering the device
+    _assert_foot_drawn_flat_on_the_floor(window)
     window.close()
     assert source.link.closed and source.error is None

@@ -48,18 +48,6 @@ class StrideMark:
     toe_drag: bool
 
 
-class HeelStrikeStrides:
-    """Strides from consecutive heel strikes, for sources without a simulator's stride record."""
-
-    def __init__(self) -> None:
-        self._last_s = NAN
-
-    def heel_strike(self, t_s: float) -> list[StrideMark]:
-        """Record a heel strike; returns the stride it closes (none for the first)."""
-        last, self._last_s = self._last_s, t_s
-        return [] if math.isnan(last) else [StrideMark(last, t_s, NAN, NAN, False)]
-
-
 @dataclass
 class Status:
     """The latest non-sample state a source reports (replaced whole on each push)."""

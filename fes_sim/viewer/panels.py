@@ -95,6 +95,7 @@ class TracePanels(pg.GraphicsLayoutWidget):
                 p.hideAxis("bottom")
             if min_span:
                 self.ranges[key] = SteadyRange(min_span)
+                p.setYRange(-0.5 * min_span, 0.5 * min_span, padding=0)  # until data comes (none for some sources)
             self.groups[key] = pg.ItemGroup()
             p.addItem(self.groups[key])
             self.plots[key] = p
