@@ -131,9 +131,73 @@ def test_ramps_cannot_exceed_the_maximum_on_time() -> None:
 def test_knobs_follow_the_detector_and_walker_knobs_exist() -> None:
     gyro = Tuning(resolve("controller", "shank_gyro"), resolve("stimulator", "default"), resolve("walker", "healthy"))
     paths = [k.path for k in gyro.knobs()]
-    assert "gyro.heel_off_fraction" in paths and "tilt.heel_off_tilt_deg" not in paths
+    assert "gyro.heel_off_fraction" in paths and "tilt.heel_off_fraction" not in paths
     assert {"speed_mps", "drop_foot_severity", "stimulation.extension_ms"} <= set(paths)
     assert all(gyro.unit(k) for k in gyro.knobs() if k.path.endswith(("_ms", "_ma", "_us", "_hz", "_mps")))
+
+
+#: a value for each detector knob that must change the detected events of an ordinary stride
+KNOB_PROBES = {
+    "tilt.heel_off_fraction": 0.7,
+    "tilt.toe_off_lag_ms": 80.0,
+    "tilt.heel_strike_lag_ms": 60.0,
+    "gyro.heel_off_fraction": 0.7,
+    "gyro.toe_off_lag_ms": 0.0,
+    "gyro.heel_strike_rate_dps": 100.0,
+    "gyro.heel_strike_lag_ms": 60.0,
+    "footswitch.debounce_ms": 0.0,
+}
+
+
+@pytest.fixture(scope="module")
+def mild_walk() -> tuple[list[ShankSample], float]:
+    """12 s of the mild drop-foot walker's shank sensor (IMU, tilt and heel switch, as the viewer simulates it)."""
+    import copy
+
+    from fes_sim.plant import WalkingPlant
+    from fes_sim.viewer.sim_source import SENSOR
+
+    walker = resolve("walker", "drop_foot_mild")
+    plant = WalkingPlant(walker, sensor=SENSOR)
+    samples = [copy.copy(plant.reset(1))] + [copy.copy(plant.step(0.0, 0.0, 0.0)) for _ in range(12 * 200)]
+    return samples, walker.stride_s
+
+
+@pytest.mark.parametrize("preset", ["walkaide_tilt", "shank_gyro", "heel_switch"])
+def test_each_detector_knob_changes_detection_within_a_stride(preset, mild_walk) -> None:
+    samples, stride_s = mild_walk
+    controller, stimulator = resolve("controller", preset), resolve("stimulator", "default")
+    knobs = [k for k in Tuning(controller, stimulator).knobs() if k.path.startswith(controller.detector + ".")]
+    assert knobs and {k.path for k in knobs} <= set(KNOB_PROBES)  # a new knob needs its probe here
+    for knob in knobs:
+        tuned = Tuning(controller, stimulator).set(knob, KNOB_PROBES[knob.path])
+        base, retuned = RetunablePipeline(controller, stimulator, 200.0), RetunablePipeline(controller, stimulator, 200.0)
+        events: tuple[list, list] = ([], [])
+        t_request = math.nan
+        for s in samples:
+            for log, device in zip(events, (base, retuned)):
+                out = device.pipeline.update(s)
+                if out.event:
+                    log.append((s.t_s, GaitEvent(out.event)))
+            if math.isnan(t_request) and s.t_s > 6.0 and events[0] and events[0][-1] == (s.t_s, GaitEvent.HEEL_STRIKE):
+                t_request = s.t_s  # a stride starts: retune as the knob would
+                retuned.request(tuned)
+        stride = [[e for e in log if t_request < e[0] <= t_request + stride_s] for log in events]
+        assert len(stride[0]) >= 2, knob.path
+        assert stride[1] != stride[0], f"{knob.path} = {KNOB_PROBES[knob.path]} changed nothing within a stride"
+
+
+def test_speed_knob_moves_the_cadence_with_it_at_the_walkers_walk_ratio() -> None:
+    severe = resolve("walker", "drop_foot_severe")  # 0.7 m/s at a set 90 steps/min
+    tuning = Tuning(resolve("controller", "walkaide_tilt"), resolve("stimulator", "default"), severe)
+    speed = next(k for k in tuning.knobs() if k.path == "speed_mps")
+    faster = tuning.set(speed, 1.2)
+    assert faster.cadence_spm == pytest.approx(90.0 * math.sqrt(1.2 / 0.7))
+    step_length = lambda w: w.speed_mps * 60.0 / w.cadence_spm  # noqa: E731
+    assert step_length(faster) / faster.cadence_spm == pytest.approx(step_length(severe) / severe.cadence_spm)
+    assert tuning.set(speed, 2.2).cadence_spm <= 160.0  # kept in the field's range
+    healthy = Tuning(tuning.controller, tuning.stimulator, resolve("walker", "healthy"))
+    assert healthy.set(speed, 1.0).cadence_spm == 0.0  # cadence already follows speed
 
 
 def test_replace_path_rebuilds_nested_configs_with_checks() -> None:

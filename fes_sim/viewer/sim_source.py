@@ -9,10 +9,13 @@ from fes_sim.errors import ConfigError
 from fes_sim.loop import ClosedLoop, LoopTrace
 from fes_sim.plant import WalkingPlant
 from fes_sim.samples import GaitEvent
+from fes_sim.sensors.imu import SensorConfig
 from fes_sim.viewer.buffer import NAN, StrideMark, ViewerBuffer, make_row
 from fes_sim.viewer.retune import RetunablePipeline
 from fes_sim.viewer.source import Source
 
+#: the simulated shank sensor: default IMU and tilt output, plus a heel switch so that every detector can run
+SENSOR = SensorConfig(footswitch=True)
 #: samples kept in the loop's own trace before it is emptied (the viewer keeps its own ring)
 TRACE_SAMPLES = 2000
 
@@ -64,7 +67,7 @@ class SimulationSource(Source):
         self._build(controller)
 
     def _build(self, controller: Config) -> None:
-        plant = WalkingPlant(self.walker, scenario=self.scenario, sample_rate_hz=self.sample_rate_hz)  # type: ignore[arg-type]
+        plant = WalkingPlant(self.walker, scenario=self.scenario, sensor=SENSOR, sample_rate_hz=self.sample_rate_hz)  # type: ignore[arg-type]
         self.device = RetunablePipeline(controller, self.stimulator, self.sample_rate_hz)
         self.loop = ClosedLoop(plant, self.device.pipeline)
         self._n_events = 0
