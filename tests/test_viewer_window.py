@@ -19,6 +19,7 @@ from fes_sim.config import resolve  # noqa: E402
 from fes_sim.config.schema import load_toml  # noqa: E402
 from fes_sim.control.config import ControllerConfig  # noqa: E402
 from fes_sim.viewer.buffer import ViewerBuffer  # noqa: E402
+from fes_sim.viewer.panels import EVENT_ROWS, TRUTH_OFFSET  # noqa: E402
 from fes_sim.viewer.replay_source import ReplaySource  # noqa: E402
 from fes_sim.viewer.sim_source import SimulationSource  # noqa: E402
 from fes_sim.viewer.tuning import Tuning  # noqa: E402
@@ -55,12 +56,67 @@ def test_window_opens_and_simulation_data_flows(sim_window, qtbot) -> None:
 
 def test_knob_retunes_the_running_controller_within_a_stride(sim_window, qtbot) -> None:
     w = sim_window
-    qtbot.waitUntil(lambda: w.source.buffer.samples_written > 50, timeout=10000)
+    buf = w.source.buffer
+    # request in the middle of a burst (the worst case: it waits for the burst to end) ...
+    qtbot.waitUntil(lambda: buf.snapshot(0.1).latest("envelope") > 0.5, timeout=20000)
+    w.set_paused(True)  # ... at a known sample time: the source thread takes the request before its next sample
+    qtbot.wait(100)
+    t_request = buf.snapshot().t_now_s
     w.controls.set_value("stimulation.current_ma", 44.0)
     assert w.tuning.controller.stimulation.current_ma == 44.0
-    qtbot.waitUntil(lambda: w.source.controller.stimulation.current_ma == 44.0, timeout=10000)
-    peak = lambda: w.source.buffer.snapshot(1.0).samples["current_ma"].max()  # noqa: E731
-    qtbot.waitUntil(lambda: peak() == pytest.approx(44.0), timeout=15000)
+    w.set_paused(False)
+    stride_s = w.tuning.walker.stride_s
+
+    def stimulated() -> tuple[np.ndarray, np.ndarray]:
+        s = buf.snapshot().samples
+        on = (s["t_s"] > t_request) & (s["envelope"] > 0.0)
+        return s["t_s"][on], s["current_ma"][on]
+
+    qtbot.waitUntil(lambda: (stimulated()[1] == 44.0).any() and stimulated()[0][-1] > t_request + 1.5 * stride_s, timeout=20000)
+    t_on, current_ma = stimulated()
+    t_first = t_on[np.argmax(current_ma == 44.0)]
+    assert t_first - t_request <= stride_s  # in sample time: the first output at the new current within one stride
+    assert (current_ma[t_on >= t_first] == 44.0).all()  # and from then on
+
+
+def _walked_window(qtbot, controller, seconds: float = 12.0) -> ViewerWindow:
+    """A window (not shown, so its source thread never starts) over ``seconds`` of the severe walker, stepped here."""
+    source = SimulationSource(ViewerBuffer(), resolve("walker", "drop_foot_severe"), controller, STIMULATOR)
+    source._open()
+    for _ in range(int(seconds * source.sample_rate_hz)):
+        source._advance()
+    source._flush()
+    window = ViewerWindow(source, Tuning(controller, STIMULATOR))
+    qtbot.addWidget(window)
+    assert window.refresh()
+    return window
+
+
+def test_panels_draw_thresholds_events_mtc_and_toe_drags(qtbot) -> None:
+    w = _walked_window(qtbot, resolve("controller", "off"))  # no stimulation: the toes drag
+    P, snap = w.panels, w.source.buffer.snapshot(w.panels.window_s)
+    s = snap.samples
+    t_now = snap.t_now_s
+    assert all(g.pos().x() == -t_now for g in P.groups.values())  # newest sample at x = 0 in every panel
+    np.testing.assert_array_equal(P.threshold.points()[1], s["threshold_deg"])
+    assert np.isfinite(s["threshold_deg"]).all()
+    hysteresis = w.tuning.controller.tilt.hysteresis_deg
+    np.testing.assert_allclose(P.release.points()[1], s["threshold_deg"] - hysteresis)
+    # event markers: detected on their rows, ground truth just below
+    assert snap.detected and snap.truth
+    assert P.detected.points() == ([t for t, _ in snap.detected], [EVENT_ROWS[ev][0] for _, ev in snap.detected])
+    assert P.truth.points() == ([t for t, _ in snap.truth], [EVENT_ROWS[ev][0] + TRUTH_OFFSET for _, ev in snap.truth])
+    shown = [item for item in P.detected._items if item.isVisible()]
+    assert len(shown) == len(snap.detected) and all(item.scene() is P.scene() for item in shown)
+    # MTC diamonds and toe-drag regions, from the plant's strides
+    strides = [m for m in snap.strides if np.isfinite(m.mtc_mm)]
+    assert len(strides) >= 3
+    assert P.mtc.points() == ([m.t_mtc_s for m in strides], [m.mtc_mm for m in strides])
+    drags = [(m.t_start_s, m.t_end_s) for m in snap.strides if m.toe_drag]
+    assert drags and P.drag_spans == drags
+    band = P.drags.path().boundingRect()
+    assert band.left() == pytest.approx(drags[0][0]) and band.right() == pytest.approx(drags[-1][1])
+    assert band.top() < 0.0 < band.bottom()  # across the floor line
 
 
 def test_values_beyond_the_safety_limits_cannot_be_entered(sim_window) -> None:
