@@ -18,7 +18,7 @@ from fes_sim.cli import main  # noqa: E402
 from fes_sim.config import resolve  # noqa: E402
 from fes_sim.config.schema import load_toml  # noqa: E402
 from fes_sim.control.config import ControllerConfig  # noqa: E402
-from fes_sim.viewer.buffer import ViewerBuffer  # noqa: E402
+from fes_sim.viewer.buffer import ViewerBuffer, make_row  # noqa: E402
 from fes_sim.viewer.panels import EVENT_ROWS, TRUTH_OFFSET  # noqa: E402
 from fes_sim.viewer.replay_source import ReplaySource  # noqa: E402
 from fes_sim.viewer.sim_source import SimulationSource  # noqa: E402
@@ -117,6 +117,28 @@ def test_panels_draw_thresholds_events_mtc_and_toe_drags(qtbot) -> None:
     band = P.drags.path().boundingRect()
     assert band.left() == pytest.approx(drags[0][0]) and band.right() == pytest.approx(drags[-1][1])
     assert band.top() < 0.0 < band.bottom()  # across the floor line
+
+
+def test_y_ranges_cover_the_data_with_minimum_spans_and_a_key_names_the_markers(qtbot) -> None:
+    w = _walked_window(qtbot, resolve("controller", "off"))
+    data = {"tilt": ("true_tilt_deg", "tilt_est_deg"), "gyro": ("gyr_z_dps",), "ankle": ("ankle_deg",), "toe": ("toe_height_mm",)}
+
+    def assert_covered() -> None:
+        s = w.source.buffer.snapshot(w.panels.window_s).samples
+        for panel, channels in data.items():
+            lo, hi = w.panels.plots[panel].getViewBox().viewRange()[1]
+            values = np.concatenate([s[c] for c in channels])
+            assert lo <= np.nanmin(values) and np.nanmax(values) <= hi, panel
+            assert hi - lo >= w.panels.ranges[panel].min_span - 1e-9, panel
+
+    assert_covered()
+    t = w.source.buffer.snapshot().t_now_s
+    # an ankle far into plantarflexion (a contracture, no stimulation): the old fixed range (-35..25 deg) clipped it
+    w.source.buffer.push([make_row({"t_s": t + 0.005, "ankle_deg": -48.0}), make_row({"t_s": t + 0.01, "ankle_deg": 31.0})])
+    w.refresh()
+    assert_covered()
+    key = w.panels.key.text
+    assert "detected event (filled)" in key and "ground truth (open)" in key and "heel-off threshold" in key
 
 
 def test_values_beyond_the_safety_limits_cannot_be_entered(sim_window) -> None:
