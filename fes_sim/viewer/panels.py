@@ -33,6 +33,8 @@ RELEASE_COLOR = "#e377c2"
 TRUE_TILT_COLOR = "#999999"
 MTC_COLOR = "#2ca02c"
 DRAG_BRUSH = (214, 39, 40, 50)
+AXIS_COLOR = "#666666"
+AXIS_TEXT_COLOR = "#222222"
 #: drag regions span the toe panel's height whatever its range (mm)
 DRAG_BAND_MM = 1e4
 #: (key, axis label, unit, minimum y span) of each panel, top to bottom; events have a fixed range
@@ -77,7 +79,7 @@ class TracePanels(pg.GraphicsLayoutWidget):
         super().__init__(parent=parent)
         self.window_s = window_s
         self.setBackground("w")
-        self.key = self.addLabel(key_html(), row=0, col=0, color="k", size="8pt")
+        self.key = self.addLabel(key_html(), row=0, col=0, color="k", size="9pt")
         self.plots: dict[str, pg.PlotItem] = {}
         self.groups: dict[str, pg.ItemGroup] = {}
         self.ranges: dict[str, SteadyRange] = {}
@@ -85,6 +87,9 @@ class TracePanels(pg.GraphicsLayoutWidget):
             p = self.addPlot(row=i + 1, col=0)
             p.setLabel("left", f"{label} ({unit})" if unit else label)
             p.getAxis("left").enableAutoSIPrefix(False)  # a relabel per frame costs more than the plot
+            for side in ("left", "bottom"):  # dark text: pyqtgraph's default grey is faint on white
+                p.getAxis(side).setPen(AXIS_COLOR)
+                p.getAxis(side).setTextPen(AXIS_TEXT_COLOR)
             p.setMouseEnabled(x=False, y=False)
             p.setMenuEnabled(False)
             p.hideButtons()
