@@ -132,6 +132,8 @@ def test_y_ranges_cover_the_data_with_minimum_spans_and_a_key_names_the_markers(
             assert hi - lo >= w.panels.ranges[panel].min_span - 1e-9, panel
 
     assert_covered()
+    lo, hi = w.panels.plots["stim"].getViewBox().viewRange()[1]
+    assert -0.15 * (hi - lo) < lo <= 0.0  # no current: 0 mA near the bottom, not mid-panel
     t = w.source.buffer.snapshot().t_now_s
     # an ankle far into plantarflexion (a contracture, no stimulation): the old fixed range (-35..25 deg) clipped it
     w.source.buffer.push([make_row({"t_s": t + 0.005, "ankle_deg": -48.0}), make_row({"t_s": t + 0.01, "ankle_deg": 31.0})])

@@ -47,6 +47,8 @@ PANELS: tuple[tuple[str, str, str, float], ...] = (
     ("toe", "toe height", "mm", 60.0),
 )
 EVENTS_Y_RANGE = (0.4, 3.4)
+#: always in the stimulation panel's range: 0 mA near its bottom (no current is below it)
+STIM_SHOWN_MA = np.array([0.0, 8.0])
 #: height of a pulse tick in the stimulation panel, as a fraction of the panel's range
 PULSE_TICK_FRACTION = 0.06
 
@@ -187,7 +189,7 @@ class TracePanels(pg.GraphicsLayoutWidget):
                 self._tick_ma = PULSE_TICK_FRACTION * (new[1] - new[0])
 
     def _draw_stimulation(self, t: np.ndarray, stim_ma: np.ndarray, pulsed: np.ndarray) -> None:
-        self._fit("stim", stim_ma, stim_ma[pulsed] + self._tick_ma if pulsed.any() else stim_ma[:0])
+        self._fit("stim", stim_ma, stim_ma[pulsed] + self._tick_ma, STIM_SHOWN_MA)
         keep = corner_indices(stim_ma, 1e-6)
         self.stim.set_data(t[keep], stim_ma[keep])
         tick_y = np.repeat(stim_ma[pulsed], 2)
