@@ -68,8 +68,7 @@ class ReplaySource(Source):
         self._sample = ShankSample(t_s=NAN)
         self._i = 0
         self._next_reference = 0
-        toe = truth.get("toe_height_mm")
-        self._strides = HeelStrikeStrides(self.recording.t_s, toe) if toe is not None else HeelStrikeStrides()
+        self._strides = HeelStrikeStrides(self.recording.t_s, truth.get("toe_height_mm"))
 
     def _retune(self, kind: str, config: Config) -> None:
         if kind == "controller":
