@@ -13,11 +13,13 @@ from fes_sim.config.schema import load_toml
 from fes_sim.control.config import ControllerConfig
 from fes_sim.errors import ConfigError, SafetyLimitError
 from fes_sim.samples import GaitEvent, ShankSample
-from fes_sim.viewer.buffer import CHANNELS, COLUMN, HeelStrikeStrides, StrideMark, ViewerBuffer, make_row
+from fes_sim.viewer.buffer import CHANNELS, COLUMN, StrideMark, ViewerBuffer, make_row
 from fes_sim.viewer.leg import LegGeometry, leg_points
+from fes_sim.viewer.plot_data import SteadyRange, corner_indices, finite_bounds
 from fes_sim.viewer.replay_source import ReplaySource
 from fes_sim.viewer.retune import RetunablePipeline
 from fes_sim.viewer.status import cadence_steps_per_min
+from fes_sim.viewer.strides import HeelStrikeStrides, swing_clearance
 from fes_sim.viewer.tuning import Knob, Tuning, replace_path
 from viewer_helpers import STRIDE_S, write_winter_walk
 
@@ -55,6 +57,49 @@ def test_ring_buffer_logs_events_strides_and_versions() -> None:
     assert buf.snapshot().stride_count == 0 and buf.samples_written == 0
 
 
+def test_window_snapshot_copies_only_the_window_and_its_marks() -> None:
+    buf = ViewerBuffer(capacity=500)
+    t = np.arange(450) * 0.01  # wraps the ring once 500 rows are written
+    buf.push(_rows(t[:300]), detected=[(0.5, GaitEvent.HEEL_OFF)], strides=[StrideMark(0.2, 0.9, 0.5, 10.0, False)])
+    marks = buf.marks_version
+    buf.push(_rows(t[300:]))
+    assert buf.marks_version == marks  # samples alone do not redraw the markers
+    buf.push(_rows(t[-1:] + 0.01), detected=[(4.4, GaitEvent.TOE_OFF)], strides=[StrideMark(3.9, 4.45, 4.2, 8.0, True)])
+    assert buf.marks_version > marks
+    snap = buf.snapshot(window_s=1.0)
+    np.testing.assert_allclose(snap.samples["t_s"], np.arange(350, 451) * 0.01)
+    assert snap.detected == [(4.4, GaitEvent.TOE_OFF)] and [m.t_end_s for m in snap.strides] == [4.45]
+    assert snap.stride_count == 2 and len(buf.snapshot().detected) == 2  # no window: the whole log
+
+
+def test_steady_range_covers_the_data_with_a_minimum_span_and_seldom_moves() -> None:
+    r = SteadyRange(min_span=40.0)
+    lo, hi = r.fit(-20.0, 50.0)
+    assert lo < -20.0 and hi > 50.0
+    assert r.fit(-10.0, 45.0) is None  # still covered: the axis stays still
+    lo, hi = r.fit(-30.0, 45.0)  # the data left the range: it grows
+    assert lo < -30.0
+    assert r.fit(0.0, 1.0) is None  # a little too tall is fine
+    r.fit(-200.0, 200.0)
+    assert r.fit(0.0, 1.0) is not None  # far too tall for this data: it shrinks ...
+    assert r.hi - r.lo == pytest.approx(40.0)  # ... to the minimum span
+    assert r.lo < 0.0 and r.hi > 1.0
+    assert r.fit(math.nan, math.nan) is None
+
+
+def test_finite_bounds_skip_nan_and_empty_arrays() -> None:
+    assert finite_bounds(np.array([np.nan, 2.0, -1.0]), np.array([]), np.array([5.0])) == (-1.0, 5.0)
+    assert all(math.isnan(v) for v in finite_bounds(np.array([np.nan])))
+
+
+def test_corner_indices_keep_a_stimulation_envelope_exactly() -> None:
+    t = np.arange(400) * 0.005
+    envelope = np.interp(t, [0.0, 0.3, 0.38, 0.9, 0.98, 1.99], [0.0, 0.0, 30.0, 30.0, 0.0, 0.0])
+    keep = corner_indices(envelope, 1e-6)
+    assert keep.size <= 8  # two ramps: a handful of points instead of 400
+    np.testing.assert_allclose(np.interp(t, t[keep], envelope[keep]), envelope, atol=1e-6)
+
+
 def _tuning(**limits: float) -> Tuning:
     return Tuning(resolve("controller", "walkaide_tilt"), resolve("stimulator", "default").replace(**limits))
 
@@ -86,9 +131,73 @@ def test_ramps_cannot_exceed_the_maximum_on_time() -> None:
 def test_knobs_follow_the_detector_and_walker_knobs_exist() -> None:
     gyro = Tuning(resolve("controller", "shank_gyro"), resolve("stimulator", "default"), resolve("walker", "healthy"))
     paths = [k.path for k in gyro.knobs()]
-    assert "gyro.heel_off_fraction" in paths and "tilt.heel_off_tilt_deg" not in paths
+    assert "gyro.heel_off_fraction" in paths and "tilt.heel_off_fraction" not in paths
     assert {"speed_mps", "drop_foot_severity", "stimulation.extension_ms"} <= set(paths)
     assert all(gyro.unit(k) for k in gyro.knobs() if k.path.endswith(("_ms", "_ma", "_us", "_hz", "_mps")))
+
+
+#: a value for each detector knob that must change the detected events of an ordinary stride
+KNOB_PROBES = {
+    "tilt.heel_off_fraction": 0.7,
+    "tilt.toe_off_lag_ms": 80.0,
+    "tilt.heel_strike_lag_ms": 60.0,
+    "gyro.heel_off_fraction": 0.7,
+    "gyro.toe_off_lag_ms": 0.0,
+    "gyro.heel_strike_rate_dps": 100.0,
+    "gyro.heel_strike_lag_ms": 60.0,
+    "footswitch.debounce_ms": 0.0,
+}
+
+
+@pytest.fixture(scope="module")
+def mild_walk() -> tuple[list[ShankSample], float]:
+    """12 s of the mild drop-foot walker's shank sensor (IMU, tilt and heel switch, as the viewer simulates it)."""
+    import copy
+
+    from fes_sim.plant import WalkingPlant
+    from fes_sim.viewer.sim_source import SENSOR
+
+    walker = resolve("walker", "drop_foot_mild")
+    plant = WalkingPlant(walker, sensor=SENSOR)
+    samples = [copy.copy(plant.reset(1))] + [copy.copy(plant.step(0.0, 0.0, 0.0)) for _ in range(12 * 200)]
+    return samples, walker.stride_s
+
+
+@pytest.mark.parametrize("preset", ["walkaide_tilt", "shank_gyro", "heel_switch"])
+def test_each_detector_knob_changes_detection_within_a_stride(preset, mild_walk) -> None:
+    samples, stride_s = mild_walk
+    controller, stimulator = resolve("controller", preset), resolve("stimulator", "default")
+    knobs = [k for k in Tuning(controller, stimulator).knobs() if k.path.startswith(controller.detector + ".")]
+    assert knobs and {k.path for k in knobs} <= set(KNOB_PROBES)  # a new knob needs its probe here
+    for knob in knobs:
+        tuned = Tuning(controller, stimulator).set(knob, KNOB_PROBES[knob.path])
+        base, retuned = RetunablePipeline(controller, stimulator, 200.0), RetunablePipeline(controller, stimulator, 200.0)
+        events: tuple[list, list] = ([], [])
+        t_request = math.nan
+        for s in samples:
+            for log, device in zip(events, (base, retuned)):
+                out = device.pipeline.update(s)
+                if out.event:
+                    log.append((s.t_s, GaitEvent(out.event)))
+            if math.isnan(t_request) and s.t_s > 6.0 and events[0] and events[0][-1] == (s.t_s, GaitEvent.HEEL_STRIKE):
+                t_request = s.t_s  # a stride starts: retune as the knob would
+                retuned.request(tuned)
+        stride = [[e for e in log if t_request < e[0] <= t_request + stride_s] for log in events]
+        assert len(stride[0]) >= 2, knob.path
+        assert stride[1] != stride[0], f"{knob.path} = {KNOB_PROBES[knob.path]} changed nothing within a stride"
+
+
+def test_speed_knob_moves_the_cadence_with_it_at_the_walkers_walk_ratio() -> None:
+    severe = resolve("walker", "drop_foot_severe")  # 0.7 m/s at a set 90 steps/min
+    tuning = Tuning(resolve("controller", "walkaide_tilt"), resolve("stimulator", "default"), severe)
+    speed = next(k for k in tuning.knobs() if k.path == "speed_mps")
+    faster = tuning.set(speed, 1.2)
+    assert faster.cadence_spm == pytest.approx(90.0 * math.sqrt(1.2 / 0.7))
+    step_length = lambda w: w.speed_mps * 60.0 / w.cadence_spm  # noqa: E731
+    assert step_length(faster) / faster.cadence_spm == pytest.approx(step_length(severe) / severe.cadence_spm)
+    assert tuning.set(speed, 2.2).cadence_spm <= 160.0  # kept in the field's range
+    healthy = Tuning(tuning.controller, tuning.stimulator, resolve("walker", "healthy"))
+    assert healthy.set(speed, 1.0).cadence_spm == 0.0  # cadence already follows speed
 
 
 def test_replace_path_rebuilds_nested_configs_with_checks() -> None:
@@ -108,16 +217,65 @@ def test_leg_points_keep_segment_lengths_and_put_the_toe_at_its_height() -> None
     assert knee[0] > ankle[0]  # positive tilt: knee ahead of the ankle
     # thigh from the downward vertical = knee flexion - tilt = 20 deg, knee ahead of the hip
     assert math.degrees(math.atan2(knee[0] - hip[0], hip[1] - knee[1])) == pytest.approx(20.0)
-    no_knee = leg_points(g, 0.0)
+    no_knee = leg_points(g, 25.0)
     assert np.isnan(no_knee[0]).all()  # no knee angle: no thigh
-    assert no_knee[2, 1] == pytest.approx(g.sole_below_ankle_m)  # no foot pitch: ankle at its height
+    # no foot pose: the foot flat on the floor, the shank standing on it
+    assert no_knee[3, 1] == pytest.approx(0.0) and no_knee[4, 1] == pytest.approx(0.0)
+    assert no_knee[2, 1] == pytest.approx(g.sole_below_ankle_m)
+
+
+def test_swing_clearance_is_the_lowest_toe_point_in_mid_swing() -> None:
+    t = np.arange(0.0, 2.0, 0.005)
+    toe = np.full(t.size, 50.0)
+    toe[(t > 1.0) & (t < 1.04)] = -4.0  # scuff at lift-off (early swing): not MTC
+    toe[np.argmin(np.abs(t - 1.2))] = -2.5  # mid-swing minimum
+    toe[(t > 1.45) & (t < 1.5)] = -9.0  # landing on the toe (terminal swing): not MTC
+    assert swing_clearance(t, toe, 1.0, 1.5) == pytest.approx((1.2, -2.5))
+    toe[np.argmin(np.abs(t - 1.2))] = 3.0
+    t_mtc, mtc = swing_clearance(t, toe, 1.0, 1.5)
+    assert mtc == 3.0 and 1.075 <= t_mtc < 1.35
+    assert all(math.isnan(v) for v in swing_clearance(t, np.full(t.size, np.nan), 1.0, 1.5))
+
+
+def test_replay_draws_the_mtc_and_toe_drags_of_a_simulator_recording(tmp_path) -> None:
+    from fes_sim.control.config import ControllerConfig
+    from fes_sim.device import DevicePipeline
+    from fes_sim.loop import ClosedLoop
+    from fes_sim.plant import WalkingPlant
+    from fes_sim.recording import RecordingWriter
+
+    path = tmp_path / "severe_off.csv"
+    plant = WalkingPlant(resolve("walker", "drop_foot_severe"))
+    stimulator = resolve("stimulator", "default")
+    with RecordingWriter(path, {"sample_rate_hz": 200}) as writer:
+        ClosedLoop(plant, DevicePipeline(ControllerConfig.off(), stimulator), recorder=writer).run(8.0, 3)
+    truth = {round(s.t_end_s, 3): s for s in plant.strides}
+    assert sum(s.toe_drag for s in truth.values()) >= 3  # no stimulation: the toes drag
+    buf = ViewerBuffer()
+    src = ReplaySource(buf, path, resolve("controller", "walkaide_tilt"), stimulator, speed=50.0)
+    src.start()
+    try:
+        _wait(lambda: src.finished)
+    finally:
+        src.stop()
+    marks = [m for m in buf.snapshot().strides if round(m.t_end_s, 3) in truth]
+    assert len(marks) == len(truth)
+    for m in marks:
+        s = truth[round(m.t_end_s, 3)]
+        assert m.t_start_s == pytest.approx(s.t_toe_off_s, abs=0.006)  # the swing, from the reference toe-off
+        assert m.toe_drag == s.toe_drag
+        assert m.mtc_mm == pytest.approx(s.mtc_mm, abs=1.5) and m.t_mtc_s == pytest.approx(s.t_mtc_s, abs=0.02)
 
 
 def test_strides_from_heel_strikes() -> None:
     hs = HeelStrikeStrides()
-    assert hs.heel_strike(1.0) == []
-    (stride,) = hs.heel_strike(2.1)
-    assert (stride.t_start_s, stride.t_end_s, stride.toe_drag) == (1.0, 2.1, False)
+    assert hs.event(1.0, GaitEvent.HEEL_STRIKE) == []
+    assert hs.event(1.5, GaitEvent.HEEL_OFF) == []
+    (stride,) = hs.event(2.1, GaitEvent.HEEL_STRIKE)
+    assert (stride.t_start_s, stride.t_end_s, stride.toe_drag) == (1.0, 2.1, False)  # no toe-off: the whole stride
+    hs.event(2.8, GaitEvent.TOE_OFF)
+    (stride,) = hs.event(3.2, GaitEvent.HEEL_STRIKE)
+    assert (stride.t_start_s, stride.t_end_s) == (2.8, 3.2) and math.isnan(stride.mtc_mm)  # the swing, no toe height
 
 
 def test_cadence_from_stride_times() -> None:

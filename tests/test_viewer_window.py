@@ -6,8 +6,10 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import math  # noqa: E402
 import sys  # noqa: E402
 
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 pytest.importorskip("pyqtgraph", reason="the viewer needs the gui extra")
@@ -16,7 +18,8 @@ from fes_sim.cli import main  # noqa: E402
 from fes_sim.config import resolve  # noqa: E402
 from fes_sim.config.schema import load_toml  # noqa: E402
 from fes_sim.control.config import ControllerConfig  # noqa: E402
-from fes_sim.viewer.buffer import ViewerBuffer  # noqa: E402
+from fes_sim.viewer.buffer import ViewerBuffer, make_row  # noqa: E402
+from fes_sim.viewer.panels import EVENT_ROWS, TRUTH_OFFSET  # noqa: E402
 from fes_sim.viewer.replay_source import ReplaySource  # noqa: E402
 from fes_sim.viewer.sim_source import SimulationSource  # noqa: E402
 from fes_sim.viewer.tuning import Tuning  # noqa: E402
@@ -45,19 +48,99 @@ def test_window_opens_and_simulation_data_flows(sim_window, qtbot) -> None:
     assert w.frames_drawn > 5
     text = w.status_label.text()
     assert text.startswith("simulation") and "strides" in text
-    x_data, _ = w.panels.toe.getData()
-    assert x_data is not None and len(x_data) > 100
-    assert w.leg.shank.getData()[0] is not None  # the leg is drawn
+    x_data, _ = w.panels.toe.points()
+    assert len(x_data) > 100
+    assert len(w.leg.shank.points()[0]) == 2  # the leg is drawn
+    assert w.leg.note.toPlainText() == "" and w.leg.thigh.path().length() > 0  # the simulation knows the whole leg
 
 
 def test_knob_retunes_the_running_controller_within_a_stride(sim_window, qtbot) -> None:
     w = sim_window
-    qtbot.waitUntil(lambda: w.source.buffer.samples_written > 50, timeout=10000)
+    buf = w.source.buffer
+    # request in the middle of a burst (the worst case: it waits for the burst to end) ...
+    qtbot.waitUntil(lambda: buf.snapshot(0.1).latest("envelope") > 0.5, timeout=20000)
+    w.set_paused(True)  # ... at a known sample time: the source thread takes the request before its next sample
+    qtbot.wait(100)
+    t_request = buf.snapshot().t_now_s
     w.controls.set_value("stimulation.current_ma", 44.0)
     assert w.tuning.controller.stimulation.current_ma == 44.0
-    qtbot.waitUntil(lambda: w.source.controller.stimulation.current_ma == 44.0, timeout=10000)
-    peak = lambda: w.source.buffer.snapshot(1.0).samples["current_ma"].max()  # noqa: E731
-    qtbot.waitUntil(lambda: peak() == pytest.approx(44.0), timeout=15000)
+    w.set_paused(False)
+    stride_s = w.tuning.walker.stride_s
+
+    def stimulated() -> tuple[np.ndarray, np.ndarray]:
+        s = buf.snapshot().samples
+        on = (s["t_s"] > t_request) & (s["envelope"] > 0.0)
+        return s["t_s"][on], s["current_ma"][on]
+
+    qtbot.waitUntil(lambda: (stimulated()[1] == 44.0).any() and stimulated()[0][-1] > t_request + 1.5 * stride_s, timeout=20000)
+    t_on, current_ma = stimulated()
+    t_first = t_on[np.argmax(current_ma == 44.0)]
+    assert t_first - t_request <= stride_s  # in sample time: the first output at the new current within one stride
+    assert (current_ma[t_on >= t_first] == 44.0).all()  # and from then on
+
+
+def _walked_window(qtbot, controller, seconds: float = 12.0) -> ViewerWindow:
+    """A window (not shown, so its source thread never starts) over ``seconds`` of the severe walker, stepped here."""
+    source = SimulationSource(ViewerBuffer(), resolve("walker", "drop_foot_severe"), controller, STIMULATOR)
+    source._open()
+    for _ in range(int(seconds * source.sample_rate_hz)):
+        source._advance()
+    source._flush()
+    window = ViewerWindow(source, Tuning(controller, STIMULATOR))
+    qtbot.addWidget(window)
+    assert window.refresh()
+    return window
+
+
+def test_panels_draw_thresholds_events_mtc_and_toe_drags(qtbot) -> None:
+    w = _walked_window(qtbot, resolve("controller", "off"))  # no stimulation: the toes drag
+    P, snap = w.panels, w.source.buffer.snapshot(w.panels.window_s)
+    s = snap.samples
+    t_now = snap.t_now_s
+    assert all(g.pos().x() == -t_now for g in P.groups.values())  # newest sample at x = 0 in every panel
+    np.testing.assert_array_equal(P.threshold.points()[1], s["threshold_deg"])
+    assert np.isfinite(s["threshold_deg"]).all()
+    hysteresis = w.tuning.controller.tilt.hysteresis_deg
+    np.testing.assert_allclose(P.release.points()[1], s["threshold_deg"] - hysteresis)
+    # event markers: detected on their rows, ground truth just below
+    assert snap.detected and snap.truth
+    assert P.detected.points() == ([t for t, _ in snap.detected], [EVENT_ROWS[ev][0] for _, ev in snap.detected])
+    assert P.truth.points() == ([t for t, _ in snap.truth], [EVENT_ROWS[ev][0] + TRUTH_OFFSET for _, ev in snap.truth])
+    shown = [item for item in P.detected._items if item.isVisible()]
+    assert len(shown) == len(snap.detected) and all(item.scene() is P.scene() for item in shown)
+    # MTC diamonds and toe-drag regions, from the plant's strides
+    strides = [m for m in snap.strides if np.isfinite(m.mtc_mm)]
+    assert len(strides) >= 3
+    assert P.mtc.points() == ([m.t_mtc_s for m in strides], [m.mtc_mm for m in strides])
+    drags = [(m.t_start_s, m.t_end_s) for m in snap.strides if m.toe_drag]
+    assert drags and P.drag_spans == drags
+    band = P.drags.path().boundingRect()
+    assert band.left() == pytest.approx(drags[0][0]) and band.right() == pytest.approx(drags[-1][1])
+    assert band.top() < 0.0 < band.bottom()  # across the floor line
+
+
+def test_y_ranges_cover_the_data_with_minimum_spans_and_a_key_names_the_markers(qtbot) -> None:
+    w = _walked_window(qtbot, resolve("controller", "off"))
+    data = {"tilt": ("true_tilt_deg", "tilt_est_deg"), "gyro": ("gyr_z_dps",), "ankle": ("ankle_deg",), "toe": ("toe_height_mm",)}
+
+    def assert_covered() -> None:
+        s = w.source.buffer.snapshot(w.panels.window_s).samples
+        for panel, channels in data.items():
+            lo, hi = w.panels.plots[panel].getViewBox().viewRange()[1]
+            values = np.concatenate([s[c] for c in channels])
+            assert lo <= np.nanmin(values) and np.nanmax(values) <= hi, panel
+            assert hi - lo >= w.panels.ranges[panel].min_span - 1e-9, panel
+
+    assert_covered()
+    lo, hi = w.panels.plots["stim"].getViewBox().viewRange()[1]
+    assert -0.15 * (hi - lo) < lo <= 0.0  # no current: 0 mA near the bottom, not mid-panel
+    t = w.source.buffer.snapshot().t_now_s
+    # an ankle far into plantarflexion (a contracture, no stimulation): the old fixed range (-35..25 deg) clipped it
+    w.source.buffer.push([make_row({"t_s": t + 0.005, "ankle_deg": -48.0}), make_row({"t_s": t + 0.01, "ankle_deg": 31.0})])
+    w.refresh()
+    assert_covered()
+    key = w.panels.key.text
+    assert "detected event (filled)" in key and "ground truth (open)" in key and "heel-off threshold" in key
 
 
 def test_values_beyond_the_safety_limits_cannot_be_entered(sim_window) -> None:
@@ -71,14 +154,19 @@ def test_values_beyond_the_safety_limits_cannot_be_entered(sim_window) -> None:
     assert w.controls.boxes["stimulation.frequency_hz"].maximum() <= STIMULATOR.max_frequency_hz
 
 
-def test_walker_knob_restarts_the_walk_with_the_new_walker(sim_window, qtbot) -> None:
-    w = sim_window
-    qtbot.waitUntil(lambda: w.source.buffer.samples_written > 50, timeout=10000)
-    t_before = w.source.buffer.snapshot().t_now_s
-    w.controls.set_value("drop_foot_severity", 0.2)
-    qtbot.waitUntil(lambda: w.source.walker.drop_foot_severity == 0.2, timeout=10000)
-    qtbot.wait(200)
-    assert w.source.buffer.snapshot().t_now_s > t_before  # the time axis carries on
+def test_walker_speed_knob_quickens_the_steps(sim_window, qtbot) -> None:
+    w = sim_window  # severe drop foot: 0.7 m/s at 90 steps/min, strides of 1.33 s
+    buf = w.source.buffer
+    qtbot.waitUntil(lambda: buf.snapshot().stride_count >= 4, timeout=20000)
+    before = buf.snapshot()
+    w.controls.set_value("speed_mps", 1.2)
+    qtbot.waitUntil(lambda: buf.snapshot().stride_count >= before.stride_count + 6, timeout=20000)
+    # the plant takes a new walker at its next block (< 1 s) and blends over 0.3 s: judge the strides after that
+    ends = [m.t_end_s for m in buf.snapshot().strides if m.t_end_s > before.t_now_s + 2.0]
+    old_stride_s = float(np.median(np.diff([m.t_end_s for m in before.strides])))
+    new_stride_s = float(np.median(np.diff(ends)))
+    assert new_stride_s == pytest.approx(old_stride_s * math.sqrt(0.7 / 1.2), rel=0.1)  # the walk ratio kept
+    assert w.source.walker.speed_mps == 1.2 and buf.snapshot().t_now_s > before.t_now_s  # the time axis carries on
 
 
 def test_pause_resume_and_single_step(sim_window, qtbot) -> None:
@@ -125,7 +213,18 @@ def test_replay_source_in_the_window(qtbot, tmp_path) -> None:
     qtbot.waitUntil(lambda: "ENDED" in window.status_label.text(), timeout=5000)
     assert "speed_mps" not in window.controls.boxes  # no walker to tune in a recording
     assert window.source.buffer.snapshot().stride_count >= 4
+    _assert_foot_drawn_flat_on_the_floor(window)
     window.close()
+
+
+def _assert_foot_drawn_flat_on_the_floor(window) -> None:
+    """A source without knee angle and foot pitch: shank stands on a flat foot on the floor, and a note says so."""
+    note = window.leg.note.toPlainText()
+    assert "thigh" in note and "foot" in note
+    _, foot_y = window.leg.foot.points()
+    assert np.nanmin(foot_y) == pytest.approx(0.0, abs=1e-9)  # heel and toe on the floor line
+    assert window.leg.shank.points()[1].min() == pytest.approx(window.leg.geometry.sole_below_ankle_m)
+    assert window.leg.thigh.path().length() == 0  # no hip: no thigh line
 
 
 def test_cli_rejects_bad_arguments_and_a_missing_gui_extra(capsys, monkeypatch) -> None:
@@ -166,5 +265,6 @@ def test_hil_source_on_the_device_emulator(qtbot) -> None:
     qtbot.wait(300)
     assert source.buffer.samples_written == n  # display frozen ...
     assert source.link.stats.rx_frames > n  # ... while the host keeps answering the device
+    _assert_foot_drawn_flat_on_the_floor(window)
     window.close()
     assert source.link.closed and source.error is None

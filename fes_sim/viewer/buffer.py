@@ -11,7 +11,7 @@ import math
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -48,18 +48,6 @@ class StrideMark:
     toe_drag: bool
 
 
-class HeelStrikeStrides:
-    """Strides from consecutive heel strikes, for sources without a simulator's stride record."""
-
-    def __init__(self) -> None:
-        self._last_s = NAN
-
-    def heel_strike(self, t_s: float) -> list[StrideMark]:
-        """Record a heel strike; returns the stride it closes (none for the first)."""
-        last, self._last_s = self._last_s, t_s
-        return [] if math.isnan(last) else [StrideMark(last, t_s, NAN, NAN, False)]
-
-
 @dataclass
 class Status:
     """The latest non-sample state a source reports (replaced whole on each push)."""
@@ -83,6 +71,7 @@ class Snapshot:
     stride_count: int
     status: Status
     version: int
+    marks_version: int = 0
 
     @property
     def t_now_s(self) -> float:
@@ -123,6 +112,7 @@ class ViewerBuffer:
         self._stride_count = 0
         self._status = Status()
         self._version = 0
+        self._marks_version = 0
 
     def clear(self) -> None:
         """Forget everything (a new run starts)."""
@@ -133,6 +123,7 @@ class ViewerBuffer:
             self._stride_count = 0
             self._status = Status()
             self._version += 1
+            self._marks_version += 1
 
     def push(
         self,
@@ -146,6 +137,7 @@ class ViewerBuffer:
         block = np.asarray(rows, dtype=float).reshape(-1, len(CHANNELS))
         if block.shape[0] > self.capacity:
             block = block[-self.capacity :]
+        new_detected, new_truth, new_strides = list(detected), list(truth), list(strides)
         with self._lock:
             n = block.shape[0]
             start = self._written % self.capacity
@@ -153,14 +145,15 @@ class ViewerBuffer:
             self._data[start : start + first] = block[:first]
             self._data[: n - first] = block[first:]
             self._written += n
-            self._events.detected.extend(detected)
-            self._events.truth.extend(truth)
-            new_strides = list(strides)
+            self._events.detected.extend(new_detected)
+            self._events.truth.extend(new_truth)
             self._events.strides.extend(new_strides)
             self._stride_count += len(new_strides)
             if status is not None:
                 self._status = status
             self._version += 1
+            if new_detected or new_truth or new_strides:
+                self._marks_version += 1
 
     @property
     def version(self) -> int:
@@ -168,32 +161,78 @@ class ViewerBuffer:
         return self._version
 
     @property
+    def marks_version(self) -> int:
+        """Grows when events or strides arrive (or on :meth:`clear`); markers are redrawn only then."""
+        return self._marks_version
+
+    @property
     def samples_written(self) -> int:
         """Samples pushed since the last :meth:`clear`."""
         return self._written
 
     def snapshot(self, window_s: float | None = None) -> Snapshot:
-        """Copies of the samples (oldest first; the last ``window_s`` seconds only if given) and logs."""
+        """Copies of the samples (oldest first; the last ``window_s`` seconds only if given) and logs.
+
+        Only the rows and marks inside the window are copied, so a frame costs the
+        same however large the ring is.
+        """
         with self._lock:
             n = min(self._written, self.capacity)
-            end = self._written % self.capacity
-            if self._written <= self.capacity:
-                data = self._data[:n].copy()
-            else:
-                data = np.concatenate((self._data[end:], self._data[:end]))
-            detected = list(self._events.detected)
-            truth = list(self._events.truth)
-            strides = list(self._events.strides)
-            status, count, version = self._status, self._stride_count, self._version
-        if window_s is not None and n:
-            t = data[:, 0]
-            data = data[np.searchsorted(t, t[-1] - window_s, side="left") :]
-            t0 = data[0, 0]
-            detected = [e for e in detected if e[0] >= t0]
-            truth = [e for e in truth if e[0] >= t0]
-            strides = [s for s in strides if s.t_end_s >= t0]
+            first = self._first_in_window(n, window_s) if n else 0
+            data = self._copy_rows(first, n)
+            t0 = -math.inf if window_s is None else float(data[0, 0]) if data.shape[0] else math.inf
+            ev = self._events
+            detected = _since(ev.detected, t0, _event_time)
+            truth = _since(ev.truth, t0, _event_time)
+            strides = _since(ev.strides, t0, _stride_end)
+            status, count, version, marks = self._status, self._stride_count, self._version, self._marks_version
         samples = {name: data[:, i] for name, i in COLUMN.items()}
-        return Snapshot(samples, detected, truth, strides, count, status, version)
+        return Snapshot(samples, detected, truth, strides, count, status, version, marks)
+
+    def _row(self, logical: int, n: int) -> int:
+        """Ring index of the ``logical``-th of the ``n`` newest rows (0 = oldest)."""
+        return (self._written - n + logical) % self.capacity
+
+    def _first_in_window(self, n: int, window_s: float | None) -> int:
+        """Logical index of the oldest of the ``n`` rows within ``window_s`` of the newest (binary search)."""
+        if window_s is None:
+            return 0
+        t = self._data[:, 0]
+        t_from = t[self._row(n - 1, n)] - window_s
+        lo, hi = 0, n - 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if t[self._row(mid, n)] >= t_from:
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
+
+    def _copy_rows(self, first: int, n: int) -> np.ndarray:
+        """Rows ``first`` .. ``n - 1`` (logical, oldest first) as one new array."""
+        start, count = self._row(first, n), n - first
+        if start + count <= self.capacity:
+            return self._data[start : start + count].copy()
+        return np.concatenate((self._data[start:], self._data[: start + count - self.capacity]))
+
+
+def _event_time(event: tuple[float, GaitEvent]) -> float:
+    return event[0]
+
+
+def _stride_end(stride: StrideMark) -> float:
+    return stride.t_end_s
+
+
+def _since(log: deque, t0: float, time_of: Callable[[Any], float]) -> list:
+    """The entries of a time-ordered log from ``t0`` on, oldest first, scanning from the newest."""
+    out = []
+    for item in reversed(log):
+        if time_of(item) < t0:
+            break
+        out.append(item)
+    out.reverse()
+    return out
 
 
 def make_row(values: Mapping[str, float]) -> list[float]:

@@ -19,10 +19,11 @@ import logging
 from typing import Any
 
 from fes_sim.config.schema import Config
-from fes_sim.samples import GaitEvent, ShankSample
-from fes_sim.viewer.buffer import NAN, HeelStrikeStrides, ViewerBuffer, make_row
+from fes_sim.samples import ShankSample
+from fes_sim.viewer.buffer import NAN, ViewerBuffer, make_row
 from fes_sim.viewer.retune import RetunablePipeline
 from fes_sim.viewer.source import Source
+from fes_sim.viewer.strides import HeelStrikeStrides
 
 log = logging.getLogger(__name__)
 
@@ -172,8 +173,9 @@ class HilSource(Source):
             }
         )
         self.emit(row, out.event, s.t_s)
-        if out.event == GaitEvent.HEEL_STRIKE:  # no ground truth here: strides from detected heel strikes
-            self.emit_truth([], self._strides.heel_strike(s.t_s))
+        strides = self._strides.event(s.t_s, out.event)  # no ground truth here: strides from detected events
+        if strides:
+            self.emit_truth([], strides)
 
     def _update_link_status(self) -> None:
         st = self.link.stats

@@ -42,15 +42,15 @@ def leg_points(
     geometry: LegGeometry,
     shank_tilt_deg: float,
     knee_deg: float = NAN,
-    foot_pitch_deg: float = NAN,
+    foot_pitch_deg: float = 0.0,
     toe_height_mm: float = NAN,
 ) -> np.ndarray:
     """Points hip, knee, ankle, heel, toe, ankle as a (6, 2) array of (forward, up) in metres.
 
     The leg is anchored so that the toe sits at ``toe_height_mm`` above the floor
     (y = 0); without a toe height, the lowest foot point rests on the floor.
-    Rows whose angle is unknown (nan) are nan, so a line drawn with
-    ``connect="finite"`` leaves that segment out.
+    Without a knee angle the hip row is nan, so a line drawn with
+    ``connect="finite"`` leaves the thigh out.
     """
     g = geometry
     psi = math.radians(shank_tilt_deg)
@@ -61,7 +61,7 @@ def leg_points(
         hip = knee - g.thigh_m * np.array([math.sin(th), -math.cos(th)])
     else:
         hip = np.array([NAN, NAN])
-    pitch = math.radians(foot_pitch_deg) if math.isfinite(foot_pitch_deg) else NAN
+    pitch = math.radians(foot_pitch_deg)
     c, s = math.cos(pitch), math.sin(pitch)
 
     def foot(a: float, b: float) -> np.ndarray:
@@ -70,10 +70,8 @@ def leg_points(
     heel = foot(-g.heel_back_m, -g.sole_below_ankle_m)
     toe = foot(g.toe_forward_m, -g.sole_below_ankle_m)
     pts = np.vstack((hip, knee, ankle, heel, toe, ankle))
-    if math.isfinite(toe_height_mm) and math.isfinite(pitch):
-        shift = toe_height_mm * 1e-3 - toe[1]
+    if math.isfinite(toe_height_mm):
+        pts[:, 1] += toe_height_mm * 1e-3 - toe[1]
     else:
-        lows = [p[1] for p in (ankle, heel, toe) if math.isfinite(p[1])]
-        shift = -min(lows) + (0.0 if math.isfinite(pitch) else g.sole_below_ankle_m)
-    pts[:, 1] += shift
+        pts[:, 1] -= min(heel[1], toe[1])
     return pts

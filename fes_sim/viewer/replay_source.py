@@ -10,9 +10,10 @@ import numpy as np
 from fes_sim.config.schema import Config
 from fes_sim.replay.loaders import load_recording
 from fes_sim.samples import SAMPLE_FIELDS, GaitEvent, ShankSample
-from fes_sim.viewer.buffer import NAN, HeelStrikeStrides, ViewerBuffer, make_row
+from fes_sim.viewer.buffer import NAN, ViewerBuffer, make_row
 from fes_sim.viewer.retune import RetunablePipeline
 from fes_sim.viewer.source import Source
+from fes_sim.viewer.strides import HeelStrikeStrides
 
 #: ``Recording.truth`` columns the viewer draws (truth panels and leg pose)
 TRUTH_CHANNELS: tuple[str, ...] = ("true_tilt_deg", "ankle_deg", "toe_height_mm", "foot_pitch_deg")
@@ -29,6 +30,8 @@ class ReplaySource(Source):
     as the true tilt and the ankle and toe panels stay empty. Reference events
     (``NAME_events.csv``) are drawn as ground truth; strides are counted from
     reference heel strikes, or from detected ones when the recording has no reference.
+    With the toe height in the truth, each stride's MTC (lowest toe point in
+    mid-swing, after the reference toe-off) and toe drag are drawn as in the simulation.
 
     Parameters
     ----------
@@ -65,7 +68,7 @@ class ReplaySource(Source):
         self._sample = ShankSample(t_s=NAN)
         self._i = 0
         self._next_reference = 0
-        self._strides = HeelStrikeStrides()
+        self._strides = HeelStrikeStrides(self.recording.t_s, truth.get("toe_height_mm"))
 
     def _retune(self, kind: str, config: Config) -> None:
         if kind == "controller":
@@ -108,10 +111,7 @@ class ReplaySource(Source):
         while self._next_reference < len(self._reference) and self._reference[self._next_reference][0] <= t_s:
             new.append(self._reference[self._next_reference])
             self._next_reference += 1
-        if self._reference:
-            heel_strikes = [t for t, ev in new if ev == GaitEvent.HEEL_STRIKE]
-        else:
-            heel_strikes = [t_s] if detected == GaitEvent.HEEL_STRIKE else []
-        strides = [m for t in heel_strikes for m in self._strides.heel_strike(t)]
+        gait = new if self._reference else [(t_s, detected)]
+        strides = [m for t, ev in gait for m in self._strides.event(t, ev)]
         if new or strides:
             self.emit_truth(new, strides)

@@ -2,39 +2,22 @@
 
 from __future__ import annotations
 
-from collections import deque
 from typing import Any
-
-import numpy as np
 
 from fes_sim.config.schema import Config
 from fes_sim.errors import ConfigError
 from fes_sim.loop import ClosedLoop, LoopTrace
-from fes_sim.plant import StrideOutcome, WalkingPlant
+from fes_sim.plant import WalkingPlant
 from fes_sim.samples import GaitEvent
+from fes_sim.sensors.imu import SensorConfig
 from fes_sim.viewer.buffer import NAN, StrideMark, ViewerBuffer, make_row
 from fes_sim.viewer.retune import RetunablePipeline
 from fes_sim.viewer.source import Source
 
+#: the simulated shank sensor: default IMU and tilt output, plus a heel switch so that every detector can run
+SENSOR = SensorConfig(footswitch=True)
 #: samples kept in the loop's own trace before it is emptied (the viewer keeps its own ring)
 TRACE_SAMPLES = 2000
-#: toe-height history kept to find when each stride's MTC happened (s of data at 200 Hz)
-TOE_HISTORY = 600
-
-
-def mtc_time_s(stride: StrideOutcome, history: deque) -> float:
-    """When the stride's MTC happened: the local minimum of toe height in its swing closest to ``mtc_mm``.
-
-    ``StrideOutcome`` carries the MTC value but not its time; nan when the
-    swing is no longer in ``history`` (pairs of ``(t_s, toe_height_mm)``).
-    """
-    swing = np.array([(t, h) for t, h in history if stride.t_toe_off_s <= t <= stride.t_end_s])
-    if swing.shape[0] < 3 or not np.isfinite(stride.mtc_mm):
-        return NAN
-    h = swing[:, 1]
-    inner = np.flatnonzero((h[1:-1] <= h[:-2]) & (h[1:-1] <= h[2:])) + 1
-    candidates = inner if inner.size else np.arange(h.size)
-    return float(swing[candidates[np.argmin(np.abs(h[candidates] - stride.mtc_mm))], 0])
 
 
 class SimulationSource(Source):
@@ -84,12 +67,11 @@ class SimulationSource(Source):
         self._build(controller)
 
     def _build(self, controller: Config) -> None:
-        plant = WalkingPlant(self.walker, scenario=self.scenario, sample_rate_hz=self.sample_rate_hz)  # type: ignore[arg-type]
+        plant = WalkingPlant(self.walker, scenario=self.scenario, sensor=SENSOR, sample_rate_hz=self.sample_rate_hz)  # type: ignore[arg-type]
         self.device = RetunablePipeline(controller, self.stimulator, self.sample_rate_hz)
         self.loop = ClosedLoop(plant, self.device.pipeline)
         self._n_events = 0
         self._n_strides = 0
-        self._toe: deque[tuple[float, float]] = deque(maxlen=TOE_HISTORY)
 
     @property
     def controller(self) -> Config:
@@ -150,12 +132,11 @@ class SimulationSource(Source):
             }
         )
         self.emit(row, out.event, t)
-        self._toe.append((sample.t_s, truth.toe_height_mm))
         events, strides = loop.plant.events, loop.plant.strides
         if len(events) > self._n_events or len(strides) > self._n_strides:
             new_events = [(te + off, GaitEvent(ev)) for te, ev in events[self._n_events :]]
             marks = [
-                StrideMark(s.t_toe_off_s + off, s.t_end_s + off, mtc_time_s(s, self._toe) + off, s.mtc_mm, bool(s.toe_drag))
+                StrideMark(s.t_toe_off_s + off, s.t_end_s + off, s.t_mtc_s + off, s.mtc_mm, bool(s.toe_drag))
                 for s in strides[self._n_strides :]
             ]
             self.emit_truth(new_events, marks)

@@ -19,36 +19,58 @@ from fes_sim.config.schema import Config
 from fes_sim.control.limits import StimulatorConfig
 from fes_sim.device import DevicePipeline
 from fes_sim.errors import ConfigError
+from fes_sim.gait import kinematics
+from fes_sim.gait.walker import WalkerConfig
+
+
+def keep_walk_ratio(old: WalkerConfig, new: WalkerConfig) -> WalkerConfig:
+    """``new`` with its cadence moved with its speed so that the walker's walk ratio stays.
+
+    The walk ratio (step length / cadence) stays near constant across speeds
+    (REFERENCE §2, Murakami & Otaka 2017), so cadence goes with the square root
+    of speed: :func:`~fes_sim.gait.kinematics.cadence_from_speed` gives the
+    factor. A walker whose cadence comes from its speed (``cadence_spm`` 0)
+    needs nothing; a set cadence is scaled and kept in its field's range.
+    """
+    if old.cadence_spm <= 0 or new.speed_mps == old.speed_mps:
+        return new
+    factor = float(kinematics.cadence_from_speed(new.speed_mps) / kinematics.cadence_from_speed(old.speed_mps))
+    meta = field_of(new, "cadence_spm").metadata
+    return new.replace(cadence_spm=min(max(old.cadence_spm * factor, meta["lo"]), meta["hi"]))
 
 
 @dataclass(frozen=True)
 class Knob:
-    """One adjustable setting: which config (``controller`` or ``walker``) and which field."""
+    """One adjustable setting: which config (``controller`` or ``walker``) and which field.
+
+    ``follow(old, new)``, if given, adjusts the other fields of the new config
+    that go with this one (cadence with speed).
+    """
 
     kind: str
     path: str
     label: str
     decimals: int = 1
+    follow: Callable[[Any, Any], Any] | None = None
 
 
-#: detector thresholds shown for each detector type
+#: detector settings shown for each detector type: only fields that change the
+#: detection of the stride under way (initial values, such as the tilt trigger's
+#: heel_off_tilt_deg, take effect only at a reset; abort rules such as hysteresis
+#: and analogue switch thresholds do nothing on an ordinary stride)
 DETECTOR_KNOBS: dict[str, tuple[Knob, ...]] = {
     "tilt": (
-        Knob("controller", "tilt.heel_off_tilt_deg", "heel-off tilt"),
         Knob("controller", "tilt.heel_off_fraction", "heel-off fraction", 2),
-        Knob("controller", "tilt.heel_off_rate_dps", "heel-off rate", 0),
-        Knob("controller", "tilt.hysteresis_deg", "hysteresis"),
+        Knob("controller", "tilt.toe_off_lag_ms", "toe-off lag", 0),
+        Knob("controller", "tilt.heel_strike_lag_ms", "heel-strike lag", 0),
     ),
     "gyro": (
         Knob("controller", "gyro.heel_off_fraction", "heel-off fraction", 2),
-        Knob("controller", "gyro.toe_off_rate_fraction", "toe-off fraction", 2),
-        Knob("controller", "gyro.swing_fraction", "swing fraction", 2),
+        Knob("controller", "gyro.toe_off_lag_ms", "toe-off lag", 0),
         Knob("controller", "gyro.heel_strike_rate_dps", "heel-strike rate", 0),
+        Knob("controller", "gyro.heel_strike_lag_ms", "heel-strike lag", 0),
     ),
-    "footswitch": (
-        Knob("controller", "footswitch.threshold", "switch threshold", 2),
-        Knob("controller", "footswitch.debounce_ms", "debounce", 0),
-    ),
+    "footswitch": (Knob("controller", "footswitch.debounce_ms", "debounce", 0),),
 }
 
 #: stimulation timing and output
@@ -68,7 +90,7 @@ EXTENSION_KNOB: dict[str, Knob] = {
 
 #: walker settings a student can change while the simulation runs
 WALKER_KNOBS: tuple[Knob, ...] = (
-    Knob("walker", "speed_mps", "walker speed", 2),
+    Knob("walker", "speed_mps", "walker speed", 2, follow=keep_walk_ratio),
     Knob("walker", "drop_foot_severity", "drop-foot severity", 2),
 )
 
@@ -198,7 +220,10 @@ class Tuning:
         return True
 
     def _candidate(self, knob: Knob, value: float) -> Config:
-        cfg = replace_path(self.config(knob.kind), knob.path, float(value))
+        old = self.config(knob.kind)
+        cfg = replace_path(old, knob.path, float(value))
+        if knob.follow is not None:
+            cfg = knob.follow(old, cfg)
         if knob.kind == "controller":
             check_controller_safe(cfg, self.stimulator)
         return cfg

@@ -56,6 +56,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self.tuning = tuning
         self.frames_drawn = 0
         self._version = -1
+        self._cadence = (-1, math.nan)  # (marks version, steps/min)
         self.panels = TracePanels(window_s)
         self.leg = LegView()
         self.status_label = QtWidgets.QLabel("starting…")
@@ -74,7 +75,6 @@ class ViewerWindow(QtWidgets.QMainWindow):
             scroll.setWidgetResizable(True)
             scroll.setWidget(self.controls)
             col.addWidget(scroll, 3)
-            self.panels.set_stim_range(tuning.stimulator.max_current_ma)
         col.addLayout(self._buttons())
         splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
         splitter.addWidget(self.panels)
@@ -131,12 +131,16 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self._version = snap.version
         self.panels.update_from(snap, self._hysteresis_deg())
         self.leg.update_from(snap)
-        self.status_label.setText(self._status(snap))
+        text = self._status(snap)
+        if text != self.status_label.text():
+            self.status_label.setText(text)
         self.frames_drawn += 1
         return True
 
     def _status(self, snap: Snapshot) -> str:
-        return status_text(snap, cadence_steps_per_min(snap.strides), self.source.paused)
+        if snap.marks_version != self._cadence[0]:  # the cadence only changes when a stride ends
+            self._cadence = (snap.marks_version, cadence_steps_per_min(snap.strides))
+        return status_text(snap, self._cadence[1], self.source.paused)
 
     def _hysteresis_deg(self) -> float:
         if self.tuning is None:
