@@ -142,7 +142,7 @@ KNOB_PROBES = {
     "tilt.toe_off_lag_ms": 80.0,
     "tilt.heel_strike_lag_ms": 60.0,
     "gyro.heel_off_fraction": 0.7,
-    "gyro.toe_off_lag_ms": 0.0,
+    "gyro.toe_off_lag_ms": 60.0,
     "gyro.heel_strike_rate_dps": 100.0,
     "gyro.heel_strike_lag_ms": 60.0,
     "footswitch.debounce_ms": 0.0,
