@@ -13,7 +13,7 @@ from fes_sim.config import load_toml
 from fes_sim.control.config import ControllerConfig
 from fes_sim.errors import OutputError
 from fes_sim.tuning import load_study, run_study, write_outputs
-from fes_sim.tuning.outputs import pareto_front
+from fes_sim.tuning.outputs import pareto_front, summary_text
 from tune_helpers import write_study
 
 
@@ -86,6 +86,26 @@ def test_changed_study_does_not_reuse_rows(tmp_path: Path) -> None:
     longer = load_study(write_study(tmp_path, samples=2, duration_s=5.0))
     result = run_study(longer, out, workers=0, resume=True, progress=False)
     assert (result.evaluated, result.reused) == (2, 0)
+
+
+def test_resume_with_other_objective_and_constraints_rescores_without_simulating(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = run_study(load_study(write_study(tmp_path, samples=3)), out, workers=0, progress=False)
+    assert all(r["feasible"] for r in first.rows)  # mtc_p5_mm >= 0
+    p5 = {r["key"]: r["mtc_p5_mm"] for r in first.rows}
+    path = write_study(tmp_path, samples=3)
+    strict = max(p5.values()) + 1.0  # no set can meet it
+    path.write_text(path.read_text().replace("min = 0.0", f"min = {strict!r}").replace(
+        'metric = "charge_per_stride_uc"', 'metric = "mtc_median_mm"\ngoal = "maximize"'))
+    again = run_study(load_study(path), out, workers=0, resume=True, progress=False)
+    assert (again.evaluated, again.reused) == (0, 3)
+    for r in again.rows:
+        assert not r["feasible"] and r["violation"] == pytest.approx(strict - p5[r["key"]])
+        assert r["objective"] == -r["mtc_median_mm"]
+    assert not again.best["feasible"] and again.best["mtc_p5_mm"] == max(p5.values())
+    on_disk = _rows(out / "results.csv")  # the table is re-scored too
+    assert len(on_disk) == 3 and {r["feasible"] for r in on_disk} == {"False"}
+    assert "no feasible set" in summary_text(again)
 
 
 def test_differential_evolution_resumes_through_the_cache(tmp_path: Path) -> None:

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
@@ -28,7 +29,7 @@ from fes_sim.errors import OutputError
 from fes_sim.tuning.evaluate import evaluate_chunk, prepare_task
 from fes_sim.tuning.executor import Executor
 from fes_sim.tuning.lanes_engine import Prepared
-from fes_sim.tuning.metrics import objective_value, penalised, violation
+from fes_sim.tuning.metrics import penalised, score
 from fes_sim.tuning.store import ResultStore, fingerprint, param_key
 from fes_sim.tuning.study import Study
 from fes_sim.tuning.workload import Workload
@@ -93,20 +94,11 @@ class _Evaluations:
                 evaluate_chunk, items, self.workload, self.study.engine, prepared
             ):
                 for (key, values), metrics in zip(chunks[index], metrics_list):
-                    self.store.add(self._row(key, values, metrics))
+                    self.store.add(key, values, metrics)
                     self.evaluated += 1
                 if self.progress is not None:
                     self.progress.update(len(metrics_list))
         return [self.store.rows[k] for k in keys]
-
-    def _row(self, key: str, values: Sequence[float], metrics: dict[str, float]) -> dict[str, Any]:
-        s = self.study
-        miss = violation(metrics, s.constraints)
-        row: dict[str, Any] = {"key": key}
-        row.update(zip(self.workload.space.names, values))
-        row.update(metrics)
-        row.update(objective=objective_value(metrics, s.objective), violation=miss, feasible=miss == 0.0)
-        return row
 
 
 #: walker lanes per task that amortise the per-step numpy overhead without huge blocks
@@ -195,7 +187,8 @@ def run_study(
     except OSError as exc:
         raise OutputError(f"--out {out_dir}: cannot create ({exc.strerror})") from None
     bar = None
-    with Executor(scheduler, workers) as ex, ResultStore(out_dir / "results.csv", workload.space.names, resume) as store:
+    scorer = partial(score, objective=study.objective, constraints=study.constraints)
+    with Executor(scheduler, workers) as ex, ResultStore(out_dir / "results.csv", workload.space.names, scorer, resume) as store:
         if progress:
             from tqdm import tqdm
 
