@@ -3,8 +3,8 @@
 The shank's motion, hence every sensor sample and every detected event, does not
 depend on stimulation. So for each walker × scenario the engine
 
-1. simulates the walker once without stimulation and keeps its samples and
-   activity (:func:`prepare`, once per study);
+1. builds the walker's motion and sensor output once, without stimulation, and
+   keeps its samples and activity (:func:`prepare`, once per study);
 2. runs the scalar :class:`~fes_sim.device.DevicePipeline` once per distinct
    detector input setting (estimator, fault rules) on those samples, and the tilt
    trigger of every lane in one vectorised pass
@@ -33,9 +33,11 @@ from typing import Sequence
 
 import numpy as np
 
+from fes_sim.body.block import SENSOR_CHANNELS, BlockBuilder
 from fes_sim.config.schema import to_mapping
 from fes_sim.control.config import ControllerConfig
 from fes_sim.device import DevicePipeline
+from fes_sim.gait.motion import ACTIVITY_LABELS
 from fes_sim.gait.scenario import WALKING, Scenario
 from fes_sim.gait.walker import WalkerConfig
 from fes_sim.plant import WalkingPlant
@@ -79,22 +81,26 @@ def front_key(cfg: ControllerConfig) -> str:
 
 
 def prepare(workload: Workload, walker_index: int, scenario_index: int, controller: ControllerConfig) -> Prepared:
-    """Simulate walker × scenario once without stimulation; detect with ``controller``."""
+    """Sensor samples and activity of walker × scenario without stimulation; detect with ``controller``.
+
+    The plant's motion and sensor output do not depend on stimulation: they come
+    from its blocks (:class:`~fes_sim.body.block.BlockBuilder`), built here exactly as
+    :meth:`WalkingPlant.reset <fes_sim.plant.WalkingPlant.reset>` builds them, without
+    integrating muscle and foot.
+    """
     rate = workload.sample_rate_hz
-    n = int(round(workload.duration_s * rate))
+    n = int(round(workload.duration_s * rate)) + 1
     plant = WalkingPlant(
         workload.walkers[walker_index], scenario=workload.scenarios[scenario_index], sensor=workload.sensor, sample_rate_hz=rate
     )
-    sample = plant.reset(workload.seeds[walker_index])
-    cols = {name: np.empty(n + 1) for name in SAMPLE_FIELDS}
-    walking = np.empty(n + 1, dtype=bool)
-    for k in range(n + 1):
-        if k:
-            sample = plant.step(0.0, 0.0, 0.0)
-        for name in SAMPLE_FIELDS:
-            cols[name][k] = getattr(sample, name)
-        walking[k] = plant.state.activity in WALKING
-    prep = Prepared(cols, walking)
+    builder = BlockBuilder([plant.walker], plant.scenario, plant.sensor, rate, plant.sub, [workload.seeds[walker_index]])
+    per_block = builder.block_samples
+    blocks = [builder.build(b) for b in range(-(-n // per_block))]
+    cols = {name: np.concatenate([blk.sensor[name] for blk in blocks])[:n] for name in SENSOR_CHANNELS}
+    cols["t_s"] = np.arange(n) / rate
+    walking_codes = np.array([label in WALKING for label in ACTIVITY_LABELS])
+    activity = np.concatenate([np.asarray(blk.activity[:: plant.sub]) for blk in blocks])[:n]
+    prep = Prepared({name: np.asarray(cols[name], float) for name in SAMPLE_FIELDS}, walking_codes[activity])
     detect(prep, controller, workload)
     return prep
 
