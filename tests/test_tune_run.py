@@ -146,3 +146,18 @@ def test_cli_runs_a_study_on_local_processes(tmp_path: Path, capsys: pytest.Capt
     assert (out / "best_controller.toml").is_file()
     assert main(["tune", str(study), "--out", str(out), "--workers", "0", "--no-progress", "--resume"]) == 0
     assert "0 evaluated now, 2 from results.csv" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("n_sets, n_walkers, workers, expected", [
+    (120, 20, 2, 4),   # 50 sets per task would leave one worker idle on a third task
+    (1000, 20, 2, 20),
+    (101, 20, 2, 4),
+    (5, 20, 2, 2),     # small batches: one task per worker
+    (3, 1, 4, 3),      # never more tasks than sets
+    (7, 1, 0, 1),      # in-process
+])
+def test_task_count_is_a_multiple_of_the_workers(n_sets: int, n_walkers: int, workers: int, expected: int) -> None:
+    n = runner.task_count(n_sets, n_walkers, workers)
+    assert n == expected
+    assert -(-n_sets // n) * n_walkers <= max(runner.LANES_PER_TASK, n_walkers)
+    assert runner.task_count(n_sets, n_walkers, workers, chunk=30) == -(-n_sets // 30)

@@ -87,8 +87,8 @@ class _Evaluations:
         if missing:
             prepared = self._prepare() if self.study.engine == "lanes" else None
             todo = list(missing.items())
-            size = self.study.search.chunk or auto_chunk(len(todo), len(self.workload.walkers), self.executor.workers)
-            chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
+            n_tasks = task_count(len(todo), len(self.workload.walkers), self.executor.workers, self.study.search.chunk)
+            chunks = [todo[len(todo) * i // n_tasks:len(todo) * (i + 1) // n_tasks] for i in range(n_tasks)]
             items = [[v for _, v in c] for c in chunks]
             for index, metrics_list in self.executor.map_unordered(
                 evaluate_chunk, items, self.workload, self.study.engine, prepared
@@ -101,19 +101,24 @@ class _Evaluations:
         return [self.store.rows[k] for k in keys]
 
 
-#: walker lanes per task that amortise the per-step numpy overhead without huge blocks
+#: walker lanes per task that amortise the per-step overhead without huge blocks
 LANES_PER_TASK = 1000
 
 
-def auto_chunk(n_sets: int, n_walkers: int, workers: int) -> int:
-    """Parameter sets per task: at most about :data:`LANES_PER_TASK` lanes, and a task for every worker.
+def task_count(n_sets: int, n_walkers: int, workers: int, chunk: int = 0) -> int:
+    """Tasks to split ``n_sets`` parameter sets into (the sets are shared out evenly).
 
-    A lanes step costs about the same for 10 lanes as for 100, so small batches are
-    split only as far as there are workers to run them.
+    With ``chunk`` (``search.chunk``): at most that many sets per task. Otherwise at
+    most about :data:`LANES_PER_TASK` walker lanes per task, and a multiple of the
+    worker count so no worker idles at the end (a lanes step costs about the same
+    for 10 lanes as for 100, so small batches are split only as far as there are
+    workers to run them).
     """
-    by_lanes = max(1, LANES_PER_TASK // n_walkers)
-    by_workers = max(1, -(-n_sets // max(1, workers)))
-    return min(by_lanes, by_workers)
+    if chunk:
+        return -(-n_sets // chunk)
+    w = max(1, workers)
+    by_lanes = max(1, -(-n_sets * n_walkers // LANES_PER_TASK))
+    return max(1, min(n_sets, -(-by_lanes // w) * w))
 
 
 def parameter_sets(study: Study, workload: Workload) -> np.ndarray:
