@@ -14,6 +14,7 @@ from fes_sim.control.controller import StimController
 from fes_sim.samples import GaitEvent
 from fes_sim.tuning import load_study
 from fes_sim.tuning.lanes import ControllerLanes
+from fes_sim.tuning import lanes_engine
 from fes_sim.tuning.lanes_engine import prepare, run_lanes, uses_population
 from fes_sim.tuning.loop_engine import run_loop
 from fes_sim.tuning.workload import Workload
@@ -82,8 +83,9 @@ def test_controller_lanes_equal_the_scalar_controller(seed: int) -> None:
     assert started.sum() >= len(configs) - 4  # every gait lane stimulated at some point
 
 
-def test_lanes_engine_equals_the_closed_loop(tmp_path: Path) -> None:
+def test_lanes_engine_equals_the_closed_loop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Per-lane plants (mixed scenario): identical. Vectorised population (walk): within 1e-6."""
+    monkeypatch.setattr(lanes_engine, "BLOCK_SAMPLES", 37)  # bursts across many controller blocks
     scenario = tmp_path / "mix.toml"
     scenario.write_text(
         'name = "mix"\nsegments = [{ activity = "walk", duration_s = 4.0 }, { activity = "weight_shift", duration_s = 3.0 },'
