@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -44,9 +45,24 @@ def run(args: argparse.Namespace) -> int:
     from fes_sim.tuning import load_study, run_study, write_outputs
     from fes_sim.tuning.outputs import summary_text
 
+    if args.scheduler is not None and not args.verbose:
+        _quiet_dask()
+
     study = load_study(args.study)
     out = args.out if args.out is not None else Path(f"tune_{study.name}")
     result = run_study(study, out, scheduler=args.scheduler, workers=args.workers, resume=args.resume, progress=not args.no_progress)
     files = write_outputs(result, out)
     print(summary_text(result, files))
     return 0
+
+
+def _quiet_dask() -> None:
+    """Dask logs every scheduler and worker start and stop at INFO; keep its warnings only.
+
+    Its logging configuration is applied when it is imported, so it is imported first.
+    """
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return  # the executor reports the missing package
+    logging.getLogger("distributed").setLevel(logging.WARNING)

@@ -193,7 +193,8 @@ def run_study(
         raise OutputError(f"--out {out_dir}: cannot create ({exc.strerror})") from None
     bar = None
     scorer = partial(score, objective=study.objective, constraints=study.constraints)
-    with Executor(scheduler, workers) as ex, ResultStore(out_dir / "results.csv", workload.space.names, scorer, resume) as store:
+    # the results file first: a refused --out must not wait for a cluster to start
+    with ResultStore(out_dir / "results.csv", workload.space.names, scorer, resume) as store, Executor(scheduler, workers) as ex:
         if progress:
             from tqdm import tqdm
 
