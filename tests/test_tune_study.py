@@ -82,13 +82,14 @@ def test_unknown_metric_key_and_values_with_lhs_are_refused(tmp_path: Path) -> N
     _refuse(p, "parameters[2].values", "grid")
 
 
-def test_unknown_walker_preset_is_refused(tmp_path: Path) -> None:
+def test_unknown_walker_and_scenario_are_refused_with_the_file_and_the_known_presets(tmp_path: Path) -> None:
     p = write_study(tmp_path)
     p.write_text(p.read_text().replace('walker = "drop_foot_severe"', 'walker = "nobody"'))
-    from fes_sim.tuning.workload import Workload
-
-    with pytest.raises(ConfigError, match="walkers.walker.*nobody"):
-        Workload.from_study(load_study(p))
+    _refuse(p, "walkers.walker", "'nobody'", "drop_foot_mild")
+    p = write_study(tmp_path, scenarios='["walk", "marathon"]')
+    _refuse(p, "scenarios[1]", "'marathon'", "false_triggers")
+    p = write_study(tmp_path, scenarios=f'["{tmp_path / "gone.toml"}"]')
+    _refuse(p, "scenarios[0]", "gone.toml", "no such file")
 
 
 def test_cli_refuses_a_bad_study_before_any_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -30,9 +30,10 @@ A study is a TOML file validated into :class:`Study` (the ``study`` config kind)
     min = 10.0
 
 :func:`load_study` checks everything before any simulation: unknown parameter
-paths, empty ranges, values outside a field's own range and parameter corners
-beyond the stimulator's safety limits all raise :class:`~fes_sim.errors.ConfigError`
-naming the file, the field and the value.
+paths, empty ranges, values outside a field's own range, unknown presets (controller,
+stimulator, walker, scenarios) and parameter corners beyond the stimulator's safety
+limits all raise :class:`~fes_sim.errors.ConfigError` naming the file, the field,
+the value and the allowed values.
 """
 
 from __future__ import annotations
@@ -170,16 +171,17 @@ def load_study(path: str | Path) -> Study:
     Raises
     ------
     ConfigError
-        Naming the file, the field and the value: unknown keys or parameter paths,
-        empty ranges, values outside a field's range, unknown presets, or parameter
+        Naming the file, the field, the value and what is allowed: unknown keys or
+        parameter paths, empty ranges, values outside a field's range, unknown
+        controller, stimulator, walker or scenario presets (or files), or parameter
         corners beyond the stimulator's safety limits
         (:class:`~fes_sim.errors.SafetyLimitError`).
     """
-    from fes_sim.tuning.space import SearchSpace
+    from fes_sim.tuning.workload import Workload
 
     study = from_mapping(Study, read_toml(path), str(path))
     try:
-        SearchSpace.from_study(study).validate()
+        Workload.from_study(study).space.validate()
     except ConfigError as exc:
         raise type(exc)(f"{path}: {exc}") from None
     return study
