@@ -152,6 +152,27 @@ def test_resume_with_other_objective_and_constraints_rescores_without_simulating
     assert "no feasible set" in summary_text(again)
 
 
+def test_categorical_settings_are_swept_scored_and_resumed(tmp_path: Path) -> None:
+    extra = '\n[[parameters]]\npath = "stimulation.timing"\nvalues = ["fixed", "percent"]\n'
+    study = load_study(write_study(tmp_path, extra, method="grid"))
+    out = tmp_path / "out"
+    result = run_study(study, out, workers=0, progress=False)
+    assert sorted(r["stimulation.timing"] for r in result.rows) == ["fixed"] * 4 + ["percent"] * 4
+    by_setting = {(r["stimulation.current_ma"], r["stimulation.ramp_up_ms"], r["stimulation.timing"]): r for r in result.rows}
+    for (cur, ramp, timing), r in by_setting.items():
+        if timing == "fixed":  # percent timing ends each burst at a share of the stance, not a fixed time
+            assert r["charge_per_stride_uc"] != by_setting[(cur, ramp, "percent")]["charge_per_stride_uc"]
+    assert {r["stimulation.timing"] for r in _rows(out / "results.csv")} == {"fixed", "percent"}
+    files = write_outputs(result, out)
+    best = load_toml(ControllerConfig, out / "best_controller.toml")
+    assert best.stimulation.timing == result.best["stimulation.timing"]
+    assert "mean charge_per_stride_uc by stimulation.timing: fixed " in (out / "summary.txt").read_text()
+    assert out / "sensitivity_stimulation_timing.png" in files
+    again = run_study(study, out, workers=0, resume=True, progress=False)
+    assert (again.evaluated, again.reused) == (0, 8)
+    assert [r["stimulation.timing"] for r in again.rows] == [r["stimulation.timing"] for r in result.rows]
+
+
 def test_differential_evolution_resumes_through_the_cache(tmp_path: Path) -> None:
     study = load_study(write_study(tmp_path, method="differential_evolution"))
     out = tmp_path / "out"

@@ -31,6 +31,7 @@ from fes_sim.tuning.executor import Executor
 from fes_sim.tuning.lanes_engine import Prepared
 from fes_sim.tuning.metrics import penalised, score
 from fes_sim.tuning.store import ResultStore, fingerprint, param_key
+from fes_sim.tuning.space import Value
 from fes_sim.tuning.study import Study
 from fes_sim.tuning.workload import Workload
 
@@ -75,12 +76,13 @@ class _Evaluations:
         return self.prepared
 
     def run(self, sets: np.ndarray) -> list[dict[str, Any]]:
-        """Rows of ``sets`` (one per row of the array), computing only the missing ones."""
-        keys = [param_key(self.fp, v) for v in sets]
-        missing: dict[str, list[float]] = {}
-        for k, v in zip(keys, sets):
+        """Rows of ``sets`` (one per row of a sampler's array), computing only the missing ones."""
+        values = [self.workload.space.decode(row) for row in sets]
+        keys = [param_key(self.fp, v) for v in values]
+        missing: dict[str, list[Value]] = {}
+        for k, v in zip(keys, values):
             if k not in self.store and k not in missing:
-                missing[k] = [float(x) for x in v]
+                missing[k] = v
         self.reused += len(set(keys)) - len(missing)
         if self.progress is not None:
             self.progress.update(len(keys) - len(missing))

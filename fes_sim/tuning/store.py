@@ -51,9 +51,9 @@ def fingerprint(workload: Workload, engine: str) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
-def param_key(fp: str, values: Sequence[float]) -> str:
-    """Key of one parameter set under the study fingerprint ``fp``."""
-    text = fp + "|" + ",".join(repr(float(v)) for v in values)
+def param_key(fp: str, values: Sequence[float | str]) -> str:
+    """Key of one parameter set (numbers and named settings) under the study fingerprint ``fp``."""
+    text = fp + "|" + ",".join(v if isinstance(v, str) else repr(float(v)) for v in values)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
@@ -98,7 +98,7 @@ class ResultStore:
                 if len(line) != len(self.columns):
                     continue  # a row cut short by an interrupt: recomputed
                 try:
-                    values = [float(text) for text in line[1:1 + n]]
+                    values = [_parse_value(text) for text in line[1:1 + n]]
                     metrics = {name: float(text) for name, text in zip(METRICS, line[1 + n:1 + n + len(METRICS)])}
                 except ValueError:
                     continue
@@ -118,7 +118,7 @@ class ResultStore:
             raise OutputError(f"{self.path}: cannot write ({exc.strerror})") from None
         self._writer = csv.writer(self._fh)
 
-    def _row(self, key: str, values: Sequence[float], metrics: dict[str, float]) -> dict[str, Any]:
+    def _row(self, key: str, values: Sequence[float | str], metrics: dict[str, float]) -> dict[str, Any]:
         row: dict[str, Any] = {"key": key}
         row.update(zip(self.names, values, strict=True))
         row.update(metrics)
@@ -131,7 +131,7 @@ class ResultStore:
     def __contains__(self, key: str) -> bool:
         return key in self.rows
 
-    def add(self, key: str, values: Sequence[float], metrics: dict[str, float]) -> dict[str, Any]:
+    def add(self, key: str, values: Sequence[float | str], metrics: dict[str, float]) -> dict[str, Any]:
         """Score one completed evaluation, append it and flush it to disk; return its row."""
         row = self.rows[key] = self._row(key, values, metrics)
         self._writer.writerow(self._cells(row))
@@ -148,6 +148,16 @@ class ResultStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+def _parse_value(text: str) -> float | str:
+    """A parameter cell: a number, or the name of a categorical setting."""
+    try:
+        return float(text)
+    except ValueError:
+        if not text:
+            raise
+        return text
+
 
 def _cell(value: Any) -> str:
     if isinstance(value, bool):

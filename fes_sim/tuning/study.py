@@ -21,6 +21,10 @@ A study is a TOML file validated into :class:`Study` (the ``study`` config kind)
     lo = 15.0
     hi = 40.0
 
+    [[parameters]]
+    path = "stimulation.timing"         # a categorical field: its named settings
+    values = ["fixed", "percent"]
+
     [objective]
     metric = "charge_per_stride_uc"
     goal = "minimize"
@@ -51,17 +55,27 @@ Method = Literal["grid", "random", "lhs", "differential_evolution"]
 
 @dataclass(frozen=True)
 class ParameterRange(Config):
-    """One searched controller parameter: a range ``lo..hi`` or explicit ``values``."""
+    """One searched controller parameter: a range ``lo..hi``, explicit numbers, or named settings.
+
+    Named settings (``values = ["fixed", "percent"]``) sweep a categorical field such
+    as ``stimulation.timing``, ``stimulation.waveform`` or ``detector``.
+    """
 
     path: str = param("stimulation.current_ma", doc="dotted path into the controller config, e.g. stimulation.ramp_up_ms")
     lo: float | None = param(None, doc="lower end of the range (in the field's unit)")
     hi: float | None = param(None, doc="upper end of the range")
-    values: tuple[float, ...] = param(factory=tuple, doc="explicit values (grid method); replaces lo/hi")
+    values: tuple[float | str, ...] = param(
+        factory=tuple, doc="explicit numbers (grid method) or named settings of a categorical field (grid, random, lhs); replaces lo/hi",
+    )
 
     def check(self) -> None:
         if self.values:
             if self.lo is not None or self.hi is not None:
                 raise ConfigError(f"values: give either values or lo/hi for {self.path}, not both")
+            if len({isinstance(v, str) for v in self.values}) > 1:
+                raise ConfigError(f"values: {list(self.values)!r} mixes numbers and names for {self.path}")
+            if len(set(self.values)) < len(self.values):
+                raise ConfigError(f"values: {list(self.values)!r} repeats a value for {self.path}")
             return
         if self.lo is None or self.hi is None:
             raise ConfigError(f"lo: {self.path} needs lo and hi (or values)")
@@ -69,10 +83,18 @@ class ParameterRange(Config):
             raise ConfigError(f"hi: empty range for {self.path}: lo = {self.lo!r} is not below hi = {self.hi!r}")
 
     @property
+    def categorical(self) -> bool:
+        """Whether the values are named settings rather than numbers."""
+        return bool(self.values) and isinstance(self.values[0], str)
+
+    @property
     def bounds(self) -> tuple[float, float]:
-        """Smallest and largest value this parameter can take."""
+        """Smallest and largest value this parameter can take; for named settings the
+        range ``0..n`` of their sampled index (a draw ``u`` picks ``values[int(u)]``)."""
+        if self.categorical:
+            return 0.0, float(len(self.values))
         if self.values:
-            return min(self.values), max(self.values)
+            return min(self.values), max(self.values)  # type: ignore[type-var,return-value]
         assert self.lo is not None and self.hi is not None
         return self.lo, self.hi
 
@@ -154,10 +176,14 @@ class Study(Config):
         for i, path in enumerate(paths):
             if path in paths[:i]:
                 raise ConfigError(f"parameters[{i}].path: {path!r} appears twice")
-        if self.search.method != "grid":
-            for i, p in enumerate(self.parameters):
-                if p.values:
-                    raise ConfigError(f"parameters[{i}].values: explicit values need method = 'grid' (give lo and hi for {self.search.method})")
+        for i, p in enumerate(self.parameters):
+            if p.categorical and self.search.method == "differential_evolution":
+                raise ConfigError(
+                    f"parameters[{i}].values: named settings {list(p.values)!r} of {p.path} cannot be searched by "
+                    "differential_evolution, a continuous optimiser (use method = 'grid', 'random' or 'lhs')"
+                )
+            if p.values and not p.categorical and self.search.method != "grid":
+                raise ConfigError(f"parameters[{i}].values: explicit values need method = 'grid' (give lo and hi for {self.search.method})")
 
 
 def _check_metric(name: str) -> None:
