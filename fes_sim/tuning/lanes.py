@@ -148,6 +148,15 @@ def _start(P, S, i, t_s, dt_s):
 
 
 @numba.njit(cache=True)
+def _fault_ramp(env, step):
+    """State and envelope one sample into a sensor fault: down by ``step`` per sample, then FAULT."""
+    if env <= 0.0:
+        return FAULT, env
+    env -= step
+    return (FAULT, 0.0) if env <= 1e-12 else (RAMP_DOWN, env)
+
+
+@numba.njit(cache=True)
 def _timing(P, S, i, pct_row, ms_row):
     """Delay or extension (s) of lane ``i``: % of average stance or fixed ms."""
     if P[P_PERCENT, i]:
@@ -167,15 +176,7 @@ def _advance(t, events, faults, aborts, dt_s, P, S, env_out, cur_out, charge_out
             abort = aborts[i, k]
             if faults[i, k]:
                 S[S_T_PREV, i] = math.nan
-                if env > 0.0:
-                    env -= P[P_FAULT_STEP, i]
-                    if env <= 1e-12:
-                        env = 0.0
-                        state = FAULT
-                    else:
-                        state = RAMP_DOWN
-                else:
-                    state = FAULT
+                state, env = _fault_ramp(env, P[P_FAULT_STEP, i])
                 S[S_N_ON, i] = 0
                 S[S_T_OFF, i] = -math.inf
             else:
