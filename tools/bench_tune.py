@@ -8,7 +8,8 @@ under 2 minutes on a 2-core machine::
 
 The study is a Latin hypercube over stimulation amplitude, ramps and extension of the
 ``walkaide_tilt`` controller, for 20 walkers sampled around ``drop_foot_severe`` on the
-``walk`` scenario, evaluated by the lanes engine on local processes (or ``--scheduler``).
+``walk`` scenario (or ``--scenario``), evaluated by the lanes engine on local processes
+(or ``--scheduler``).
 Prints, per run and as medians, the wall time and the CPU time of this process and its
 worker processes, walker-seconds per wall second and per CPU second (the steadier figure
 on a shared machine), and the load average before the runs.
@@ -29,7 +30,7 @@ from fes_sim.tuning import load_study, run_study
 STUDY = """\
 name = "bench"
 controller = "walkaide_tilt"
-scenarios = ["walk"]
+scenarios = ["{scenario}"]
 duration_s = {duration_s}
 engine = "{engine}"
 
@@ -79,6 +80,7 @@ def main() -> None:
     ap.add_argument("--sets", type=int, default=1000)
     ap.add_argument("--walkers", type=int, default=20)
     ap.add_argument("--duration-s", type=float, default=60.0)
+    ap.add_argument("--scenario", default="walk", help="scenario preset or file (mixed activities run one scalar plant per lane)")
     ap.add_argument("--chunk", type=int, default=0, help="parameter sets per task (0: automatic, see fes_sim.tuning.runner.task_count)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--engine", choices=("lanes", "loop"), default="lanes")
@@ -91,7 +93,9 @@ def main() -> None:
     for i in range(args.repeat):
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "bench.toml"
-            path.write_text(STUDY.format(duration_s=args.duration_s, walkers=args.walkers, sets=args.sets, chunk=args.chunk, engine=args.engine))
+            path.write_text(STUDY.format(
+                duration_s=args.duration_s, walkers=args.walkers, sets=args.sets, chunk=args.chunk, engine=args.engine, scenario=args.scenario,
+            ))
             study = load_study(path)
             t0, c0 = time.perf_counter(), _cpu_s()
             result = run_study(study, Path(tmp) / "out", scheduler=args.scheduler, workers=args.workers, progress=False)
@@ -102,7 +106,7 @@ def main() -> None:
     wall, cpu = statistics.median(walls), statistics.median(cpus)
     print(
         f"bench_tune: {args.sets} sets x {args.walkers} walkers x {args.duration_s:g} s = {walker_s:,.0f} walker-s, "
-        f"engine {args.engine}, on {result.where}; load average before: {' '.join(f'{x:.2f}' for x in load)}"
+        f"scenario {args.scenario}, engine {args.engine}, on {result.where}; load average before: {' '.join(f'{x:.2f}' for x in load)}"
     )
     print(f"  median of {args.repeat}: wall {wall:.1f} s, CPU {cpu:.1f} s (this process and its workers)")
     print(f"  {walker_s / wall:,.0f} walker-s per wall second, {walker_s / cpu:,.0f} walker-s per CPU second")

@@ -156,7 +156,11 @@ class Study(Config):
     name: str = param("study", doc="label used in outputs")
     controller: str = param("walkaide_tilt", doc="base controller preset name or TOML file")
     stimulator: str = param("default", doc="stimulator preset name or TOML file (safety limits)")
-    scenarios: tuple[str, ...] = param(factory=lambda: ("walk",), doc="scenario preset names or TOML files; each walker runs each")
+    scenarios: tuple[str, ...] = param(
+        factory=lambda: ("walk",),
+        doc="scenario preset names or TOML files; each walker runs each. Walk-only scenarios run vectorised; "
+        "mixed ones (standing, sitting) run one scalar plant per lane, about 10-20x slower",
+    )
     duration_s: float = param(60.0, unit="s", lo=1, hi=3600, doc="simulated time per walker and scenario")
     seed: int = param(1, lo=0, doc="run seed (walker i of a population runs with seed_of(seed, i))")
     sample_rate_hz: float = param(200.0, unit="Hz", lo=100, hi=1000, doc="shank sensor rate")
