@@ -72,7 +72,11 @@ class _Evaluations:
         if self.prepared is None:
             w = self.workload
             items = [(i, j) for i in range(len(w.walkers)) for j in range(len(w.scenarios))]
+            if self.progress is not None:
+                self.progress.set_postfix_str(f"preparing {len(items)} walker x scenario runs")
             self.prepared = {items[i]: prep for i, prep in self.executor.map_unordered(prepare_task, items, w)}
+            if self.progress is not None:
+                self.progress.set_postfix_str("")
         return self.prepared
 
     def run(self, sets: np.ndarray) -> list[dict[str, Any]]:
@@ -95,8 +99,8 @@ class _Evaluations:
             for index, metrics_list in self.executor.map_unordered(
                 evaluate_chunk, items, self.workload, self.study.engine, prepared
             ):
-                for (key, values), metrics in zip(chunks[index], metrics_list):
-                    self.store.add(key, values, metrics)
+                for (key, set_values), metrics in zip(chunks[index], metrics_list):
+                    self.store.add(key, set_values, metrics)
                     self.evaluated += 1
                 if self.progress is not None:
                     self.progress.update(len(metrics_list))
