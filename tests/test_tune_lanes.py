@@ -14,6 +14,7 @@ from fes_sim.control.controller import StimController
 from fes_sim.samples import GaitEvent
 from fes_sim.tuning import load_study
 from fes_sim.tuning.lanes import ControllerLanes
+from fes_sim.tuning import lanes_engine
 from fes_sim.tuning.lanes_engine import prepare, run_lanes, uses_population
 from fes_sim.tuning.loop_engine import run_loop
 from fes_sim.tuning.workload import Workload
@@ -82,8 +83,9 @@ def test_controller_lanes_equal_the_scalar_controller(seed: int) -> None:
     assert started.sum() >= len(configs) - 4  # every gait lane stimulated at some point
 
 
-def test_lanes_engine_equals_the_closed_loop(tmp_path: Path) -> None:
+def test_lanes_engine_equals_the_closed_loop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Per-lane plants (mixed scenario): identical. Vectorised population (walk): within 1e-6."""
+    monkeypatch.setattr(lanes_engine, "BLOCK_SAMPLES", 37)  # bursts across many controller blocks
     scenario = tmp_path / "mix.toml"
     scenario.write_text(
         'name = "mix"\nsegments = [{ activity = "walk", duration_s = 4.0 }, { activity = "weight_shift", duration_s = 3.0 },'
@@ -114,6 +116,28 @@ def test_lanes_engine_equals_the_closed_loop(tmp_path: Path) -> None:
     assert strides > 20
     assert any(math.isfinite(x) for r in lanes[0] for x in r.onset_lead_ms)
     assert any(r.stim_not_walking_s > 0 for rs in lanes for r in rs)  # weight shifts trigger some bursts
+
+
+def test_prepared_samples_are_the_plants_samples(tmp_path: Path) -> None:
+    """prepare builds the sensor output from the plant's blocks without stepping it: same samples, same activity."""
+    from fes_sim.gait.scenario import WALKING
+    from fes_sim.plant import WalkingPlant
+    from fes_sim.samples import SAMPLE_FIELDS
+
+    scenario = tmp_path / "mix.toml"
+    scenario.write_text('name = "mix"\nsegments = [{ activity = "walk", duration_s = 2.5 }, { activity = "stand_to_sit", duration_s = 0.8 }]\n')
+    workload = Workload.from_study(load_study(write_study(tmp_path, scenarios=f'["{scenario}"]', duration_s=3.3)))
+    prep = prepare(workload, 1, 0, workload.space.base)
+    plant = WalkingPlant(workload.walkers[1], scenario=workload.scenarios[0], sensor=workload.sensor, sample_rate_hz=RATE)
+    sample = plant.reset(workload.seeds[1])
+    assert len(prep.walking) == 661
+    for k in range(661):
+        if k:
+            sample = plant.step(0.0, 0.0, 0.0)
+        got = [prep.samples[name][k] for name in SAMPLE_FIELDS]
+        np.testing.assert_array_equal(got, [getattr(sample, name) for name in SAMPLE_FIELDS], err_msg=f"sample {k}")
+        assert prep.walking[k] == (plant.state.activity in WALKING), k
+    assert prep.walking.any() and not prep.walking.all()
 
 
 def test_population_lanes_sharing_a_walker_run_equal_the_unshared_population() -> None:

@@ -41,8 +41,32 @@ def test_unknown_parameter_path_is_refused(tmp_path: Path) -> None:
 def test_unknown_table_and_non_numeric_parameter_are_refused(tmp_path: Path) -> None:
     p = write_study(tmp_path, '\n[[parameters]]\npath = "stimulus.current_ma"\nlo = 0.0\nhi = 1.0\n')
     _refuse(p, "stimulus.current_ma", "not a controller parameter")
-    p = write_study(tmp_path, '\n[[parameters]]\npath = "stimulation.timing"\nlo = 0.0\nhi = 1.0\n')
-    _refuse(p, "stimulation.timing", "not a numeric")
+    p = write_study(tmp_path, '\n[[parameters]]\npath = "stimulation"\nlo = 0.0\nhi = 1.0\n')
+    _refuse(p, "parameters[2].path", "neither a numeric nor a categorical", "StimulationConfig")
+
+
+@pytest.mark.parametrize(("entry", "method", "fragments"), [
+    ('path = "stimulation.timing"\nlo = 0.0\nhi = 1.0', "grid", ["parameters[2].values", "stimulation.timing", "'fixed', 'percent'"]),
+    ('path = "stimulation.timing"\nvalues = ["fixed", "weekly"]', "grid", ["parameters[2].values[1]", "'weekly'", "'fixed', 'percent'"]),
+    ('path = "mode"\nvalues = ["gait", "exercise"]', "random", ["parameters[2].values[1]", "'exercise'", "allowed: 'gait', 'off'"]),
+    ('path = "stimulation.delay_ms"\nvalues = ["slow", "fast"]', "grid", ["parameters[2].values", "delay_ms is a number"]),
+    ('path = "detector"\nvalues = ["tilt", 2.0]', "grid", ["parameters[2].values", "mixes numbers and names"]),
+    ('path = "detector"\nvalues = ["tilt", "gyro"]', "differential_evolution",
+     ["parameters[2].values", "'tilt', 'gyro'", "continuous optimiser", "'grid', 'random' or 'lhs'"]),
+])
+def test_bad_categorical_parameters_are_refused(tmp_path: Path, entry: str, method: str, fragments: list[str]) -> None:
+    _refuse(write_study(tmp_path, f"\n[[parameters]]\n{entry}\n", method=method), *fragments)
+
+
+def test_named_settings_are_sampled_evenly_and_applied(tmp_path: Path) -> None:
+    extra = '\n[[parameters]]\npath = "stimulation.timing"\nvalues = ["fixed", "percent"]\n'
+    space = SearchSpace.from_study(load_study(write_study(tmp_path, extra, method="lhs")))
+    assert [space.decode(r)[2] for r in space.grid(2)] == ["fixed", "percent"] * 4
+    for sets in (space.random(400, 3), space.lhs(400, 3)):
+        names = [space.decode(r)[2] for r in sets]
+        assert 150 < names.count("percent") < 250 and set(names) == {"fixed", "percent"}
+    assert [names.count("fixed") for names in [[space.decode(r)[2] for r in space.lhs(10, 1)]]] == [5]  # stratified
+    assert space.apply([20.0, 10.0, "percent"]).stimulation.timing == "percent"
 
 
 def test_empty_range_is_refused(tmp_path: Path) -> None:
@@ -82,13 +106,14 @@ def test_unknown_metric_key_and_values_with_lhs_are_refused(tmp_path: Path) -> N
     _refuse(p, "parameters[2].values", "grid")
 
 
-def test_unknown_walker_preset_is_refused(tmp_path: Path) -> None:
+def test_unknown_walker_and_scenario_are_refused_with_the_file_and_the_known_presets(tmp_path: Path) -> None:
     p = write_study(tmp_path)
     p.write_text(p.read_text().replace('walker = "drop_foot_severe"', 'walker = "nobody"'))
-    from fes_sim.tuning.workload import Workload
-
-    with pytest.raises(ConfigError, match="walkers.walker.*nobody"):
-        Workload.from_study(load_study(p))
+    _refuse(p, "walkers.walker", "'nobody'", "drop_foot_mild")
+    p = write_study(tmp_path, scenarios='["walk", "marathon"]')
+    _refuse(p, "scenarios[1]", "'marathon'", "false_triggers")
+    p = write_study(tmp_path, scenarios=f'["{tmp_path / "gone.toml"}"]')
+    _refuse(p, "scenarios[0]", "gone.toml", "no such file")
 
 
 def test_cli_refuses_a_bad_study_before_any_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

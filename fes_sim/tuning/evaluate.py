@@ -11,6 +11,7 @@ from typing import Sequence
 from fes_sim.tuning.lanes_engine import Prepared, prepare, run_lanes
 from fes_sim.tuning.loop_engine import run_loop
 from fes_sim.tuning.metrics import aggregate
+from fes_sim.tuning.space import Value
 from fes_sim.tuning.workload import Workload
 
 
@@ -20,9 +21,9 @@ def prepare_task(item: tuple[int, int], workload: Workload) -> Prepared:
 
 
 def evaluate_chunk(
-    values: Sequence[Sequence[float]], workload: Workload, engine: str, prepared: dict[tuple[int, int], Prepared] | None
+    values: Sequence[Sequence[Value]], workload: Workload, engine: str, prepared: dict[tuple[int, int], Prepared] | None
 ) -> list[dict[str, float]]:
-    """Metrics of each parameter set in ``values`` (see :data:`fes_sim.tuning.metrics.METRICS`)."""
+    """Metrics of each parameter set in ``values`` (numbers and named settings; see :data:`fes_sim.tuning.metrics.METRICS`)."""
     controllers = [workload.space.apply(v) for v in values]
     if engine == "loop":
         return [aggregate(run_loop(workload, c)) for c in controllers]

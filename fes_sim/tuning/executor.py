@@ -5,14 +5,23 @@
 Dask ``LocalCluster``; any other ``scheduler`` is a Dask scheduler address
 (``tcp://host:8786``). Large arguments shared by every task are sent once to each
 Dask worker (``scatter(broadcast=True)``).
+
+Local workers (pool processes, and the workers of a ``LocalCluster``) ignore SIGINT:
+a Ctrl-C reaches the main process only, which stops the workers at once
+(``Pool.terminate``, or closing the cluster) instead of waiting for their tasks;
+every result already returned is on disk.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
+import multiprocessing
+import multiprocessing.pool
 import os
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures import as_completed as cf_as_completed
+import signal
+import threading
 from typing import Any, Callable, Iterator, Sequence
 
 from fes_sim.errors import ConfigError
@@ -27,7 +36,7 @@ class Executor:
         self.workers = (os.cpu_count() or 1) if workers is None else workers
         if self.workers < 0:
             raise ConfigError(f"--workers: {workers!r} must be >= 0")
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: multiprocessing.pool.Pool | None = None
         self._client: Any = None
         self._cluster: Any = None
         self._pending: list[Any] = []
@@ -37,16 +46,18 @@ class Executor:
             except ImportError:
                 raise ConfigError("--scheduler needs dask[distributed] (pip install 'fes-sim[tune]')") from None
             if scheduler == "local":
-                self._cluster = LocalCluster(n_workers=max(1, self.workers), threads_per_worker=1, processes=True)
+                with _sigint_ignored():  # the worker processes inherit it
+                    self._cluster = LocalCluster(n_workers=max(1, self.workers), threads_per_worker=1, processes=True, dashboard_address=None)
                 self._client = Client(self._cluster)
             else:
                 try:
                     self._client = Client(scheduler, timeout="10s")
                 except (OSError, TimeoutError) as exc:
                     raise ConfigError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
+            self.workers = max(1, sum(self._client.nthreads().values()))  # tasks are balanced over these
             log.info("dask scheduler %s", self._client.scheduler.address)
         elif self.workers > 0:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers)
+            self._pool = multiprocessing.Pool(self.workers, initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
 
     @property
     def description(self) -> str:
@@ -69,21 +80,22 @@ class Executor:
                 yield futs[fut], fut.result()
             return
         if self._pool is not None:
-            pfuts = {self._pool.submit(fn, item, *shared): i for i, item in enumerate(items)}
-            self._pending = list(pfuts)
-            for pf in cf_as_completed(pfuts):
-                yield pfuts[pf], pf.result()
+            yield from self._pool.imap_unordered(functools.partial(_indexed, fn, shared), enumerate(items))
             return
         for i, item in enumerate(items):
             yield i, fn(item, *shared)
 
-    def close(self) -> None:
-        """Cancel what is still queued and release workers (idempotent)."""
+    def close(self, abort: bool = False) -> None:
+        """Release workers (idempotent); ``abort``: stop running tasks now and drop queued ones."""
         for fut in self._pending:
             fut.cancel()
         self._pending = []
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            if abort:
+                self._pool.terminate()
+            else:
+                self._pool.close()
+            self._pool.join()
             self._pool = None
         if self._client is not None:
             self._client.close()
@@ -95,5 +107,23 @@ class Executor:
     def __enter__(self) -> "Executor":
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: type | None, *exc: object) -> None:
+        self.close(abort=exc_type is not None)
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored inside the block (in the main thread; elsewhere signals cannot be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _indexed(fn: Callable[..., Any], shared: tuple[Any, ...], pair: tuple[int, Any]) -> tuple[int, Any]:
+    """``(index, fn(item, *shared))`` of an ``(index, item)`` pair (a picklable pool task)."""
+    return pair[0], fn(pair[1], *shared)

@@ -1,12 +1,17 @@
-"""The stimulation controller over many lanes at once (one numpy pass per sample).
+"""The stimulation controller over many lanes at once (one compiled pass over lanes and samples).
 
 :class:`ControllerLanes` is :class:`fes_sim.control.controller.StimController` in
 gait mode, with the state of every lane held in arrays: lane ``i`` runs the
-controller built from ``configs[i]``. It executes the same floating-point
-operations in the same order as the scalar state machine, so envelopes, currents,
-pulse counts and charges are identical (``tests/test_tune_lanes.py`` checks this
-sample by sample). Test bursts, the hand switch and exercise mode are interactive
-features outside tuning; a lane whose mode is ``off`` never stimulates.
+controller built from ``configs[i]``. Its step (:func:`_advance`, compiled with
+numba) executes the same floating-point operations in the same order as the scalar
+state machine, so envelopes, currents, pulse counts and charges are identical
+(``tests/test_tune_lanes.py`` checks this sample by sample). Test bursts, the hand
+switch and exercise mode are interactive features outside tuning; a lane whose mode
+is ``off`` never stimulates.
+
+The controller reads only detected events, fault flags and aborts, never the
+plant, so :meth:`ControllerLanes.run` advances every lane over a whole block of
+samples in one call.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
+import numba
 import numpy as np
 
 from fes_sim.control.config import ControllerConfig
@@ -24,6 +30,14 @@ from fes_sim.samples import GaitEvent
 _HS, _HO, _TO = int(GaitEvent.HEEL_STRIKE), int(GaitEvent.HEEL_OFF), int(GaitEvent.TOE_OFF)
 _FAST = 1e12  # as in the scalar controller: a ramp of 0 ms
 _EPS_S = 1e-9  # the scalar controller's timer slack
+
+#: per-lane settings, rows of ``ControllerLanes.P`` (floats)
+(P_MAX_GAP_S, P_UP_RATE, P_DOWN_RATE, P_FAULT_STEP, P_ON_LIMIT_S, P_ON_LIMIT_N, P_PERIOD_S, P_MAX_PULSES, P_PEAK_MA,
+ P_CHARGE_PER_PULSE_UC, P_MIN_OFF_S, P_ACTIVE, P_PERCENT, P_DELAY_MS, P_DELAY_PCT, P_EXTENSION_MS, P_EXTENSION_PCT, P_K_ADAPT,
+ P_STANCE_ON_HEEL_OFF) = range(19)
+#: per-lane state, rows of ``ControllerLanes.S`` (floats; state, counters and flags as whole numbers)
+(S_STATE, S_ENVELOPE, S_CURRENT_MA, S_CHARGE_UC, S_PULSES, S_T_PREV, S_T_START, S_T_OFF, S_T_UNTIL, S_N_ON, S_PENDING,
+ S_NEXT_PULSE_T, S_AVG_STANCE_S, S_AVG_SWING_S, S_T_HS, S_T_TO) = range(16)
 
 
 class ControllerLanes:
@@ -53,179 +67,206 @@ class ControllerLanes:
         for c in configs:
             if c.mode == "exercise":
                 raise ConfigError("mode: exercise mode is not a tuning target (use gait or off)")
-        st = [c.stimulation for c in configs]
-        arr = lambda xs: np.array(xs, dtype=float)  # noqa: E731
         self.n = len(configs)
         self.dt_s = 1.0 / sample_rate_hz
-        self.max_gap_s = arr([c.faults.max_gap_ms * 1e-3 for c in configs])
-        self.up_rate = arr([1000.0 / s.ramp_up_ms if s.ramp_up_ms > 0 else _FAST for s in st])
-        self.down_rate = arr([1000.0 / s.ramp_down_ms if s.ramp_down_ms > 0 else _FAST for s in st])
-        fault_n = [max(1, math.ceil(c.faults.fault_ramp_down_ms * 1e-3 * sample_rate_hz)) for c in configs]
-        self.fault_step = arr([1.0 / n for n in fault_n])
-        self.on_limit_s = arr([
-            s.max_on_time_s - s.ramp_down_ms * 1e-3 - 2.0 * max(c.faults.max_gap_ms * 1e-3, self.dt_s) for s, c in zip(st, configs)
-        ])
-        self.on_limit_n = np.array([int(x * sample_rate_hz) for x in self.on_limit_s], dtype=np.int64)
-        self.period_s = arr([1.0 / s.frequency_hz for s in st])
-        self.max_pulses = np.array([int(self.dt_s * s.frequency_hz) + 1 for s in st], dtype=np.int64)
-        self.peak_ma = arr([s.current_ma for s in st])
-        self.charge_per_pulse_uc = arr([s.pulse_width_us * 1e-3 for s in st])
-        self.min_off_s = arr([s.min_off_time_ms * 1e-3 for s in st])
-        self.active = np.array([c.mode != "off" for c in configs])
-        self.percent = np.array([s.timing == "percent" for s in st])
-        self.delay_ms = arr([s.delay_ms for s in st])
-        self.delay_pct = arr([s.delay_pct for s in st])
-        self.extension_ms = arr([s.extension_ms for s in st])
-        self.extension_pct = arr([s.extension_pct for s in st])
-        self.k_adapt = arr([1.0 / c.adaptation_strides for c in configs])
-        self.stance_on_heel_off = np.array([c.detector == "footswitch" for c in configs])
+        P = self.P = np.zeros((19, self.n))
+        for i, c in enumerate(configs):
+            s, gap_s = c.stimulation, c.faults.max_gap_ms * 1e-3
+            on_limit_s = s.max_on_time_s - s.ramp_down_ms * 1e-3 - 2.0 * max(gap_s, self.dt_s)
+            P[:, i] = (
+                gap_s,
+                1000.0 / s.ramp_up_ms if s.ramp_up_ms > 0 else _FAST,
+                1000.0 / s.ramp_down_ms if s.ramp_down_ms > 0 else _FAST,
+                1.0 / max(1, math.ceil(c.faults.fault_ramp_down_ms * 1e-3 * sample_rate_hz)),
+                on_limit_s,
+                int(on_limit_s * sample_rate_hz),
+                1.0 / s.frequency_hz,
+                int(self.dt_s * s.frequency_hz) + 1,
+                s.current_ma,
+                s.pulse_width_us * 1e-3,
+                s.min_off_time_ms * 1e-3,
+                c.mode != "off",
+                s.timing == "percent",
+                s.delay_ms,
+                s.delay_pct,
+                s.extension_ms,
+                s.extension_pct,
+                1.0 / c.adaptation_strides,
+                c.detector == "footswitch",
+            )
         self.reset()
 
     def reset(self) -> None:
         """Idle, zero output, running averages back to their defaults (as ``StimController.reset``)."""
-        n = self.n
-        self.state = np.full(n, IDLE, dtype=np.int8)
-        self.envelope = np.zeros(n)
-        self.current_ma = np.zeros(n)
-        self.charge_uc = np.zeros(n)
-        self.pulses = np.zeros(n, dtype=np.int64)
-        self.t_prev = np.full(n, math.nan)
-        self.t_start = np.full(n, -math.inf)
-        self.t_off = np.full(n, -math.inf)
-        self.t_until = np.zeros(n)
-        self.n_on = np.zeros(n, dtype=np.int64)
-        self.pending = np.zeros(n, dtype=bool)  # a heel-off waiting for the minimum off-time
-        self.next_pulse_t = np.full(n, math.nan)
-        self.avg_stance_s = np.full(n, 0.6)
-        self.avg_swing_s = np.full(n, 0.4)
-        self.t_hs = np.full(n, math.nan)
-        self.t_to = np.full(n, math.nan)
+        S = self.S = np.zeros((16, self.n))
+        S[S_STATE] = IDLE
+        S[S_T_PREV] = math.nan
+        S[S_T_START] = -math.inf
+        S[S_T_OFF] = -math.inf
+        S[S_NEXT_PULSE_T] = math.nan
+        S[S_AVG_STANCE_S] = 0.6
+        S[S_AVG_SWING_S] = 0.4
+        S[S_T_HS] = math.nan
+        S[S_T_TO] = math.nan
 
-    def _timing(self, pct: np.ndarray, ms: np.ndarray, m: np.ndarray, avg_s: np.ndarray) -> np.ndarray:
-        """Delay or extension (s) of the lanes in mask ``m``: % of the average ``avg_s`` or fixed ms."""
-        return np.where(self.percent[m], pct[m] * 0.01 * avg_s[m], ms[m] * 1e-3)
+    state = property(lambda self: self.S[S_STATE].astype(np.int8))
+    envelope = property(lambda self: self.S[S_ENVELOPE].copy())
+    current_ma = property(lambda self: self.S[S_CURRENT_MA].copy())
+    charge_uc = property(lambda self: self.S[S_CHARGE_UC].copy())
+    pulses = property(lambda self: self.S[S_PULSES].astype(np.int64))
 
-    def _start(self, m: np.ndarray, t_s: float, state: np.ndarray, env: np.ndarray) -> None:
-        """Begin a burst in the lanes of mask ``m``: first ramp step over one nominal period."""
-        self.t_start[m] = t_s
-        self.n_on[m] = 1
-        e = self.dt_s * self.up_rate[m]
-        full = e >= 1.0
-        state[m] = np.where(full, ON, RAMP_UP)
-        env[m] = np.where(full, 1.0, e)
+    def run(
+        self, t_s: np.ndarray, events: np.ndarray, faults: np.ndarray, aborts: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Advance every lane over the samples taken at ``t_s``.
+
+        ``events`` (GaitEvent codes), ``faults`` (bool: any sensor fault active) and
+        ``aborts`` (bool: the detector withdrew its heel-off) are (lanes, samples).
+        Returns envelope, current (mA) and charge (µC) of each sample period, each
+        (samples, lanes).
+        """
+        shape = (len(t_s), self.n)
+        env, cur, charge = np.empty(shape), np.empty(shape), np.empty(shape)
+        _advance(
+            np.asarray(t_s, float), np.asarray(events, np.int8), np.asarray(faults, np.bool_), np.asarray(aborts, np.bool_),
+            self.dt_s, self.P, self.S, env, cur, charge,
+        )
+        return env, cur, charge
 
     def update(self, t_s: float, event: np.ndarray, fault: np.ndarray, abort: np.ndarray) -> np.ndarray:
-        """Advance every lane by one sample taken at ``t_s``; return the envelopes.
+        """Advance every lane by one sample taken at ``t_s``; return the envelopes."""
+        col = lambda x: np.asarray(x).reshape(-1, 1)  # noqa: E731
+        return self.run(np.array([t_s]), col(event), col(fault), col(abort))[0][0]
 
-        ``event`` (GaitEvent codes), ``fault`` (bool: any sensor fault active) and
-        ``abort`` (bool: the detector withdrew its heel-off) have one value per lane.
-        """
-        state = self.state.copy()
-        env = self.envelope.copy()
-        s0 = self.state
-        # --- sensor fault: ramp down in samples, hold FAULT
-        f = fault
-        if f.any():
-            self.t_prev[f] = math.nan
-            fe = env[f] - self.fault_step[f]
-            was_on = env[f] > 0.0
-            zero = was_on & (fe <= 1e-12)
-            env[f] = np.where(was_on, np.where(zero, 0.0, fe), env[f])
-            state[f] = np.where(was_on & ~zero, RAMP_DOWN, FAULT)
-            self.n_on[f] = 0
-            self.t_off[f] = -math.inf
-        ok = ~f
-        tp = self.t_prev
-        dt = np.where(tp == tp, t_s - tp, 0.0)
-        dt = np.where(dt > self.max_gap_s, self.max_gap_s, np.where((tp == tp) & (dt < self.dt_s), self.dt_s, dt))
-        self.t_prev = np.where(ok, t_s, self.t_prev)
-        # --- running average stance and swing (percent timing)
-        hs = ok & (event == _HS)
-        swing_end = hs & (self.t_to == self.t_to) & (self.t_to > self.t_hs)
-        self.avg_swing_s[swing_end] += (t_s - self.t_to[swing_end] - self.avg_swing_s[swing_end]) * self.k_adapt[swing_end]
-        stance_end = ok & ((event == _TO) | ((event == _HO) & self.stance_on_heel_off))
-        if stance_end.any():
-            upd = stance_end & (self.t_hs == self.t_hs)
-            self.avg_stance_s[upd] += (t_s - self.t_hs[upd] - self.avg_stance_s[upd]) * self.k_adapt[upd]
-            self.t_to[stance_end] = t_s
-        self.t_hs[hs] = t_s
-        # --- idle or recovering from a fault
-        m = ok & ((s0 == IDLE) | (s0 == FAULT))
-        if m.any():
-            rec = m & (s0 == FAULT)
-            state[rec] = IDLE
-            self.t_off[rec] = t_s
-            gait = m & self.active
-            self.pending[gait & (event == _HO)] = True
-            self.pending[gait & (event != _HO) & ((event == _HS) | abort)] = False
-            go = gait & (t_s - self.t_off >= self.min_off_s) & self.pending
-            if go.any():
-                self.pending[go] = False
-                delay = np.zeros(self.n)
-                delay[go] = self._timing(self.delay_pct, self.delay_ms, go, self.avg_stance_s)
-                wait = go & (delay > 0.0)
-                state[wait] = DELAY
-                self.t_until[wait] = t_s + delay[wait]
-                now = go & ~wait
-                if now.any():
-                    self._start(now, t_s, state, env)
-        # --- waiting for the onset delay
-        m = ok & (s0 == DELAY)
-        if m.any():
-            cancel = m & ((event == _HS) | abort)
-            state[cancel] = IDLE
-            due = m & ~cancel & (t_s >= self.t_until - _EPS_S)
-            if due.any():
-                self._start(due, t_s, state, env)
-        # --- ramping down
-        m = ok & (s0 == RAMP_DOWN)
-        if m.any():
-            env[m] -= dt[m] * self.down_rate[m]
-            done = m & (env <= 1e-12)
-            env[done] = 0.0
-            state[done] = IDLE
-            self.t_off[done] = t_s
-        # --- stimulating: ramp up, on, extension
-        m = ok & ((s0 == RAMP_UP) | (s0 == ON) | (s0 == EXTENSION))
-        if m.any():
-            self.n_on[m] += 1
-            limit = m & ((t_s - self.t_start >= self.on_limit_s) | (self.n_on >= self.on_limit_n))
-            rest = m & ~limit
-            stop = limit | (rest & abort)
-            rest &= ~abort
-            ext = rest & (s0 != EXTENSION) & (event == _HS)
-            if ext.any():
-                self.t_until[ext] = t_s + self._timing(self.extension_pct, self.extension_ms, ext, self.avg_swing_s)
-            ext_end = rest & ~ext & (s0 == EXTENSION) & (t_s >= self.t_until - _EPS_S)
-            stop |= ext_end
-            state[ext] = EXTENSION
-            state[stop] = RAMP_DOWN
-            down = stop
-            env[down] -= dt[down] * self.down_rate[down]
-            env[down & (env < 0.0)] = 0.0
-            up = m & ~down & (env < 1.0)
-            env[up] += dt[up] * self.up_rate[up]
-            full = up & (env >= 1.0)
-            env[full] = 1.0
-            state[full & (state == RAMP_UP)] = ON
-        self.state = state
-        self._emit(t_s, env)
-        return env
 
-    def _emit(self, t_s: float, env: np.ndarray) -> None:
-        """Envelope, current, pulses and charge of the coming sample period (as ``StimController._emit``)."""
-        self.envelope = env
-        on = env > 0.0
-        cur = np.where(on, env * self.peak_ma, 0.0)
-        self.current_ma = cur
-        nxt = np.where(on & (self.next_pulse_t >= t_s), self.next_pulse_t, t_s)
-        end = t_s + self.dt_s
-        n = np.zeros(self.n, dtype=np.int64)
-        due = on & (nxt < end)
-        while due.any():
-            nxt[due] += self.period_s[due]
-            n[due] += 1
-            due &= (nxt < end) & (n < self.max_pulses)
-        self.next_pulse_t = np.where(on, nxt, math.nan)
-        self.pulses = n
-        self.charge_uc = np.where(n > 0, n * cur * self.charge_per_pulse_uc, 0.0)
+@numba.njit(cache=True)
+def _start(P, S, i, t_s, dt_s):
+    """Begin a burst in lane ``i``: first ramp step over one nominal period; returns (state, envelope)."""
+    S[S_T_START, i] = t_s
+    S[S_N_ON, i] = 1
+    env = dt_s * P[P_UP_RATE, i]
+    return (ON, 1.0) if env >= 1.0 else (RAMP_UP, env)
+
+
+@numba.njit(cache=True)
+def _fault_ramp(env, step):
+    """State and envelope one sample into a sensor fault: down by ``step`` per sample, then FAULT."""
+    if env <= 0.0:
+        return FAULT, env
+    env -= step
+    return (FAULT, 0.0) if env <= 1e-12 else (RAMP_DOWN, env)
+
+
+@numba.njit(cache=True)
+def _timing(P, S, i, pct_row, ms_row, avg_row):
+    """Delay or extension (s) of lane ``i``: % of the running average in ``avg_row`` or fixed ms."""
+    if P[P_PERCENT, i]:
+        return P[pct_row, i] * 0.01 * S[avg_row, i]
+    return P[ms_row, i] * 1e-3
+
+
+@numba.njit(cache=True)
+def _advance(t, events, faults, aborts, dt_s, P, S, env_out, cur_out, charge_out):  # noqa: C901 - one state machine
+    """Every lane through samples ``t``: :meth:`StimController.update` and ``_emit`` in gait mode."""
+    for i in range(S.shape[1]):
+        for k in range(t.size):
+            t_s = t[k]
+            state = int(S[S_STATE, i])
+            env = S[S_ENVELOPE, i]
+            event = events[i, k]
+            abort = aborts[i, k]
+            if faults[i, k]:
+                S[S_T_PREV, i] = math.nan
+                state, env = _fault_ramp(env, P[P_FAULT_STEP, i])
+                S[S_N_ON, i] = 0
+                S[S_T_OFF, i] = -math.inf
+            else:
+                tp = S[S_T_PREV, i]
+                dt = t_s - tp if tp == tp else 0.0
+                if dt > P[P_MAX_GAP_S, i]:
+                    dt = P[P_MAX_GAP_S, i]
+                elif tp == tp and dt < dt_s:
+                    dt = dt_s  # a slow clock must not stretch a ramp
+                S[S_T_PREV, i] = t_s
+                # running averages of stance and swing (percent timing)
+                if event == _HS:
+                    if S[S_T_TO, i] == S[S_T_TO, i] and S[S_T_TO, i] > S[S_T_HS, i]:
+                        S[S_AVG_SWING_S, i] += (t_s - S[S_T_TO, i] - S[S_AVG_SWING_S, i]) * P[P_K_ADAPT, i]
+                    S[S_T_HS, i] = t_s
+                elif event == _TO or (event == _HO and P[P_STANCE_ON_HEEL_OFF, i]):
+                    if S[S_T_HS, i] == S[S_T_HS, i]:
+                        S[S_AVG_STANCE_S, i] += (t_s - S[S_T_HS, i] - S[S_AVG_STANCE_S, i]) * P[P_K_ADAPT, i]
+                    S[S_T_TO, i] = t_s
+                if state == IDLE or state == FAULT:
+                    if state == FAULT:
+                        state = IDLE
+                        S[S_T_OFF, i] = t_s
+                    if P[P_ACTIVE, i]:
+                        if event == _HO:
+                            S[S_PENDING, i] = 1
+                        elif event == _HS or abort:
+                            S[S_PENDING, i] = 0
+                        if t_s - S[S_T_OFF, i] >= P[P_MIN_OFF_S, i] and S[S_PENDING, i]:
+                            S[S_PENDING, i] = 0
+                            delay = _timing(P, S, i, P_DELAY_PCT, P_DELAY_MS, S_AVG_STANCE_S)
+                            if delay > 0.0:
+                                state = DELAY
+                                S[S_T_UNTIL, i] = t_s + delay
+                            else:
+                                state, env = _start(P, S, i, t_s, dt_s)
+                elif state == DELAY:
+                    if event == _HS or abort:
+                        state = IDLE
+                    elif t_s >= S[S_T_UNTIL, i] - _EPS_S:
+                        state, env = _start(P, S, i, t_s, dt_s)
+                elif state == RAMP_DOWN:
+                    env -= dt * P[P_DOWN_RATE, i]
+                    if env <= 1e-12:
+                        env = 0.0
+                        state = IDLE
+                        S[S_T_OFF, i] = t_s
+                else:  # RAMP_UP, ON, EXTENSION
+                    S[S_N_ON, i] += 1
+                    if t_s - S[S_T_START, i] >= P[P_ON_LIMIT_S, i] or S[S_N_ON, i] >= P[P_ON_LIMIT_N, i]:
+                        state = RAMP_DOWN
+                    elif abort:
+                        state = RAMP_DOWN
+                    elif state != EXTENSION and event == _HS:
+                        S[S_T_UNTIL, i] = t_s + _timing(P, S, i, P_EXTENSION_PCT, P_EXTENSION_MS, S_AVG_SWING_S)
+                        state = EXTENSION
+                    elif state == EXTENSION and t_s >= S[S_T_UNTIL, i] - _EPS_S:
+                        state = RAMP_DOWN
+                    if state == RAMP_DOWN:
+                        env -= dt * P[P_DOWN_RATE, i]
+                        if env < 0.0:
+                            env = 0.0
+                    elif env < 1.0:
+                        env += dt * P[P_UP_RATE, i]
+                        if env >= 1.0:
+                            env = 1.0
+                            if state == RAMP_UP:
+                                state = ON
+            # output of the coming sample period (StimController._emit)
+            S[S_STATE, i] = state
+            S[S_ENVELOPE, i] = env
+            cur, n, charge = 0.0, 0, 0.0
+            if env > 0.0:
+                cur = env * P[P_PEAK_MA, i]
+                nxt = S[S_NEXT_PULSE_T, i]
+                if not nxt >= t_s:
+                    nxt = t_s
+                end = t_s + dt_s
+                while nxt < end and n < P[P_MAX_PULSES, i]:
+                    nxt += P[P_PERIOD_S, i]
+                    n += 1
+                S[S_NEXT_PULSE_T, i] = nxt
+                if n > 0:
+                    charge = n * cur * P[P_CHARGE_PER_PULSE_UC, i]
+            else:
+                S[S_NEXT_PULSE_T, i] = math.nan
+            S[S_CURRENT_MA, i] = cur
+            S[S_PULSES, i] = n
+            S[S_CHARGE_UC, i] = charge
+            env_out[k, i] = env
+            cur_out[k, i] = cur
+            charge_out[k, i] = charge

@@ -3,18 +3,18 @@
 The shank's motion, hence every sensor sample and every detected event, does not
 depend on stimulation. So for each walker × scenario the engine
 
-1. simulates the walker once without stimulation and keeps its samples and
-   activity (:func:`prepare`, once per study);
+1. builds the walker's motion and sensor output once, without stimulation, and
+   keeps its samples and activity (:func:`prepare`, once per study);
 2. runs the scalar :class:`~fes_sim.device.DevicePipeline` once per distinct
    detector input setting (estimator, fault rules) on those samples, and the tilt
    trigger of every lane in one vectorised pass
    (:class:`~fes_sim.tuning.tilt_lanes.TiltTriggerLanes`; other detectors run
    scalar once per distinct setting), giving each lane its events, fault flags and
    aborts;
-3. steps the stimulation controllers of all lanes together
-   (:class:`~fes_sim.tuning.lanes.ControllerLanes`) and the muscle and foot of all
-   lanes, each lane seeded like its walker, and scores strides as
-   :func:`fes_sim.run_summary.stride_rows` does, streaming.
+3. runs the stimulation controllers of all lanes together, a block of samples
+   per compiled call (:class:`~fes_sim.tuning.lanes.ControllerLanes`), steps the
+   muscle and foot of all lanes through the block, each lane seeded like its
+   walker, and scores strides as :func:`fes_sim.run_summary.stride_rows` does.
 
 Muscle and foot run in one vectorised :class:`~fes_sim.population.Population` when
 it supports the scenario (one walking activity, Riener force model), otherwise as
@@ -33,9 +33,11 @@ from typing import Sequence
 
 import numpy as np
 
+from fes_sim.body.block import SENSOR_CHANNELS, BlockBuilder
 from fes_sim.config.schema import to_mapping
 from fes_sim.control.config import ControllerConfig
 from fes_sim.device import DevicePipeline
+from fes_sim.gait.motion import ACTIVITY_LABELS
 from fes_sim.gait.scenario import WALKING, Scenario
 from fes_sim.gait.walker import WalkerConfig
 from fes_sim.plant import WalkingPlant
@@ -79,22 +81,26 @@ def front_key(cfg: ControllerConfig) -> str:
 
 
 def prepare(workload: Workload, walker_index: int, scenario_index: int, controller: ControllerConfig) -> Prepared:
-    """Simulate walker × scenario once without stimulation; detect with ``controller``."""
+    """Sensor samples and activity of walker × scenario without stimulation; detect with ``controller``.
+
+    The plant's motion and sensor output do not depend on stimulation: they come
+    from its blocks (:class:`~fes_sim.body.block.BlockBuilder`), built here exactly as
+    :meth:`WalkingPlant.reset <fes_sim.plant.WalkingPlant.reset>` builds them, without
+    integrating muscle and foot.
+    """
     rate = workload.sample_rate_hz
-    n = int(round(workload.duration_s * rate))
+    n = int(round(workload.duration_s * rate)) + 1
     plant = WalkingPlant(
         workload.walkers[walker_index], scenario=workload.scenarios[scenario_index], sensor=workload.sensor, sample_rate_hz=rate
     )
-    sample = plant.reset(workload.seeds[walker_index])
-    cols = {name: np.empty(n + 1) for name in SAMPLE_FIELDS}
-    walking = np.empty(n + 1, dtype=bool)
-    for k in range(n + 1):
-        if k:
-            sample = plant.step(0.0, 0.0, 0.0)
-        for name in SAMPLE_FIELDS:
-            cols[name][k] = getattr(sample, name)
-        walking[k] = plant.state.activity in WALKING
-    prep = Prepared(cols, walking)
+    builder = BlockBuilder([plant.walker], plant.scenario, plant.sensor, rate, plant.sub, [workload.seeds[walker_index]])
+    per_block = builder.block_samples
+    blocks = [builder.build(b) for b in range(-(-n // per_block))]
+    cols = {name: np.concatenate([blk.sensor[name] for blk in blocks])[:n] for name in SENSOR_CHANNELS}
+    cols["t_s"] = np.arange(n) / rate
+    walking_codes = np.array([label in WALKING for label in ACTIVITY_LABELS])
+    activity = np.concatenate([np.asarray(blk.activity[:: plant.sub]) for blk in blocks])[:n]
+    prep = Prepared({name: np.asarray(cols[name], float) for name in SAMPLE_FIELDS}, walking_codes[activity])
     detect(prep, controller, workload)
     return prep
 
@@ -143,15 +149,16 @@ def lane_detections(
     events = np.zeros((n_lanes, n), dtype=np.int8)
     faults = np.zeros((n_lanes, n), dtype=bool)
     aborts = np.zeros((n_lanes, n), dtype=bool)
+    keys = {id(cfg): (detection_key(cfg), front_key(cfg)) for cfg in cfgs}  # lanes repeat a setting per walker
     vector = []
     for lane, (prep, cfg) in enumerate(zip(preps, cfgs)):
-        hit = prep.detections.get(detection_key(cfg))
-        if hit is None and cfg.detector == "tilt" and front_key(cfg) in prep.fronts:
+        hit = prep.detections.get(keys[id(cfg)][0])
+        if hit is None and cfg.detector == "tilt" and keys[id(cfg)][1] in prep.fronts:
             vector.append(lane)
             continue
         events[lane], faults[lane], aborts[lane] = hit if hit is not None else detect(prep, cfg, workload)
     if vector:
-        fronts = [preps[lane].fronts[front_key(cfgs[lane])] for lane in vector]
+        fronts = [preps[lane].fronts[keys[id(cfgs[lane])][1]] for lane in vector]
         tilt, rate, fault = (np.stack([f[i] for f in fronts]) for i in range(3))
         det = TiltTriggerLanes([cfgs[lane].tilt for lane in vector], [cfgs[lane].adaptation_strides for lane in vector])
         ev = np.zeros((len(vector), n), dtype=np.int8)
@@ -163,51 +170,59 @@ def lane_detections(
     return events, faults, aborts
 
 
-class _StrideScorer:
-    """Stimulation intervals and cumulative charge per lane, streamed sample by sample.
+class _BurstLog:
+    """Stimulation bursts per lane and their cumulative charge, from blocks of controller output.
 
-    Reproduces :func:`fes_sim.run_summary.stride_rows`: a burst belongs to the stride its
-    onset falls in; the stride's charge runs from the first onset to the last offset.
+    Reproduces :func:`fes_sim.run_summary.stride_rows` (bursts as ``LoopTrace.stim_intervals``
+    gives them): a burst belongs to the stride its onset falls in; the stride's charge runs
+    from its first onset to its last offset.
     """
 
     def __init__(self, n_lanes: int) -> None:
         self.on = np.zeros(n_lanes, dtype=bool)
         self.cum = np.zeros(n_lanes)
-        self.k_on = np.zeros(n_lanes, dtype=np.int64)
-        self.cum_on = np.zeros(n_lanes)
-        self.bursts: list[list[tuple[int, int, float, float]]] = [[] for _ in range(n_lanes)]
-
-    def add(self, k: int, envelope: np.ndarray, charge_uc: np.ndarray) -> None:
-        """Sample ``k``'s envelope and the charge delivered over its period."""
-        now = envelope > 0.0
-        start = now & ~self.on
-        if start.any():
-            self.k_on[start] = k
-            self.cum_on[start] = self.cum[start]
-        stop = self.on & ~now
-        for lane in np.flatnonzero(stop):
-            self.bursts[lane].append((int(self.k_on[lane]), k, float(self.cum_on[lane]), float(self.cum[lane])))
-        self.on = now
         self.cum_before = self.cum
-        self.cum = self.cum + charge_uc
+        self.edges: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {"on": [], "off": []}
 
-    def finish(self, k_last: int) -> None:
-        """Close bursts still on at the last sample ``k_last`` (as ``LoopTrace.stim_intervals``)."""
-        for lane in np.flatnonzero(self.on):
-            self.bursts[lane].append((int(self.k_on[lane]), k_last, float(self.cum_on[lane]), float(self.cum_before[lane])))
+    def add(self, k0: int, envelope: np.ndarray, charge_uc: np.ndarray) -> None:
+        """Samples ``k0, k0 + 1, ...``: envelopes and the charge over each period, (samples, lanes)."""
+        now = envelope > 0.0
+        cum = np.cumsum(np.vstack([self.cum[None], charge_uc]), axis=0)  # row j: charge before sample k0 + j
+        was = np.vstack([self.on[None], now[:-1]])
+        for name, edge in (("on", now & ~was), ("off", was & ~now)):
+            j, lane = np.nonzero(edge)
+            self.edges[name].append((lane, k0 + j, cum[j, lane]))
+        self.on, self.cum, self.cum_before = now[-1], cum[-1], cum[-2]
 
-    def rows(self, lane: int, strides: Sequence, rate: float) -> tuple[np.ndarray, np.ndarray]:
-        """Charge (µC) and onset lead (ms) of each stride of ``lane``."""
-        bursts = self.bursts[lane]
-        charge = np.zeros(len(strides))
-        lead = np.full(len(strides), math.nan)
-        for i, s in enumerate(strides):
-            inside = [b for b in bursts if s.t_heel_strike_s <= b[0] / rate < s.t_end_s]
-            if inside:
-                t_on = inside[0][0] / rate
-                charge[i] = inside[-1][3] - inside[0][2]
-                lead[i] = (s.t_toe_off_s - t_on) * 1000.0
-        return charge, lead
+    def bursts(self, k_last: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Onset sample, charge at onset and charge at offset of every burst, per lane; bursts
+        still on at the last sample ``k_last`` end there."""
+        lanes = np.flatnonzero(self.on)
+        self.edges["off"].append((lanes, np.full(lanes.size, k_last), self.cum_before[lanes]))
+        out = {}
+        for name, parts in self.edges.items():
+            lane, k, cum = (np.concatenate([p[i] for p in parts]) for i in range(3))
+            order = np.lexsort((k, lane))
+            cuts = np.searchsorted(lane[order], np.arange(1, self.on.size))
+            out[name] = (np.split(k[order], cuts), np.split(cum[order], cuts))
+        (k_on, cum_on), (_, cum_off) = out["on"], out["off"]
+        return list(zip(k_on, cum_on, cum_off))
+
+
+def _stride_charge_and_lead(
+    strides: Sequence, k_on: np.ndarray, cum_on: np.ndarray, cum_off: np.ndarray, rate: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Charge (µC) and onset lead (ms) of each stride, from one lane's bursts (onsets ascending)."""
+    if not k_on.size:
+        return np.zeros(len(strides)), np.full(len(strides), math.nan)
+    t_on = k_on / rate
+    lo = np.searchsorted(t_on, np.array([s.t_heel_strike_s for s in strides], float), "left")
+    hi = np.searchsorted(t_on, np.array([s.t_end_s for s in strides], float), "left")
+    inside = hi > lo
+    first, last = np.minimum(lo, t_on.size - 1), np.maximum(hi - 1, 0)
+    charge = np.where(inside, cum_off[last] - cum_on[first], 0.0)
+    lead = np.where(inside, (np.array([s.t_toe_off_s for s in strides], float) - t_on[first]) * 1000.0, math.nan)
+    return charge, lead
 
 
 def uses_population(walkers: Sequence[WalkerConfig], scenario: Scenario) -> bool:
@@ -252,46 +267,56 @@ class _PlantLanes:
         return [p.strides for p in self.plants]
 
 
+#: samples the controller advances per call (bounds the (samples, lanes) output blocks)
+BLOCK_SAMPLES = 1000
+
+
 def run_lanes(
     workload: Workload, controllers: Sequence[ControllerConfig], prepared: dict[tuple[int, int], Prepared]
 ) -> list[list[RunRecord]]:
-    """Records of each controller (outer list) on each walker × scenario (walker-major)."""
+    """Records of each controller (outer list) on each walker × scenario (walker-major).
+
+    The controller reads only the detections, never the plant, so it runs a block of
+    samples ahead in one compiled call; the plant then steps through the block.
+    """
     rate = workload.sample_rate_hz
     n_steps = int(round(workload.duration_s * rate))
     n_par, n_walk, n_scen = len(controllers), len(workload.walkers), len(workload.scenarios)
     out: list[list[RunRecord | None]] = [[None] * (n_walk * n_scen) for _ in range(n_par)]
     pw = np.tile([c.stimulation.pulse_width_us for c in controllers], n_walk).astype(float)
     freq = np.tile([c.stimulation.frequency_hz for c in controllers], n_walk).astype(float)
+    t_s = np.arange(n_steps + 1) / rate
     for j, scenario in enumerate(workload.scenarios):
         # lanes walker-major: lane = w * n_par + p
         lane_cfgs = [c for _ in range(n_walk) for c in controllers]
         preps = [prepared[(w, j)] for w in range(n_walk) for _ in controllers]
         events, faults, aborts = lane_detections(preps, lane_cfgs, workload)
-        walking = np.repeat(np.stack([prepared[(w, j)].walking for w in range(n_walk)]), n_par, axis=0)
+        idle = ~np.stack([prepared[(w, j)].walking for w in range(n_walk)]).T[:, :, None]  # (samples, walkers, 1)
         ctrl = ControllerLanes(lane_cfgs, rate)
         lane_walkers = [w for w in workload.walkers for _ in controllers]
         backend = _PopulationLanes if uses_population(lane_walkers, scenario) else _PlantLanes
         plants = backend(lane_walkers, [s for s in workload.seeds for _ in controllers], scenario, workload.sensor, rate)
-        scorer = _StrideScorer(len(lane_cfgs))
+        log = _BurstLog(len(lane_cfgs))
         not_walking = np.zeros(len(lane_cfgs), dtype=np.int64)
-        for k in range(n_steps + 1):
-            env = ctrl.update(k / rate, events[:, k], faults[:, k], aborts[:, k])
-            scorer.add(k, env, ctrl.charge_uc)
-            if k == n_steps:
-                break
-            not_walking += (env > 0.0) & ~walking[:, k]
-            plants.step(ctrl.current_ma, pw, freq)
-        scorer.finish(n_steps)
+        for k0 in range(0, n_steps + 1, BLOCK_SAMPLES):
+            k1 = min(k0 + BLOCK_SAMPLES, n_steps + 1)
+            env, current, charge = ctrl.run(t_s[k0:k1], events[:, k0:k1], faults[:, k0:k1], aborts[:, k0:k1])
+            log.add(k0, env, charge)
+            steps = min(k1, n_steps) - k0  # the last sample's output is not applied
+            on_idle = (env[:steps].reshape(steps, n_walk, n_par) > 0.0) & idle[k0:k0 + steps]
+            not_walking += on_idle.sum(axis=0).reshape(-1)
+            for row in current[:steps]:
+                plants.step(row, pw, freq)
         fatigue = plants.fatigue
-        for lane, strides in enumerate(plants.strides):
+        for lane, (strides, bursts) in enumerate(zip(plants.strides, log.bursts(n_steps))):
             w, p = divmod(lane, n_par)
-            charge, lead = scorer.rows(lane, strides, rate)
+            charge_uc, lead_ms = _stride_charge_and_lead(strides, *bursts, rate)
             out[p][w * n_scen + j] = RunRecord(
                 mtc_mm=np.array([s.mtc_mm for s in strides], float),
                 toe_drag=np.array([s.toe_drag for s in strides], float),
                 foot_pitch_ic_deg=np.array([s.foot_pitch_ic_deg for s in strides], float),
-                charge_uc=charge,
-                onset_lead_ms=lead,
+                charge_uc=charge_uc,
+                onset_lead_ms=lead_ms,
                 stim_not_walking_s=not_walking[lane] / rate,
                 fatigue_end=1.0 - fatigue[lane],
             )

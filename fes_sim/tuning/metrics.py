@@ -91,12 +91,22 @@ def objective_value(metrics: dict[str, float], objective: Any) -> float:
     return v if objective.goal == "minimize" else -v
 
 
+def score(metrics: dict[str, float], objective: Any, constraints: Sequence[Any]) -> dict[str, Any]:
+    """``objective``, ``violation`` and ``feasible`` of one parameter set's metrics.
+
+    Always computed from the metrics with the study's present objective and
+    constraints (never stored), so a resumed study scored differently re-ranks its rows.
+    """
+    miss = violation(metrics, constraints)
+    return {"objective": objective_value(metrics, objective), "violation": miss, "feasible": miss == 0.0}
+
+
 def penalised(metrics: dict[str, float], objective: Any, constraints: Sequence[Any]) -> float:
     """One scalar for optimisers: the objective when feasible, else 1e9 plus the violation.
 
     Every infeasible set then ranks below every feasible one (Deb's rule, as a penalty).
     """
-    miss = violation(metrics, constraints)
-    if miss > 0.0:
-        return 1e9 + miss
-    return min(objective_value(metrics, objective), 1e9)
+    s = score(metrics, objective, constraints)
+    if not s["feasible"]:
+        return 1e9 + s["violation"]
+    return min(s["objective"], 1e9)

@@ -5,8 +5,9 @@
 * ``pareto.png``: charge per stride against MTC p5, the non-dominated sets joined;
 * ``sensitivity_<parameter>.png``: the objective and each constrained metric against
   one parameter, one file per parameter;
-* ``summary.txt``: counts, the best set and its metrics, and Spearman rank
-  correlations of each parameter with the objective.
+* ``summary.txt``: counts, the best set and its metrics, Spearman rank
+  correlations of each numeric parameter with the objective, and the objective's
+  mean for each named setting of a categorical parameter.
 """
 
 from __future__ import annotations
@@ -105,18 +106,37 @@ def plot_sensitivity(result: StudyResult, name: str, path: Path) -> Path:
 
 
 def rank_correlations(result: StudyResult) -> dict[str, float]:
-    """Spearman correlation of each parameter with the objective metric (``nan`` if undefined)."""
+    """Spearman correlation of each numeric parameter with the objective metric (``nan`` if undefined)."""
     from scipy.stats import spearmanr
 
     m = result.study.objective.metric
     out = {}
-    for name in result.workload.space.names:
+    for name in _numeric_names(result):
         pairs = np.array([(r[name], r[m]) for r in result.rows if math.isfinite(r[m])], dtype=float).reshape(-1, 2)
         if len(pairs) < 3 or np.ptp(pairs[:, 0]) == 0 or np.ptp(pairs[:, 1]) == 0:
             out[name] = math.nan
         else:
             out[name] = float(spearmanr(pairs[:, 0], pairs[:, 1]).statistic)
     return out
+
+
+def means_by_setting(result: StudyResult) -> dict[str, dict[str, float]]:
+    """Mean of the objective metric over the sets with each named setting, per categorical parameter."""
+    m = result.study.objective.metric
+    out = {}
+    for p in result.workload.space.parameters:
+        if p.categorical:
+            values = {v: [r[m] for r in result.rows if r[p.path] == v and math.isfinite(r[m])] for v in p.values}
+            out[p.path] = {str(v): float(np.mean(x)) if x else math.nan for v, x in values.items()}
+    return out
+
+
+def _numeric_names(result: StudyResult) -> list[str]:
+    return [p.path for p in result.workload.space.parameters if not p.categorical]
+
+
+def _fmt(value: float | str, digits: int = 4) -> str:
+    return value if isinstance(value, str) else f"{value:.{digits}g}"
 
 
 def summary_text(result: StudyResult, files: Sequence[Path] = ()) -> str:
@@ -136,10 +156,13 @@ def summary_text(result: StudyResult, files: Sequence[Path] = ()) -> str:
         lines.append("no parameter set evaluated")
     else:
         lines.append("best (feasible):" if b["feasible"] else f"no feasible set; closest (misses by {b['violation']:.3g}):")
-        lines += [f"  {name} = {b[name]:.4g}" for name in w.space.names]
+        lines += [f"  {name} = {_fmt(b[name])}" for name in w.space.names]
         lines += [f"  -> {m} = {b[m]:.4g}" for m in METRICS if math.isfinite(b[m])]
     corr = rank_correlations(result)
-    lines.append(f"rank correlation with {s.objective.metric}: " + ", ".join(f"{k} {v:+.2f}" for k, v in corr.items()))
+    if corr:
+        lines.append(f"rank correlation with {s.objective.metric}: " + ", ".join(f"{k} {v:+.2f}" for k, v in corr.items()))
+    for name, means in means_by_setting(result).items():
+        lines.append(f"mean {s.objective.metric} by {name}: " + ", ".join(f"{k} {v:.4g}" for k, v in means.items()))
     if files:
         lines.append("wrote " + ", ".join(str(f) for f in files))
     return "\n".join(lines)
@@ -163,7 +186,7 @@ def write_outputs(result: StudyResult, out_dir: Path) -> list[Path]:
             status = "feasible" if result.best["feasible"] else f"infeasible (misses constraints by {result.best['violation']:.3g})"
             header = (
                 f"controller from fes tune study '{result.study.name}': best of {len(result.rows)} parameter sets, {status}\n"
-                + "\n".join(f"{n} = {result.best[n]:.6g}" for n in result.workload.space.names)
+                + "\n".join(f"{n} = {_fmt(result.best[n], 6)}" for n in result.workload.space.names)
             )
             path = out_dir / "best_controller.toml"
             path.write_text(to_toml(best, header=header), encoding="utf-8")

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
@@ -28,8 +29,9 @@ from fes_sim.errors import OutputError
 from fes_sim.tuning.evaluate import evaluate_chunk, prepare_task
 from fes_sim.tuning.executor import Executor
 from fes_sim.tuning.lanes_engine import Prepared
-from fes_sim.tuning.metrics import objective_value, penalised, violation
+from fes_sim.tuning.metrics import penalised, score
 from fes_sim.tuning.store import ResultStore, fingerprint, param_key
+from fes_sim.tuning.space import Value
 from fes_sim.tuning.study import Study
 from fes_sim.tuning.workload import Workload
 
@@ -70,58 +72,59 @@ class _Evaluations:
         if self.prepared is None:
             w = self.workload
             items = [(i, j) for i in range(len(w.walkers)) for j in range(len(w.scenarios))]
+            if self.progress is not None:
+                self.progress.set_postfix_str(f"preparing {len(items)} walker x scenario runs")
             self.prepared = {items[i]: prep for i, prep in self.executor.map_unordered(prepare_task, items, w)}
+            if self.progress is not None:
+                self.progress.set_postfix_str("")
         return self.prepared
 
     def run(self, sets: np.ndarray) -> list[dict[str, Any]]:
-        """Rows of ``sets`` (one per row of the array), computing only the missing ones."""
-        keys = [param_key(self.fp, v) for v in sets]
-        missing: dict[str, list[float]] = {}
-        for k, v in zip(keys, sets):
+        """Rows of ``sets`` (one per row of a sampler's array), computing only the missing ones."""
+        values = [self.workload.space.decode(row) for row in sets]
+        keys = [param_key(self.fp, v) for v in values]
+        missing: dict[str, list[Value]] = {}
+        for k, v in zip(keys, values):
             if k not in self.store and k not in missing:
-                missing[k] = [float(x) for x in v]
+                missing[k] = v
         self.reused += len(set(keys)) - len(missing)
         if self.progress is not None:
             self.progress.update(len(keys) - len(missing))
         if missing:
             prepared = self._prepare() if self.study.engine == "lanes" else None
             todo = list(missing.items())
-            size = self.study.search.chunk or auto_chunk(len(todo), len(self.workload.walkers), self.executor.workers)
-            chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
+            n_tasks = task_count(len(todo), len(self.workload.walkers), self.executor.workers, self.study.search.chunk)
+            chunks = [todo[len(todo) * i // n_tasks:len(todo) * (i + 1) // n_tasks] for i in range(n_tasks)]
             items = [[v for _, v in c] for c in chunks]
             for index, metrics_list in self.executor.map_unordered(
                 evaluate_chunk, items, self.workload, self.study.engine, prepared
             ):
-                for (key, values), metrics in zip(chunks[index], metrics_list):
-                    self.store.add(self._row(key, values, metrics))
+                for (key, set_values), metrics in zip(chunks[index], metrics_list):
+                    self.store.add(key, set_values, metrics)
                     self.evaluated += 1
                 if self.progress is not None:
                     self.progress.update(len(metrics_list))
         return [self.store.rows[k] for k in keys]
 
-    def _row(self, key: str, values: Sequence[float], metrics: dict[str, float]) -> dict[str, Any]:
-        s = self.study
-        miss = violation(metrics, s.constraints)
-        row: dict[str, Any] = {"key": key}
-        row.update(zip(self.workload.space.names, values))
-        row.update(metrics)
-        row.update(objective=objective_value(metrics, s.objective), violation=miss, feasible=miss == 0.0)
-        return row
 
-
-#: walker lanes per task that amortise the per-step numpy overhead without huge blocks
+#: walker lanes per task that amortise the per-step overhead without huge blocks
 LANES_PER_TASK = 1000
 
 
-def auto_chunk(n_sets: int, n_walkers: int, workers: int) -> int:
-    """Parameter sets per task: at most about :data:`LANES_PER_TASK` lanes, and a task for every worker.
+def task_count(n_sets: int, n_walkers: int, workers: int, chunk: int = 0) -> int:
+    """Tasks to split ``n_sets`` parameter sets into (the sets are shared out evenly).
 
-    A lanes step costs about the same for 10 lanes as for 100, so small batches are
-    split only as far as there are workers to run them.
+    With ``chunk`` (``search.chunk``): at most that many sets per task. Otherwise at
+    most about :data:`LANES_PER_TASK` walker lanes per task, and a multiple of the
+    worker count so no worker idles at the end (a lanes step costs about the same
+    for 10 lanes as for 100, so small batches are split only as far as there are
+    workers to run them).
     """
-    by_lanes = max(1, LANES_PER_TASK // n_walkers)
-    by_workers = max(1, -(-n_sets // max(1, workers)))
-    return min(by_lanes, by_workers)
+    if chunk:
+        return -(-n_sets // chunk)
+    w = max(1, workers)
+    by_lanes = max(1, -(-n_sets * n_walkers // LANES_PER_TASK))
+    return max(1, min(n_sets, -(-by_lanes // w) * w))
 
 
 def parameter_sets(study: Study, workload: Workload) -> np.ndarray:
@@ -195,7 +198,9 @@ def run_study(
     except OSError as exc:
         raise OutputError(f"--out {out_dir}: cannot create ({exc.strerror})") from None
     bar = None
-    with Executor(scheduler, workers) as ex, ResultStore(out_dir / "results.csv", workload.space.names, resume) as store:
+    scorer = partial(score, objective=study.objective, constraints=study.constraints)
+    # the results file first: a refused --out must not wait for a cluster to start
+    with ResultStore(out_dir / "results.csv", workload.space.names, scorer, resume) as store, Executor(scheduler, workers) as ex:
         if progress:
             from tqdm import tqdm
 

@@ -21,6 +21,10 @@ A study is a TOML file validated into :class:`Study` (the ``study`` config kind)
     lo = 15.0
     hi = 40.0
 
+    [[parameters]]
+    path = "stimulation.timing"         # a categorical field: its named settings
+    values = ["fixed", "percent"]
+
     [objective]
     metric = "charge_per_stride_uc"
     goal = "minimize"
@@ -30,9 +34,10 @@ A study is a TOML file validated into :class:`Study` (the ``study`` config kind)
     min = 10.0
 
 :func:`load_study` checks everything before any simulation: unknown parameter
-paths, empty ranges, values outside a field's own range and parameter corners
-beyond the stimulator's safety limits all raise :class:`~fes_sim.errors.ConfigError`
-naming the file, the field and the value.
+paths, empty ranges, values outside a field's own range, unknown presets (controller,
+stimulator, walker, scenarios) and parameter corners beyond the stimulator's safety
+limits all raise :class:`~fes_sim.errors.ConfigError` naming the file, the field,
+the value and the allowed values.
 """
 
 from __future__ import annotations
@@ -50,17 +55,27 @@ Method = Literal["grid", "random", "lhs", "differential_evolution"]
 
 @dataclass(frozen=True)
 class ParameterRange(Config):
-    """One searched controller parameter: a range ``lo..hi`` or explicit ``values``."""
+    """One searched controller parameter: a range ``lo..hi``, explicit numbers, or named settings.
+
+    Named settings (``values = ["fixed", "percent"]``) sweep a categorical field such
+    as ``stimulation.timing``, ``stimulation.waveform`` or ``detector``.
+    """
 
     path: str = param("stimulation.current_ma", doc="dotted path into the controller config, e.g. stimulation.ramp_up_ms")
     lo: float | None = param(None, doc="lower end of the range (in the field's unit)")
     hi: float | None = param(None, doc="upper end of the range")
-    values: tuple[float, ...] = param(factory=tuple, doc="explicit values (grid method); replaces lo/hi")
+    values: tuple[float | str, ...] = param(
+        factory=tuple, doc="explicit numbers (grid method) or named settings of a categorical field (grid, random, lhs); replaces lo/hi",
+    )
 
     def check(self) -> None:
         if self.values:
             if self.lo is not None or self.hi is not None:
                 raise ConfigError(f"values: give either values or lo/hi for {self.path}, not both")
+            if len({isinstance(v, str) for v in self.values}) > 1:
+                raise ConfigError(f"values: {list(self.values)!r} mixes numbers and names for {self.path}")
+            if len(set(self.values)) < len(self.values):
+                raise ConfigError(f"values: {list(self.values)!r} repeats a value for {self.path}")
             return
         if self.lo is None or self.hi is None:
             raise ConfigError(f"lo: {self.path} needs lo and hi (or values)")
@@ -68,10 +83,18 @@ class ParameterRange(Config):
             raise ConfigError(f"hi: empty range for {self.path}: lo = {self.lo!r} is not below hi = {self.hi!r}")
 
     @property
+    def categorical(self) -> bool:
+        """Whether the values are named settings rather than numbers."""
+        return bool(self.values) and isinstance(self.values[0], str)
+
+    @property
     def bounds(self) -> tuple[float, float]:
-        """Smallest and largest value this parameter can take."""
+        """Smallest and largest value this parameter can take; for named settings the
+        range ``0..n`` of their sampled index (a draw ``u`` picks ``values[int(u)]``)."""
+        if self.categorical:
+            return 0.0, float(len(self.values))
         if self.values:
-            return min(self.values), max(self.values)
+            return min(self.values), max(self.values)  # type: ignore[type-var,return-value]
         assert self.lo is not None and self.hi is not None
         return self.lo, self.hi
 
@@ -133,7 +156,11 @@ class Study(Config):
     name: str = param("study", doc="label used in outputs")
     controller: str = param("walkaide_tilt", doc="base controller preset name or TOML file")
     stimulator: str = param("default", doc="stimulator preset name or TOML file (safety limits)")
-    scenarios: tuple[str, ...] = param(factory=lambda: ("walk",), doc="scenario preset names or TOML files; each walker runs each")
+    scenarios: tuple[str, ...] = param(
+        factory=lambda: ("walk",),
+        doc="scenario preset names or TOML files; each walker runs each. Walk-only scenarios run vectorised; "
+        "mixed ones (standing, sitting) run one scalar plant per lane, about 10-20x slower",
+    )
     duration_s: float = param(60.0, unit="s", lo=1, hi=3600, doc="simulated time per walker and scenario")
     seed: int = param(1, lo=0, doc="run seed (walker i of a population runs with seed_of(seed, i))")
     sample_rate_hz: float = param(200.0, unit="Hz", lo=100, hi=1000, doc="shank sensor rate")
@@ -153,10 +180,14 @@ class Study(Config):
         for i, path in enumerate(paths):
             if path in paths[:i]:
                 raise ConfigError(f"parameters[{i}].path: {path!r} appears twice")
-        if self.search.method != "grid":
-            for i, p in enumerate(self.parameters):
-                if p.values:
-                    raise ConfigError(f"parameters[{i}].values: explicit values need method = 'grid' (give lo and hi for {self.search.method})")
+        for i, p in enumerate(self.parameters):
+            if p.categorical and self.search.method == "differential_evolution":
+                raise ConfigError(
+                    f"parameters[{i}].values: named settings {list(p.values)!r} of {p.path} cannot be searched by "
+                    "differential_evolution, a continuous optimiser (use method = 'grid', 'random' or 'lhs')"
+                )
+            if p.values and not p.categorical and self.search.method != "grid":
+                raise ConfigError(f"parameters[{i}].values: explicit values need method = 'grid' (give lo and hi for {self.search.method})")
 
 
 def _check_metric(name: str) -> None:
@@ -170,16 +201,17 @@ def load_study(path: str | Path) -> Study:
     Raises
     ------
     ConfigError
-        Naming the file, the field and the value: unknown keys or parameter paths,
-        empty ranges, values outside a field's range, unknown presets, or parameter
+        Naming the file, the field, the value and what is allowed: unknown keys or
+        parameter paths, empty ranges, values outside a field's range, unknown
+        controller, stimulator, walker or scenario presets (or files), or parameter
         corners beyond the stimulator's safety limits
         (:class:`~fes_sim.errors.SafetyLimitError`).
     """
-    from fes_sim.tuning.space import SearchSpace
+    from fes_sim.tuning.workload import Workload
 
     study = from_mapping(Study, read_toml(path), str(path))
     try:
-        SearchSpace.from_study(study).validate()
+        Workload.from_study(study).space.validate()
     except ConfigError as exc:
         raise type(exc)(f"{path}: {exc}") from None
     return study
