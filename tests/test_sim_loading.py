@@ -87,8 +87,8 @@ def test_heel_rocker_step_same_on_floats_and_arrays():
     arr_foot = FootBody.of(np.full(3, w.height_m), np.full(3, w.mass_kg), np.full(3, w.shoe_mass_kg), np.full(3, w.foot_inertia_kgm2))
     vector = HeelRocker.of(lambda n: np.full(3, float(getattr(w, n))), arr_foot, np.full(3, 0.065), np.full(3, 0.059))
     args = (0.3, -2.0, 0.02, 3.0, 0.0, 0.25, -3.0, -0.4, 4.0, 10.0)
-    a, ad = heel_rocker_step(scalar, *args, 0.001)
-    va, vad = heel_rocker_step(vector, *(np.full(3, x) for x in args), 0.001, exp=np.exp)
+    a, ad = heel_rocker_step(scalar, *args[:5], 0.0, 0.0, *args[5:], 0.001)
+    va, vad = heel_rocker_step(vector, *(np.full(3, x) for x in args[:5] + (0.0, 0.0) + args[5:]), 0.001, exp=np.exp)
     assert va == pytest.approx(a, abs=1e-12) and vad == pytest.approx(ad, abs=1e-9)
 
 
@@ -96,7 +96,7 @@ def test_body_load_plantarflexes_an_unresisted_foot():
     w = get_preset("walker", "drop_foot_severe")
     foot = FootBody.of(w.height_m, w.mass_kg, w.shoe_mass_kg, w.foot_inertia_kgm2)
     p = HeelRocker.of(lambda n: getattr(w, n), foot, 0.065, 0.059)
-    _, ad_loaded = heel_rocker_step(p, 0.2, 0.0, 0.1, 0.0, 0.0, 0.2, 0.0, -0.4, 0.0, 5.0, 0.001)
-    _, ad_early = heel_rocker_step(p, 0.2, 0.0, 0.0, 0.0, 0.0, 0.2, 0.0, -0.4, 0.0, 5.0, 0.001)
-    _, ad_held = heel_rocker_step(p, 0.2, 0.0, 0.1, 12.0, 0.0, 0.2, 0.0, -0.4, 0.0, 5.0, 0.001)
+    _, ad_loaded = heel_rocker_step(p, 0.2, 0.0, 0.1, 0.0, 0.0, 0.0, 0.0, 0.2, 0.0, -0.4, 0.0, 5.0, 0.001)
+    _, ad_early = heel_rocker_step(p, 0.2, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.2, 0.0, -0.4, 0.0, 5.0, 0.001)
+    _, ad_held = heel_rocker_step(p, 0.2, 0.0, 0.1, 12.0, 0.0, 0.0, 0.0, 0.2, 0.0, -0.4, 0.0, 5.0, 0.001)
     assert ad_loaded < ad_early and ad_held > ad_loaded
