@@ -44,14 +44,23 @@ def test_healthy_lowers_the_foot_without_slap():
     assert np.median([s.foot_flat_velocity_dps for s in strides]) < 40.0
 
 
-def test_severe_drop_foot_slaps_in_most_heel_first_strides():
-    strides = _heel_first(_walk("drop_foot_severe"))
+def test_weak_dorsiflexors_slap_in_most_heel_first_strides():
+    strides = _heel_first(_walk("drop_foot_severe", drop_foot_severity=0.9))
     assert len(strides) > 10
     assert np.mean([s.foot_slap for s in strides]) >= 0.9
 
 
+def test_absent_dorsiflexors_land_toe_first():
+    """With no dorsiflexion left the plantarflexed foot meets the floor toe first (no heel rocker,
+    no slap; Perry & Burnfield 2010: forefoot or foot-flat initial contact)."""
+    strides = _walk("drop_foot_severe")
+    assert len(strides) > 15
+    assert len(_heel_first(strides)) <= 0.2 * len(strides)
+    assert np.median([s.foot_pitch_ic_deg for s in strides]) < 0.0
+
+
 def test_stronger_dorsiflexors_lower_the_foot_more_slowly():
-    weak = np.median([s.foot_flat_velocity_dps for s in _heel_first(_walk("drop_foot_severe", 20.0))])
+    weak = np.median([s.foot_flat_velocity_dps for s in _heel_first(_walk("drop_foot_severe", 20.0, drop_foot_severity=0.9))])
     partly = np.median([s.foot_flat_velocity_dps for s in _heel_first(_walk("drop_foot_severe", 20.0, drop_foot_severity=0.6))])
     assert partly < 0.5 * weak
 

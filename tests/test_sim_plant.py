@@ -119,13 +119,17 @@ def test_mild_drop_foot_drags_in_some_strides():
     assert 0.1 <= share <= 0.8
 
 
-@pytest.mark.parametrize("torque_nm", [3.0, 5.0])
-def test_steady_swing_torque_restores_clearance(torque_nm):
-    """3-5 N·m of dorsiflexion through swing restores MTC ≥ 10 mm (REFERENCE §3)."""
-    p = WalkingPlant(get_preset("walker", "drop_foot_severe"), orthosis=lambda th, v: torque_nm)
+@pytest.mark.parametrize("name, torque_nm", [("peroneal_nerve_injury", 3.0), ("peroneal_nerve_injury", 5.0), ("drop_foot_severe", 5.0)])
+def test_steady_swing_torque_restores_clearance(name, torque_nm):
+    """3-5 N·m of dorsiflexion through swing restores MTC ≥ 10 mm (REFERENCE §3) in 95 % of the
+    strides of a foot with no dorsiflexors left and no drag; drop_foot_severe, with a 3° contracture
+    and 1.3× passive stiffness, needs the upper end (3 N·m leaves its median MTC near 8 mm)."""
+    p = WalkingPlant(get_preset("walker", name), orthosis=lambda th, v: torque_nm)
     p.reset(4)
     _walk(p, 30.0)
-    assert np.median([s.mtc_mm for s in p.strides]) >= 10.0
+    mtc = [s.mtc_mm for s in p.strides]
+    assert len(mtc) > 15 and np.percentile(mtc, 5) >= 10.0
+    assert not any(s.toe_drag for s in p.strides)
 
 
 def test_stiff_orthosis_restricts_push_off():

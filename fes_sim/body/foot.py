@@ -28,6 +28,7 @@ from typing import Any, Callable
 from numba.extending import register_jitable
 
 from fes_sim.body.passive import passive_moment_stiffness
+from fes_sim.gait import kinematics
 from fes_sim.samples import GRAVITY_MPS2
 
 _DEG = 180.0 / math.pi
@@ -44,8 +45,10 @@ class FootBody:
 
     @classmethod
     def of(cls, height_m: float, mass_kg: float, shoe_mass_kg: float, inertia_kgm2: float) -> "FootBody":
+        """Centre of mass at half the foot length (0.152 H) from the heel point, 0.02 H below the ankle."""
         foot_len = 0.152 * height_m
-        return cls(0.0145 * mass_kg + shoe_mass_kg, inertia_kgm2, 0.5 * foot_len - 0.065 * height_m / 1.75, 0.02 * height_m)
+        heel_back = kinematics.HEEL_BACK_M * kinematics.body_scale(height_m)
+        return cls(0.0145 * mass_kg + shoe_mass_kg, inertia_kgm2, 0.5 * foot_len - heel_back, 0.02 * height_m)
 
 
 @register_jitable

@@ -4,6 +4,18 @@ Every curve is ``y(φ) = a0 + Σₖ aₖ·cos(2πkφ) + bₖ·sin(2πkφ)`` with
 gait phase from heel strike (REFERENCE §2; one subject at 1.42 m/s, stride 0.987 s,
 toe-off at 60.9 %). Angles are in degrees, hip height in metres.
 
+The leg chain uses the points whose angles the series describe (Winter's hip, knee and
+ankle markers, checked against the marker table WinterTableA1 in tests/test_sim_chain.py):
+thigh (hip → knee marker) 0.314 m and shank (knee → ankle marker) 0.424 m with the knee
+extended, ankle marker 0.097 m above the floor with the foot flat (shod). The knee → ankle
+marker distance is not constant: it shortens by up to 3 cm in early swing (soft tissue and
+the knee marker moving about the flexion axis), and without that the chain puts the ankle
+20-35 mm too low in early and mid swing. ``shank_length`` is that distance over the
+cycle, fitted here to the table (4 harmonics, residual 3.4 mm). The marker leg standing
+(0.834 m) is 0.530 H, the trochanter height of Winter's anthropometric table, for
+:data:`WINTER_HEIGHT_M`; every length scales with height from there. The walking hip
+(mean 0.811 m) is then 0.97 of the standing leg, as the data say.
+
 Two published scalings are applied here:
 
 * stance fraction, by a smooth monotone phase warp (:func:`warp_phase`) that puts
@@ -32,6 +44,8 @@ COEFFS: dict[str, tuple[float, tuple[float, ...], tuple[float, ...]]] = {
     "thigh": (-6.52, (-18.87, 4.90, 0.29, 0.26, 0.27, -0.14), (6.85, 0.95, -1.71, -0.03, 0.12, 0.05)),
     "foot": (-10.52, (27.21, 11.56, -3.24, 3.33, -0.56, 0.38), (20.18, -19.21, -1.78, -1.68, -1.67, 0.22)),
     "hip_height": (0.8107, (0.0056, -0.0163, -0.0068, 0.0006, 0.0, 0.0), (0.0078, -0.0071, 0.0025, 0.0013, 0.0, 0.0)),
+    # knee → ankle marker distance (m), fitted to WinterTableA1 (heel strike at 0.385 s, stride 0.989 s)
+    "shank_length": (0.4182, (0.0042, 0.0040, -0.0067, -0.0009, 0.0, 0.0), (0.0078, -0.0053, -0.0020, 0.0031, 0.0, 0.0)),
 }
 
 #: the order of the rows of :data:`COEFF_MATRIX`
@@ -43,6 +57,19 @@ REF_STRIDE_S = 0.987
 REF_TOE_OFF = 0.609
 #: walk ratio, step length / cadence (m per step/min), Murakami & Otaka 2017
 WALK_RATIO_M_PER_SPM = 0.006
+#: Winter's marker chain (m): hip → knee, knee → ankle with the knee extended, ankle marker above the floor
+WINTER_THIGH_M, WINTER_SHANK_M, WINTER_ANKLE_M = 0.314, 0.424, 0.097
+#: height of Winter's subject implied by the standing marker leg at 0.530 H (Winter's anthropometric table)
+WINTER_HEIGHT_M = (WINTER_THIGH_M + WINTER_SHANK_M + WINTER_ANKLE_M) / 0.530
+#: toe and heel points of the shod foot relative to the ankle (forward/back, below; m), REFERENCE §3.
+#: They match Winter's subject (the table's toe and heel markers sit 0.168/0.051 and 0.059/0.050 m
+#: from the ankle marker, about 1 cm above the sole), so they scale from Winter's height
+TOE_FORWARD_M, TOE_BELOW_M, HEEL_BACK_M, HEEL_BELOW_M = 0.165, 0.059, 0.065, 0.059
+
+
+def body_scale(height_m):
+    """Length scale of a walker ``height_m`` tall relative to Winter's subject."""
+    return height_m / WINTER_HEIGHT_M
 
 N_HARMONICS = 6
 

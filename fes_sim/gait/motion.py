@@ -39,8 +39,6 @@ SLOPE_SHANK_GAIN = 0.5
 #: normative phases of foot-flat in Winter's trial (foot pitch within 3° of level) and the ramp width
 FOOT_FLAT_PHASES = (0.12, 0.29)
 FOOT_FLAT_RAMP = 0.06
-#: hip height while walking relative to the standing leg length
-_WALK_LEG_FRACTION = 0.97
 
 ACTIVITY_CODES: dict[str, int] = {
     name: i for i, name in enumerate(("walk", "stand", "sit", "sit_to_stand", "stand_to_sit", "weight_shift", "slope_up", "slope_down"))
@@ -50,13 +48,19 @@ ACTIVITY_LABELS: tuple[str, ...] = tuple(ACTIVITY_CODES)
 #: channels of a motion block, each (n,) float
 CHANNELS: tuple[str, ...] = (
     "shank_deg", "shank_level_deg", "psi_a_deg", "thigh_deg", "knee_deg", "hip_deg", "ankle_ref_deg",
-    "hip_x_m", "hip_z_m", "slope_deg",
+    "hip_x_m", "hip_z_m", "shank_m", "slope_deg",
 )
 
 
 @dataclass(frozen=True)
 class Segments:
-    """Segment lengths (m) from body height, Winter / Dempster tables (REFERENCE §3)."""
+    """Lengths (m) of the leg chain and the foot points: Winter's marker chain and REFERENCE §3's
+    toe and heel, scaled from Winter's subject by height (:mod:`fes_sim.gait.kinematics`).
+
+    ``thigh`` is hip → knee, ``shank`` knee → ankle with the knee extended (in walking the
+    chain uses the ``shank_length`` series instead), ``ankle_height`` the ankle above the
+    floor with the shod foot flat.
+    """
 
     thigh: float
     shank: float
@@ -68,8 +72,12 @@ class Segments:
 
     @classmethod
     def of(cls, height_m: float) -> "Segments":
-        s = height_m / 1.75
-        return cls(0.245 * height_m, 0.246 * height_m, 0.039 * height_m, 0.165 * s, 0.059 * s, 0.065 * s, 0.059 * s)
+        k = kinematics
+        s = k.body_scale(height_m)
+        return cls(
+            k.WINTER_THIGH_M * s, k.WINTER_SHANK_M * s, k.WINTER_ANKLE_M * s, k.TOE_FORWARD_M * s, k.TOE_BELOW_M * s, k.HEEL_BACK_M * s,
+            k.HEEL_BELOW_M * s,
+        )
 
 
 def smoothstep(x: np.ndarray) -> np.ndarray:
@@ -98,7 +106,7 @@ def walking_angles(
     pn = kinematics.warp_phase(phase, warp_b)
     v = kinematics.evaluate_all(pn)
     out: dict[str, np.ndarray] = {}
-    for name in ("shank", "thigh", "knee", "hip", "ankle", "foot", "hip_height"):
+    for name in ("shank", "thigh", "knee", "hip", "ankle", "foot", "hip_height", "shank_length"):
         a0 = kinematics.COEFFS[name][0]
         out[name] = a0 + rom * (v[name] - a0)
     swing = np.clip((phase - stance_fraction) / (1.0 - stance_fraction), 0.0, 1.0)
@@ -121,6 +129,7 @@ def walking_angles(
         "hip_deg": out["hip"],
         "ankle_ref_deg": out["ankle"] + (1.0 + SLOPE_SHANK_GAIN) * slope_deg,
         "hip_height": out["hip_height"],
+        "shank_length": out["shank_length"],
     }
 
 
@@ -132,14 +141,13 @@ class WalkParams:
     rom: Any
     stance_fraction: Any
     speed_mps: Any
-    walk_leg_m: Any
+    body_scale: Any
 
     @classmethod
     def of(cls, walker: WalkerConfig) -> "WalkParams":
-        seg = Segments.of(walker.height_m)
         return cls(
             float(kinematics.warp_coefficient(walker.stance_fraction)), float(kinematics.rom_scale(walker.speed_mps)),
-            walker.stance_fraction, walker.speed_mps, _WALK_LEG_FRACTION * (seg.thigh + seg.shank + seg.ankle_height),
+            walker.stance_fraction, walker.speed_mps, float(kinematics.body_scale(walker.height_m)),
         )
 
     @classmethod
@@ -151,10 +159,11 @@ class WalkParams:
 def walking_channels(
     phase: np.ndarray, offsets: np.ndarray, t_walk_s: np.ndarray, x_start_m: Any, slope_deg: Any, p: WalkParams
 ) -> dict[str, np.ndarray]:
-    """Every channel of walking: angles from :func:`walking_angles`, hip height scaled to the
-    walker's leg, hip moving forward at the walking speed from ``x_start_m``."""
+    """Every channel of walking: angles from :func:`walking_angles`, hip height and shank length
+    scaled from Winter's subject to the walker, hip moving forward at the walking speed from ``x_start_m``."""
     ch = walking_angles(phase, p.warp_b, p.rom, p.stance_fraction, offsets, slope_deg)
-    ch["hip_z_m"] = p.walk_leg_m * ch.pop("hip_height") / kinematics.COEFFS["hip_height"][0]
+    ch["hip_z_m"] = p.body_scale * ch.pop("hip_height")
+    ch["shank_m"] = p.body_scale * ch.pop("shank_length")
     ch["hip_x_m"] = x_start_m + p.speed_mps * t_walk_s
     ch["slope_deg"] = np.broadcast_to(slope_deg, phase.shape).astype(float)
     ch["phase"] = phase
@@ -363,7 +372,7 @@ class Motion:
         return {
             "shank_deg": shank, "shank_level_deg": shank, "psi_a_deg": shank, "thigh_deg": thigh, "knee_deg": knee,
             "hip_deg": thigh + hip_extra, "ankle_ref_deg": ankle,
-            "hip_x_m": knee_x - seg.thigh * np.sin(th), "hip_z_m": knee_z + seg.thigh * np.cos(th),
+            "hip_x_m": knee_x - seg.thigh * np.sin(th), "hip_z_m": knee_z + seg.thigh * np.cos(th), "shank_m": np.full_like(t, seg.shank),
             "slope_deg": zero, "phase": np.full_like(t, np.nan), "stance": np.ones(t.shape, bool),
         }
 
@@ -410,4 +419,4 @@ def ankle_position(seg: Segments, ch: dict[str, np.ndarray]) -> tuple[np.ndarray
     sh = np.radians(ch["shank_level_deg"])
     knee_x = ch["hip_x_m"] + seg.thigh * np.sin(th)
     knee_z = ch["hip_z_m"] - seg.thigh * np.cos(th)
-    return knee_x - seg.shank * np.sin(sh), knee_z - seg.shank * np.cos(sh), knee_x, knee_z
+    return knee_x - ch["shank_m"] * np.sin(sh), knee_z - ch["shank_m"] * np.cos(sh), knee_x, knee_z

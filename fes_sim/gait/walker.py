@@ -73,8 +73,9 @@ class WalkerConfig(Config):
 
     def check(self) -> None:
         kinematics.warp_coefficient(self.stance_fraction)
-        if self.sensor_below_knee_m > 0.246 * self.height_m:
-            raise ConfigError(f"sensor_below_knee_m: {self.sensor_below_knee_m} is below the ankle (shank {0.246 * self.height_m:.3f} m)")
+        shank_m = kinematics.WINTER_SHANK_M * kinematics.body_scale(self.height_m)
+        if self.sensor_below_knee_m > shank_m:
+            raise ConfigError(f"sensor_below_knee_m: {self.sensor_below_knee_m} is below the ankle (shank {shank_m:.3f} m)")
 
     @property
     def cadence(self) -> float:
