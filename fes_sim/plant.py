@@ -233,10 +233,11 @@ class WalkingPlant:
         self._spas_tau = 0.0
         self._ding: Any = None
         if w.force_model == "ding2003":
-            from fes_sim.body.ding import Ding2003State
+            from fes_sim.body.ding import DING2007, Ding2003State
 
-            # cocofest's τ_fat (127 s) scaled by the walker's fatigue time over Riener's default 30 s
-            self._ding = Ding2003State(127.0 * w.fatigue_time_s / 30.0)
+            # cocofest's τ_fat (127 s) scaled by the walker's fatigue time over Riener's default 30 s;
+            # Ding 2007's own constants go with its pulse-width recruitment
+            self._ding = Ding2003State(127.0 * w.fatigue_time_s / 30.0, DING2007 if w.recruitment == "ding2007" else None)
         self._alpha = self._blk.alpha_ref[0]
         self._alpha_dot = self._blk.alpha_ref_dot[0]
         self._lr_delta = 0.0

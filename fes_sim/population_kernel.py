@@ -205,7 +205,7 @@ def drive(current_ma, pulse_width_us, frequency_hz, kind, half_uc, width_uc, fus
         elif kind[w] == 1:
             r = recruit_hmed2018(cur, math.tanh)
         else:
-            r = recruit_ding2007(pw, math.exp)
+            r = recruit_ding2007(cur, pw, half_uc[w], math.exp)
         u[w] = min(max(r * fusion_factor(f, fusion_s[w]), 0.0), 1.0)
 
 
