@@ -43,7 +43,8 @@ def test_winter_shank_checkpoints():
 
 def test_warp_puts_toe_off_at_stance_fraction():
     for f in (0.58, 0.61, 0.65, 0.70, 0.74):
-        b = kinematics.warp_coefficient(f)
+        b, a = kinematics.warp_coefficients(f)
+        assert a == pytest.approx(0.0, abs=1e-12)  # symmetric: the other heel strike stays at 50 %
         assert kinematics.warp_phase(f, b) == pytest.approx(kinematics.REF_TOE_OFF, abs=1e-12)
         p = np.linspace(0, 1, 1001)
         assert np.all(np.diff(kinematics.warp_phase(p, b)) > 0)

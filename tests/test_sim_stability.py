@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from fes_sim.body.spasticity import REFLEX_TAU_RISE_S, reflex_torque_step
 from fes_sim.config import get_preset
+from fes_sim.errors import ConfigError
 from fes_sim.gait.walker import WalkerConfig
 from fes_sim.plant import WalkingPlant
 from fes_sim.samples import GaitEvent
@@ -38,9 +39,17 @@ def _field_strategy(f: dataclasses.Field) -> st.SearchStrategy:
 
 
 def _walker(values: dict) -> WalkerConfig:
+    """A walker from independent draws, made consistent where the schema ties fields together."""
     values = dict(values)
     values["sensor_below_knee_m"] = min(values["sensor_below_knee_m"], 0.26 * values["height_m"])
-    return WalkerConfig(**values)
+    if values["cause"] != "peroneal_nerve":
+        values["surviving_axon_fraction"] = 1.0
+    if values["cause"] != "central":
+        values["spasticity_gain_nms_per_deg"] = 0.0
+    try:
+        return WalkerConfig(**values)
+    except ConfigError:  # no smooth phase warp for this pair of stance fractions
+        return WalkerConfig(**{**values, "contralateral_stance_fraction": 0.0})
 
 
 WALKERS = st.fixed_dictionaries({f.name: _field_strategy(f) for f in dataclasses.fields(WalkerConfig)}).map(_walker)

@@ -155,7 +155,7 @@ class BlockBuilder:
         contact = np.array([c.heel_contact_m for c in self.calibrations])
         self.heel_contact_m = float(contact[0]) if n == 1 else contact
         ho = kinematics.heel_off_phase(_HEEL_OFF_PITCH_DEG)
-        self.heel_off_phase = np.array([kinematics.unwarp_phase(ho, float(b)) for b in self.params.warp_b[:, 0]])[:, None]
+        self.heel_off_phase = np.array([kinematics.unwarp_phase(ho, float(b), float(a)) for b, a in zip(self.params.warp_b[:, 0], self.params.warp_a[:, 0])])[:, None]
         self.sensor_config = sensor
         self.fs = sample_rate_hz
         self.sub = sub
@@ -182,7 +182,7 @@ class BlockBuilder:
         self.offset_m = np.array([self.calibrations[0].offset_m])[:, None]
         self.heel_contact_m = self.calibrations[0].heel_contact_m
         ho = kinematics.heel_off_phase(_HEEL_OFF_PITCH_DEG)
-        self.heel_off_phase = np.array([[kinematics.unwarp_phase(ho, float(self.params.warp_b[0, 0]))]])
+        self.heel_off_phase = np.array([[kinematics.unwarp_phase(ho, float(self.params.warp_b[0, 0]), float(self.params.warp_a[0, 0]))]])
 
     def _channels(self, t: np.ndarray) -> dict[str, np.ndarray]:
         if not self.batch or not self.motions[0].walk_only:

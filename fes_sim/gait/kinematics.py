@@ -19,9 +19,12 @@ cycle, fitted here to the table (4 harmonics, residual 3.4 mm). The marker leg s
 Two published scalings are applied here:
 
 * stance fraction, by a smooth monotone phase warp (:func:`warp_phase`) that puts
-  toe-off at the chosen fraction. REFERENCE §2 suggests a piecewise-linear warp; its
-  kinks would put impulses into the simulated accelerometer, so a one-harmonic warp
-  ``φₙ = φ − b·sin(2πφ)/(2π)`` is used instead (monotone for |b| < 1);
+  toe-off at the chosen fraction and the other leg's heel strike (the start of pre-swing)
+  at Winter's 50 %. REFERENCE §2 suggests a piecewise-linear warp; its kinks would put
+  impulses into the simulated accelerometer, so a one-harmonic warp
+  ``φₙ = φ − [b·sin(2πφ) + a·(1 − cos 2πφ)]/(2π)`` is used instead (monotone while
+  √(a² + b²) < 1). A symmetric gait has its other heel strike at 50 % and a = 0; a
+  hemiparetic gait has it earlier (:func:`contralateral_strike_phase`);
 * speed, through cadence (walk ratio, Murakami & Otaka 2017) and a range-of-motion
   factor from Koopman, van Asseldonk & van der Kooij 2014 (peak swing knee flexion
   38.11 + 9.74·v − 1.105·v², v in km/h), applied to the varying part of every curve.
@@ -125,26 +128,43 @@ def evaluate_all(phase: np.ndarray) -> dict[str, np.ndarray]:
     return {name: values[j].reshape(p.shape) for j, name in enumerate(SIGNALS)}
 
 
-def warp_coefficient(stance_fraction: float | np.ndarray) -> np.ndarray:
-    """The ``b`` of the phase warp that maps toe-off at ``stance_fraction`` onto Winter's 60.9 %."""
-    f = np.asarray(stance_fraction, dtype=float)
-    b = (f - REF_TOE_OFF) * 2.0 * np.pi / np.sin(2.0 * np.pi * f)
-    if np.any(np.abs(b) >= 0.95):
-        raise ConfigError(f"stance_fraction {stance_fraction} cannot be reached by a smooth phase warp (0.56..0.75)")
-    return b
+def contralateral_strike_phase(stance_fraction: float, contralateral_stance_fraction: float) -> float:
+    """Phase of the other leg's heel strike in this leg's stride, for the two legs' stance fractions
+    and equal double supports (Wang et al. 2020: paretic and non-paretic double stance both 0.27 s)."""
+    return 0.5 * (1.0 + stance_fraction - contralateral_stance_fraction)
 
 
-def warp_phase(phase: np.ndarray, b: np.ndarray | float) -> np.ndarray:
-    """Walker phase → normative phase: ``φ − b·sin(2πφ)/(2π)`` (monotone, smooth, periodic)."""
-    return phase - b * np.sin(2.0 * np.pi * phase) / (2.0 * np.pi)
+def warp_coefficients(stance_fraction: float, contralateral_strike: float = 0.5) -> tuple[float, float]:
+    """``(b, a)`` of the warp that maps toe-off at ``stance_fraction`` onto Winter's 60.9 % and the
+    other leg's heel strike at ``contralateral_strike`` onto 50 %; ConfigError where no monotone
+    warp of this form exists (stance fraction about 0.56-0.75)."""
+    rows, rhs = [], []
+    for phase, target in ((stance_fraction, REF_TOE_OFF), (contralateral_strike, 0.5)):
+        w = 2.0 * math.pi * phase
+        rows.append((math.sin(w) / (2.0 * math.pi), (1.0 - math.cos(w)) / (2.0 * math.pi)))
+        rhs.append(phase - target)
+    b, a = (float(x) for x in np.linalg.solve(np.array(rows), np.array(rhs)))
+    if math.hypot(a, b) >= 0.95:
+        raise ConfigError(
+            f"stance_fraction {stance_fraction} with the other heel strike at {contralateral_strike:.3f} "
+            "cannot be reached by a smooth phase warp (stance fraction about 0.56..0.75)"
+        )
+    return b, a
 
 
-def unwarp_phase(phase_n: float, b: float) -> float:
+def warp_phase(phase: np.ndarray, b: np.ndarray | float, a: np.ndarray | float = 0.0) -> np.ndarray:
+    """Walker phase → normative phase: ``φ − [b·sin(2πφ) + a·(1 − cos 2πφ)]/(2π)`` (monotone, smooth, periodic)."""
+    w = 2.0 * np.pi * phase
+    return phase - (b * np.sin(w) + a * (1.0 - np.cos(w))) / (2.0 * np.pi)
+
+
+def unwarp_phase(phase_n: float, b: float, a: float = 0.0) -> float:
     """Inverse of :func:`warp_phase` for one value (Newton iterations)."""
     p = phase_n
     for _ in range(30):
-        g = p - b * math.sin(2 * math.pi * p) / (2 * math.pi) - phase_n
-        p -= g / (1.0 - b * math.cos(2 * math.pi * p))
+        w = 2 * math.pi * p
+        g = p - (b * math.sin(w) + a * (1.0 - math.cos(w))) / (2 * math.pi) - phase_n
+        p -= g / (1.0 - b * math.cos(w) - a * math.sin(w))
     return p
 
 

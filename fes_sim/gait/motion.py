@@ -95,15 +95,15 @@ def foot_flat_window(phase_n: np.ndarray) -> np.ndarray:
 
 
 def walking_angles(
-    phase: np.ndarray, warp_b: np.ndarray | float, rom: np.ndarray | float, stance_fraction: np.ndarray | float,
-    offsets: np.ndarray, slope_deg: np.ndarray | float,
+    phase: np.ndarray, warp_b: np.ndarray | float, warp_a: np.ndarray | float, rom: np.ndarray | float,
+    stance_fraction: np.ndarray | float, offsets: np.ndarray, slope_deg: np.ndarray | float,
 ) -> dict[str, np.ndarray]:
     """Joint and segment angles (deg) of walking at walker ``phase`` (any shape, broadcasting).
 
     ``offsets`` has shape ``phase.shape + (len(OFFSET_SIGNALS),)``; they act in swing with a
     smooth window, so the stance foot is undisturbed.
     """
-    pn = kinematics.warp_phase(phase, warp_b)
+    pn = kinematics.warp_phase(phase, warp_b, warp_a)
     v = kinematics.evaluate_all(pn)
     out: dict[str, np.ndarray] = {}
     for name in ("shank", "thigh", "knee", "hip", "ankle", "foot", "hip_height", "shank_length"):
@@ -138,6 +138,7 @@ class WalkParams:
     """Per-walker constants of walking: floats for one walker, (N, 1) arrays for a batch."""
 
     warp_b: Any
+    warp_a: Any
     rom: Any
     stance_fraction: Any
     speed_mps: Any
@@ -146,7 +147,7 @@ class WalkParams:
     @classmethod
     def of(cls, walker: WalkerConfig) -> "WalkParams":
         return cls(
-            float(kinematics.warp_coefficient(walker.stance_fraction)), float(kinematics.rom_scale(walker.speed_mps)),
+            *kinematics.warp_coefficients(walker.stance_fraction, walker.contralateral_strike), float(kinematics.rom_scale(walker.speed_mps)),
             walker.stance_fraction, walker.speed_mps, float(kinematics.body_scale(walker.height_m)),
         )
 
@@ -161,7 +162,7 @@ def walking_channels(
 ) -> dict[str, np.ndarray]:
     """Every channel of walking: angles from :func:`walking_angles`, hip height and shank length
     scaled from Winter's subject to the walker, hip moving forward at the walking speed from ``x_start_m``."""
-    ch = walking_angles(phase, p.warp_b, p.rom, p.stance_fraction, offsets, slope_deg)
+    ch = walking_angles(phase, p.warp_b, p.warp_a, p.rom, p.stance_fraction, offsets, slope_deg)
     ch["hip_z_m"] = p.body_scale * ch.pop("hip_height")
     ch["shank_m"] = p.body_scale * ch.pop("shank_length")
     ch["hip_x_m"] = x_start_m + p.speed_mps * t_walk_s

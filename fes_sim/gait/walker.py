@@ -32,12 +32,13 @@ class WalkerConfig(Config):
     speed_mps: float = param(1.3, unit="m/s", lo=0.2, hi=2.2, doc="walking speed")
     cadence_spm: float = param(0.0, unit="steps/min", lo=0, hi=160, doc="cadence; 0 = from speed by the walk ratio 0.006 m/(steps/min) (Murakami & Otaka 2017)")
     stance_fraction: float = param(0.61, lo=0.56, hi=0.75, doc="toe-off as a fraction of the stride")
+    contralateral_stance_fraction: float = param(0.0, lo=0, hi=0.85, doc="stance fraction of the other leg; 0 = the same (symmetric). After stroke the non-paretic stance is longer (Wang 2020: 1.01 s of a 1.36 s stride vs paretic 0.91 s); it moves the other heel strike, which starts this leg's pre-swing, earlier")
     stride_cv: float = param(0.025, lo=0, hi=0.2, doc="stride-time coefficient of variation (2-3 % healthy, Beauchet 2009)")
     stride_ar1: float = param(0.4, lo=0, hi=0.95, doc="lag-1 autocorrelation of stride times (0.3-0.5)")
     joint_offset_sd_deg: float = param(1.5, unit="deg", lo=0, hi=6, doc="per-stride offset SD on the joint curves in swing (1-3 deg)")
     # foot-drop physiology
     drop_foot_severity: float = param(0.0, lo=0, hi=1, doc="loss of voluntary dorsiflexion: 0 healthy, 1 none left")
-    cause: Cause = param("central", doc="cause of foot drop: central lesion, peroneal nerve injury or muscle disease")
+    cause: Cause = param("central", doc="cause of foot drop: central lesion (nerve intact, spasticity possible), peroneal nerve injury (axons lost, flaccid) or muscle disease (nerve intact, flaccid)")
     surviving_axon_fraction: float = param(1.0, lo=0, hi=1, doc="fraction of peroneal axons intact; scales the evoked torque")
     voluntary_df_torque_nm: float = param(30.0, unit="N m", lo=0, hi=80, doc="voluntary dorsiflexor strength at severity 0 (controls loading response)")
     voluntary_kp_nm_per_rad: float = param(20.0, unit="N m/rad", lo=0, hi=200, doc="stiffness of the voluntary swing-foot tracking")
@@ -72,10 +73,31 @@ class WalkerConfig(Config):
     sensor_misalignment_deg: float = param(0.0, unit="deg", lo=-30, hi=30, doc="sagittal misalignment of the IMU on the shank")
 
     def check(self) -> None:
-        kinematics.warp_coefficient(self.stance_fraction)
+        if self.cause != "peroneal_nerve" and self.surviving_axon_fraction < 1.0:
+            raise ConfigError(
+                f"surviving_axon_fraction: {self.surviving_axon_fraction} with cause {self.cause!r}: the peroneal nerve (lower motor "
+                "neuron) is intact in a central lesion or a muscle disease; denervation is cause 'peroneal_nerve'"
+            )
+        if self.cause != "central" and self.spasticity_gain_nms_per_deg > 0.0:
+            raise ConfigError(
+                f"spasticity_gain_nms_per_deg: {self.spasticity_gain_nms_per_deg} with cause {self.cause!r}: spasticity is a sign of a "
+                "central (upper motor neuron) lesion; a nerve injury or a muscle disease leaves the muscle flaccid"
+            )
+        other = self.contralateral_stance_fraction
+        if other and self.stance_fraction + other <= 1.0:
+            raise ConfigError(
+                f"contralateral_stance_fraction: {other} with stance_fraction {self.stance_fraction} leaves no double support (their sum must exceed 1)"
+            )
+        kinematics.warp_coefficients(self.stance_fraction, self.contralateral_strike)
         shank_m = kinematics.WINTER_SHANK_M * kinematics.body_scale(self.height_m)
         if self.sensor_below_knee_m > shank_m:
             raise ConfigError(f"sensor_below_knee_m: {self.sensor_below_knee_m} is below the ankle (shank {shank_m:.3f} m)")
+
+    @property
+    def contralateral_strike(self) -> float:
+        """Phase of the other leg's heel strike in this leg's stride (0.5 for a symmetric gait)."""
+        other = self.contralateral_stance_fraction or self.stance_fraction
+        return kinematics.contralateral_strike_phase(self.stance_fraction, other)
 
     @property
     def cadence(self) -> float:
@@ -101,7 +123,8 @@ PRESETS: dict[str, WalkerConfig] = {
         drop_foot_severity=1.0, passive_stiffness_scale=1.3, contracture_deg=3.0, max_evoked_torque_nm=12.0,
     ),
     "hemiparetic_slow": WalkerConfig(
-        speed_mps=0.5, cadence_spm=80.0, stance_fraction=0.68, stride_cv=0.05, stride_ar1=0.5, joint_offset_sd_deg=2.5,
+        speed_mps=0.5, cadence_spm=80.0, stance_fraction=0.68, contralateral_stance_fraction=0.75, stride_cv=0.05, stride_ar1=0.5,
+        joint_offset_sd_deg=2.5,
         drop_foot_severity=0.9, passive_stiffness_scale=1.5, contracture_deg=5.0,
         spasticity_gain_nms_per_deg=0.02, max_evoked_torque_nm=12.0, fatigue_time_s=25.0,
     ),
