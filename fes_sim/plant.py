@@ -81,7 +81,7 @@ class PlantState:
     to the walking surface), ``toe_height_mm``, ``torque_nm`` (evoked), ``fatigue`` (1 =
     fresh), ``activation``, ``activity``, ``knee_deg``, ``hip_deg``, ``thigh_deg`` (knee ahead
     of hip positive), ``in_swing``, and sagittal positions (m, x forward, z up) of hip, knee,
-    ankle and toe for a stick figure. The step stores the foot state and an index into the
+    ankle and toe for a stick figure (ankle and toe heights above the walking surface). The step stores the foot state and an index into the
     precomputed block; the fields are read from them on access.
     """
 

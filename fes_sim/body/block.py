@@ -22,7 +22,7 @@ from fes_sim.body.clearance import MIDSWING_START, TERMINAL_SWING_START, calibra
 from fes_sim.body.foot import FootBody, gravity_torque_nm
 from fes_sim.body.passive import passive_moment_nm
 from fes_sim.gait import kinematics
-from fes_sim.gait.motion import ACTIVITY_CODES, Motion, Segments, WalkParams, ankle_position, walking_channels
+from fes_sim.gait.motion import ACTIVITY_CODES, Motion, Segments, WalkParams, ankle_above_surface, ankle_position, walking_channels
 from fes_sim.gait.scenario import Scenario
 from fes_sim.gait.variability import OFFSET_SIGNALS
 from fes_sim.gait.walker import WalkerConfig
@@ -237,7 +237,7 @@ class BlockBuilder:
         values = {
             "psi_a": psi_a, "psi_a_dot": grad(psi_a), "alpha_ref": alpha_ref, "alpha_ref_dot": alpha_dot, "theta_ref": theta_ref,
             "theta_ref_dot": theta_dot, "tau_ff": tau_ff, "knee": ch["knee_deg"], "hip": ch["hip_deg"], "thigh": ch["thigh_deg"],
-            "tilt": tilt, "acc_x": acc_x, "acc_z": acc_z, "ankle_x": ankle_x, "ankle_z": ankle_z + self.offset_m,
+            "tilt": tilt, "acc_x": acc_x, "acc_z": acc_z, "ankle_x": ankle_x, "ankle_z": ankle_above_surface(seg, ch) + self.offset_m,
             "hip_x": ch["hip_x_m"], "hip_z": ch["hip_z_m"], "knee_x": knee_x, "knee_z": knee_z, "slope": np.radians(ch["slope_deg"]),
             "zone": zone, "event": events, "pushoff": pushoff, "activity": ch["activity"],
         }
@@ -261,7 +261,7 @@ class BlockBuilder:
         dt, M, seg = self.dt, self.block_substeps, self.seg
         sens = slice(_MARGIN, _MARGIN + M, self.sub)
         d = seg.shank - self.col("sensor_below_knee_m")
-        sh = np.radians(ch["shank_level_deg"])
+        sh = np.radians(ch["shank_deg"])
         ax = gradient(gradient(ankle_x + d * np.sin(sh), dt), dt)
         az = gradient(gradient(ankle_z + d * np.cos(sh), dt), dt)
         gyro = gradient(tilt, dt)

@@ -47,7 +47,7 @@ def calibrate(walker: WalkerConfig, n: int = 2000) -> FootCalibration:
     seg = gm.Segments.of(walker.height_m)
     phase = np.linspace(0.0, 1.0, n, endpoint=False)
     ch = gm.walking_channels(phase, np.zeros((n, len(OFFSET_SIGNALS))), np.zeros(n), 0.0, 0.0, gm.WalkParams.of(walker))
-    _, ankle_z, _, _ = gm.ankle_position(seg, ch)
+    ankle_z = gm.ankle_above_surface(seg, ch)
     alpha = np.radians(ch["ankle_ref_deg"] - ch["psi_a_deg"])
     toe = toe_height_m(ankle_z, alpha, seg)
     sw = (phase - walker.stance_fraction) / (1.0 - walker.stance_fraction)
