@@ -16,8 +16,11 @@ stimulation, so they are computed one block (1 s) at a time with numpy
 as scalar Python over the plant substeps. :mod:`fes_sim.population` runs the same
 equations over arrays of walkers.
 
-Foot model: in stance the foot follows the prescribed path; in push-off (heel-off to
-toe-off) an orthosis moves the ankle by τ_orth/K_push-off. Swing starts at toe-off from
+Foot model: in stance the foot follows the prescribed path; with an orthosis, from
+foot-flat to toe-off the ankle settles where the walker's stance stiffness K balances the
+brace, K·(θ − θ_ref) = τ_orth(θ), and the foot may pitch heel-up but not toe-up off the
+floor (a brace that resists dorsiflexion lifts the heel early in mid-stance, one that
+resists plantarflexion holds the heel down in push-off). Swing starts at toe-off from
 the prescribed foot state, integrated at the plant rate with a linearly implicit step
 (:mod:`fes_sim.body.foot`: stable for any allowed stiffness, damping and foot inertia);
 a spastic walker's reflex (:mod:`fes_sim.body.spasticity`) is fed the ankle velocity at
@@ -275,7 +278,7 @@ class WalkingPlant:
         if self._u > 0.0:
             self._busy_until = j + self.sub + self._emd_n
         quiet = self._a == 0.0 and j >= self._busy_until and self._lock is None and not self._toe_landing
-        if quiet and self._ding is None and blk.quiet[i // self.sub] and self.walker.spasticity_gain_nms_per_deg == 0.0:
+        if quiet and self._ding is None and blk.quiet[i // self.sub] and self.walker.spasticity_gain_nms_per_deg == 0.0 and self.orthosis is None:
             # muscle at rest and the foot on the floor all period: only the prescribed path moves
             last = i + self.sub - 1
             self._lr_delta *= self._lr_decay_period
@@ -483,17 +486,20 @@ class WalkingPlant:
             else:
                 ref = flat
         alpha = ref + self._lr_delta
+        if self.orthosis is not None:
+            alpha = min(blk.slope[i], self._stance_with_orthosis((alpha + blk.psi_a[i]) * _DEG) / _DEG - blk.psi_a[i])
         if blk.pushoff[i]:
-            if self.orthosis is not None:
-                alpha = self._pushoff_with_orthosis(blk, i)
             theta_deg = (alpha + blk.psi_a[i]) * _DEG
             if theta_deg < self._ankle_min_po:
                 self._ankle_min_po = theta_deg
         self._alpha_dot = blk.alpha_ref_dot[i]
         self._alpha = alpha
 
-    def _pushoff_with_orthosis(self, blk: Block, i: int) -> float:
-        """Foot pitch in push-off with an orthosis: K·(θ − θ_ref) = τ_orth(θ), by Newton iterations.
+    def _stance_with_orthosis(self, ref_deg: float) -> float:
+        """Ankle (deg) on the floor with an orthosis: K·(θ − θ_ref) = τ_orth(θ) (quasi-static, the
+        brace's spring only), by Newton iterations; the caller keeps the foot from pitching toe-up
+        off the floor, so a brace resisting dorsiflexion lifts the heel early and one resisting
+        plantarflexion holds it down in push-off.
 
         The slope of τ_orth comes from a 0.01° finite difference. Newton converges for an
         orthosis stiffer than K, where plain fixed-point iteration diverges; a piecewise
@@ -501,17 +507,16 @@ class WalkingPlant:
         """
         assert self.orthosis is not None
         k = self.walker.pushoff_stiffness_nm_per_deg
-        ref = blk.theta_ref[i] * _DEG
-        vel = blk.theta_ref_dot[i] * _DEG
+        ref = ref_deg
         theta = ref
         for _ in range(6):
-            tau = self.orthosis(theta, vel)
-            slope = max(k, k - (self.orthosis(theta + 0.01, vel) - tau) / 0.01)
+            tau = self.orthosis(theta, 0.0)
+            slope = max(k, k - (self.orthosis(theta + 0.01, 0.0) - tau) / 0.01)
             step = (k * (theta - ref) - tau) / slope
             theta -= step
             if abs(step) < 1e-6:
                 break
-        return theta / _DEG - blk.psi_a[i]
+        return theta
 
     def _roll(self, blk: Block, i: int) -> None:
         """After a toe-first contact in terminal swing the foot rolls on its toe."""

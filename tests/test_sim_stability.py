@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fes_sim.body.orthosis import OrthosisConfig
 from fes_sim.body.spasticity import REFLEX_TAU_RISE_S, reflex_torque_step
 from fes_sim.config import get_preset
 from fes_sim.errors import ConfigError
@@ -139,3 +140,22 @@ def test_reflex_delay_line_is_fed_in_stance():
     velocity = np.gradient(np.array(ankle), 1e-3)[-n:]
     assert np.max(np.abs(velocity)) > 50.0  # push-off: the ankle moves fast
     np.testing.assert_allclose(line, velocity, atol=0.05 * np.max(np.abs(velocity)))
+
+
+ORTHOSES = st.builds(
+    lambda n, kd, kp, b: OrthosisConfig(neutral_deg=n, dorsiflexion_stiffness_nm_per_deg=kd, plantarflexion_stiffness_nm_per_deg=kp, damping_nms_per_deg=b),
+    st.floats(-20, 20), st.sampled_from([0.0, 20.0]) | st.floats(0, 20), st.sampled_from([0.0, 20.0]) | st.floats(0, 20), st.sampled_from([0.0, 0.2]) | st.floats(0, 0.2),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(WALKERS, ORTHOSES, st.sampled_from([200.0, 1000.0]))
+def test_any_allowed_orthosis_keeps_the_ankle_finite_and_bounded(walker, afo, plant_rate_hz):
+    """Brace springs up to 20 N·m/deg and dampers up to 0.2 N·m·s/deg on the lightest foot: the
+    swing and heel-rocker steps take them implicitly, the stance balance quasi-statically."""
+    plant = WalkingPlant(walker, plant_rate_hz=plant_rate_hz, orthosis=afo.torque_nm)
+    plant.reset(0)
+    lo, hi = ANKLE_BOUNDS_DEG
+    for _ in range(int(3.0 * plant.sample_rate_hz)):
+        plant.step(0.0, 0.0, 0.0)
+        assert lo < plant.state.ankle_deg < hi, (plant.state.t_s, plant.state.ankle_deg)
