@@ -77,3 +77,47 @@ def test_ding_state_fatigues_with_the_recruited_force():
         half.step(0.001, 0.5)
     assert half.fatigue > full.fatigue
     assert 0.0 < half.force_fraction < full.force_fraction <= 1.0
+
+
+def _onset_s(torque: np.ndarray, start_s: float, fs: float = 1000.0) -> float:
+    k = int(round(start_s * fs))
+    return float(np.argmax(torque[k:] > 1e-6)) / fs
+
+
+@pytest.mark.parametrize("emd_ms", [0.0, 25.0, 60.0])
+def test_electromechanical_delay_holds_the_torque_back(emd_ms):
+    """Torque starts one EMD after the stimulation does (Zhou 1995: about 17 ms, plus latency)."""
+    walker = get_preset("walker", "drop_foot_severe").replace(emd_ms=emd_ms)
+    torque, _ = _standing(walker, lambda t: (60.0, 300.0, 40.0) if t >= 0.5 else (0.0, 0.0, 0.0), 1.0)
+    assert _onset_s(torque, 0.5) == pytest.approx(emd_ms * 1e-3, abs=1.5e-3)
+
+
+def test_evoked_torque_follows_the_fusion_factor_with_frequency():
+    """Steady torque ∝ (s·f)²/(1 + (s·f)²) (REFERENCE §5): 10, 20 and 40 Hz against 40 Hz."""
+    walker = get_preset("walker", "drop_foot_severe").replace(fatigue_time_s=3600.0, recovery_time_s=3600.0)
+    steady = {}
+    for f in (10.0, 20.0, 40.0):
+        torque, plant = _standing(walker, lambda t, f=f: (60.0, 300.0, f), 1.0)
+        steady[f] = torque[-200:].mean() / plant.state.fatigue
+    for f in (10.0, 20.0):
+        expected = muscle.fusion_factor(f, walker.fusion_constant_s) / muscle.fusion_factor(40.0, walker.fusion_constant_s)
+        assert steady[f] / steady[40.0] == pytest.approx(expected, rel=0.03)
+
+
+def test_evoked_torque_scales_with_the_torque_angle_relation():
+    """Torque = T_max·axons·activation·fitness·exp(−((θ − θ_opt)/w)²) while weight shifts move the ankle."""
+    from fes_sim.gait.scenario import Scenario, Segment
+
+    walker = get_preset("walker", "drop_foot_mild").replace(torque_angle_opt_deg=20.0, torque_angle_width_deg=20.0)
+    plant = WalkingPlant(walker, scenario=Scenario("shift", (Segment("weight_shift", 1e6),)), sample_rate_hz=1000.0, plant_rate_hz=1000.0)
+    plant.reset(2)
+    factors = []
+    for _ in range(1000 * 6):
+        plant.step(45.0, 300.0, 40.0)
+        st = plant.state
+        if st.activation > 0.5:
+            factor = muscle.torque_angle_factor(st.ankle_deg, walker.torque_angle_opt_deg, walker.torque_angle_width_deg)
+            assert st.torque_nm == pytest.approx(walker.max_evoked_torque_nm * st.activation * st.fatigue * factor, rel=2e-3)
+            factors.append(factor)
+    assert max(factors) > 1.3 * min(factors)  # the ankle moved along the relation
+    assert muscle.torque_angle_factor(walker.torque_angle_opt_deg + 20.0, walker.torque_angle_opt_deg, 20.0) == pytest.approx(math.exp(-1.0))
