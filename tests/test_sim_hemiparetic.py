@@ -11,8 +11,8 @@ from fes_sim.errors import ConfigError
 from fes_sim.gait import kinematics
 from fes_sim.gait.validation import mean_cycle, plant_heel_strikes
 from fes_sim.gait.walker import WalkerConfig
-from fes_sim.plant import WalkingPlant
 from fes_sim.samples import GaitEvent
+from sim_helpers import walk_truth
 
 #: Wang 2020, patients vs speed-matched controls (s, mean ± SD)
 PARETIC_SWING, CONTROL_SWING = (0.45, 0.12), (0.39, 0.07)
@@ -21,14 +21,8 @@ CONTROL_STRIDE_S = 0.83 + 0.39
 
 
 def _walk(walker, seconds: float = 40.0):
-    p = WalkingPlant(walker)
-    p.reset(3)
-    rows = []
-    for _ in range(int(200 * seconds)):
-        p.step(0.0, 0.0, 0.0)
-        rows.append((p.t_s, p.state.true_tilt_deg))
-    t, tilt = np.array(rows).T
-    return p, t, tilt
+    p, r = walk_truth(walker, seconds, 3, ("true_tilt_deg",))
+    return p, r["t_s"], r["true_tilt_deg"]
 
 
 def within(value: float, mean_sd: tuple[float, float]) -> bool:

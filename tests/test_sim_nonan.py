@@ -7,18 +7,12 @@ import pytest
 
 from fes_sim.config import get_preset
 from fes_sim.gait.validation import compare_cycles, kinematic_toe_off, load_nonan_leg, matched_walker, mean_cycle, plant_heel_strikes
-from fes_sim.plant import WalkingPlant
+from sim_helpers import walk_truth
 
 
 def _tilt_cycle(walker, seconds: float = 30.0):
-    p = WalkingPlant(walker)
-    p.reset(1)
-    rows = []
-    for _ in range(int(200 * seconds)):
-        p.step(0.0, 0.0, 0.0)
-        rows.append((p.t_s, p.state.true_tilt_deg, p.state.foot_pitch_deg))
-    t, tilt, foot = np.array(rows).T
-    return t, tilt, foot, plant_heel_strikes(p.events)
+    p, r = walk_truth(walker, seconds, 1, ("true_tilt_deg", "foot_pitch_deg"))
+    return r["t_s"], r["true_tilt_deg"], r["foot_pitch_deg"], plant_heel_strikes(p.events)
 
 
 @pytest.mark.parametrize("name", ["healthy_young", "healthy_middle"])
