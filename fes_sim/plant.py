@@ -16,9 +16,15 @@ stimulation, so they are computed one block (1 s) at a time with numpy
 as scalar Python over the plant substeps. :mod:`fes_sim.population` runs the same
 equations over arrays of walkers.
 
-Foot model: in stance the foot follows the prescribed path; in push-off (heel-off to
-toe-off) an orthosis moves the ankle by τ_orth/K_push-off. Swing starts at toe-off from
-the prescribed foot state, integrated with semi-implicit Euler at the plant rate.
+Foot model: in stance the foot follows the prescribed path; with an orthosis, from
+foot-flat to toe-off the ankle settles where the walker's stance stiffness K balances the
+brace, K·(θ − θ_ref) = τ_orth(θ), and the foot may pitch heel-up but not toe-up off the
+floor (a brace that resists dorsiflexion lifts the heel early in mid-stance, one that
+resists plantarflexion holds the heel down in push-off). Swing starts at toe-off from
+the prescribed foot state, integrated at the plant rate with a linearly implicit step
+(:mod:`fes_sim.body.foot`: stable for any allowed stiffness, damping and foot inertia);
+a spastic walker's reflex (:mod:`fes_sim.body.spasticity`) is fed the ankle velocity at
+every plant step and acts in swing and loading response.
 Initial contact is the first floor contact of toe or heel in terminal swing (or the
 nominal heel strike). After a heel-first contact the foot rotates down about the heel
 under the body load, against passive, voluntary and evoked dorsiflexion, until
@@ -37,9 +43,9 @@ from numba.extending import register_jitable
 
 from fes_sim.body import muscle as mu
 from fes_sim.body.block import EARLY_SWING, LOADING_TAU_S, MID_SWING, STANCE, WALK_END, Block, BlockBuilder
-from fes_sim.body.foot import FootBody
+from fes_sim.body.foot import FootBody, SwingFoot, swing_foot_step
 from fes_sim.body.loading import FOOT_FLAT_RAD, HeelRocker, heel_rocker_step
-from fes_sim.body.passive import passive_moment_nm
+from fes_sim.body.spasticity import reflex_line_length, reflex_torque_step
 from fes_sim.body.strides import LegEvents, StrideOutcome
 from fes_sim.errors import ConfigError
 from fes_sim.gait.motion import ACTIVITY_LABELS, Segments
@@ -78,7 +84,7 @@ class PlantState:
     to the walking surface), ``toe_height_mm``, ``torque_nm`` (evoked), ``fatigue`` (1 =
     fresh), ``activation``, ``activity``, ``knee_deg``, ``hip_deg``, ``thigh_deg`` (knee ahead
     of hip positive), ``in_swing``, and sagittal positions (m, x forward, z up) of hip, knee,
-    ankle and toe for a stick figure. The step stores the foot state and an index into the
+    ankle and toe for a stick figure (ankle and toe heights above the walking surface). The step stores the foot state and an index into the
     precomputed block; the fields are read from them on access.
     """
 
@@ -189,7 +195,7 @@ class WalkingPlant:
         self.state = PlantState(self.seg)
         self.sample = ShankSample(0.0)
         self.t_s = 0.0
-        self.foot = FootBody.of(walker.height_m, walker.mass_kg, walker.shoe_mass_kg, walker.foot_inertia_kgm2)
+        self._use_foot(walker)
         self._legs = LegEvents(walker.slap_velocity_dps)
         self._builder: BlockBuilder | None = None
         self._pending_walker: WalkerConfig | None = None
@@ -210,7 +216,7 @@ class WalkingPlant:
         w = self.walker
         self._builder = BlockBuilder([w], self.scenario, self.sensor, self.sample_rate_hz, self.sub, [seed])
         self._legs = LegEvents(w.slap_velocity_dps)
-        self._rocker = HeelRocker.of(lambda name: getattr(w, name), self.foot, self.seg.heel_back, self.seg.heel_below)
+        self._use_foot(w)
         self._t_contact = 0.0
         self._heel_contact = self._builder.heel_contact_m
         self._pending_walker = None
@@ -224,15 +230,17 @@ class WalkingPlant:
         self._emd_n = int(round(w.emd_ms * 1e-3 * self.plant_rate_hz))
         self._emd_buf = [0.0] * self._emd_n
         self._emd_i = 0
-        self._spas_n = max(1, int(round(w.spasticity_delay_ms * 1e-3 * self.plant_rate_hz)))
+        self._spas_n = reflex_line_length(w.spasticity_delay_ms, self.plant_rate_hz)
         self._spas_buf = [0.0] * self._spas_n
         self._spas_i = 0
+        self._spas_tau = 0.0
         self._ding: Any = None
         if w.force_model == "ding2003":
-            from fes_sim.body.ding import Ding2003State
+            from fes_sim.body.ding import DING2007, Ding2003State
 
-            # cocofest's τ_fat (127 s) scaled by the walker's fatigue time over Riener's default 30 s
-            self._ding = Ding2003State(127.0 * w.fatigue_time_s / 30.0)
+            # cocofest's τ_fat (127 s) scaled by the walker's fatigue time over Riener's default 30 s;
+            # Ding 2007's own constants go with its pulse-width recruitment
+            self._ding = Ding2003State(127.0 * w.fatigue_time_s / 30.0, DING2007 if w.recruitment == "ding2007" else None)
         self._alpha = self._blk.alpha_ref[0]
         self._alpha_dot = self._blk.alpha_ref_dot[0]
         self._lr_delta = 0.0
@@ -270,7 +278,7 @@ class WalkingPlant:
         if self._u > 0.0:
             self._busy_until = j + self.sub + self._emd_n
         quiet = self._a == 0.0 and j >= self._busy_until and self._lock is None and not self._toe_landing
-        if quiet and self._ding is None and blk.quiet[i // self.sub]:
+        if quiet and self._ding is None and blk.quiet[i // self.sub] and self.walker.spasticity_gain_nms_per_deg == 0.0 and self.orthosis is None:
             # muscle at rest and the foot on the floor all period: only the prescribed path moves
             last = i + self.sub - 1
             self._lr_delta *= self._lr_decay_period
@@ -323,20 +331,26 @@ class WalkingPlant:
     def _use_walker(self, w: WalkerConfig) -> None:
         """Muscle, foot and stride-record parameters of walker ``w`` (the states carry on)."""
         self.walker = w
-        self.foot = FootBody.of(w.height_m, w.mass_kg, w.shoe_mass_kg, w.foot_inertia_kgm2)
-        self._rocker = HeelRocker.of(lambda name: getattr(w, name), self.foot, self.seg.heel_back, self.seg.heel_below)
+        self._use_foot(w)
         self._heel_contact = self._builder.heel_contact_m  # type: ignore[union-attr]
         self._legs.slap_velocity_dps = w.slap_velocity_dps
         emd_n = int(round(w.emd_ms * 1e-3 * self.plant_rate_hz))
         if emd_n != self._emd_n:  # a new delay line (drive in flight is dropped)
             self._emd_n, self._emd_buf, self._emd_i = emd_n, [0.0] * emd_n, 0
-        spas_n = max(1, int(round(w.spasticity_delay_ms * 1e-3 * self.plant_rate_hz)))
+        spas_n = reflex_line_length(w.spasticity_delay_ms, self.plant_rate_hz)
         if spas_n != self._spas_n:
             self._spas_n, self._spas_buf, self._spas_i = spas_n, [0.0] * spas_n, 0
         if self._cmd is not None:
             self._u = self._drive(*self._cmd)
 
     # ------------------------------------------------------------------ internals
+    def _use_foot(self, w: WalkerConfig) -> None:
+        """Constants of the swing foot and the heel rocker for walker ``w``."""
+        field = lambda name: getattr(w, name)  # noqa: E731
+        self.foot = FootBody.of(w.height_m, w.mass_kg, w.shoe_mass_kg, w.foot_inertia_kgm2)
+        self._swing_foot = SwingFoot.of(field, self.foot)
+        self._rocker = HeelRocker.of(field, self.foot, self.seg.heel_back, self.seg.heel_below)
+
     def _drive(self, current_ma: float, pulse_width_us: float, frequency_hz: float) -> float:
         """Recruited, frequency-weighted drive u (0..1) of one stimulation setting."""
         w = self.walker
@@ -370,43 +384,55 @@ class WalkingPlant:
         ev = blk.event[i]
         if ev:
             self._on_event(ev, (blk.start + i) * dt, blk, i)
+        spastic = w.spasticity_gain_nms_per_deg > 0.0
+        if spastic:  # the reflex torque from the delayed ankle velocity (the line is fed at the end of every step)
+            self._spas_tau = reflex_torque_step(
+                self._spas_tau, self._spas_buf[self._spas_i], w.spasticity_gain_nms_per_deg, w.spasticity_threshold_dps, dt,
+            )
         zone = blk.zone[i]
         t_max = w.max_evoked_torque_nm * w.surviving_axon_fraction * level
         if self._lock == "heel":
             self._loading(blk, i, t_max)
-            return
-        if zone == STANCE or self._lock is not None:
+        elif zone == STANCE or self._lock is not None:
             if self._lock is None:
                 self._stance(blk, i)
             elif zone != STANCE:
                 self._roll(blk, i)
             theta_deg = (self._alpha + blk.psi_a[i]) * _DEG
             self._tau = t_max * mu.torque_angle_factor(theta_deg, w.torque_angle_opt_deg, w.torque_angle_width_deg) if t_max > 0.0 else 0.0
-            return
+        else:
+            self._swing_step(blk, i, t_max)
+        if spastic:
+            s = self._spas_i
+            self._spas_buf[s] = (self._alpha_dot + blk.psi_a_dot[i]) * _DEG
+            self._spas_i = s + 1 if s + 1 < self._spas_n else 0
+
+    def _orthosis_terms(self, theta_deg: float, theta_dot_dps: float) -> tuple[float, float, float]:
+        """Moment (N·m) of the orthosis and its stiffness (N·m/rad) and damping (N·m·s/rad), the
+        slopes by finite differences (exact for a piecewise linear brace away from its kink)."""
+        orth = self.orthosis
+        if orth is None:
+            return 0.0, 0.0, 0.0
+        tau = orth(theta_deg, theta_dot_dps)
+        k = (tau - orth(theta_deg + 0.01, theta_dot_dps)) / 0.01 * _DEG
+        d = tau - orth(theta_deg, theta_dot_dps + 1.0)
+        return tau, max(k, 0.0), max(d * _DEG, 0.0)
+
+    def _swing_step(self, blk: Block, i: int, t_max: float) -> None:
+        """The swing foot (:func:`fes_sim.body.foot.swing_foot_step`) and its clearance and floor contact."""
+        w = self.walker
         self._swing = True
         alpha, alpha_dot = self._alpha, self._alpha_dot
-        theta = alpha + blk.psi_a[i]
-        theta_dot = alpha_dot + blk.psi_a_dot[i]
-        theta_deg = theta * _DEG
+        theta_deg = (alpha + blk.psi_a[i]) * _DEG
         tau_ev = t_max * mu.torque_angle_factor(theta_deg, w.torque_angle_opt_deg, w.torque_angle_width_deg) if t_max > 0.0 else 0.0
         self._tau = tau_ev
-        # voluntary tracking of the normative path: its dorsiflexing part is lost with severity
-        ff = blk.tau_ff[i]
-        pd = w.voluntary_kp_nm_per_rad * (blk.theta_ref[i] - theta) + w.voluntary_kd_nms_per_rad * (blk.theta_ref_dot[i] - theta_dot)
-        vol = 1.0 - w.drop_foot_severity
-        tau = tau_ev + vol * ((ff if ff > 0.0 else 0.0) + pd) + (ff if ff < 0.0 else 0.0)
-        tau += passive_moment_nm(theta_deg, blk.knee[i], w.passive_stiffness_scale, w.contracture_deg)
-        tau -= w.damping_nms_per_rad * theta_dot
-        if w.spasticity_gain_nms_per_deg > 0.0:
-            tau -= self._spasticity(theta_dot * _DEG)
-        if self.orthosis is not None:
-            tau += self.orthosis(theta_deg, theta_dot * _DEG)
-        ca, sa = math.cos(alpha), math.sin(alpha)
-        fb = self.foot
-        tau += fb.mass_kg * (blk.acc_x[i] * (fb.com_forward_m * sa - fb.com_below_m * ca) - (GRAVITY_MPS2 + blk.acc_z[i]) * (fb.com_forward_m * ca + fb.com_below_m * sa))
-        alpha_dot += tau / fb.inertia_kgm2 * dt
-        alpha += alpha_dot * dt
+        tau_o, k_o, d_o = self._orthosis_terms(theta_deg, (alpha_dot + blk.psi_a_dot[i]) * _DEG)
+        alpha, alpha_dot = swing_foot_step(
+            self._swing_foot, alpha, alpha_dot, tau_ev - self._spas_tau + tau_o, k_o, d_o, blk.theta_ref[i], blk.theta_ref_dot[i],
+            blk.tau_ff[i], blk.psi_a[i], blk.psi_a_dot[i], blk.knee[i], blk.acc_x[i], blk.acc_z[i], self.dt,
+        )
         self._alpha, self._alpha_dot = alpha, alpha_dot
+        zone = blk.zone[i]
         if zone == EARLY_SWING:
             return
         rel = alpha - blk.slope[i]
@@ -417,13 +443,13 @@ class WalkingPlant:
         if zone == MID_SWING:
             if toe_z < self._min_toe:
                 self._min_toe = toe_z
-                self._t_min_toe = (blk.start + i + 1) * dt
+                self._t_min_toe = (blk.start + i + 1) * self.dt
             if toe_z < 0.0:
-                self._drag_s += dt
+                self._drag_s += self.dt
             return
         heel_z = z - seg.heel_back * sr - seg.heel_below * cr - self._heel_contact
         if toe_z <= 0.0 or heel_z <= 0.0:
-            self._contact((blk.start + i + 1) * dt, heel_z <= toe_z, blk, i)
+            self._contact((blk.start + i + 1) * self.dt, heel_z <= toe_z, blk, i)
 
     def _loading(self, blk: Block, i: int, t_max: float) -> None:
         """Heel rocker after a heel-first contact, until forefoot contact."""
@@ -432,10 +458,10 @@ class WalkingPlant:
         theta_deg = (alpha + blk.psi_a[i]) * _DEG
         tau_ev = t_max * mu.torque_angle_factor(theta_deg, w.torque_angle_opt_deg, w.torque_angle_width_deg) if t_max > 0.0 else 0.0
         self._tau = tau_ev
-        ext = self.orthosis(theta_deg, (alpha_dot + blk.psi_a_dot[i]) * _DEG) if self.orthosis is not None else 0.0
+        tau_o, k_o, d_o = self._orthosis_terms(theta_deg, (alpha_dot + blk.psi_a_dot[i]) * _DEG)
         self._alpha, self._alpha_dot = heel_rocker_step(
-            self._rocker, alpha, alpha_dot, (blk.start + i) * self.dt - self._t_contact, tau_ev, ext, blk.alpha_ref[i],
-            blk.alpha_ref_dot[i], blk.psi_a[i], blk.psi_a_dot[i], blk.knee[i], self.dt,
+            self._rocker, alpha, alpha_dot, (blk.start + i) * self.dt - self._t_contact, tau_ev, tau_o - self._spas_tau, k_o, d_o,
+            blk.alpha_ref[i], blk.alpha_ref_dot[i], blk.psi_a[i], blk.psi_a_dot[i], blk.knee[i], self.dt,
         )
         if self._alpha - blk.slope[i] <= FOOT_FLAT_RAD:
             self._foot_flat(blk, i)
@@ -450,14 +476,6 @@ class WalkingPlant:
         self._lr_delta = self._alpha - min(blk.alpha_ref[i], flat)
         self._alpha_dot = blk.alpha_ref_dot[i]
 
-    def _spasticity(self, dorsiflexion_dps: float) -> float:
-        """Delayed velocity-dependent plantarflexor torque (Jansen 2014), N·m."""
-        w = self.walker
-        s = self._spas_i
-        delayed, self._spas_buf[s] = self._spas_buf[s], dorsiflexion_dps
-        self._spas_i = s + 1 if s + 1 < self._spas_n else 0
-        return w.spasticity_gain_nms_per_deg * max(0.0, delayed - w.spasticity_threshold_dps)
-
     def _stance(self, blk: Block, i: int) -> None:
         self._lr_delta *= self._lr_decay
         ref = blk.alpha_ref[i]
@@ -468,17 +486,20 @@ class WalkingPlant:
             else:
                 ref = flat
         alpha = ref + self._lr_delta
+        if self.orthosis is not None:
+            alpha = min(blk.slope[i], self._stance_with_orthosis((alpha + blk.psi_a[i]) * _DEG) / _DEG - blk.psi_a[i])
         if blk.pushoff[i]:
-            if self.orthosis is not None:
-                alpha = self._pushoff_with_orthosis(blk, i)
             theta_deg = (alpha + blk.psi_a[i]) * _DEG
             if theta_deg < self._ankle_min_po:
                 self._ankle_min_po = theta_deg
         self._alpha_dot = blk.alpha_ref_dot[i]
         self._alpha = alpha
 
-    def _pushoff_with_orthosis(self, blk: Block, i: int) -> float:
-        """Foot pitch in push-off with an orthosis: K·(θ − θ_ref) = τ_orth(θ), by Newton iterations.
+    def _stance_with_orthosis(self, ref_deg: float) -> float:
+        """Ankle (deg) on the floor with an orthosis: K·(θ − θ_ref) = τ_orth(θ) (quasi-static, the
+        brace's spring only), by Newton iterations; the caller keeps the foot from pitching toe-up
+        off the floor, so a brace resisting dorsiflexion lifts the heel early and one resisting
+        plantarflexion holds it down in push-off.
 
         The slope of τ_orth comes from a 0.01° finite difference. Newton converges for an
         orthosis stiffer than K, where plain fixed-point iteration diverges; a piecewise
@@ -486,17 +507,16 @@ class WalkingPlant:
         """
         assert self.orthosis is not None
         k = self.walker.pushoff_stiffness_nm_per_deg
-        ref = blk.theta_ref[i] * _DEG
-        vel = blk.theta_ref_dot[i] * _DEG
+        ref = ref_deg
         theta = ref
         for _ in range(6):
-            tau = self.orthosis(theta, vel)
-            slope = max(k, k - (self.orthosis(theta + 0.01, vel) - tau) / 0.01)
+            tau = self.orthosis(theta, 0.0)
+            slope = max(k, k - (self.orthosis(theta + 0.01, 0.0) - tau) / 0.01)
             step = (k * (theta - ref) - tau) / slope
             theta -= step
             if abs(step) < 1e-6:
                 break
-        return theta / _DEG - blk.psi_a[i]
+        return theta
 
     def _roll(self, blk: Block, i: int) -> None:
         """After a toe-first contact in terminal swing the foot rolls on its toe."""

@@ -29,8 +29,9 @@ from typing import Sequence
 import numpy as np
 
 from fes_sim.body.block import LOADING_TAU_S, SENSOR_CHANNELS, WALK_END, Block, BlockBuilder
-from fes_sim.body.foot import FootBody
+from fes_sim.body.foot import FootBody, SwingFoot
 from fes_sim.body.loading import HeelRocker
+from fes_sim.body.spasticity import reflex_line_length
 from fes_sim.body.strides import LegEvents, StrideOutcome
 from fes_sim.errors import ConfigError
 from fes_sim.gait.motion import Segments
@@ -164,7 +165,7 @@ class Population:
         self.seg = Segments.of(col("height_m"))
         self.foot = FootBody.of(col("height_m"), col("mass_kg"), col("shoe_mass_kg"), col("foot_inertia_kgm2"))
         self._emd_n = np.rint(col("emd_ms") * 1e-3 * plant_rate_hz).astype(int)
-        self._spas_n = np.maximum(1, np.rint(col("spasticity_delay_ms") * 1e-3 * plant_rate_hz).astype(int))
+        self._spas_n = reflex_line_length(col("spasticity_delay_ms"), plant_rate_hz)
         self._kind = np.array([kn.RECRUITMENT_KINDS.index(w.recruitment) for w in self.walkers])
         self.t_s = 0.0
 
@@ -218,14 +219,15 @@ class Population:
         self._note = np.zeros(n, np.int64)
         self._note_val = np.zeros((4, n))
         self._lr_decay = math.exp(-self.dt / LOADING_TAU_S)
-        c = self._c = {name: col(name) for name in (*_MUSCLE_FIELDS, *kn.K_FIELDS[: kn.K_FIELDS.index("foot_mass_kg")]) if name in _WALKER_FIELDS}
+        c = self._c = {name: col(name) for name in (*_MUSCLE_FIELDS, *kn.K_FIELDS) if name in _WALKER_FIELDS}
         rocker = HeelRocker.of(col, self.foot, self.seg.heel_back, self.seg.heel_below)
-        seg, fb = self.seg, self.foot
+        swing = SwingFoot.of(col, self.foot)
+        seg = self.seg
         self._C = kn.constants({
             **c, "tau_act_s": c["tau_act_ms"] * 1e-3, "tau_deact_s": c["tau_deact_ms"] * 1e-3,
-            "t_max_nm": c["max_evoked_torque_nm"] * c["surviving_axon_fraction"], "foot_mass_kg": fb.mass_kg, "foot_inertia_kgm2": fb.inertia_kgm2,
-            "com_forward_m": fb.com_forward_m, "com_below_m": fb.com_below_m, "toe_forward_m": seg.toe_forward, "toe_below_m": seg.toe_below,
+            "t_max_nm": c["max_evoked_torque_nm"] * c["surviving_axon_fraction"], "toe_forward_m": seg.toe_forward, "toe_below_m": seg.toe_below,
             "heel_back_m": seg.heel_back, "heel_below_m": seg.heel_below, "heel_contact_m": self._heel_contact,
+            **{f"swing_{f.name}": np.broadcast_to(getattr(swing, f.name), (n,)) for f in dataclasses.fields(swing)},
             **{f"rocker_{f.name}": np.broadcast_to(getattr(rocker, f.name), (n,)) for f in dataclasses.fields(rocker)},
         })
         return self._collect(0)

@@ -21,18 +21,18 @@ import numba
 import numpy as np
 
 from fes_sim.body.block import MID_SWING, STANCE, TERMINAL_SWING
+from fes_sim.body.foot import SwingFoot, swing_foot_step
 from fes_sim.body.loading import FOOT_FLAT_RAD, HeelRocker, heel_rocker_step
 from fes_sim.body.muscle import (
     ACTIVATION_FLOOR, activation_step, fusion_factor, recruit_ding2007, recruit_hmed2018, recruit_sigmoid, riener_fatigue_step,
     torque_angle_factor,
 )
-from fes_sim.body.passive import passive_moment_nm
+from fes_sim.body.spasticity import reflex_torque_step
 from fes_sim.plant import contact_angle
-from fes_sim.samples import GRAVITY_MPS2
 
 #: rows of the float state F
-(F_A, F_MU, F_U, F_ALPHA, F_ALPHA_DOT, F_LR_DELTA, F_TAU, F_MIN_TOE, F_T_MIN_TOE, F_DRAG_S, F_ANKLE_MIN_PO, F_T_CONTACT) = range(12)
-N_FLOAT = 12
+(F_A, F_MU, F_U, F_ALPHA, F_ALPHA_DOT, F_LR_DELTA, F_TAU, F_MIN_TOE, F_T_MIN_TOE, F_DRAG_S, F_ANKLE_MIN_PO, F_T_CONTACT, F_REFLEX) = range(13)
+N_FLOAT = 13
 #: rows of the flag state I
 I_LOCK, I_TOE_LANDING, I_SWING, I_EMD_N, I_SPAS_N, I_SPAS_POS = range(6)
 N_FLAG = 6
@@ -46,34 +46,24 @@ RECRUITMENT_KINDS: tuple[str, ...] = ("sigmoid", "hmed2018", "ding2007")
 
 #: rows of the per-walker constants C
 K_FIELDS: tuple[str, ...] = (
-    "tau_act_s", "tau_deact_s", "t_max_nm", "torque_angle_opt_deg", "torque_angle_width_deg", "voluntary_kp_nm_per_rad",
-    "voluntary_kd_nms_per_rad", "drop_foot_severity", "passive_stiffness_scale", "contracture_deg", "damping_nms_per_rad",
-    "spasticity_gain_nms_per_deg", "spasticity_threshold_dps", "foot_mass_kg", "foot_inertia_kgm2", "com_forward_m", "com_below_m",
-    "toe_forward_m", "toe_below_m", "heel_back_m", "heel_below_m", "heel_contact_m",
-) + tuple(f"rocker_{name}" for name in HeelRocker.__dataclass_fields__)
+    "tau_act_s", "tau_deact_s", "t_max_nm", "torque_angle_opt_deg", "torque_angle_width_deg", "spasticity_gain_nms_per_deg",
+    "spasticity_threshold_dps", "toe_forward_m", "toe_below_m", "heel_back_m", "heel_below_m", "heel_contact_m",
+) + tuple(f"swing_{name}" for name in SwingFoot.__dataclass_fields__) + tuple(f"rocker_{name}" for name in HeelRocker.__dataclass_fields__)
 _K_TAU_ACT_S = K_FIELDS.index("tau_act_s")
 _K_TAU_DEACT_S = K_FIELDS.index("tau_deact_s")
 _K_T_MAX_NM = K_FIELDS.index("t_max_nm")
 _K_TORQUE_ANGLE_OPT_DEG = K_FIELDS.index("torque_angle_opt_deg")
 _K_TORQUE_ANGLE_WIDTH_DEG = K_FIELDS.index("torque_angle_width_deg")
-_K_VOLUNTARY_KP_NM_PER_RAD = K_FIELDS.index("voluntary_kp_nm_per_rad")
-_K_VOLUNTARY_KD_NMS_PER_RAD = K_FIELDS.index("voluntary_kd_nms_per_rad")
-_K_DROP_FOOT_SEVERITY = K_FIELDS.index("drop_foot_severity")
-_K_PASSIVE_STIFFNESS_SCALE = K_FIELDS.index("passive_stiffness_scale")
-_K_CONTRACTURE_DEG = K_FIELDS.index("contracture_deg")
-_K_DAMPING_NMS_PER_RAD = K_FIELDS.index("damping_nms_per_rad")
 _K_SPASTICITY_GAIN_NMS_PER_DEG = K_FIELDS.index("spasticity_gain_nms_per_deg")
 _K_SPASTICITY_THRESHOLD_DPS = K_FIELDS.index("spasticity_threshold_dps")
-_K_FOOT_MASS_KG = K_FIELDS.index("foot_mass_kg")
-_K_FOOT_INERTIA_KGM2 = K_FIELDS.index("foot_inertia_kgm2")
-_K_COM_FORWARD_M = K_FIELDS.index("com_forward_m")
-_K_COM_BELOW_M = K_FIELDS.index("com_below_m")
 _K_TOE_FORWARD_M = K_FIELDS.index("toe_forward_m")
 _K_TOE_BELOW_M = K_FIELDS.index("toe_below_m")
 _K_HEEL_BACK_M = K_FIELDS.index("heel_back_m")
 _K_HEEL_BELOW_M = K_FIELDS.index("heel_below_m")
 _K_HEEL_CONTACT_M = K_FIELDS.index("heel_contact_m")
+_S0 = K_FIELDS.index("swing_inertia_kgm2")
 _R0 = len(K_FIELDS) - len(HeelRocker.__dataclass_fields__)
+_Swing = namedtuple("_Swing", tuple(SwingFoot.__dataclass_fields__))  # type: ignore[misc]
 _Rocker = namedtuple("_Rocker", tuple(HeelRocker.__dataclass_fields__))  # type: ignore[misc]
 _DEG = 180.0 / math.pi
 
@@ -126,29 +116,23 @@ def substep(  # noqa: PLR0913 - one argument per block row, no copies
         if rolling:
             alpha_st = contact_angle(ankle_z_[i, w], C[_K_TOE_FORWARD_M, w], C[_K_TOE_BELOW_M, w]) + flat
         alpha, alpha_dot = F[F_ALPHA, w], F[F_ALPHA_DOT, w]
-        theta = alpha + psi_a
-        theta_dot = alpha_dot + psi_a_dot
-        theta_deg = theta * _DEG
+        theta_deg = (alpha + psi_a) * _DEG
         opt, width = C[_K_TORQUE_ANGLE_OPT_DEG, w], C[_K_TORQUE_ANGLE_WIDTH_DEG, w]
         tau_ev = t_max * torque_angle_factor(theta_deg, opt, width, math.exp)
+        # plantarflexor stretch reflex from the ankle velocity one reflex delay ago
+        pos = I[I_SPAS_POS, w]
+        reflex = reflex_torque_step(F[F_REFLEX, w], spas_buf[pos, w], C[_K_SPASTICITY_GAIN_NMS_PER_DEG, w], C[_K_SPASTICITY_THRESHOLD_DPS, w], dt, math.exp)
+        F[F_REFLEX, w] = reflex
         swing = not stance
         if swing:  # the foot equation (see fes_sim.body.foot)
-            ff = tau_ff_[i, w]
-            pd = C[_K_VOLUNTARY_KP_NM_PER_RAD, w] * (theta_ref_[i, w] - theta) + C[_K_VOLUNTARY_KD_NMS_PER_RAD, w] * (theta_ref_dot_[i, w] - theta_dot)
-            tau = tau_ev + (1.0 - C[_K_DROP_FOOT_SEVERITY, w]) * (max(ff, 0.0) + pd) + min(ff, 0.0)
-            tau += passive_moment_nm(theta_deg, knee_[i, w], C[_K_PASSIVE_STIFFNESS_SCALE, w], C[_K_CONTRACTURE_DEG, w], math.exp)
-            tau -= C[_K_DAMPING_NMS_PER_RAD, w] * theta_dot
-            # delayed stretch-velocity torque; the walker's ring buffer advances only in swing
-            pos = I[I_SPAS_POS, w]
-            delayed = spas_buf[pos, w]
-            spas_buf[pos, w] = theta_dot * _DEG
-            I[I_SPAS_POS, w] = (pos + 1) % I[I_SPAS_N, w]
-            tau -= C[_K_SPASTICITY_GAIN_NMS_PER_DEG, w] * max(0.0, delayed - C[_K_SPASTICITY_THRESHOLD_DPS, w])
-            ca, sa = math.cos(alpha), math.sin(alpha)
-            cf, cb = C[_K_COM_FORWARD_M, w], C[_K_COM_BELOW_M, w]
-            tau += C[_K_FOOT_MASS_KG, w] * (acc_x_[i, w] * (cf * sa - cb * ca) - (GRAVITY_MPS2 + acc_z_[i, w]) * (cf * ca + cb * sa))
-            alpha_dot = alpha_dot + tau / C[_K_FOOT_INERTIA_KGM2, w] * dt
-            alpha = alpha + alpha_dot * dt
+            q = _Swing(
+                C[_S0, w], C[_S0 + 1, w], C[_S0 + 2, w], C[_S0 + 3, w], C[_S0 + 4, w], C[_S0 + 5, w], C[_S0 + 6, w], C[_S0 + 7, w], C[_S0 + 8, w],
+                C[_S0 + 9, w],
+            )
+            alpha, alpha_dot = swing_foot_step(
+                q, alpha, alpha_dot, tau_ev - reflex + 0.0, 0.0, 0.0, theta_ref_[i, w], theta_ref_dot_[i, w], tau_ff_[i, w], psi_a, psi_a_dot,
+                knee_[i, w], acc_x_[i, w], acc_z_[i, w], dt, math.exp,
+            )
             F[F_TAU, w] = tau_ev
             I[I_SWING, w] = 1
         else:
@@ -156,7 +140,8 @@ def substep(  # noqa: PLR0913 - one argument per block row, no copies
             if loading:  # heel rocker after a heel-first contact
                 p = _Rocker(C[_R0, w], C[_R0 + 1, w], C[_R0 + 2, w], C[_R0 + 3, w], C[_R0 + 4, w], C[_R0 + 5, w], C[_R0 + 6, w])
                 alpha_st, st_dot = heel_rocker_step(
-                    p, alpha, alpha_dot, t_s - F[F_T_CONTACT, w], tau_ev, 0.0, ref, ref_dot, psi_a, psi_a_dot, knee_[i, w], dt, math.exp,
+                    p, alpha, alpha_dot, t_s - F[F_T_CONTACT, w], tau_ev, 0.0 - reflex, 0.0, 0.0, ref, ref_dot, psi_a, psi_a_dot, knee_[i, w], dt,
+                    math.exp,
                 )
                 F[F_TAU, w] = tau_ev
             else:
@@ -190,6 +175,8 @@ def substep(  # noqa: PLR0913 - one argument per block row, no copies
                 note_val[3, w] = F[F_T_MIN_TOE, w]
                 notes += 1
                 contact(w, t_next, note[w] == NOTE_HEEL_CONTACT, F, I)
+        spas_buf[pos, w] = (F[F_ALPHA_DOT, w] + psi_a_dot) * _DEG
+        I[I_SPAS_POS, w] = (pos + 1) % I[I_SPAS_N, w]
     return notes
 
 
@@ -218,7 +205,7 @@ def drive(current_ma, pulse_width_us, frequency_hz, kind, half_uc, width_uc, fus
         elif kind[w] == 1:
             r = recruit_hmed2018(cur, math.tanh)
         else:
-            r = recruit_ding2007(pw, math.exp)
+            r = recruit_ding2007(cur, pw, half_uc[w], math.exp)
         u[w] = min(max(r * fusion_factor(f, fusion_s[w]), 0.0), 1.0)
 
 

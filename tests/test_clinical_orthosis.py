@@ -50,7 +50,9 @@ def test_afo_is_passive_a_spring_that_pulls_towards_neutral(a_deg, b_deg, neutra
 def test_presets_order_by_stiffness_and_out_of_range_is_an_error():
     assert PRESETS["hinged"].dorsiflexion_stiffness_nm_per_deg == 0.0
     assert PRESETS["hinged_spring"].plantarflexion_stiffness_nm_per_deg < PRESETS["carbon"].plantarflexion_stiffness_nm_per_deg
-    assert PRESETS["carbon"].plantarflexion_stiffness_nm_per_deg < PRESETS["rigid"].plantarflexion_stiffness_nm_per_deg
+    assert PRESETS["carbon"].plantarflexion_stiffness_nm_per_deg < PRESETS["hinged"].plantarflexion_stiffness_nm_per_deg
+    assert PRESETS["hinged"].plantarflexion_stiffness_nm_per_deg < PRESETS["rigid"].plantarflexion_stiffness_nm_per_deg
+    assert 0.58 <= PRESETS["carbon"].plantarflexion_stiffness_nm_per_deg <= 3.66  # Shuman et al. 2021
     with pytest.raises(ConfigError, match="dorsiflexion_stiffness_nm_per_deg"):
         from_mapping(OrthosisConfig, {"dorsiflexion_stiffness_nm_per_deg": -1.0}, "my_afo.toml")
     with pytest.raises(ConfigError, match="unknown key"):
@@ -80,3 +82,38 @@ def test_stiffer_orthosis_restricts_push_off_more_without_diverging():
         peaks.append(np.median([s.push_off_pf_deg for s in walk(walker, afo, duration_s=12.0).plant.strides]))
     assert all(b < a for a, b in zip(peaks, peaks[1:])), peaks
     assert 0.0 <= peaks[-1] < 5.0
+
+
+def _stance_trace(walker, afo: OrthosisConfig | None, seconds: float = 12.0):
+    from fes_sim.plant import WalkingPlant
+
+    p = WalkingPlant(walker, orthosis=afo.torque_nm if afo is not None else None)
+    p.reset(3)
+    rows = []
+    for _ in range(int(200 * seconds)):
+        p.step(0.0, 0.0, 0.0)
+        st = p.state
+        rows.append((st.t_s, st.ankle_deg, st.foot_pitch_deg, st.in_swing))
+    return p, np.array(rows)
+
+
+def test_the_brace_acts_through_stance_without_a_step_at_heel_off():
+    """The rigid shell works from foot-flat on, so the ankle moves smoothly into push-off (it
+    stepped by 2.5 deg at heel-off, where the brace used to start), and resisting the
+    dorsiflexion of late mid-stance it lifts the heel before the free foot's heel-off."""
+    walker = get_preset("walker", "drop_foot_severe")
+    p, r = _stance_trace(walker, PRESETS["rigid"])
+    free, rf = _stance_trace(walker, None)
+    t, ankle, pitch, swing = r.T
+    for s in p.strides[1:]:
+        around = (t > s.t_heel_off_s - 0.05) & (t < s.t_heel_off_s + 0.05)
+        assert np.abs(np.diff(ankle[around])).max() < 1.0, s.t_heel_off_s
+        late_mid = (t > s.t_heel_off_s - 0.08) & (t < s.t_heel_off_s - 0.02)  # the same instants in both runs
+        assert pitch[late_mid].max() < rf[late_mid, 2].min() - 1.0
+
+
+def test_rigid_shell_restricts_push_off_more_than_the_hinged_stop():
+    walker = get_preset("walker", "drop_foot_severe")
+    pf = {name: np.median([s.push_off_pf_deg for s in walk(walker, PRESETS[name] if name != "none" else None, 20.0).plant.strides])
+          for name in ("none", "hinged", "rigid")}
+    assert pf["rigid"] < pf["hinged"] < pf["none"] - 5.0, pf

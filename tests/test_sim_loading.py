@@ -44,14 +44,23 @@ def test_healthy_lowers_the_foot_without_slap():
     assert np.median([s.foot_flat_velocity_dps for s in strides]) < 40.0
 
 
-def test_severe_drop_foot_slaps_in_most_heel_first_strides():
-    strides = _heel_first(_walk("drop_foot_severe"))
+def test_weak_dorsiflexors_slap_in_most_heel_first_strides():
+    strides = _heel_first(_walk("drop_foot_severe", drop_foot_severity=0.9))
     assert len(strides) > 10
     assert np.mean([s.foot_slap for s in strides]) >= 0.9
 
 
+def test_absent_dorsiflexors_land_toe_first():
+    """With no dorsiflexion left the plantarflexed foot meets the floor toe first (no heel rocker,
+    no slap; Perry & Burnfield 2010: forefoot or foot-flat initial contact)."""
+    strides = _walk("drop_foot_severe")
+    assert len(strides) > 15
+    assert len(_heel_first(strides)) <= 0.2 * len(strides)
+    assert np.median([s.foot_pitch_ic_deg for s in strides]) < 0.0
+
+
 def test_stronger_dorsiflexors_lower_the_foot_more_slowly():
-    weak = np.median([s.foot_flat_velocity_dps for s in _heel_first(_walk("drop_foot_severe", 20.0))])
+    weak = np.median([s.foot_flat_velocity_dps for s in _heel_first(_walk("drop_foot_severe", 20.0, drop_foot_severity=0.9))])
     partly = np.median([s.foot_flat_velocity_dps for s in _heel_first(_walk("drop_foot_severe", 20.0, drop_foot_severity=0.6))])
     assert partly < 0.5 * weak
 
@@ -87,8 +96,8 @@ def test_heel_rocker_step_same_on_floats_and_arrays():
     arr_foot = FootBody.of(np.full(3, w.height_m), np.full(3, w.mass_kg), np.full(3, w.shoe_mass_kg), np.full(3, w.foot_inertia_kgm2))
     vector = HeelRocker.of(lambda n: np.full(3, float(getattr(w, n))), arr_foot, np.full(3, 0.065), np.full(3, 0.059))
     args = (0.3, -2.0, 0.02, 3.0, 0.0, 0.25, -3.0, -0.4, 4.0, 10.0)
-    a, ad = heel_rocker_step(scalar, *args, 0.001)
-    va, vad = heel_rocker_step(vector, *(np.full(3, x) for x in args), 0.001, exp=np.exp)
+    a, ad = heel_rocker_step(scalar, *args[:5], 0.0, 0.0, *args[5:], 0.001)
+    va, vad = heel_rocker_step(vector, *(np.full(3, x) for x in args[:5] + (0.0, 0.0) + args[5:]), 0.001, exp=np.exp)
     assert va == pytest.approx(a, abs=1e-12) and vad == pytest.approx(ad, abs=1e-9)
 
 
@@ -96,7 +105,7 @@ def test_body_load_plantarflexes_an_unresisted_foot():
     w = get_preset("walker", "drop_foot_severe")
     foot = FootBody.of(w.height_m, w.mass_kg, w.shoe_mass_kg, w.foot_inertia_kgm2)
     p = HeelRocker.of(lambda n: getattr(w, n), foot, 0.065, 0.059)
-    _, ad_loaded = heel_rocker_step(p, 0.2, 0.0, 0.1, 0.0, 0.0, 0.2, 0.0, -0.4, 0.0, 5.0, 0.001)
-    _, ad_early = heel_rocker_step(p, 0.2, 0.0, 0.0, 0.0, 0.0, 0.2, 0.0, -0.4, 0.0, 5.0, 0.001)
-    _, ad_held = heel_rocker_step(p, 0.2, 0.0, 0.1, 12.0, 0.0, 0.2, 0.0, -0.4, 0.0, 5.0, 0.001)
+    _, ad_loaded = heel_rocker_step(p, 0.2, 0.0, 0.1, 0.0, 0.0, 0.0, 0.0, 0.2, 0.0, -0.4, 0.0, 5.0, 0.001)
+    _, ad_early = heel_rocker_step(p, 0.2, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.2, 0.0, -0.4, 0.0, 5.0, 0.001)
+    _, ad_held = heel_rocker_step(p, 0.2, 0.0, 0.1, 12.0, 0.0, 0.0, 0.0, 0.2, 0.0, -0.4, 0.0, 5.0, 0.001)
     assert ad_loaded < ad_early and ad_held > ad_loaded

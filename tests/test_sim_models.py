@@ -43,7 +43,8 @@ def test_winter_shank_checkpoints():
 
 def test_warp_puts_toe_off_at_stance_fraction():
     for f in (0.58, 0.61, 0.65, 0.70, 0.74):
-        b = kinematics.warp_coefficient(f)
+        b, a = kinematics.warp_coefficients(f)
+        assert a == pytest.approx(0.0, abs=1e-12)  # symmetric: the other heel strike stays at 50 %
         assert kinematics.warp_phase(f, b) == pytest.approx(kinematics.REF_TOE_OFF, abs=1e-12)
         p = np.linspace(0, 1, 1001)
         assert np.all(np.diff(kinematics.warp_phase(p, b)) > 0)
@@ -119,3 +120,13 @@ def test_walker_cause_fields_for_orthosis_work():
     w = PRESETS["peroneal_nerve_injury"]
     assert w.cause == "peroneal_nerve" and 0.0 <= w.surviving_axon_fraction < 0.5
     assert math.isclose(PRESETS["healthy"].surviving_axon_fraction, 1.0)
+
+
+def test_contracture_moves_the_equilibrium_but_not_the_plantarflexion_end():
+    """A shortened calf resists dorsiflexion earlier; the plantarflexion end of the range stays."""
+    from scipy.optimize import brentq
+
+    eq = brentq(lambda th: passive_moment_nm(th, 0.0, 1.0, 10.0), -60, 20)
+    assert eq == pytest.approx(-28.0, abs=1.0)
+    end = passive_moment_nm(-55.0, 0.0)  # about 17 N·m resisting plantarflexion
+    assert end > 10.0 and passive_moment_nm(-55.0, 0.0, 1.0, 10.0) == pytest.approx(end, rel=0.05)

@@ -119,13 +119,17 @@ def test_mild_drop_foot_drags_in_some_strides():
     assert 0.1 <= share <= 0.8
 
 
-@pytest.mark.parametrize("torque_nm", [3.0, 5.0])
-def test_steady_swing_torque_restores_clearance(torque_nm):
-    """3-5 N·m of dorsiflexion through swing restores MTC ≥ 10 mm (REFERENCE §3)."""
-    p = WalkingPlant(get_preset("walker", "drop_foot_severe"), orthosis=lambda th, v: torque_nm)
+@pytest.mark.parametrize("name, torque_nm", [("peroneal_nerve_injury", 3.0), ("peroneal_nerve_injury", 5.0), ("drop_foot_severe", 5.0)])
+def test_steady_swing_torque_restores_clearance(name, torque_nm):
+    """3-5 N·m of dorsiflexion through swing restores MTC ≥ 10 mm (REFERENCE §3) in 95 % of the
+    strides of a foot with no dorsiflexors left and no drag; drop_foot_severe, with a 3° contracture
+    and 1.3× passive stiffness, needs the upper end (3 N·m leaves its median MTC near 8 mm)."""
+    p = WalkingPlant(get_preset("walker", name), orthosis=lambda th, v: torque_nm)
     p.reset(4)
     _walk(p, 30.0)
-    assert np.median([s.mtc_mm for s in p.strides]) >= 10.0
+    mtc = [s.mtc_mm for s in p.strides]
+    assert len(mtc) > 15 and np.percentile(mtc, 5) >= 10.0
+    assert not any(s.toe_drag for s in p.strides)
 
 
 def test_stiff_orthosis_restricts_push_off():
@@ -187,15 +191,52 @@ def test_daily_mix_visits_every_activity_without_spurious_strides():
     assert sitting and abs(np.mean([r[4] for r in sitting])) < 15
 
 
-def test_slopes_shift_the_shank_tilt():
+def _slope_walk(name: str, act: str, slope_deg: float, seconds: float = 20.0):
     from fes_sim.gait.scenario import Scenario, Segment
 
-    means = {}
-    for act in ("walk", "slope_up", "slope_down"):
-        p = WalkingPlant(get_preset("walker", "healthy"), scenario=Scenario(act, (Segment(act, 1e6, 8.0),)))
-        p.reset(1)
-        means[act] = np.mean([r[4] for r in _walk(p, 10.0)[200:]])
-    assert means["slope_up"] > means["walk"] + 2 > means["slope_down"] + 4
+    p = WalkingPlant(get_preset("walker", name), scenario=Scenario(act, (Segment(act, 1e6, slope_deg),)))
+    p.reset(1)
+    rows = []
+    for _ in range(int(200 * seconds)):
+        p.step(0.0, 0.0, 0.0)
+        st = p.state
+        rows.append((st.t_s, st.true_tilt_deg, st.hip_deg, st.knee_deg, st.toe_height_mm, st.in_swing))
+    return p, np.array(rows)
+
+
+def test_slopes_change_the_leg_as_geometry_and_mcintosh_say():
+    """Mid-stance keeps the shank's world angle; the swing leg turns with the surface (shank back by
+    the slope uphill); hip flexion at heel strike grows with the incline (McIntosh et al. 2006)."""
+    from fes_sim.gait.validation import mean_cycle, plant_heel_strikes
+
+    g = np.linspace(0.0, 1.0, 101)
+    cyc = {}
+    for act, slope in (("walk", 0.0), ("slope_up", 8.0), ("slope_down", 8.0)):
+        p, r = _slope_walk("healthy", act, slope)
+        hs = plant_heel_strikes(p.events)
+        cyc[act] = {k: mean_cycle(r[:, 0], r[:, j], hs) for k, j in (("tilt", 1), ("hip", 2), ("knee", 3))}
+    mid, swing = (g > 0.27) & (g < 0.35), (g > 0.7) & (g < 0.9)
+    for act, sign in (("slope_up", 1.0), ("slope_down", -1.0)):
+        d = {k: cyc[act][k] - cyc["walk"][k] for k in ("tilt", "hip", "knee")}
+        assert np.abs(d["tilt"][mid]).max() < 1.5
+        assert np.mean(d["tilt"][swing]) == pytest.approx(-8.0 * sign, abs=1.5)
+        assert d["hip"][0] == pytest.approx(8.0 * sign, abs=1.5)  # heel strike
+        assert sign * np.mean(d["knee"][swing]) > 3.0  # more swing knee flexion up, less down
+
+
+@pytest.mark.parametrize("act, slope", [("slope_up", 8.0), ("slope_down", 8.0), ("slope_up", 12.0)])
+def test_clearance_is_measured_from_the_sloped_surface(act, slope):
+    """Toe height is above the walking surface: the flat foot rests on the slope in mid-stance, and a
+    healthy walker keeps its level MTC there (within 2 mm; it was the level chain's clearance)."""
+    level, _ = _slope_walk("healthy", "walk", 0.0)
+    p, r = _slope_walk("healthy", act, slope)
+    mtc = np.median([s.mtc_mm for s in p.strides])
+    assert mtc == pytest.approx(np.median([s.mtc_mm for s in level.strides]), abs=2.0)
+    assert not any(s.toe_drag for s in p.strides)
+    t = r[:, 0]
+    for s in p.strides:
+        flat = (t >= s.t_heel_strike_s + 0.2 * (s.t_end_s - s.t_heel_strike_s)) & (t <= s.t_heel_strike_s + 0.3 * (s.t_end_s - s.t_heel_strike_s))
+        assert r[flat, 4].max() < 1.0
 
 
 def test_tilt_output_error_is_realistic():

@@ -22,7 +22,7 @@ from fes_sim.body.clearance import MIDSWING_START, TERMINAL_SWING_START, calibra
 from fes_sim.body.foot import FootBody, gravity_torque_nm
 from fes_sim.body.passive import passive_moment_nm
 from fes_sim.gait import kinematics
-from fes_sim.gait.motion import ACTIVITY_CODES, Motion, Segments, WalkParams, ankle_position, walking_channels
+from fes_sim.gait.motion import ACTIVITY_CODES, Motion, Segments, WalkParams, ankle_above_surface, ankle_position, walking_channels
 from fes_sim.gait.scenario import Scenario
 from fes_sim.gait.variability import OFFSET_SIGNALS
 from fes_sim.gait.walker import WalkerConfig
@@ -155,7 +155,7 @@ class BlockBuilder:
         contact = np.array([c.heel_contact_m for c in self.calibrations])
         self.heel_contact_m = float(contact[0]) if n == 1 else contact
         ho = kinematics.heel_off_phase(_HEEL_OFF_PITCH_DEG)
-        self.heel_off_phase = np.array([kinematics.unwarp_phase(ho, float(b)) for b in self.params.warp_b[:, 0]])[:, None]
+        self.heel_off_phase = np.array([kinematics.unwarp_phase(ho, float(b), float(a)) for b, a in zip(self.params.warp_b[:, 0], self.params.warp_a[:, 0])])[:, None]
         self.sensor_config = sensor
         self.fs = sample_rate_hz
         self.sub = sub
@@ -182,7 +182,7 @@ class BlockBuilder:
         self.offset_m = np.array([self.calibrations[0].offset_m])[:, None]
         self.heel_contact_m = self.calibrations[0].heel_contact_m
         ho = kinematics.heel_off_phase(_HEEL_OFF_PITCH_DEG)
-        self.heel_off_phase = np.array([[kinematics.unwarp_phase(ho, float(self.params.warp_b[0, 0]))]])
+        self.heel_off_phase = np.array([[kinematics.unwarp_phase(ho, float(self.params.warp_b[0, 0]), float(self.params.warp_a[0, 0]))]])
 
     def _channels(self, t: np.ndarray) -> dict[str, np.ndarray]:
         if not self.batch or not self.motions[0].walk_only:
@@ -237,7 +237,7 @@ class BlockBuilder:
         values = {
             "psi_a": psi_a, "psi_a_dot": grad(psi_a), "alpha_ref": alpha_ref, "alpha_ref_dot": alpha_dot, "theta_ref": theta_ref,
             "theta_ref_dot": theta_dot, "tau_ff": tau_ff, "knee": ch["knee_deg"], "hip": ch["hip_deg"], "thigh": ch["thigh_deg"],
-            "tilt": tilt, "acc_x": acc_x, "acc_z": acc_z, "ankle_x": ankle_x, "ankle_z": ankle_z + self.offset_m,
+            "tilt": tilt, "acc_x": acc_x, "acc_z": acc_z, "ankle_x": ankle_x, "ankle_z": ankle_above_surface(seg, ch) + self.offset_m,
             "hip_x": ch["hip_x_m"], "hip_z": ch["hip_z_m"], "knee_x": knee_x, "knee_z": knee_z, "slope": np.radians(ch["slope_deg"]),
             "zone": zone, "event": events, "pushoff": pushoff, "activity": ch["activity"],
         }
@@ -261,7 +261,7 @@ class BlockBuilder:
         dt, M, seg = self.dt, self.block_substeps, self.seg
         sens = slice(_MARGIN, _MARGIN + M, self.sub)
         d = seg.shank - self.col("sensor_below_knee_m")
-        sh = np.radians(ch["shank_level_deg"])
+        sh = np.radians(ch["shank_deg"])
         ax = gradient(gradient(ankle_x + d * np.sin(sh), dt), dt)
         az = gradient(gradient(ankle_z + d * np.cos(sh), dt), dt)
         gyro = gradient(tilt, dt)

@@ -1,7 +1,10 @@
 """Toe and heel height from the leg chain, and the MTC calibration (REFERENCE §3).
 
 z_toe = z_ankle + l_t·sin α − h_t·cos α with the toe point about 0.165 m forward of and
-0.059 m below the lateral malleolus (scaled with body height). MTC is a small difference
+0.059 m below the lateral malleolus for Winter's subject (scaled with body height,
+:class:`fes_sim.gait.motion.Segments`); the ankle height comes from the leg chain checked
+against Winter's marker table (tests/test_sim_chain.py), which puts the healthy MTC near
+mid-swing (about 48 % of swing at Winter's speed; 51 %, Moosabhoy & Gard 2006). MTC is a small difference
 of two ~0.9 m quantities, so one constant offset per walker is calibrated: with the
 walker's own leg motion and Winter's ankle curve (healthy), the nominal stride's MTC
 equals ``mtc_target_mm``; and the heel counts as touching the floor at the height this
@@ -44,7 +47,7 @@ def calibrate(walker: WalkerConfig, n: int = 2000) -> FootCalibration:
     seg = gm.Segments.of(walker.height_m)
     phase = np.linspace(0.0, 1.0, n, endpoint=False)
     ch = gm.walking_channels(phase, np.zeros((n, len(OFFSET_SIGNALS))), np.zeros(n), 0.0, 0.0, gm.WalkParams.of(walker))
-    _, ankle_z, _, _ = gm.ankle_position(seg, ch)
+    ankle_z = gm.ankle_above_surface(seg, ch)
     alpha = np.radians(ch["ankle_ref_deg"] - ch["psi_a_deg"])
     toe = toe_height_m(ankle_z, alpha, seg)
     sw = (phase - walker.stance_fraction) / (1.0 - walker.stance_fraction)

@@ -10,10 +10,17 @@ States C_N (calcium-troponin, dimensionless) and F (N), with fatigue states A, �
 Parameters follow cocofest's ``ding2003`` (Ding et al. 2003; the cocofest source writes
 the fatigue rates as −4.0·10e−2 etc., with 10e−2 = 0.1). :func:`reference_forces` is
 cocofest's test set-up, which reproduces its published values to 1e-6 relative.
+
+:data:`DING2007` holds the constants of the pulse-width model of Ding et al. 2007 (Muscle
+Nerve 36:214; REFERENCE §5): A_max 4920 N/s, τ1 0.060601 s, τ2 0.001 s, Km 0.137, τc
+0.011 s, with cocofest's fatigue rates of 2003. In the plant the recruited fraction
+scales A in the force equation, as A(pw) does in Ding 2007 and λ(I) in Hmed 2018, so the
+force that drives fatigue is the recruited force.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -38,6 +45,10 @@ class Ding2003:
     def r0(self) -> float:
         """R0 = Km_rest + 1.04 (uses the rested Km, not the Km state)."""
         return self.km_rest + 1.04
+
+
+#: Ding et al. 2007 (pulse-width model, cocofest ``ding2007``): its own force constants, 2003's fatigue rates
+DING2007 = Ding2003(tau_c_s=0.011, a_rest_n_per_s=4920.0, tau1_rest_s=0.060601, tau2_s=0.001, km_rest=0.137)
 
 
 def pulse_sum(t_s: float, pulses_s: np.ndarray, m: Ding2003) -> float:
@@ -94,15 +105,23 @@ def reference_forces(fatigue: bool, m: Ding2003 = Ding2003(), n_pulses: int = 34
 
 
 class Ding2003State:
-    """The Ding 2003 model stepped inside the plant, pulses generated at the stimulation frequency.
+    """The Ding force-fatigue model stepped inside the plant, pulses generated at the stimulation frequency.
 
     The pulse sum is carried recursively (it decays by exp(−dt/τc) each step), so every
-    past pulse counts. ``force_fraction`` is the recruited fraction times F over the
-    largest force the rested model can reach, A·(τ1 + τ2).
+    past pulse counts. The recruited fraction of the last pulse scales A; ``force_fraction``
+    is F over the largest force the rested, fully recruited model reaches, A·(τ1 + τ2)
+    (clipped to 1).
+
+    Parameters
+    ----------
+    tau_fat_s
+        Fatigue time constant (replaces the model's).
+    model
+        Model constants: :class:`Ding2003` (default) or :data:`DING2007`.
     """
 
     def __init__(self, tau_fat_s: float = 127.0, model: Ding2003 | None = None) -> None:
-        self.m = model if model is not None else Ding2003(tau_fat_s=tau_fat_s)
+        self.m = dataclasses.replace(model if model is not None else Ding2003(), tau_fat_s=tau_fat_s)
         m = self.m
         self.cn = 0.0
         self.f = 0.0
@@ -131,7 +150,7 @@ class Ding2003State:
             self._amplitude = amplitude
         x = self.cn / (self.km + self.cn)
         d_cn = (self._sum - self.cn) / m.tau_c_s
-        d_f = self.a * x - self.f / (self.tau1 + m.tau2_s * x)
+        d_f = self._amplitude * self.a * x - self.f / (self.tau1 + m.tau2_s * x)
         f = self.f
         self.a += dt_s * (-(self.a - m.a_rest_n_per_s) / m.tau_fat_s + m.alpha_a * f)
         self.tau1 += dt_s * (-(self.tau1 - m.tau1_rest_s) / m.tau_fat_s + m.alpha_tau1 * f)
@@ -139,7 +158,7 @@ class Ding2003State:
         self.cn += dt_s * d_cn
         self.f = max(0.0, f + dt_s * d_f)
         self._sum *= math.exp(-dt_s / m.tau_c_s)
-        self.force_fraction = self._amplitude * self.f / self._f_ref
+        self.force_fraction = min(1.0, self.f / self._f_ref)
 
     @property
     def fatigue(self) -> float:

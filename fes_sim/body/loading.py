@@ -38,8 +38,8 @@ from typing import Any, Callable
 
 from numba.extending import register_jitable
 
-from fes_sim.body.foot import FootBody
-from fes_sim.body.passive import passive_moment_nm
+from fes_sim.body.foot import FootBody, implicit_velocity_step
+from fes_sim.body.passive import passive_moment_stiffness
 
 #: time over which the body weight comes onto the heel (Perry: weight acceptance in loading response)
 LOAD_RAMP_S = 0.06
@@ -91,21 +91,31 @@ class HeelRocker:
 
 @register_jitable
 def heel_rocker_step(
-    p: HeelRocker, alpha, alpha_dot, t_since_contact_s, tau_ev_nm, tau_ext_nm, alpha_ref, alpha_ref_dot, psi_a, psi_a_dot, knee_deg,
-    dt_s: float, exp: Callable = math.exp,
+    p: HeelRocker, alpha, alpha_dot, t_since_contact_s, tau_ev_nm, tau_ext_nm, k_ext_nm_per_rad, d_ext_nms_per_rad, alpha_ref, alpha_ref_dot,
+    psi_a, psi_a_dot, knee_deg, dt_s: float, exp: Callable = math.exp,
 ):
-    """One semi-implicit Euler step of the foot about the heel; returns ``(alpha, alpha_dot)`` (rad, rad/s)."""
+    """One linearly implicit step of the foot about the heel; returns ``(alpha, alpha_dot)`` (rad, rad/s).
+
+    ``tau_ext_nm`` is the moment of an orthosis and the spastic reflex; ``k_ext_nm_per_rad`` and
+    ``d_ext_nms_per_rad`` the orthosis' stiffness and damping, taken implicitly with the passive
+    stiffness, the damping and (while it is not saturated) the voluntary tracking
+    (:func:`fes_sim.body.foot.implicit_velocity_step`).
+    """
     theta = alpha + psi_a
     theta_dot = alpha_dot + psi_a_dot
     lengthening = _relu(-theta_dot)
     tau_ev_nm = tau_ev_nm * (1.0 + ECCENTRIC_GAIN * lengthening / (lengthening + ECCENTRIC_HALF_RAD_S))
     ramp = _relu(t_since_contact_s) / LOAD_RAMP_S
     load = p.load_nm * (1.0 - _relu(1.0 - ramp))
-    own = (
-        passive_moment_nm(theta * _DEG, knee_deg, p.stiffness_scale, p.contracture_deg, exp)
-        - p.damping_nms_per_rad * theta_dot + tau_ext_nm - load
-    )
+    tau_pass, k_pass = passive_moment_stiffness(theta * _DEG, knee_deg, p.stiffness_scale, p.contracture_deg, exp)
+    own = tau_pass - p.damping_nms_per_rad * theta_dot + tau_ext_nm - load
     need = LOADING_KP_NM_PER_RAD * (alpha_ref - alpha) + LOADING_KD_NMS_PER_RAD * (alpha_ref_dot - alpha_dot) - own
     vol = p.vol_fraction * (_relu(need) - _relu(need - p.vol_max_nm))
-    alpha_dot = alpha_dot + (own + tau_ev_nm + vol) / p.inertia_kgm2 * dt_s
-    return alpha + alpha_dot * dt_s, alpha_dot
+    # while the voluntary drive tracks (0 < need < max) it replaces that share of the walker's own stiffness
+    tracking = p.vol_fraction * (need > 0.0) * (need < p.vol_max_nm)
+    k_own = k_pass + k_ext_nm_per_rad
+    d_own = p.damping_nms_per_rad + d_ext_nms_per_rad
+    return implicit_velocity_step(
+        alpha, alpha_dot, own + tau_ev_nm + vol, k_own + tracking * (LOADING_KP_NM_PER_RAD - k_own),
+        d_own + tracking * (LOADING_KD_NMS_PER_RAD - d_own), p.inertia_kgm2, dt_s,
+    )

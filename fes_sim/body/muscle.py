@@ -18,6 +18,8 @@ ACTIVATION_FLOOR = 1e-4
 HMED_A_R, HMED_B_S_PER_MA, HMED_I_S_MA, HMED_C_R = 0.586, 0.026, 63.1, 0.833
 #: Ding 2007 pulse-width scaling A(pw) = 4920·(1 − exp(−(pw − 131.4)/194.1)) N/s
 DING07_A_N_PER_S, DING07_PW0_US, DING07_PW_SCALE_US = 4920.0, 131.4, 194.1
+#: pulse width at which Ding 2007's A(pw) is half its maximum (µs)
+DING07_PW_HALF_US = DING07_PW0_US + DING07_PW_SCALE_US * math.log(2.0)
 
 
 @register_jitable
@@ -30,15 +32,27 @@ def recruit_sigmoid(current_ma, pulse_width_us, half_uc: float, width_uc: float,
 
 @register_jitable
 def recruit_hmed2018(current_ma, tanh: Callable = math.tanh):
-    """Hmed 2018 recruitment in current, clipped to [0, 1] (zero below its threshold)."""
+    """Hmed 2018 recruitment in current, clipped to [0, 1] (zero below its threshold).
+
+    Hmed 2018 identified λ(I) at one pulse width and has no pulse-width input: here the pulse
+    width only switches it (any width > 0 gives λ(I)). Use ``sigmoid`` or ``ding2007`` when
+    pulse width is varied."""
     lam = HMED_A_R * (tanh(HMED_B_S_PER_MA * (current_ma - HMED_I_S_MA)) + HMED_C_R)
     return min(max(lam, 0.0), 1.0) if isinstance(lam, float) else lam.clip(0.0, 1.0)
 
 
 @register_jitable
-def recruit_ding2007(pulse_width_us, exp: Callable = math.exp):
-    """Ding 2007 force scaling with pulse width, A(pw)/4920, at a current above motor threshold."""
-    r = 1.0 - exp(-(pulse_width_us - DING07_PW0_US) / DING07_PW_SCALE_US)
+def recruit_ding2007(current_ma, pulse_width_us, half_uc: float, exp: Callable = math.exp):
+    """Ding 2007's pulse-width recruitment A(pw)/4920 as a function of charge per pulse.
+
+    Ding et al. 2007 (Muscle Nerve 36:214) varied pulse width at one fixed current, so their
+    A(pw) is recruitment against charge Q = I·PW at that current I_D. A pulse of any current
+    acts here as the pulse of equal charge at I_D (the charge-based view of the default
+    sigmoid, REFERENCE §5), with I_D such that half recruitment falls at the walker's
+    ``half_uc``: PW_eq = Q·PW_½/Q_½, PW_½ = 131.4 + 194.1·ln 2 µs.
+    """
+    pw_eq = current_ma * pulse_width_us * 1e-3 * DING07_PW_HALF_US / half_uc
+    r = 1.0 - exp(-(pw_eq - DING07_PW0_US) / DING07_PW_SCALE_US)
     return max(r, 0.0) if isinstance(r, float) else r.clip(0.0, None)
 
 
@@ -50,7 +64,7 @@ def recruitment(kind: str, current_ma: float, pulse_width_us: float, half_uc: fl
         return recruit_sigmoid(current_ma, pulse_width_us, half_uc, width_uc)
     if kind == "hmed2018":
         return recruit_hmed2018(current_ma)
-    return recruit_ding2007(pulse_width_us)
+    return recruit_ding2007(current_ma, pulse_width_us, half_uc)
 
 
 @register_jitable

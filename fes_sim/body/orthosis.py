@@ -10,9 +10,13 @@ the three common designs::
     τ_AFO −= B·θ̇
 
 with τ in N·m, dorsiflexing positive, as :class:`fes_sim.plant.WalkingPlant` expects of
-its ``orthosis`` callable (``orthosis=afo.torque_nm``). The plant applies it in swing
-and in push-off, where it holds the ankle against the walker's push-off stiffness;
-that is how a rigid AFO costs push-off plantarflexion.
+its ``orthosis`` callable (``orthosis=afo.torque_nm``). The plant applies it through the
+whole cycle: in swing and in the loading response it acts on the foot's dynamics; from
+foot-flat to toe-off the ankle settles where the walker's stance stiffness
+(``pushoff_stiffness_nm_per_deg``) balances the brace's spring, the foot pitching heel-up
+but never toe-up off the floor. So a brace that resists plantarflexion holds the heel
+down in push-off (the known cost of a rigid AFO, lost push-off plantarflexion) and one
+that resists dorsiflexion lifts the heel early in mid-stance.
 
 Published stiffness figures (sagittal plane, bench tests):
 
@@ -20,21 +24,24 @@ Published stiffness figures (sagittal plane, bench tests):
   J Biomech Eng 144:011004). The same 13 AFOs measured on five test rigs differ by a
   median 1.03 N·m/deg between rigs (J NeuroEng Rehabil 2023,
   doi:10.1186/s12984-023-01126-7): any stiffness figure is uncertain by about ±50 %.
-- Rigid (solid) polypropylene AFOs are commonly put at about 1–3 N·m/deg; the value
-  depends strongly on trimline and wall thickness (measuring methods reviewed by
-  Kobayashi, Leung & Hutchins 2011, J Rehabil Res Dev 48:565). An order of
-  magnitude, not a measurement.
+- Rigid (solid, non-articulated) polypropylene AFOs: the value depends strongly on
+  trimline and wall thickness (measuring methods reviewed by Kobayashi, Leung &
+  Hutchins 2011, J Rehabil Res Dev 48:565); no single bench figure applies.
 - Articulated AFOs with a plantarflexion stop or an adjustable plantarflexion
   resistance are studied clinically by Kobayashi et al. 2015 (Clin Biomech
   30:775) and Mulroy et al. 2010 (Prosthet Orthot Int 34:277): both a plantar stop
   and a rigid AFO restrict plantarflexion; the stop leaves dorsiflexion free.
 
-The preset values below are picked inside those ranges; they are parameters, not
-measurements of a particular device. Damping is not reported in the bench studies
+The preset values are parameters, not measurements of a particular device. They are
+ordered by what each design is for: the carbon spring inside Shuman's range; the hinged
+stop well above it (a stop is meant not to yield; what yields is shell and strap); the
+rigid shell stiffer still in both directions (8 N·m/deg), since "rigid" means the brace,
+not the ankle, sets the angle: it must exceed the stop, and with it the stance
+stiffness of the walker's own push-off (``pushoff_stiffness_nm_per_deg``, 3 N·m/deg by
+default), or the push-off it is known to cost would not be lost. Damping is not reported in the bench studies
 and is set near 30 % of critical damping for a shod foot (J ≈ 0.02 kg·m²); it is an
 uncertain parameter. Not modelled: the AFO's mass and inertia, strap and shell
-compliance, and the restriction of mid-stance dorsiflexion (the plant applies the
-orthosis only in swing and push-off).
+compliance, and the knee and hip compensations a brace provokes in stance.
 """
 
 from __future__ import annotations
@@ -72,9 +79,9 @@ class OrthosisConfig(Config):
 CONFIG_CLASS = OrthosisConfig
 
 PRESETS: dict[str, OrthosisConfig] = {
-    # solid polypropylene shell at neutral: stiff both ways (about 1-3 N m/deg)
+    # solid polypropylene shell at neutral: the stiffest both ways (above the stop, see the module notes)
     "rigid": OrthosisConfig(
-        neutral_deg=0.0, dorsiflexion_stiffness_nm_per_deg=2.5, plantarflexion_stiffness_nm_per_deg=2.5, damping_nms_per_deg=0.02,
+        neutral_deg=0.0, dorsiflexion_stiffness_nm_per_deg=8.0, plantarflexion_stiffness_nm_per_deg=8.0, damping_nms_per_deg=0.02,
     ),
     # articulated AFO, free dorsiflexion, plantarflexion stop at neutral (Mulroy 2010 "PS" AFO)
     "hinged": OrthosisConfig(

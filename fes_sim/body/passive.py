@@ -4,8 +4,12 @@
 
 θ ankle (deg, dorsiflexion positive), κ knee flexion (deg), result in N·m
 (dorsiflexing positive). Its equilibrium is about −18° with the knee straight and
-−5.5° at 60° knee flexion. A walker's stiffness scales the whole moment (equilibrium
-unchanged) and a plantarflexion contracture shifts the curve towards plantarflexion.
+−5.5° at 60° knee flexion. A walker's ``passive_stiffness_scale`` multiplies the whole
+moment (equilibrium unchanged). A plantarflexion contracture (shortened calf muscles)
+shifts the term that resists dorsiflexion, exp(2.1016 + 0.0843·θ − …), by
+``contracture_deg`` towards plantarflexion; that term dominates around the equilibrium,
+which moves by almost the same angle, while the term that resists plantarflexion (the
+anterior structures, the plantarflexion end of the range near −50°) stays where it is.
 
 The functions take ``exp`` so the same formula serves scalar code (``math.exp``,
 fast per step) and arrays (``numpy.exp``, population mode).
@@ -18,9 +22,18 @@ from typing import Callable
 
 from numba.extending import register_jitable
 
+_DEG = 180.0 / math.pi
+
+
+@register_jitable
+def passive_moment_stiffness(theta_deg, knee_deg, scale: float = 1.0, contracture_deg: float = 0.0, exp: Callable = math.exp):
+    """Passive moment (N·m, dorsiflexing positive) and its stiffness −dτ/dθ (N·m/rad, always positive)."""
+    e1 = exp(-7.9763 - 0.1949 * theta_deg + 0.0008 * knee_deg)
+    e2 = exp(2.1016 + 0.0843 * (theta_deg + contracture_deg) - 0.0176 * knee_deg)
+    return scale * (e1 - e2 + 1.792), scale * (0.1949 * e1 + 0.0843 * e2) * _DEG
+
 
 @register_jitable
 def passive_moment_nm(theta_deg, knee_deg, scale: float = 1.0, contracture_deg: float = 0.0, exp: Callable = math.exp):
     """Passive elastic ankle moment (N·m, dorsiflexing positive)."""
-    th = theta_deg + contracture_deg
-    return scale * (exp(-7.9763 - 0.1949 * th + 0.0008 * knee_deg) - exp(2.1016 + 0.0843 * th - 0.0176 * knee_deg) + 1.792)
+    return passive_moment_stiffness(theta_deg, knee_deg, scale, contracture_deg, exp)[0]

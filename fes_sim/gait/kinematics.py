@@ -4,12 +4,27 @@ Every curve is ``y(φ) = a0 + Σₖ aₖ·cos(2πkφ) + bₖ·sin(2πkφ)`` with
 gait phase from heel strike (REFERENCE §2; one subject at 1.42 m/s, stride 0.987 s,
 toe-off at 60.9 %). Angles are in degrees, hip height in metres.
 
+The leg chain uses the points whose angles the series describe (Winter's hip, knee and
+ankle markers, checked against the marker table WinterTableA1 in tests/test_sim_chain.py):
+thigh (hip → knee marker) 0.314 m and shank (knee → ankle marker) 0.424 m with the knee
+extended, ankle marker 0.097 m above the floor with the foot flat (shod). The knee → ankle
+marker distance is not constant: it shortens by up to 3 cm in early swing (soft tissue and
+the knee marker moving about the flexion axis), and without that the chain puts the ankle
+20-35 mm too low in early and mid swing. ``shank_length`` is that distance over the
+cycle, fitted here to the table (4 harmonics, residual 3.4 mm). The marker leg standing
+(0.834 m) is 0.530 H, the trochanter height of Winter's anthropometric table, for
+:data:`WINTER_HEIGHT_M`; every length scales with height from there. The walking hip
+(mean 0.811 m) is then 0.97 of the standing leg, as the data say.
+
 Two published scalings are applied here:
 
 * stance fraction, by a smooth monotone phase warp (:func:`warp_phase`) that puts
-  toe-off at the chosen fraction. REFERENCE §2 suggests a piecewise-linear warp; its
-  kinks would put impulses into the simulated accelerometer, so a one-harmonic warp
-  ``φₙ = φ − b·sin(2πφ)/(2π)`` is used instead (monotone for |b| < 1);
+  toe-off at the chosen fraction and the other leg's heel strike (the start of pre-swing)
+  at Winter's 50 %. REFERENCE §2 suggests a piecewise-linear warp; its kinks would put
+  impulses into the simulated accelerometer, so a one-harmonic warp
+  ``φₙ = φ − [b·sin(2πφ) + a·(1 − cos 2πφ)]/(2π)`` is used instead (monotone while
+  √(a² + b²) < 1). A symmetric gait has its other heel strike at 50 % and a = 0; a
+  hemiparetic gait has it earlier (:func:`contralateral_strike_phase`);
 * speed, through cadence (walk ratio, Murakami & Otaka 2017) and a range-of-motion
   factor from Koopman, van Asseldonk & van der Kooij 2014 (peak swing knee flexion
   38.11 + 9.74·v − 1.105·v², v in km/h), applied to the varying part of every curve.
@@ -32,6 +47,8 @@ COEFFS: dict[str, tuple[float, tuple[float, ...], tuple[float, ...]]] = {
     "thigh": (-6.52, (-18.87, 4.90, 0.29, 0.26, 0.27, -0.14), (6.85, 0.95, -1.71, -0.03, 0.12, 0.05)),
     "foot": (-10.52, (27.21, 11.56, -3.24, 3.33, -0.56, 0.38), (20.18, -19.21, -1.78, -1.68, -1.67, 0.22)),
     "hip_height": (0.8107, (0.0056, -0.0163, -0.0068, 0.0006, 0.0, 0.0), (0.0078, -0.0071, 0.0025, 0.0013, 0.0, 0.0)),
+    # knee → ankle marker distance (m), fitted to WinterTableA1 (heel strike at 0.385 s, stride 0.989 s)
+    "shank_length": (0.4182, (0.0042, 0.0040, -0.0067, -0.0009, 0.0, 0.0), (0.0078, -0.0053, -0.0020, 0.0031, 0.0, 0.0)),
 }
 
 #: the order of the rows of :data:`COEFF_MATRIX`
@@ -43,6 +60,19 @@ REF_STRIDE_S = 0.987
 REF_TOE_OFF = 0.609
 #: walk ratio, step length / cadence (m per step/min), Murakami & Otaka 2017
 WALK_RATIO_M_PER_SPM = 0.006
+#: Winter's marker chain (m): hip → knee, knee → ankle with the knee extended, ankle marker above the floor
+WINTER_THIGH_M, WINTER_SHANK_M, WINTER_ANKLE_M = 0.314, 0.424, 0.097
+#: height of Winter's subject implied by the standing marker leg at 0.530 H (Winter's anthropometric table)
+WINTER_HEIGHT_M = (WINTER_THIGH_M + WINTER_SHANK_M + WINTER_ANKLE_M) / 0.530
+#: toe and heel points of the shod foot relative to the ankle (forward/back, below; m), REFERENCE §3.
+#: They match Winter's subject (the table's toe and heel markers sit 0.168/0.051 and 0.059/0.050 m
+#: from the ankle marker, about 1 cm above the sole), so they scale from Winter's height
+TOE_FORWARD_M, TOE_BELOW_M, HEEL_BACK_M, HEEL_BELOW_M = 0.165, 0.059, 0.065, 0.059
+
+
+def body_scale(height_m):
+    """Length scale of a walker ``height_m`` tall relative to Winter's subject."""
+    return height_m / WINTER_HEIGHT_M
 
 N_HARMONICS = 6
 
@@ -98,26 +128,43 @@ def evaluate_all(phase: np.ndarray) -> dict[str, np.ndarray]:
     return {name: values[j].reshape(p.shape) for j, name in enumerate(SIGNALS)}
 
 
-def warp_coefficient(stance_fraction: float | np.ndarray) -> np.ndarray:
-    """The ``b`` of the phase warp that maps toe-off at ``stance_fraction`` onto Winter's 60.9 %."""
-    f = np.asarray(stance_fraction, dtype=float)
-    b = (f - REF_TOE_OFF) * 2.0 * np.pi / np.sin(2.0 * np.pi * f)
-    if np.any(np.abs(b) >= 0.95):
-        raise ConfigError(f"stance_fraction {stance_fraction} cannot be reached by a smooth phase warp (0.56..0.75)")
-    return b
+def contralateral_strike_phase(stance_fraction: float, contralateral_stance_fraction: float) -> float:
+    """Phase of the other leg's heel strike in this leg's stride, for the two legs' stance fractions
+    and equal double supports (Wang et al. 2020: paretic and non-paretic double stance both 0.27 s)."""
+    return 0.5 * (1.0 + stance_fraction - contralateral_stance_fraction)
 
 
-def warp_phase(phase: np.ndarray, b: np.ndarray | float) -> np.ndarray:
-    """Walker phase → normative phase: ``φ − b·sin(2πφ)/(2π)`` (monotone, smooth, periodic)."""
-    return phase - b * np.sin(2.0 * np.pi * phase) / (2.0 * np.pi)
+def warp_coefficients(stance_fraction: float, contralateral_strike: float = 0.5) -> tuple[float, float]:
+    """``(b, a)`` of the warp that maps toe-off at ``stance_fraction`` onto Winter's 60.9 % and the
+    other leg's heel strike at ``contralateral_strike`` onto 50 %; ConfigError where no monotone
+    warp of this form exists (stance fraction about 0.56-0.75)."""
+    rows, rhs = [], []
+    for phase, target in ((stance_fraction, REF_TOE_OFF), (contralateral_strike, 0.5)):
+        w = 2.0 * math.pi * phase
+        rows.append((math.sin(w) / (2.0 * math.pi), (1.0 - math.cos(w)) / (2.0 * math.pi)))
+        rhs.append(phase - target)
+    b, a = (float(x) for x in np.linalg.solve(np.array(rows), np.array(rhs)))
+    if math.hypot(a, b) >= 0.95:
+        raise ConfigError(
+            f"stance_fraction {stance_fraction} with the other heel strike at {contralateral_strike:.3f} "
+            "cannot be reached by a smooth phase warp (stance fraction about 0.56..0.75)"
+        )
+    return b, a
 
 
-def unwarp_phase(phase_n: float, b: float) -> float:
+def warp_phase(phase: np.ndarray, b: np.ndarray | float, a: np.ndarray | float = 0.0) -> np.ndarray:
+    """Walker phase → normative phase: ``φ − [b·sin(2πφ) + a·(1 − cos 2πφ)]/(2π)`` (monotone, smooth, periodic)."""
+    w = 2.0 * np.pi * phase
+    return phase - (b * np.sin(w) + a * (1.0 - np.cos(w))) / (2.0 * np.pi)
+
+
+def unwarp_phase(phase_n: float, b: float, a: float = 0.0) -> float:
     """Inverse of :func:`warp_phase` for one value (Newton iterations)."""
     p = phase_n
     for _ in range(30):
-        g = p - b * math.sin(2 * math.pi * p) / (2 * math.pi) - phase_n
-        p -= g / (1.0 - b * math.cos(2 * math.pi * p))
+        w = 2 * math.pi * p
+        g = p - (b * math.sin(w) + a * (1.0 - math.cos(w))) / (2 * math.pi) - phase_n
+        p -= g / (1.0 - b * math.cos(w) - a * math.sin(w))
     return p
 
 

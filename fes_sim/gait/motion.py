@@ -13,10 +13,20 @@ ankle dorsiflexion positive. ``psi_a_deg`` is the reference angle of the foot, s
 foot pitch = ankle − ψ_a; in walking it is Winter's ankle minus foot-pitch curve, which
 absorbs the marker offsets between the two.
 
-Slopes (an approximation, stated here once): the world shank tilt and ψ_a rise by
-``SLOPE_SHANK_GAIN·γ`` and the reference ankle by ``(1 + SLOPE_SHANK_GAIN)·γ`` (uphill
-dorsiflexes the ankle and inclines the shank forward); toe clearance is measured from the
-walking surface with the level leg chain.
+Slopes (γ, uphill positive), a geometric model: in mid-stance the body stays over the
+flat foot, so thigh and shank keep their world angles and the ankle dorsiflexes by γ to
+lay the foot on the surface; around initial contact and in swing the leg moves relative
+to the surface as on level ground, i.e. thigh and shank rotate by γ with the surface
+normal (the thigh forward, the shank back; knee and ankle unchanged), blended by
+:func:`slope_window`. Hip flexion at heel strike thus grows by γ with an upright trunk,
+as McIntosh et al. 2006 (J Biomech 39:2491) found from −10° to +10°, and a healthy walker
+keeps its clearance above the sloped surface (stepping onto ramps, the swing limb first
+secures toe clearance: Prentice et al. 2004, Gait Posture 20:255). Not modelled: the
+trunk's forward lean, slower and shorter steps, and the extra ankle dorsiflexion at heel
+strike walking up (McIntosh 2006); the extra hip and knee flexion in swing
+(:func:`slope_compensation`) restores the swing foot's height above the surface. Toe clearance is measured from the sloped
+surface: the chain is projected on its normal (:func:`ankle_above_surface`), and the hip
+sits as far above it as keeps the flat foot on it in mid-stance (either leg's).
 """
 
 from __future__ import annotations
@@ -35,12 +45,15 @@ from fes_sim.gait.walker import WalkerConfig
 
 BLEND_S = 0.3
 WALK_ENTRY_PHASE = 0.12
-SLOPE_SHANK_GAIN = 0.5
+#: normative phases where the leg keeps its world angles on a slope (body over the flat foot) and the ramp
+#: width: the ramp in starts after foot-flat (0.12), so loading response and foot slap are as on level ground
+SLOPE_STANCE_PHASES = (0.25, 0.42)
+SLOPE_RAMP = 0.1
+#: normative phases of mid foot-flat (where the hip height above a sloped surface is set) and of the MTC
+_MID_STANCE_PHASE, _MTC_PHASE = 0.33, 0.8
 #: normative phases of foot-flat in Winter's trial (foot pitch within 3° of level) and the ramp width
 FOOT_FLAT_PHASES = (0.12, 0.29)
 FOOT_FLAT_RAMP = 0.06
-#: hip height while walking relative to the standing leg length
-_WALK_LEG_FRACTION = 0.97
 
 ACTIVITY_CODES: dict[str, int] = {
     name: i for i, name in enumerate(("walk", "stand", "sit", "sit_to_stand", "stand_to_sit", "weight_shift", "slope_up", "slope_down"))
@@ -49,14 +62,19 @@ ACTIVITY_LABELS: tuple[str, ...] = tuple(ACTIVITY_CODES)
 
 #: channels of a motion block, each (n,) float
 CHANNELS: tuple[str, ...] = (
-    "shank_deg", "shank_level_deg", "psi_a_deg", "thigh_deg", "knee_deg", "hip_deg", "ankle_ref_deg",
-    "hip_x_m", "hip_z_m", "slope_deg",
+    "shank_deg", "psi_a_deg", "thigh_deg", "knee_deg", "hip_deg", "ankle_ref_deg", "hip_x_m", "hip_z_m", "shank_m", "slope_deg",
 )
 
 
 @dataclass(frozen=True)
 class Segments:
-    """Segment lengths (m) from body height, Winter / Dempster tables (REFERENCE §3)."""
+    """Lengths (m) of the leg chain and the foot points: Winter's marker chain and REFERENCE §3's
+    toe and heel, scaled from Winter's subject by height (:mod:`fes_sim.gait.kinematics`).
+
+    ``thigh`` is hip → knee, ``shank`` knee → ankle with the knee extended (in walking the
+    chain uses the ``shank_length`` series instead), ``ankle_height`` the ankle above the
+    floor with the shod foot flat.
+    """
 
     thigh: float
     shank: float
@@ -68,8 +86,12 @@ class Segments:
 
     @classmethod
     def of(cls, height_m: float) -> "Segments":
-        s = height_m / 1.75
-        return cls(0.245 * height_m, 0.246 * height_m, 0.039 * height_m, 0.165 * s, 0.059 * s, 0.065 * s, 0.059 * s)
+        k = kinematics
+        s = k.body_scale(height_m)
+        return cls(
+            k.WINTER_THIGH_M * s, k.WINTER_SHANK_M * s, k.WINTER_ANKLE_M * s, k.TOE_FORWARD_M * s, k.TOE_BELOW_M * s, k.HEEL_BACK_M * s,
+            k.HEEL_BELOW_M * s,
+        )
 
 
 def smoothstep(x: np.ndarray) -> np.ndarray:
@@ -86,19 +108,26 @@ def foot_flat_window(phase_n: np.ndarray) -> np.ndarray:
     return smoothstep((phase_n - on + FOOT_FLAT_RAMP) / FOOT_FLAT_RAMP) * (1.0 - smoothstep((phase_n - off) / FOOT_FLAT_RAMP))
 
 
+def slope_window(phase_n: np.ndarray) -> np.ndarray:
+    """Share (0..1) of the surface's rotation that the leg follows at normative phase: 0 in mid-stance
+    (:data:`SLOPE_STANCE_PHASES`), 1 around initial contact and in swing, smooth ramps between."""
+    on, off = SLOPE_STANCE_PHASES
+    return 1.0 - smoothstep((phase_n - on + SLOPE_RAMP) / SLOPE_RAMP) * (1.0 - smoothstep((phase_n - off) / SLOPE_RAMP))
+
+
 def walking_angles(
-    phase: np.ndarray, warp_b: np.ndarray | float, rom: np.ndarray | float, stance_fraction: np.ndarray | float,
-    offsets: np.ndarray, slope_deg: np.ndarray | float,
+    phase: np.ndarray, warp_b: np.ndarray | float, warp_a: np.ndarray | float, rom: np.ndarray | float,
+    stance_fraction: np.ndarray | float, offsets: np.ndarray, slope_deg: np.ndarray | float,
 ) -> dict[str, np.ndarray]:
     """Joint and segment angles (deg) of walking at walker ``phase`` (any shape, broadcasting).
 
     ``offsets`` has shape ``phase.shape + (len(OFFSET_SIGNALS),)``; they act in swing with a
     smooth window, so the stance foot is undisturbed.
     """
-    pn = kinematics.warp_phase(phase, warp_b)
+    pn = kinematics.warp_phase(phase, warp_b, warp_a)
     v = kinematics.evaluate_all(pn)
     out: dict[str, np.ndarray] = {}
-    for name in ("shank", "thigh", "knee", "hip", "ankle", "foot", "hip_height"):
+    for name in ("shank", "thigh", "knee", "hip", "ankle", "foot", "hip_height", "shank_length"):
         a0 = kinematics.COEFFS[name][0]
         out[name] = a0 + rom * (v[name] - a0)
     swing = np.clip((phase - stance_fraction) / (1.0 - stance_fraction), 0.0, 1.0)
@@ -111,17 +140,52 @@ def walking_angles(
     # foot pitch follows the ankle offset, so the offsets move ψ_a only through the shank
     psi_a = out["ankle"] - foot - offsets[..., OFFSET_SIGNALS.index("ankle")] * window
     psi_a = psi_a + offsets[..., OFFSET_SIGNALS.index("shank")] * window
-    ds = SLOPE_SHANK_GAIN * slope_deg
+    follow = slope_window(pn)
+    turn = follow * slope_deg  # the leg's rotation with the surface normal
+    hip_drop, lift = slope_compensation(rom, slope_deg)
+    other = 1.0 - slope_window((pn + 0.5) % 1.0)  # the other leg in mid-stance: this one in mid-swing
+    hip_drop = hip_drop * (1.0 - follow + other)
+    lift = lift * other  # hip and knee flexion in mid and terminal swing (the shank and foot keep their angles)
     return {
-        "shank_deg": out["shank"] + ds,
-        "shank_level_deg": out["shank"],
-        "psi_a_deg": psi_a + ds,
-        "thigh_deg": -out["thigh"],
-        "knee_deg": out["knee"],
-        "hip_deg": out["hip"],
-        "ankle_ref_deg": out["ankle"] + (1.0 + SLOPE_SHANK_GAIN) * slope_deg,
-        "hip_height": out["hip_height"],
+        "shank_deg": out["shank"] - turn,
+        "psi_a_deg": psi_a - turn,
+        "thigh_deg": -out["thigh"] + turn + lift,
+        "knee_deg": out["knee"] + lift,
+        "hip_deg": out["hip"] + turn + lift,
+        "ankle_ref_deg": out["ankle"] + slope_deg - turn,
+        "hip_height": out["hip_height"] + hip_drop,
+        "shank_length": out["shank_length"],
     }
+
+
+def slope_compensation(rom: Any, slope_deg: Any) -> tuple[Any, Any]:
+    """Drop of the hip (m, Winter's size) above a sloped surface and the extra swing hip and knee
+    flexion (deg) that makes it up.
+
+    In mid-stance the leg keeps its world angles over a foot that lies on the surface, so the
+    leg reaches less far along the surface normal uphill and the hip sits lower above the
+    surface, and so it does in mid and terminal swing, over the other leg's mid-stance. There
+    the thigh flexes further (hip and knee by the same angle, the shank keeps its angle) and
+    lifts the swing ankle back to its level height above the surface at the MTC: more hip and
+    knee flexion walking up, as McIntosh et al. 2006 found at heel strike (about 1.4° per degree
+    of incline here). Zero on level ground.
+    """
+    if np.all(np.asarray(slope_deg) == 0.0):
+        return 0.0, 0.0
+    v = kinematics.evaluate_all(np.array([_MID_STANCE_PHASE, _MTC_PHASE]))
+    scaled = {k: kinematics.COEFFS[k][0] + rom * (v[k] - kinematics.COEFFS[k][0]) for k in ("thigh", "shank", "shank_length")}
+    thigh, shank, length = (scaled[k][..., 0] for k in ("thigh", "shank", "shank_length"))  # mid-stance
+    drop = _normal_extent_m(kinematics.WINTER_THIGH_M, length, -thigh, shank, slope_deg) - _normal_extent_m(
+        kinematics.WINTER_THIGH_M, length, -thigh, shank, 0.0
+    )
+    thigh_mtc = np.radians(-scaled["thigh"][..., 1])  # knee ahead of hip, relative to the surface normal in swing
+    lift = np.degrees(np.arccos(np.cos(thigh_mtc) + drop / kinematics.WINTER_THIGH_M) - thigh_mtc)
+    return drop, lift
+
+
+def _normal_extent_m(thigh_m, shank_m, thigh_deg, shank_deg, slope_deg):
+    """Extent of the thigh plus shank along the normal of a surface inclined by ``slope_deg``."""
+    return thigh_m * np.cos(np.radians(thigh_deg - slope_deg)) + shank_m * np.cos(np.radians(shank_deg + slope_deg))
 
 
 @dataclass(frozen=True)
@@ -129,17 +193,17 @@ class WalkParams:
     """Per-walker constants of walking: floats for one walker, (N, 1) arrays for a batch."""
 
     warp_b: Any
+    warp_a: Any
     rom: Any
     stance_fraction: Any
     speed_mps: Any
-    walk_leg_m: Any
+    body_scale: Any
 
     @classmethod
     def of(cls, walker: WalkerConfig) -> "WalkParams":
-        seg = Segments.of(walker.height_m)
         return cls(
-            float(kinematics.warp_coefficient(walker.stance_fraction)), float(kinematics.rom_scale(walker.speed_mps)),
-            walker.stance_fraction, walker.speed_mps, _WALK_LEG_FRACTION * (seg.thigh + seg.shank + seg.ankle_height),
+            *kinematics.warp_coefficients(walker.stance_fraction, walker.contralateral_strike), float(kinematics.rom_scale(walker.speed_mps)),
+            walker.stance_fraction, walker.speed_mps, float(kinematics.body_scale(walker.height_m)),
         )
 
     @classmethod
@@ -151,10 +215,11 @@ class WalkParams:
 def walking_channels(
     phase: np.ndarray, offsets: np.ndarray, t_walk_s: np.ndarray, x_start_m: Any, slope_deg: Any, p: WalkParams
 ) -> dict[str, np.ndarray]:
-    """Every channel of walking: angles from :func:`walking_angles`, hip height scaled to the
-    walker's leg, hip moving forward at the walking speed from ``x_start_m``."""
-    ch = walking_angles(phase, p.warp_b, p.rom, p.stance_fraction, offsets, slope_deg)
-    ch["hip_z_m"] = p.walk_leg_m * ch.pop("hip_height") / kinematics.COEFFS["hip_height"][0]
+    """Every channel of walking: angles from :func:`walking_angles`, hip height and shank length
+    scaled from Winter's subject to the walker, hip moving forward at the walking speed from ``x_start_m``."""
+    ch = walking_angles(phase, p.warp_b, p.warp_a, p.rom, p.stance_fraction, offsets, slope_deg)
+    ch["hip_z_m"] = p.body_scale * ch.pop("hip_height")
+    ch["shank_m"] = p.body_scale * ch.pop("shank_length")
     ch["hip_x_m"] = x_start_m + p.speed_mps * t_walk_s
     ch["slope_deg"] = np.broadcast_to(slope_deg, phase.shape).astype(float)
     ch["phase"] = phase
@@ -361,9 +426,9 @@ class Motion:
         knee_x = e.x_anchor + seg.shank * np.sin(sh)
         knee_z = seg.ankle_height + seg.shank * np.cos(sh)
         return {
-            "shank_deg": shank, "shank_level_deg": shank, "psi_a_deg": shank, "thigh_deg": thigh, "knee_deg": knee,
+            "shank_deg": shank, "psi_a_deg": shank, "thigh_deg": thigh, "knee_deg": knee,
             "hip_deg": thigh + hip_extra, "ankle_ref_deg": ankle,
-            "hip_x_m": knee_x - seg.thigh * np.sin(th), "hip_z_m": knee_z + seg.thigh * np.cos(th),
+            "hip_x_m": knee_x - seg.thigh * np.sin(th), "hip_z_m": knee_z + seg.thigh * np.cos(th), "shank_m": np.full_like(t, seg.shank),
             "slope_deg": zero, "phase": np.full_like(t, np.nan), "stance": np.ones(t.shape, bool),
         }
 
@@ -404,10 +469,16 @@ class Motion:
 
 
 def ankle_position(seg: Segments, ch: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Knee and ankle positions (x forward, z up; m) from the hip along the level leg chain:
-    returns ``ankle_x, ankle_z, knee_x, knee_z``."""
+    """Knee and ankle positions (x forward, z up; m) from the hip along the leg chain, in a frame
+    that moves with the hip along the walking surface: returns ``ankle_x, ankle_z, knee_x, knee_z``."""
     th = np.radians(ch["thigh_deg"])
-    sh = np.radians(ch["shank_level_deg"])
+    sh = np.radians(ch["shank_deg"])
     knee_x = ch["hip_x_m"] + seg.thigh * np.sin(th)
     knee_z = ch["hip_z_m"] - seg.thigh * np.cos(th)
-    return knee_x - seg.shank * np.sin(sh), knee_z - seg.shank * np.cos(sh), knee_x, knee_z
+    return knee_x - ch["shank_m"] * np.sin(sh), knee_z - ch["shank_m"] * np.cos(sh), knee_x, knee_z
+
+
+def ankle_above_surface(seg: Segments, ch: dict[str, np.ndarray]) -> np.ndarray:
+    """Height (m) of the ankle above the walking surface, along its normal: the hip's height
+    above it minus the chain projected on the normal (the world height on level ground)."""
+    return ch["hip_z_m"] - _normal_extent_m(seg.thigh, ch["shank_m"], ch["thigh_deg"], ch["shank_deg"], ch["slope_deg"])
