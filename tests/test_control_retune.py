@@ -20,7 +20,7 @@ def _walk_samples():
 
 
 def _stronger(cfg: ControllerConfig) -> ControllerConfig:
-    return dataclasses.replace(cfg, stimulation=dataclasses.replace(cfg.stimulation, current_ma=45.0))
+    return dataclasses.replace(cfg, stimulation=dataclasses.replace(cfg.stimulation, current_ma=55.0))
 
 
 def test_unsafe_retune_rejected_and_nothing_changes():
@@ -52,7 +52,7 @@ def test_retune_mid_burst_waits_for_idle_and_keeps_learnt_state():
     assert pipe.pending is not None
     pipe.update(sl[i])
     ref.update(sl[i])
-    assert pipe.pending is None and pipe.config.stimulation.current_ma == 45.0
+    assert pipe.pending is None and pipe.config.stimulation.current_ma == 55.0
     # same detector object with the same learnt thresholds as the run without retune
     assert pipe.detector is detector
     assert (pipe.detector.threshold_deg, pipe.detector.peak_rate_follower) == (ref.detector.threshold_deg, ref.detector.peak_rate_follower)
@@ -61,7 +61,7 @@ def test_retune_mid_burst_waits_for_idle_and_keeps_learnt_state():
     for s in sl[i + 1 : i + 300]:
         peak_new = max(peak_new, pipe.update(s).current_ma)
         peak_ref = max(peak_ref, ref.update(s).current_ma)
-    assert peak_ref == 30.0 and peak_new == 45.0
+    assert peak_ref == 35.0 and peak_new == 55.0
 
 
 def test_retune_while_idle_applies_at_once_and_detects_same_events():

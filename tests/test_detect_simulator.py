@@ -84,10 +84,13 @@ def test_daily_mix_stimulates_walking_only():
     _, t, env, act, _ = closed_loop("drop_foot_severe", "daily_mix", "walkaide_tilt", 110.0)
     walking = np.isin(act, ["walk", "slope_up", "slope_down"])
     assert env[np.isin(act, ["sit", "stand_to_sit", "sit_to_stand"])].max() == 0.0
-    # outside walking, only the tail of the last stride's burst (extension + ramp) may remain
+    # outside walking only the tail of a burst started while walking may remain: the last
+    # stride's extension and ramp, or the stopping step, whose leg swing to standing looks
+    # like a heel-off; that burst ends once the shank has been still for still_ms (300 ms),
+    # then ramps down (it ran on to the 2 s time-out before the still rule)
     t_walk = t[walking]
     for ti in t[(env > 0) & ~walking]:
-        assert ti - t_walk[t_walk <= ti].max() <= 0.5
+        assert ti - t_walk[t_walk <= ti].max() <= 1.0
 
 
 @pytest.mark.parametrize("walker", ["hemiparetic_slow", "drop_foot_severe"])

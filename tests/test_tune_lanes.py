@@ -190,6 +190,7 @@ def test_tilt_trigger_lanes_equal_the_scalar_pipeline_detection(tmp_path: Path) 
             toe_off_lag_ms=float(rng.choice([-20.0, 0.0, 25.0])), toe_off_min_level=float(rng.uniform(0.5, 0.95)),
             toe_off_rise_fraction=float(rng.uniform(0.8, 0.98)), toe_off_symmetry=float(rng.uniform(0.5, 1.5)),
             toe_off_rebound_fraction=float(rng.uniform(0.05, 0.3)), min_swing_rate_dps=float(rng.uniform(20, 60)),
+            toe_off_drop_fraction=float(rng.uniform(0.85, 1.0)), still_ms=float(rng.choice([100.0, 300.0])),
             heel_off_rate_smoothing_ms=float(rng.choice([0.0, 25.0])), min_stance_ms=float(rng.uniform(100, 400)),
             max_push_off_ms=float(rng.uniform(300, 900)), swing_recovery_rate_dps=float(rng.uniform(50, 200)),
         )

@@ -134,12 +134,14 @@ def test_changed_study_does_not_reuse_rows(tmp_path: Path) -> None:
 
 def test_resume_with_other_objective_and_constraints_rescores_without_simulating(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    first = run_study(load_study(write_study(tmp_path, samples=3)), out, workers=0, progress=False)
-    assert all(r["feasible"] for r in first.rows)  # mtc_p5_mm >= 0
-    p5 = {r["key"]: r["mtc_p5_mm"] for r in first.rows}
     path = write_study(tmp_path, samples=3)
+    text = path.read_text()
+    path.write_text(text.replace("min = 0.0", "min = -100.0"))  # every set meets it
+    first = run_study(load_study(path), out, workers=0, progress=False)
+    assert all(r["feasible"] for r in first.rows)
+    p5 = {r["key"]: r["mtc_p5_mm"] for r in first.rows}
     strict = max(p5.values()) + 1.0  # no set can meet it
-    path.write_text(path.read_text().replace("min = 0.0", f"min = {strict!r}").replace(
+    path.write_text(text.replace("min = 0.0", f"min = {strict!r}").replace(
         'metric = "charge_per_stride_uc"', 'metric = "mtc_median_mm"\ngoal = "maximize"'))
     again = run_study(load_study(path), out, workers=0, resume=True, progress=False)
     assert (again.evaluated, again.reused) == (0, 3)

@@ -244,13 +244,16 @@ def test_replay_draws_the_mtc_and_toe_drags_of_a_simulator_recording(tmp_path) -
     from fes_sim.plant import WalkingPlant
     from fes_sim.recording import RecordingWriter
 
-    path = tmp_path / "severe_off.csv"
-    plant = WalkingPlant(resolve("walker", "drop_foot_severe"))
+    # the mild walker without stimulation: some strides drag, some clear (a severe walker's toe
+    # lands early, before the mid-swing window the plant places by gait phase ends)
+    path = tmp_path / "mild_off.csv"
+    plant = WalkingPlant(resolve("walker", "drop_foot_mild"))
     stimulator = resolve("stimulator", "default")
     with RecordingWriter(path, {"sample_rate_hz": 200}) as writer:
         ClosedLoop(plant, DevicePipeline(ControllerConfig.off(), stimulator), recorder=writer).run(8.0, 3)
     truth = {round(s.t_end_s, 3): s for s in plant.strides}
-    assert sum(s.toe_drag for s in truth.values()) >= 3  # no stimulation: the toes drag
+    drags = sum(s.toe_drag for s in truth.values())
+    assert 1 <= drags < len(truth)  # no stimulation: some strides drag
     buf = ViewerBuffer()
     src = ReplaySource(buf, path, resolve("controller", "walkaide_tilt"), stimulator, speed=50.0)
     src.start()

@@ -69,9 +69,10 @@ class TiltTriggerConfig(Config):
     min_tilt_range_deg: float = param(10.0, unit="deg", lo=1, hi=90, doc="smallest stride tilt range accepted for adaptation")
     toe_off_rise_fraction: float = param(0.95, unit="", lo=0.5, hi=0.99, doc="the pre-swing peak's top band starts at this fraction of the peak")
     toe_off_symmetry: float = param(1.0, unit="", lo=0, hi=5, doc="toe-off this many times the top band's climb time after the peak ...")
-    toe_off_lag_ms: float = param(0.0, unit="ms", lo=-200, hi=500, doc="... plus this (calibration refits it)")
+    toe_off_lag_ms: float = param(0.0, unit="ms", lo=-200, hi=500, doc="... plus this (calibration refits it) ...")
+    toe_off_drop_fraction: float = param(0.92, unit="", lo=0.05, hi=1, doc="... once the rate has fallen below this fraction of the peak")
     toe_off_rate_fraction: float = param(0.6, unit="", lo=0.05, hi=0.99, doc="or earlier, when the rate has fallen to this fraction of the peak")
-    toe_off_min_level: float = param(0.8, unit="", lo=0, hi=1, doc="toe-off only once the tilt is above this fraction of the stride's tilt range")
+    toe_off_min_level: float = param(0.88, unit="", lo=0, hi=1, doc="toe-off only once the tilt is above this fraction of the stride's tilt range")
     toe_off_rebound_fraction: float = param(0.1, unit="", lo=0.01, hi=1, doc="a rise of the rate by this fraction of its peak above its later minimum restarts the peak search (stance plateau, then pre-swing peak)")
     min_swing_rate_dps: float = param(40.0, unit="deg/s", lo=0, hi=1000, doc="swing must reach this backward tilt rate before heel strike is armed")
     heel_strike_lag_ms: float = param(30.0, unit="ms", lo=0, hi=200, doc="heel strike this long after the terminal-swing tilt minimum")
@@ -81,6 +82,8 @@ class TiltTriggerConfig(Config):
     min_push_off_ms: float = param(50.0, unit="ms", lo=0, hi=1000, doc="shortest heel-off to toe-off interval")
     max_push_off_ms: float = param(800.0, unit="ms", lo=50, hi=5000, doc="heel-off without toe-off for this long is aborted")
     max_swing_ms: float = param(1500.0, unit="ms", lo=100, hi=10000, doc="toe-off without heel strike for this long is abandoned")
+    still_rate_dps: float = param(10.0, unit="deg/s", lo=0, hi=200, doc="a shank turning slower than this ...")
+    still_ms: float = param(300.0, unit="ms", lo=50, hi=5000, doc="... for this long in push-off or swing has stopped walking: the stride is abandoned")
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,8 @@ class GyroDetectorConfig(Config):
     heel_off_fraction: float = param(0.4, unit="", lo=0.05, hi=0.95, doc="heel-off when the pre-swing rate rises through this fraction of its running peak")
     toe_off_rise_fraction: float = param(0.95, unit="", lo=0.5, hi=0.99, doc="the pre-swing peak's top band starts at this fraction of the peak")
     toe_off_symmetry: float = param(1.0, unit="", lo=0, hi=5, doc="toe-off this many times the top band's climb time after the peak ...")
-    toe_off_lag_ms: float = param(0.0, unit="ms", lo=-200, hi=500, doc="... plus this (calibration refits it)")
+    toe_off_lag_ms: float = param(0.0, unit="ms", lo=-200, hi=500, doc="... plus this (calibration refits it) ...")
+    toe_off_drop_fraction: float = param(0.92, unit="", lo=0.05, hi=1, doc="... once the rate has fallen below this fraction of the peak")
     toe_off_rate_fraction: float = param(0.6, unit="", lo=0.05, hi=0.99, doc="or earlier, when the rate has fallen to this fraction of the peak")
     toe_off_rebound_fraction: float = param(0.1, unit="", lo=0.01, hi=1, doc="a rise of the rate by this fraction of its peak above its later minimum restarts the peak search")
     swing_fraction: float = param(0.4, unit="", lo=0.05, hi=0.95, doc="mid-swing is armed when the rate falls below this fraction of the running swing peak")
@@ -132,7 +136,7 @@ class FootswitchConfig(Config):
 class StimulationConfig(Config):
     """Output and timing of one stimulation burst per stride (REFERENCE §8)."""
 
-    current_ma: float = param(30.0, unit="mA", lo=0, hi=200, doc="pulse amplitude at full envelope")
+    current_ma: float = param(35.0, unit="mA", lo=0, hi=200, doc="pulse amplitude at full envelope (35 mA x 250 us = 8.75 uC per pulse, about the simulated nerve's 9 uC half recruitment)")
     pulse_width_us: float = param(250.0, unit="us", lo=0, hi=1000, lo_open=True, doc="primary phase width")
     frequency_hz: float = param(40.0, unit="Hz", lo=0, hi=200, lo_open=True, doc="pulse rate")
     waveform: Literal["asymmetric", "symmetric"] = param("asymmetric", doc="biphasic, charge balanced")

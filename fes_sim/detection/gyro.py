@@ -134,6 +134,7 @@ class ShankGyroDetector:
                 return _HS
         if t_s - self.t_toe_off > self.max_swing_s:
             self.phase = STANCE
+            self.aborted = True  # no heel strike came: not a stride, so stimulation stops
         return _NONE
 
     def _enter_swing(self, t_s: float) -> None:

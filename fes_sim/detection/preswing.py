@@ -30,10 +30,10 @@ from typing import Any
 HISTORY = 256
 
 
-def toe_off_rules(config: Any) -> tuple[float, float, float, float, float]:
+def toe_off_rules(config: Any) -> tuple[float, float, float, float, float, float]:
     """The :class:`PreSwingPeak` arguments from a detector config's ``toe_off_*`` fields."""
     return (config.toe_off_rise_fraction, config.toe_off_symmetry, config.toe_off_lag_ms * 1e-3,
-            config.toe_off_rate_fraction, config.toe_off_rebound_fraction)
+            config.toe_off_drop_fraction, config.toe_off_rate_fraction, config.toe_off_rebound_fraction)
 
 
 class PreSwingPeak:
@@ -41,21 +41,26 @@ class PreSwingPeak:
 
     Parameters
     ----------
-    rise_fraction, symmetry, lag_s, rate_fraction, rebound_fraction : float
+    rise_fraction, symmetry, lag_s, drop_fraction, rate_fraction, rebound_fraction : float
         The rule in the module docstring (``lag_s`` in seconds).
     """
 
-    def __init__(self, rise_fraction: float, symmetry: float, lag_s: float, rate_fraction: float, rebound_fraction: float) -> None:
-        self.configure(rise_fraction, symmetry, lag_s, rate_fraction, rebound_fraction)
+    def __init__(
+        self, rise_fraction: float, symmetry: float, lag_s: float, drop_fraction: float, rate_fraction: float, rebound_fraction: float
+    ) -> None:
+        self.configure(rise_fraction, symmetry, lag_s, drop_fraction, rate_fraction, rebound_fraction)
         self._t = [0.0] * HISTORY
         self._r = [0.0] * HISTORY
         self.start(math.nan, 0.0)
 
-    def configure(self, rise_fraction: float, symmetry: float, lag_s: float, rate_fraction: float, rebound_fraction: float) -> None:
+    def configure(
+        self, rise_fraction: float, symmetry: float, lag_s: float, drop_fraction: float, rate_fraction: float, rebound_fraction: float
+    ) -> None:
         """New rules from the next sample on."""
         self.rise_fraction = rise_fraction
         self.symmetry = symmetry
         self.lag_s = lag_s
+        self.drop_fraction = drop_fraction
         self.rate_fraction = rate_fraction
         self.rebound_fraction = rebound_fraction
 
@@ -79,9 +84,9 @@ class PreSwingPeak:
             self.trough_dps = rate_dps
         self._push(t_s, rate_dps)
         peak = self.peak_dps
-        return rate_dps < peak and (
-            rate_dps <= self.rate_fraction * peak
-            or t_s >= self.t_peak + self.symmetry * (self.t_peak - self.t_rise) + self.lag_s
+        return rate_dps <= self.rate_fraction * peak or (
+            rate_dps <= self.drop_fraction * peak
+            and t_s >= self.t_peak + self.symmetry * (self.t_peak - self.t_rise) + self.lag_s
         )
 
     def _push(self, t_s: float, rate_dps: float) -> None:

@@ -25,6 +25,9 @@ from fes_sim.samples import GaitEvent
 STANCE, PUSH_OFF, SWING = 0, 1, 2
 #: shank rotation per stride of Winter's walker (up and down its 75° range)
 DEG_PER_STRIDE = 150.0
+#: strides before the learnt tilt range gates toe-off: the first push-off sets the range itself,
+#: and a stream that starts while walking needs a stride for the fused tilt to settle
+LEARNING_STRIDES = 2
 PHASE_LABELS = ("stance", "push_off", "swing")
 
 _NONE = GaitEvent.NONE
@@ -73,6 +76,7 @@ class TiltTriggerDetector:
         self.max_swing_s = config.max_swing_ms * 1e-3
         self.lag_s = config.heel_strike_lag_ms * 1e-3
         self.ho_tau_s = config.heel_off_rate_smoothing_ms * 1e-3
+        self.still_s = config.still_ms * 1e-3
         self.peak.configure(*toe_off_rules(config))
 
     def reset(self) -> None:
@@ -92,10 +96,12 @@ class TiltTriggerDetector:
         self.t_heel_off = -math.inf
         self.t_toe_off = -math.inf
         self.peak_rate_follower = c.initial_peak_rate_dps
+        self.strides_seen = 0  # confirmed heel strikes since reset
         self.stride_max_rate = 0.0
         self.stride_low_deg = math.inf
         self.stride_high_deg = -math.inf
         self.ho_rate = 0.0
+        self.t_moving = -math.inf  # last sample with the shank turning at least still_rate_dps
         self.min_tilt = math.inf
         self.t_min = 0.0
         self.swing_armed = False
@@ -153,7 +159,13 @@ class TiltTriggerDetector:
         thr = self.low_deg + c.heel_off_fraction * span
         self.threshold_deg = thr
 
+        if ho_rate >= c.still_rate_dps or ho_rate <= -c.still_rate_dps:
+            self.t_moving = t_s
         phase = self.phase
+        if phase != STANCE and t_s - self.t_moving > self.still_s:
+            self.phase = STANCE  # the shank has stopped in push-off or swing: the walker has stopped
+            self.aborted = True
+            return _NONE
         if phase == STANCE:
             if tilt_deg < thr:
                 self.ho_armed = True  # a heel-off needs the tilt to have been below the threshold
@@ -173,6 +185,8 @@ class TiltTriggerDetector:
             return _NONE
         if phase == PUSH_OFF:
             due = self.peak.update(t_s, rate_dps)
+            if self.strides_seen < LEARNING_STRIDES:  # the tilt range is not known yet: wait for the rate to fall
+                due = due and rate_dps <= c.toe_off_rate_fraction * self.peak.peak_dps
             if due and t_s - self.t_heel_off >= self.min_push_s and tilt_deg >= self.low_deg + c.toe_off_min_level * span:
                 self._enter_swing(t_s, tilt_deg)
                 return _TO
@@ -207,9 +221,11 @@ class TiltTriggerDetector:
             self.stride_low_deg = math.inf
             self.phase = STANCE
             self.t_heel_strike = t_s
+            self.strides_seen += 1
             return _HS
         if t_s - self.t_toe_off > self.max_swing_s:
             self.phase = STANCE
+            self.aborted = True  # no heel strike came: not a stride, so stimulation stops
         return _NONE
 
     def _enter_swing(self, t_s: float, tilt_deg: float) -> None:

@@ -19,7 +19,7 @@ import numpy as np
 
 from fes_sim.control.config import TiltTriggerConfig
 from fes_sim.detection.preswing import HISTORY
-from fes_sim.detection.tilt_trigger import DEG_PER_STRIDE, PUSH_OFF, STANCE, SWING
+from fes_sim.detection.tilt_trigger import DEG_PER_STRIDE, LEARNING_STRIDES, PUSH_OFF, STANCE, SWING
 from fes_sim.samples import GaitEvent
 
 _HO, _TO, _HS = int(GaitEvent.HEEL_OFF), int(GaitEvent.TOE_OFF), int(GaitEvent.HEEL_STRIKE)
@@ -53,11 +53,12 @@ class TiltTriggerLanes:
         self.lag_s = col("heel_strike_lag_ms", 1e-3)
         self.ho_tau_s = col("heel_off_rate_smoothing_ms", 1e-3)
         self.to_lag_s = col("toe_off_lag_ms", 1e-3)
+        self.still_s = col("still_ms", 1e-3)
         self._rows = np.arange(self.n)
         for name in (
             "heel_off_tilt_deg", "heel_off_fraction", "heel_off_rate_dps", "heel_off_rate_fraction", "initial_peak_rate_dps",
-            "swing_recovery_rate_dps", "hysteresis_deg", "min_tilt_range_deg", "toe_off_rate_fraction", "toe_off_rise_fraction", "toe_off_symmetry",
-            "toe_off_min_level", "toe_off_rebound_fraction", "min_swing_rate_dps", "heel_strike_rise_deg",
+            "swing_recovery_rate_dps", "hysteresis_deg", "min_tilt_range_deg", "toe_off_rate_fraction", "toe_off_rise_fraction", "toe_off_symmetry", "toe_off_drop_fraction",
+            "toe_off_min_level", "toe_off_rebound_fraction", "min_swing_rate_dps", "heel_strike_rise_deg", "still_rate_dps",
         ):
             setattr(self, name, col(name))
         self.reset()
@@ -83,11 +84,13 @@ class TiltTriggerLanes:
         self.hist_t = np.zeros((n, HISTORY))
         self.hist_r = np.zeros((n, HISTORY))
         self.n_hist = np.zeros(n, dtype=np.int64)
+        self.strides_seen = np.zeros(n, dtype=np.int64)
         self.peak_rate_follower = self.initial_peak_rate_dps.copy()
         self.stride_max_rate = np.zeros(n)
         self.stride_low_deg = np.full(n, math.inf)
         self.stride_high_deg = np.full(n, -math.inf)
         self.ho_rate = np.zeros(n)
+        self.t_moving = np.full(n, -math.inf)
         self.min_tilt = np.full(n, math.inf)
         self.t_min = np.zeros(n)
         self.swing_armed = np.zeros(n, dtype=bool)
@@ -145,7 +148,9 @@ class TiltTriggerLanes:
         peak = self.peak_rate
         with np.errstate(invalid="ignore"):  # lanes outside push-off still hold -inf times
             due_at = self.t_peak + self.toe_off_symmetry * (self.t_peak - self.t_rise) + self.to_lag_s
-        return m & ~rebound & (rate < peak) & ((rate <= self.toe_off_rate_fraction * peak) | (t_s >= due_at))
+        return m & ~rebound & (
+            (rate <= self.toe_off_rate_fraction * peak) | ((rate <= self.toe_off_drop_fraction * peak) & (t_s >= due_at))
+        )
 
     def update(self, t_s: float, tilt_deg: np.ndarray, rate_dps: np.ndarray, fault: np.ndarray) -> np.ndarray:
         """One sample for every lane; returns the GaitEvent code detected in each (int8)."""
@@ -192,6 +197,13 @@ class TiltTriggerLanes:
         span = self.high_deg - self.low_deg
         span = np.where(span < self.min_tilt_range_deg, self.min_tilt_range_deg, span)
         thr = self.low_deg + self.heel_off_fraction * span
+        moving = ok & ((ho_rate >= self.still_rate_dps) | (ho_rate <= -self.still_rate_dps))
+        self.t_moving[moving] = t_s
+        # the shank has stopped in push-off or swing: the walker has stopped
+        stopped = ok & (self.phase != STANCE) & (t_s - self.t_moving > self.still_s)
+        self.phase[stopped] = STANCE
+        self.aborted[stopped] = True
+        ok = ok & ~stopped
         phase = self.phase.copy()
         recovering = ho_rate <= -self.swing_recovery_rate_dps
         # --- stance
@@ -214,6 +226,8 @@ class TiltTriggerLanes:
         m = ok & (phase == PUSH_OFF)
         if m.any():
             due = self._peak_update(m, t_s, rate)
+            # the tilt range is not known yet: wait for the rate to fall
+            due &= (self.strides_seen >= LEARNING_STRIDES) | (rate <= self.toe_off_rate_fraction * self.peak_rate)
             to = (
                 due & (t_s - self.t_heel_off >= self.min_push_s)
                 & (tilt >= self.low_deg + self.toe_off_min_level * span)
@@ -249,7 +263,9 @@ class TiltTriggerLanes:
                 self.stride_low_deg[hs] = math.inf
                 self.phase[hs] = STANCE
                 self.t_heel_strike[hs] = t_s
+                self.strides_seen[hs] += 1
                 events[hs] = _HS
             lost = m & ~hs & (t_s - self.t_toe_off > self.max_swing_s)
             self.phase[lost] = STANCE
+            self.aborted[lost] = True
         return events

@@ -1,11 +1,12 @@
 #include "fes_preswing.h"
 
-void fes_preswing_configure(fes_preswing_t *p, double rise_fraction, double symmetry, double lag_s, double rate_fraction,
-                            double rebound_fraction)
+void fes_preswing_configure(fes_preswing_t *p, double rise_fraction, double symmetry, double lag_s, double drop_fraction,
+                            double rate_fraction, double rebound_fraction)
 {
     p->rise_fraction = rise_fraction;
     p->symmetry = symmetry;
     p->lag_s = lag_s;
+    p->drop_fraction = drop_fraction;
     p->rate_fraction = rate_fraction;
     p->rebound_fraction = rebound_fraction;
 }
@@ -53,6 +54,6 @@ bool fes_preswing_update(fes_preswing_t *p, double t_s, double rate_dps)
     }
     push(p, t_s, rate_dps);
     double peak = p->peak_dps;
-    return rate_dps < peak && (rate_dps <= p->rate_fraction * peak ||
-                               t_s >= p->t_peak + p->symmetry * (p->t_peak - p->t_rise) + p->lag_s);
+    return rate_dps <= p->rate_fraction * peak ||
+           (rate_dps <= p->drop_fraction * peak && t_s >= p->t_peak + p->symmetry * (p->t_peak - p->t_rise) + p->lag_s);
 }

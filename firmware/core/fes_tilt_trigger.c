@@ -13,8 +13,9 @@ void fes_tilt_trigger_init(fes_tilt_trigger_t *d, const fes_tilt_trigger_config_
     d->max_swing_s = cfg->max_swing_ms * 1e-3;
     d->lag_s = cfg->heel_strike_lag_ms * 1e-3;
     d->ho_tau_s = cfg->heel_off_rate_smoothing_ms * 1e-3;
+    d->still_s = cfg->still_ms * 1e-3;
     fes_preswing_configure(&d->peak, cfg->toe_off_rise_fraction, cfg->toe_off_symmetry, cfg->toe_off_lag_ms * 1e-3,
-                           cfg->toe_off_rate_fraction, cfg->toe_off_rebound_fraction);
+                           cfg->toe_off_drop_fraction, cfg->toe_off_rate_fraction, cfg->toe_off_rebound_fraction);
     fes_tilt_trigger_reset(d);
 }
 
@@ -35,10 +36,12 @@ void fes_tilt_trigger_reset(fes_tilt_trigger_t *d)
     d->t_heel_off = -INFINITY;
     d->t_toe_off = -INFINITY;
     d->peak_rate_follower = c->initial_peak_rate_dps;
+    d->strides_seen = 0u;
     d->stride_max_rate = 0.0;
     d->stride_low_deg = INFINITY;
     d->stride_high_deg = -INFINITY;
     d->ho_rate = 0.0;
+    d->t_moving = -INFINITY;
     d->min_tilt = INFINITY;
     d->t_min = 0.0;
     d->swing_armed = false;
@@ -113,6 +116,14 @@ unsigned fes_tilt_trigger_update(fes_tilt_trigger_t *d, double t_s, double tilt_
     double thr = d->low_deg + c->heel_off_fraction * span;
     d->threshold_deg = thr;
 
+    if (ho_rate >= c->still_rate_dps || ho_rate <= -c->still_rate_dps) {
+        d->t_moving = t_s;
+    }
+    if (d->phase != FES_PHASE_STANCE && t_s - d->t_moving > d->still_s) {
+        d->phase = FES_PHASE_STANCE; /* the shank has stopped in push-off or swing: the walker has stopped */
+        d->aborted = true;
+        return FES_EVENT_NONE;
+    }
     if (d->phase == FES_PHASE_STANCE) {
         if (tilt_deg < thr) {
             d->ho_armed = true; /* a heel-off needs the tilt to have been below the threshold */
@@ -132,6 +143,9 @@ unsigned fes_tilt_trigger_update(fes_tilt_trigger_t *d, double t_s, double tilt_
     }
     if (d->phase == FES_PHASE_PUSH_OFF) {
         bool due = fes_preswing_update(&d->peak, t_s, rate_dps);
+        if (d->strides_seen < FES_LEARNING_STRIDES) { /* the tilt range is not known yet: wait for the rate to fall */
+            due = due && rate_dps <= c->toe_off_rate_fraction * d->peak.peak_dps;
+        }
         if (due && t_s - d->t_heel_off >= d->min_push_s && tilt_deg >= d->low_deg + c->toe_off_min_level * span) {
             enter_swing(d, t_s, tilt_deg);
             return FES_EVENT_TOE_OFF;
@@ -167,10 +181,12 @@ unsigned fes_tilt_trigger_update(fes_tilt_trigger_t *d, double t_s, double tilt_
         d->stride_low_deg = INFINITY;
         d->phase = FES_PHASE_STANCE;
         d->t_heel_strike = t_s;
+        d->strides_seen += 1u;
         return FES_EVENT_HEEL_STRIKE;
     }
     if (t_s - d->t_toe_off > d->max_swing_s) {
         d->phase = FES_PHASE_STANCE;
+        d->aborted = true; /* no heel strike came: not a stride, so stimulation stops */
     }
     return FES_EVENT_NONE;
 }

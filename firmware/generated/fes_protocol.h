@@ -417,33 +417,36 @@ FES_STATIC_ASSERT(sizeof(fes_status_t) == FES_STATUS_SIZE, status_size);
 #define FES_PARAM_TILT_TOE_OFF_RISE_FRACTION 0x11u
 #define FES_PARAM_TILT_TOE_OFF_SYMMETRY 0x12u
 #define FES_PARAM_TILT_TOE_OFF_LAG_MS 0x13u
-#define FES_PARAM_TILT_TOE_OFF_RATE_FRACTION 0x14u
-#define FES_PARAM_TILT_TOE_OFF_MIN_LEVEL 0x15u
-#define FES_PARAM_TILT_TOE_OFF_REBOUND_FRACTION 0x16u
-#define FES_PARAM_TILT_MIN_SWING_RATE_DPS 0x17u
-#define FES_PARAM_TILT_HEEL_STRIKE_LAG_MS 0x18u
-#define FES_PARAM_TILT_HEEL_STRIKE_RISE_DEG 0x19u
-#define FES_PARAM_TILT_MIN_STANCE_MS 0x1Au
-#define FES_PARAM_TILT_MIN_SWING_MS 0x1Bu
-#define FES_PARAM_TILT_MIN_PUSH_OFF_MS 0x1Cu
-#define FES_PARAM_TILT_MAX_PUSH_OFF_MS 0x1Du
-#define FES_PARAM_TILT_MAX_SWING_MS 0x1Eu
-#define FES_PARAM_STIMULATION_TIMING 0x1Fu
+#define FES_PARAM_TILT_TOE_OFF_DROP_FRACTION 0x14u
+#define FES_PARAM_TILT_TOE_OFF_RATE_FRACTION 0x15u
+#define FES_PARAM_TILT_TOE_OFF_MIN_LEVEL 0x16u
+#define FES_PARAM_TILT_TOE_OFF_REBOUND_FRACTION 0x17u
+#define FES_PARAM_TILT_MIN_SWING_RATE_DPS 0x18u
+#define FES_PARAM_TILT_HEEL_STRIKE_LAG_MS 0x19u
+#define FES_PARAM_TILT_HEEL_STRIKE_RISE_DEG 0x1Au
+#define FES_PARAM_TILT_MIN_STANCE_MS 0x1Bu
+#define FES_PARAM_TILT_MIN_SWING_MS 0x1Cu
+#define FES_PARAM_TILT_MIN_PUSH_OFF_MS 0x1Du
+#define FES_PARAM_TILT_MAX_PUSH_OFF_MS 0x1Eu
+#define FES_PARAM_TILT_MAX_SWING_MS 0x1Fu
+#define FES_PARAM_TILT_STILL_RATE_DPS 0x20u
+#define FES_PARAM_TILT_STILL_MS 0x21u
+#define FES_PARAM_STIMULATION_TIMING 0x22u
 #define FES_CHOICE_STIMULATION_TIMING_FIXED 0.0
 #define FES_CHOICE_STIMULATION_TIMING_PERCENT 1.0
-#define FES_PARAM_STIMULATION_DELAY_MS 0x20u
-#define FES_PARAM_STIMULATION_DELAY_PCT 0x21u
-#define FES_PARAM_STIMULATION_EXTENSION_PCT 0x22u
-#define FES_PARAM_STIMULATION_MAX_ON_TIME_S 0x23u
-#define FES_PARAM_STIMULATION_MIN_OFF_TIME_MS 0x24u
-#define FES_PARAM_FAULTS_MAX_GAP_MS 0x25u
-#define FES_PARAM_FAULTS_STUCK_MS 0x26u
-#define FES_PARAM_FAULTS_TILT_RANGE_DEG 0x27u
-#define FES_PARAM_FAULTS_GYRO_RANGE_DPS 0x28u
-#define FES_PARAM_FAULTS_ACC_RANGE_MPS2 0x29u
-#define FES_PARAM_FAULTS_FAULT_RAMP_DOWN_MS 0x2Au
-#define FES_PARAM_FAULTS_RECOVER_MS 0x2Bu
-#define FES_PARAM_COUNT 0x2Bu
+#define FES_PARAM_STIMULATION_DELAY_MS 0x23u
+#define FES_PARAM_STIMULATION_DELAY_PCT 0x24u
+#define FES_PARAM_STIMULATION_EXTENSION_PCT 0x25u
+#define FES_PARAM_STIMULATION_MAX_ON_TIME_S 0x26u
+#define FES_PARAM_STIMULATION_MIN_OFF_TIME_MS 0x27u
+#define FES_PARAM_FAULTS_MAX_GAP_MS 0x28u
+#define FES_PARAM_FAULTS_STUCK_MS 0x29u
+#define FES_PARAM_FAULTS_TILT_RANGE_DEG 0x2Au
+#define FES_PARAM_FAULTS_GYRO_RANGE_DPS 0x2Bu
+#define FES_PARAM_FAULTS_ACC_RANGE_MPS2 0x2Cu
+#define FES_PARAM_FAULTS_FAULT_RAMP_DOWN_MS 0x2Du
+#define FES_PARAM_FAULTS_RECOVER_MS 0x2Eu
+#define FES_PARAM_COUNT 0x2Eu
 #define FES_PARAM_LO_OPEN 1u /* flags: the lower bound is exclusive */
 #define FES_PARAM_CHOICE 2u  /* flags: a whole number, the index of a choice */
 /* X-macro over every parameter: X(id, member, lo, hi, flags, default); member is the
@@ -468,30 +471,33 @@ FES_STATIC_ASSERT(sizeof(fes_status_t) == FES_STATUS_SIZE, status_size);
     X(0x11u, tilt.toe_off_rise_fraction, 0.5, 0.99, 0u, 0.95) \
     X(0x12u, tilt.toe_off_symmetry, 0.0, 5.0, 0u, 1.0) \
     X(0x13u, tilt.toe_off_lag_ms, -200.0, 500.0, 0u, 0.0) \
-    X(0x14u, tilt.toe_off_rate_fraction, 0.05, 0.99, 0u, 0.6) \
-    X(0x15u, tilt.toe_off_min_level, 0.0, 1.0, 0u, 0.8) \
-    X(0x16u, tilt.toe_off_rebound_fraction, 0.01, 1.0, 0u, 0.1) \
-    X(0x17u, tilt.min_swing_rate_dps, 0.0, 1000.0, 0u, 40.0) \
-    X(0x18u, tilt.heel_strike_lag_ms, 0.0, 200.0, 0u, 30.0) \
-    X(0x19u, tilt.heel_strike_rise_deg, 0.0, 20.0, 0u, 0.5) \
-    X(0x1Au, tilt.min_stance_ms, 0.0, 3000.0, 0u, 200.0) \
-    X(0x1Bu, tilt.min_swing_ms, 0.0, 3000.0, 0u, 150.0) \
-    X(0x1Cu, tilt.min_push_off_ms, 0.0, 1000.0, 0u, 50.0) \
-    X(0x1Du, tilt.max_push_off_ms, 50.0, 5000.0, 0u, 800.0) \
-    X(0x1Eu, tilt.max_swing_ms, 100.0, 10000.0, 0u, 1500.0) \
-    X(0x1Fu, stimulation.timing, 0.0, 1.0, 2u, 0.0) \
-    X(0x20u, stimulation.delay_ms, 0.0, 2000.0, 0u, 0.0) \
-    X(0x21u, stimulation.delay_pct, 0.0, 100.0, 0u, 0.0) \
-    X(0x22u, stimulation.extension_pct, 0.0, 100.0, 0u, 25.0) \
-    X(0x23u, stimulation.max_on_time_s, 0.0, 600.0, 1u, 2.0) \
-    X(0x24u, stimulation.min_off_time_ms, 0.0, 10000.0, 0u, 150.0) \
-    X(0x25u, faults.max_gap_ms, 1.0, 5000.0, 0u, 50.0) \
-    X(0x26u, faults.stuck_ms, 10.0, 60000.0, 0u, 1000.0) \
-    X(0x27u, faults.tilt_range_deg, 1.0, 180.0, 0u, 90.0) \
-    X(0x28u, faults.gyro_range_dps, 10.0, 10000.0, 0u, 2000.0) \
-    X(0x29u, faults.acc_range_mps2, 1.0, 2000.0, 0u, 156.9) \
-    X(0x2Au, faults.fault_ramp_down_ms, 0.0, 1000.0, 0u, 50.0) \
-    X(0x2Bu, faults.recover_ms, 0.0, 60000.0, 0u, 500.0) \
+    X(0x14u, tilt.toe_off_drop_fraction, 0.05, 1.0, 0u, 0.92) \
+    X(0x15u, tilt.toe_off_rate_fraction, 0.05, 0.99, 0u, 0.6) \
+    X(0x16u, tilt.toe_off_min_level, 0.0, 1.0, 0u, 0.88) \
+    X(0x17u, tilt.toe_off_rebound_fraction, 0.01, 1.0, 0u, 0.1) \
+    X(0x18u, tilt.min_swing_rate_dps, 0.0, 1000.0, 0u, 40.0) \
+    X(0x19u, tilt.heel_strike_lag_ms, 0.0, 200.0, 0u, 30.0) \
+    X(0x1Au, tilt.heel_strike_rise_deg, 0.0, 20.0, 0u, 0.5) \
+    X(0x1Bu, tilt.min_stance_ms, 0.0, 3000.0, 0u, 200.0) \
+    X(0x1Cu, tilt.min_swing_ms, 0.0, 3000.0, 0u, 150.0) \
+    X(0x1Du, tilt.min_push_off_ms, 0.0, 1000.0, 0u, 50.0) \
+    X(0x1Eu, tilt.max_push_off_ms, 50.0, 5000.0, 0u, 800.0) \
+    X(0x1Fu, tilt.max_swing_ms, 100.0, 10000.0, 0u, 1500.0) \
+    X(0x20u, tilt.still_rate_dps, 0.0, 200.0, 0u, 10.0) \
+    X(0x21u, tilt.still_ms, 50.0, 5000.0, 0u, 300.0) \
+    X(0x22u, stimulation.timing, 0.0, 1.0, 2u, 0.0) \
+    X(0x23u, stimulation.delay_ms, 0.0, 2000.0, 0u, 0.0) \
+    X(0x24u, stimulation.delay_pct, 0.0, 100.0, 0u, 0.0) \
+    X(0x25u, stimulation.extension_pct, 0.0, 100.0, 0u, 25.0) \
+    X(0x26u, stimulation.max_on_time_s, 0.0, 600.0, 1u, 2.0) \
+    X(0x27u, stimulation.min_off_time_ms, 0.0, 10000.0, 0u, 150.0) \
+    X(0x28u, faults.max_gap_ms, 1.0, 5000.0, 0u, 50.0) \
+    X(0x29u, faults.stuck_ms, 10.0, 60000.0, 0u, 1000.0) \
+    X(0x2Au, faults.tilt_range_deg, 1.0, 180.0, 0u, 90.0) \
+    X(0x2Bu, faults.gyro_range_dps, 10.0, 10000.0, 0u, 2000.0) \
+    X(0x2Cu, faults.acc_range_mps2, 1.0, 2000.0, 0u, 156.9) \
+    X(0x2Du, faults.fault_ramp_down_ms, 0.0, 1000.0, 0u, 50.0) \
+    X(0x2Eu, faults.recover_ms, 0.0, 60000.0, 0u, 500.0) \
 
 
 #endif /* FES_PROTOCOL_H */
