@@ -21,15 +21,15 @@ plant_mod = pytest.importorskip("fes_sim.plant", reason="walking simulator not a
 FS = 200.0
 
 
-def closed_loop(walker: str, scenario: str, controller: str, duration_s: float, seed: int = 1):
+def closed_loop(walker: str, scenario: str, controller: str, duration_s: float, seed: int = 1, fs: float = FS):
     from fes_sim.sensors.imu import SensorConfig
 
     plant = plant_mod.WalkingPlant(get_preset("walker", walker), scenario=get_preset("scenario", scenario),
-                                   sensor=SensorConfig(footswitch=True))
-    pipe = DevicePipeline(get_preset("controller", controller), StimulatorConfig(), FS)
+                                   sensor=SensorConfig(footswitch=True), sample_rate_hz=fs)
+    pipe = DevicePipeline(get_preset("controller", controller), StimulatorConfig(), fs)
     s = plant.reset(seed)
     t, env, act, events = [], [], [], []
-    for _ in range(int(duration_s * FS)):
+    for _ in range(int(duration_s * fs)):
         o = pipe.update(s)
         if o.event:
             events.append((o.t_s, o.event))
@@ -42,14 +42,17 @@ def closed_loop(walker: str, scenario: str, controller: str, duration_s: float, 
 
 @pytest.mark.parametrize("walker", ["hemiparetic_slow", "drop_foot_severe", "drop_foot_mild"])
 def test_pathological_walkers_detected_and_every_stride_stimulated(walker):
-    plant, t, env, _, events = closed_loop(walker, "walk", "walkaide_tilt", 40.0)
+    """The issue's goal for stroke recordings (fused tilt plus gyro at 100 Hz): every stride's
+    heel strike and toe-off found (>= 98 %), median |error| <= 30 ms. The mild walker's
+    Winter-shaped toe-off comes 40 ms early (its rate peak leads toe-off by 100 ms, where
+    NONAN's leads by 40 ms), so it is held to 50 ms."""
+    plant, t, env, _, events = closed_loop(walker, "walk", "walkaide_tilt", 40.0, fs=100.0)
     scores = score_events(plant.events, events, 0.15, (3.0, 39.0))
     for ev in (GaitEvent.HEEL_STRIKE, GaitEvent.TOE_OFF):
         s = scores[ev]
-        assert s.sensitivity >= 0.95 and s.precision >= 0.95, (ev, s.summary())
+        assert s.sensitivity >= 0.98 and s.precision >= 0.98, (ev, s.summary())
     assert np.median(np.abs(scores[GaitEvent.HEEL_STRIKE].errors_ms)) <= 30.0
-    # toe-off comes early on the simulator's Winter-shaped strides (rate peak 80-105 ms before it)
-    assert np.median(np.abs(scores[GaitEvent.TOE_OFF].errors_ms)) <= 60.0
+    assert np.median(np.abs(scores[GaitEvent.TOE_OFF].errors_ms)) <= (50.0 if walker == "drop_foot_mild" else 30.0)
     true_to = np.array([e for e, k in plant.events if k == GaitEvent.TOE_OFF])
     for st in plant.strides:
         if st.t_heel_strike_s < 3.0:

@@ -46,14 +46,17 @@ class TiltTriggerConfig(Config):
     Toe-off (:mod:`fes_sim.detection.preswing`): the pre-swing rate peak is close to
     symmetric near its top, so toe-off is due ``toe_off_symmetry`` times as long after the
     peak as the rate took to climb its top band (the last ``1 − toe_off_rise_fraction``),
-    plus ``toe_off_lag_ms``, or earlier once the rate has fallen to
-    ``toe_off_rate_fraction`` of the peak; only with the tilt in the top part of its range
-    (``toe_off_min_level``), so a rate plateau in a slow walker's stance is not taken for
-    the pre-swing peak, and a rise of the rate after a dip (``toe_off_rebound_fraction``)
+    plus ``toe_off_lag_ms``, once the rate is below ``toe_off_drop_fraction`` of the peak
+    and still falling; or as soon as it has fallen to ``toe_off_rate_fraction`` of the
+    peak. Only with the tilt in the top part of its learnt range (``toe_off_min_level``,
+    after two strides), so a bump on a slow walker's flat stance rate is not taken for the
+    pre-swing peak, and a rise of the rate after a dip (``toe_off_rebound_fraction``)
     restarts the search. The peak leads toe-off by 35–40 ms in NONAN GaitPrint but by
     73–110 ms in Winter's trial and on the simulated slow walkers; the symmetry rule
-    follows both (median errors within 30 ms), where a fixed lag after the peak could
-    not. Calibration with labelled events refits ``toe_off_lag_ms`` per patient.
+    follows both (median errors within 30 ms on the pathological walkers, 10 ms on NONAN),
+    where a fixed lag after the peak could not. Calibration with labelled events refits
+    ``toe_off_lag_ms`` per patient. A shank still for ``still_ms`` in push-off or swing
+    (the walker has stopped) abandons the stride.
     Heel strike: ``heel_strike_lag_ms`` after the terminal-swing tilt minimum
     (Winter: 36 ms), confirmed once the tilt has risen ``heel_strike_rise_deg``.
     """

@@ -11,8 +11,10 @@ top: toe-off comes about as long after the peak as the rate took to climb its to
 
     t_peak + symmetry · (t_peak − t_rise) + lag,
 
-where ``t_rise`` is the last sample before the peak below ``rise_fraction · peak``, or
-earlier, once the rate has fallen to ``rate_fraction`` of the peak. A rise of the rate by
+where ``t_rise`` is the last sample before the peak below ``rise_fraction · peak``, once
+the rate is below ``drop_fraction`` of the peak and still falling (at its lowest since
+the peak: a bump on a slow walker's flat stance rate is not the peak), or as soon as it
+has fallen to ``rate_fraction`` of the peak. A rise of the rate by
 ``rebound_fraction`` of the peak above its later minimum (a slow walker's stance
 plateau before the real pre-swing peak) restarts the search.
 
@@ -86,6 +88,7 @@ class PreSwingPeak:
         peak = self.peak_dps
         return rate_dps <= self.rate_fraction * peak or (
             rate_dps <= self.drop_fraction * peak
+            and rate_dps <= self.trough_dps  # still falling: at its lowest since the peak
             and t_s >= self.t_peak + self.symmetry * (self.t_peak - self.t_rise) + self.lag_s
         )
 

@@ -149,7 +149,8 @@ class TiltTriggerLanes:
         with np.errstate(invalid="ignore"):  # lanes outside push-off still hold -inf times
             due_at = self.t_peak + self.toe_off_symmetry * (self.t_peak - self.t_rise) + self.to_lag_s
         return m & ~rebound & (
-            (rate <= self.toe_off_rate_fraction * peak) | ((rate <= self.toe_off_drop_fraction * peak) & (t_s >= due_at))
+            (rate <= self.toe_off_rate_fraction * peak)
+            | ((rate <= self.toe_off_drop_fraction * peak) & (rate <= self.trough_rate) & (t_s >= due_at))
         )
 
     def update(self, t_s: float, tilt_deg: np.ndarray, rate_dps: np.ndarray, fault: np.ndarray) -> np.ndarray:

@@ -55,5 +55,6 @@ bool fes_preswing_update(fes_preswing_t *p, double t_s, double rate_dps)
     push(p, t_s, rate_dps);
     double peak = p->peak_dps;
     return rate_dps <= p->rate_fraction * peak ||
-           (rate_dps <= p->drop_fraction * peak && t_s >= p->t_peak + p->symmetry * (p->t_peak - p->t_rise) + p->lag_s);
+           (rate_dps <= p->drop_fraction * peak && rate_dps <= p->trough_dps /* still falling */ &&
+            t_s >= p->t_peak + p->symmetry * (p->t_peak - p->t_rise) + p->lag_s);
 }
