@@ -52,6 +52,15 @@ def _common(p: argparse.ArgumentParser) -> None:
 SAMPLE_TIMEOUT_MS = Number(float, 0, None, "ms", lo_open=True)
 
 
+MAX_LOST = Number(int, 0, None)
+
+
+def _max_lost(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-lost-samples", type=MAX_LOST, default=0, metavar="N",
+                   help=f"samples the device may skip before the run fails, {MAX_LOST.range} (an emulated board on a "
+                        "loaded host stalls now and then)")
+
+
 def _sample_timeout(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sample-timeout-ms", type=SAMPLE_TIMEOUT_MS, default=250.0, metavar="MS",
                    help=f"end the run as failed when no sample arrives for this long, {SAMPLE_TIMEOUT_MS.range}")
@@ -77,6 +86,7 @@ def add_parser(subparsers: Any, formatter_class: type) -> None:
     h.add_argument("--p99-ms", type=PERCENTILE_MS, default=None, metavar="MS",
                    help=f"fail when sample-to-command p99 exceeds this, {PERCENTILE_MS.range} (default: no limit)")
     _sample_timeout(h)
+    _max_lost(h)
     _realtime(h)
     h.set_defaults(func=run, mode="host")
     d = sub.add_parser("device", help="device in the loop", formatter_class=formatter_class)
@@ -97,6 +107,7 @@ def add_parser(subparsers: Any, formatter_class: type) -> None:
     lat.add_argument("--p99-ms", type=PERCENTILE_MS, default=3.0, metavar="MS",
                      help=f"fail when sample-to-command p99 exceeds this, {PERCENTILE_MS.range}")
     _sample_timeout(lat)
+    _max_lost(lat)
     _realtime(lat)
     lat.set_defaults(func=run, mode="latency")
 
@@ -166,7 +177,7 @@ def _host(args, link, controller, stimulator, format_table, Check, Percentiles):
               f"device clock drift {result.clock.drift_ppm():.1f} ppm")
     p50 = args.p50_ms if args.p50_ms is not None else math.inf
     p99 = args.p99_ms if args.p99_ms is not None else math.inf
-    checks = result.checks(p50, p99)
+    checks = result.checks(p50, p99, args.max_lost_samples)
     if pings is not None:
         checks.append(Check("ping", pings.round_trip.n == args.pings, f"{pings.round_trip.n} of {args.pings} pings answered"))
     return checks, result.error

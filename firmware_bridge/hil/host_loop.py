@@ -85,13 +85,13 @@ class HostLoopResult:
     duration_s: float = 0.0
     priority: str = "normal (not requested)"
 
-    def checks(self, p50_limit_ms: float, p99_limit_ms: float) -> list[Check]:
-        """Pass/fail checks: link intact, no lost samples, no NAK, latency within limits."""
+    def checks(self, p50_limit_ms: float, p99_limit_ms: float, max_lost_samples: int = 0) -> list[Check]:
+        """Pass/fail checks: link intact, no more than ``max_lost_samples`` lost, no NAK, latency within limits."""
         stc = self.sample_to_command
         out = [
             Check("link", self.error is None, str(self.error or f"{self.samples} samples"), self.duration_s),
-            Check("no_lost_samples", self.lost_samples == 0 and self.samples > 0,
-                  f"{self.lost_samples} of {self.samples + self.lost_samples} samples lost"),
+            Check("no_lost_samples", self.lost_samples <= max_lost_samples and self.samples > 0,
+                  f"{self.lost_samples} of {self.samples + self.lost_samples} samples lost (limit {max_lost_samples})"),
             Check("no_nak", not self.naks, "; ".join(self.naks[:5])),
         ]
         if stc is not None and stc.n:
