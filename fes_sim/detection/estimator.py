@@ -105,9 +105,11 @@ class TiltEstimator:
         A non-finite gyro or accelerometer reading leaves the filter state as it was
         and returns ``nan``; the estimate is kept within (−180°, 180°].
         """
-        use_tilt = self.choose_input(s)
-        if use_tilt is None:
-            return math.nan
+        use_tilt = self.use_tilt_channel
+        if use_tilt is None or (use_tilt and self.rate_from_gyro is None):
+            use_tilt = self.choose_input(s)
+            if use_tilt is None:
+                return math.nan
         if use_tilt:
             tilt = s.tilt_deg
             if self.rate_from_gyro:
