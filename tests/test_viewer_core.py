@@ -131,7 +131,7 @@ def test_ramps_cannot_exceed_the_maximum_on_time() -> None:
 def test_knobs_follow_the_detector_and_walker_knobs_exist() -> None:
     gyro = Tuning(resolve("controller", "shank_gyro"), resolve("stimulator", "default"), resolve("walker", "healthy"))
     paths = [k.path for k in gyro.knobs()]
-    assert "gyro.heel_off_fraction" in paths and "tilt.heel_off_fraction" not in paths
+    assert "gyro.heel_off_rotation_fraction" in paths and "tilt.heel_off_fraction" not in paths
     assert {"speed_mps", "drop_foot_severity", "stimulation.extension_ms"} <= set(paths)
     assert all(gyro.unit(k) for k in gyro.knobs() if k.path.endswith(("_ms", "_ma", "_us", "_hz", "_mps")))
 
@@ -141,7 +141,7 @@ KNOB_PROBES = {
     "tilt.heel_off_fraction": 0.7,
     "tilt.toe_off_lag_ms": 80.0,
     "tilt.heel_strike_lag_ms": 60.0,
-    "gyro.heel_off_fraction": 0.7,
+    "gyro.heel_off_rotation_fraction": 0.75,
     "gyro.toe_off_lag_ms": 60.0,
     "gyro.heel_strike_rate_dps": 100.0,
     "gyro.heel_strike_lag_ms": 60.0,

@@ -17,7 +17,7 @@ import math
 
 from fes_sim.control.config import GyroDetectorConfig
 from fes_sim.detection.preswing import PreSwingPeak, toe_off_rules
-from fes_sim.detection.tilt_trigger import DEG_PER_STRIDE
+from fes_sim.detection.tilt_trigger import DEG_PER_STRIDE, LEARNING_STRIDES
 from fes_sim.samples import GaitEvent
 
 STANCE, PUSH_OFF, SWING = 0, 1, 2
@@ -53,6 +53,7 @@ class ShankGyroDetector:
         self.min_swing_s = config.min_swing_ms * 1e-3
         self.max_push_s = config.max_push_off_ms * 1e-3
         self.max_swing_s = config.max_swing_ms * 1e-3
+        self.max_stance_s = config.max_stance_ms * 1e-3
         self.lag_s = config.heel_strike_lag_ms * 1e-3
         self.peak.configure(*toe_off_rules(config))
 
@@ -70,6 +71,9 @@ class ShankGyroDetector:
         self.t_toe_off = -math.inf
         self.swing_armed = False
         self.t_cross = math.inf
+        self.rotation_deg = 0.0  # forward shank rotation since heel strike
+        self.stance_rotation_deg = c.initial_stance_rotation_deg
+        self.strides_seen = 0
 
     def interrupt(self) -> None:
         """Forget the stride in progress (after a sensor fault), keep the learnt peaks."""
@@ -100,9 +104,18 @@ class ShankGyroDetector:
         else:
             self.swing_peak_dps -= (self.swing_peak_dps - max(-rate_dps, 0.0)) * k
         phase = self.phase
+        if phase != SWING:
+            self.rotation_deg += rate_dps * dt
         if phase == STANCE:
             thr = c.heel_off_fraction * self.pre_peak_dps
-            if prev < thr <= rate_dps and t_s - self.t_heel_strike >= self.min_stance_s:
+            since_hs = t_s - self.t_heel_strike
+            # a slow walker's stance rate can stay flat from loading to push-off, never rising
+            # through the threshold: then the rotation the shank has made since heel strike tells
+            rotated = (
+                self.strides_seen > 0 and since_hs <= self.max_stance_s and rate_dps > 0.0
+                and self.rotation_deg >= c.heel_off_rotation_fraction * self.stance_rotation_deg
+            )
+            if (prev < thr <= rate_dps or rotated) and since_hs >= self.min_stance_s:
                 self.phase = PUSH_OFF
                 self.t_heel_off = t_s
                 self.peak.start(t_s, rate_dps)
@@ -111,7 +124,12 @@ class ShankGyroDetector:
                 self._enter_swing(t_s)  # heel-off missed
             return _NONE
         if phase == PUSH_OFF:
-            if self.peak.update(t_s, rate_dps):
+            due = self.peak.update(t_s, rate_dps)
+            if self.strides_seen < LEARNING_STRIDES:  # the stance rotation is not known yet: wait for the rate to fall
+                due = due and rate_dps <= c.toe_off_rate_fraction * self.peak.peak_dps
+            elif self.rotation_deg < c.toe_off_min_rotation * self.stance_rotation_deg:
+                due = False  # a bump on a flat stance rate, well before the end of the stance rotation
+            if due:
                 self._enter_swing(t_s)
                 return _TO
             if rate_dps <= -c.swing_recovery_rate_dps:
@@ -131,6 +149,8 @@ class ShankGyroDetector:
             if t_s >= self.t_cross + self.lag_s and t_s - self.t_toe_off >= self.min_swing_s:
                 self.phase = STANCE
                 self.t_heel_strike = t_s
+                self.rotation_deg = 0.0
+                self.strides_seen += 1
                 return _HS
         if t_s - self.t_toe_off > self.max_swing_s:
             self.phase = STANCE
@@ -138,6 +158,8 @@ class ShankGyroDetector:
         return _NONE
 
     def _enter_swing(self, t_s: float) -> None:
+        if self.phase == PUSH_OFF and self.t_heel_strike > -math.inf:  # learn the stance rotation of this stride
+            self.stance_rotation_deg += (self.rotation_deg - self.stance_rotation_deg) * 0.5
         self.phase = SWING
         self.t_toe_off = t_s
         self.swing_armed = False

@@ -65,7 +65,7 @@ DETECTOR_KNOBS: dict[str, tuple[Knob, ...]] = {
         Knob("controller", "tilt.heel_strike_lag_ms", "heel-strike lag", 0),
     ),
     "gyro": (
-        Knob("controller", "gyro.heel_off_fraction", "heel-off fraction", 2),
+        Knob("controller", "gyro.heel_off_rotation_fraction", "heel-off rotation", 2),
         Knob("controller", "gyro.toe_off_lag_ms", "toe-off lag", 0),
         Knob("controller", "gyro.heel_strike_rate_dps", "heel-strike rate", 0),
         Knob("controller", "gyro.heel_strike_lag_ms", "heel-strike lag", 0),
