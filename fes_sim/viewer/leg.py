@@ -1,8 +1,8 @@
 """Side-view geometry of one leg (thigh, shank, foot) for the viewer's animation.
 
-Segment lengths are fractions of body height from Winter's anthropometric table
-(thigh 0.245 H, shank 0.246 H); the toe point sits 0.165 m forward of and
-0.059 m below the ankle for a 1.75 m adult (REFERENCE §3), scaled with height.
+Segment lengths and the foot points are the walking simulator's own
+(:class:`fes_sim.gait.motion.Segments`: Winter's marker chain and toe and heel
+points, scaled by height), so the drawn leg is the leg the plant moves.
 Angles follow REFERENCE §1: shank tilt ψ positive with the knee ahead of the
 ankle, knee flexion positive, foot pitch positive toe up. The thigh's angle
 from the downward vertical, positive with the knee ahead of the hip, is then
@@ -15,6 +15,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+
+from fes_sim.gait.motion import Segments
 
 NAN = math.nan
 
@@ -33,9 +35,9 @@ class LegGeometry:
 
     @classmethod
     def for_height(cls, height_m: float = REFERENCE_HEIGHT_M) -> "LegGeometry":
-        """Winter's proportions for a person ``height_m`` tall."""
-        k = height_m / REFERENCE_HEIGHT_M
-        return cls(0.245 * height_m, 0.246 * height_m, 0.165 * k, 0.06 * k, 0.059 * k)
+        """The simulator's leg for a person ``height_m`` tall (the sole drawn at the toe's depth)."""
+        seg = Segments.of(height_m)
+        return cls(seg.thigh, seg.shank, seg.toe_forward, seg.heel_back, seg.toe_below)
 
 
 def leg_points(
