@@ -433,3 +433,20 @@ def test_replay_without_truth_draws_the_tilt_channel_and_no_ankle(tmp_path) -> N
     got = buf.snapshot().samples
     assert src.recording.truth == {}
     assert np.isfinite(got["true_tilt_deg"]).all() and np.isnan(got["ankle_deg"]).all()
+
+
+def test_hil_source_counts_gaps_as_lost_and_drops_duplicated_or_reordered_samples() -> None:
+    pytest.importorskip("firmware_bridge.link")
+    from firmware_bridge.protocol import SensorSample
+    from firmware_bridge.samples import Unwrapper, fill_shank_sample
+    from fes_sim.viewer.hil_source import HilSource
+
+    class _Link:
+        def set_envelope(self, envelope: float, sample_index: int) -> None:
+            pass
+
+    source = HilSource(ViewerBuffer(), "fesemu://", resolve("controller", "walkaide_tilt"), resolve("stimulator", "default"))
+    source.link, source.device, source._unwrap = _Link(), RetunablePipeline(source.controller, source.stimulator, 200.0), Unwrapper()
+    for index in (0, 1, 1, 4, 2, 5):  # a duplicate, a gap of two, a reordered one
+        source._on_sample(SensorSample(index, 5000 * index, 9.8, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1), fill_shank_sample)
+    assert (source.lost_samples, source.stale_samples) == (2, 2)

@@ -63,6 +63,7 @@ class HilSource(Source):
         self._sample = ShankSample(t_s=NAN)
         self._last_index: int | None = None
         self.lost_samples = 0
+        self.stale_samples = 0  # duplicated or reordered samples, dropped
         self._strides = HeelStrikeStrides()
 
     def connect(self) -> None:
@@ -154,7 +155,11 @@ class HilSource(Source):
     def _on_sample(self, msg: Any, fill: Any) -> None:
         assert self.device is not None
         if self._last_index is not None:
-            self.lost_samples += max(0, (msg.sample_index - self._last_index - 1) & 0xFFFFFFFF)
+            step = (msg.sample_index - self._last_index) & 0xFFFFFFFF
+            if step == 0 or step >= 0x80000000:  # a duplicate, or older than one already shown: dropped
+                self.stale_samples += 1
+                return
+            self.lost_samples += step - 1
         self._last_index = msg.sample_index
         s = fill(msg, self._unwrap(msg.t_us), self._sample)
         self._configure_if_idle()
@@ -180,6 +185,6 @@ class HilSource(Source):
     def _update_link_status(self) -> None:
         st = self.link.stats
         self.status.link = (
-            f"rx {st.rx_frames} tx {st.tx_frames} lost samples {self.lost_samples} "
+            f"rx {st.rx_frames} tx {st.tx_frames} lost samples {self.lost_samples} stale {self.stale_samples} "
             f"naks {st.naks} retries {st.retries} frame errors {st.decoder.errors}"
         )
