@@ -29,8 +29,10 @@ class PlantSource:
     def __init__(self, walker: str, sample_rate_hz: float) -> None:
         from fes_sim.config import resolve
         from fes_sim.plant import WalkingPlant
+        from fes_sim.sensors.imu import SensorConfig
 
-        self.plant = WalkingPlant(resolve("walker", walker), sample_rate_hz=sample_rate_hz)
+        # a device streams every channel it has: IMU, fused tilt and the heel switch
+        self.plant = WalkingPlant(resolve("walker", walker), sample_rate_hz=sample_rate_hz, sensor=SensorConfig(footswitch=True))
         self._first: ShankSample | None = None
 
     def reset(self, seed: int) -> None:
