@@ -1,7 +1,7 @@
 """Lesson 2: foot drop, and what peroneal stimulation does about it.
 
 Runs a mild and a severe foot-drop walker for 30 s each, without a stimulator
-and with the default tilt-triggered controller (``walkaide_tilt``), then sweeps
+and with the default tilt-triggered controller (``walkaide_tilt``, 35 mA), then sweeps
 the stimulation current for the severe walker. Prints minimum toe clearance
 (MTC), toe-drag and foot-slap counts and the foot pitch at initial contact.
 
@@ -62,9 +62,10 @@ def main() -> None:
     for current, mtc in zip(CURRENTS_MA, sweep_mtc):
         answer(f"mtc_severe_{current:.0f}ma_mm", mtc, "mm")
 
+    default_ma = resolve("controller", "walkaide_tilt").stimulation.current_ma
     fig, axes = plt.subplots(2, 2, figsize=(10, 7.5))
     for ax, walker in zip(axes[0], WALKERS):
-        for controller, color, label in (("off", "tab:red", "no stimulation"), ("walkaide_tilt", "tab:blue", "walkaide_tilt, 30 mA")):
+        for controller, color, label in (("off", "tab:red", "no stimulation"), ("walkaide_tilt", "tab:blue", f"walkaide_tilt, {default_ma:.0f} mA")):
             for i, (phase, toe) in enumerate(swing_curves(runs[walker, controller])):
                 ax.plot(phase, toe, color=color, lw=0.7, alpha=0.5, label=label if i == 0 else None)
         ax.axhline(0, color="k", lw=1)
@@ -88,6 +89,9 @@ def main() -> None:
 
     ax = axes[1, 1]
     ax.plot(CURRENTS_MA, sweep_mtc, "o-", color="tab:blue", label="median MTC (mm)")
+    default_mtc = runs["drop_foot_severe", "walkaide_tilt"].summary["mtc_mm"]["median"]
+    ax.plot([default_ma], [default_mtc], "D", color="tab:blue", mfc="white", label=f"preset, {default_ma:.0f} mA")
+    ax.legend(loc="upper left", fontsize=8)
     ax.axhline(0, color="k", lw=1)
     ax.set_xlabel("current (mA) at 250 us: charge per phase = current x 0.25 uC")
     ax.set_ylabel("median MTC (mm)", color="tab:blue")

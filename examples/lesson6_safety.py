@@ -28,12 +28,13 @@ from fes_sim.sensors.imu import SensorConfig, SensorFault
 SEED = 1
 WALKER = "drop_foot_mild"
 FAULT_AT_S = 8.0  # nominal fault time; moved to the middle of the burst running then
+_PRESET = resolve("controller", "walkaide_tilt").stimulation  # the default controller: 35 mA, 250 us, 40 Hz
 SETTINGS = {  # name -> (current_ma, pulse_width_us, frequency_hz)
-    "default": (30.0, 250.0, 40.0),
+    "default": (_PRESET.current_ma, _PRESET.pulse_width_us, _PRESET.frequency_hz),
     "strong": (60.0, 300.0, 40.0),
     "at_the_limits": (100.0, 350.0, 40.0),
     "too_strong": (120.0, 300.0, 40.0),
-    "too_fast": (30.0, 250.0, 80.0),
+    "too_fast": (_PRESET.current_ma, _PRESET.pulse_width_us, 80.0),  # the default at twice the rate
 }
 
 
@@ -45,7 +46,7 @@ def limits_demo() -> dict[str, str]:
     for name, (current, width, rate) in SETTINGS.items():
         charge_uc = current * width * 1e-3
         density = rms_current_ma(current, width, rate) / stim.electrode_area_cm2
-        answer(f"{name}_charge_uc", charge_uc, "uC per phase")
+        answer(f"{name}_charge_uc", charge_uc, "uC per phase", ".2f")
         answer(f"{name}_density_ma_cm2", density, "mA/cm2 rms", ".2f")
         ctrl = base.replace(stimulation=base.stimulation.replace(current_ma=current, pulse_width_us=width, frequency_hz=rate))
         try:
