@@ -7,7 +7,7 @@ numpy for N walkers at once (N = 1 for :class:`fes_sim.plant.WalkingPlant`), so 
 per-step work is only muscle and foot integration.
 
 Single walker: values are Python lists indexed by substep (fast scalar access).
-Batch: values are arrays of shape (substeps, N), so row ``i`` holds every walker.
+Batch: values are arrays of shape (N, substeps), row ``w`` walker ``w``'s block.
 """
 
 from __future__ import annotations
@@ -40,15 +40,12 @@ STANCE, EARLY_SWING, MID_SWING, TERMINAL_SWING = 0, 1, 2, 3
 #: event code of the end of a walking activity (besides the GaitEvent codes)
 WALK_END = 9
 
-#: block fields only the stick figure and labels read (not the population's per-step equations)
-_FIGURE_FIELDS = frozenset(("hip", "thigh", "ankle_x", "hip_x", "hip_z", "knee_x", "knee_z", "activity"))
-
 SENSOR_CHANNELS = ("acc_x_mps2", "acc_y_mps2", "acc_z_mps2", "gyr_x_dps", "gyr_y_dps", "gyr_z_dps", "tilt_deg", "footswitch")
 
 
 @dataclass
 class Block:
-    """One block of precomputed plant inputs (lists for one walker, (n, N) arrays for a batch)."""
+    """One block of precomputed plant inputs (lists for one walker, (N, n) arrays for a batch)."""
 
     start: int
     end: int
@@ -242,11 +239,8 @@ class BlockBuilder:
             "zone": zone, "event": events, "pushoff": pushoff, "activity": ch["activity"],
         }
         quiet = ((zone == STANCE) & (events == 0) & ~pushoff)[:, core].reshape(self.n, -1, self.sub).all(axis=-1)
-        if self.batch:  # rows are read per plant step; the stick-figure fields are not, so they stay views
-            fields = {
-                k: np.broadcast_to(v, zone.shape)[:, core].T if k in _FIGURE_FIELDS else np.ascontiguousarray(np.broadcast_to(v, zone.shape)[:, core].T)
-                for k, v in values.items()
-            }
+        if self.batch:
+            fields = {k: np.broadcast_to(v, zone.shape)[:, core] for k, v in values.items()}
         else:
             fields = {k: np.broadcast_to(v, zone.shape)[0, core].tolist() for k, v in values.items()}
             sensor = {k: v[0].tolist() for k, v in sensor.items()}
