@@ -33,7 +33,7 @@ from fes_sim.body.block import LOADING_TAU_S, SENSOR_CHANNELS, Block, BlockBuild
 from fes_sim.body.foot import FootBody, SwingFoot
 from fes_sim.body.loading import HeelRocker
 from fes_sim.body.spasticity import reflex_decays, reflex_line_length
-from fes_sim.body.strides import LegEvents, StrideOutcome
+from fes_sim.body.strides import LEG_STATE_SIZE, StrideOutcome, stride_outcome
 from fes_sim.errors import ConfigError
 from fes_sim.gait.motion import Segments
 from fes_sim.gait.scenario import Scenario
@@ -63,6 +63,8 @@ _MUSCLE_FIELDS: tuple[str, ...] = (
     "charge_half_uc", "charge_width_uc", "fusion_constant_s",
 )
 _WALKER_FIELDS = frozenset(f.name for f in dataclasses.fields(WalkerConfig))
+#: sensor periods per call of the compiled step at most (bounds its event and stride buffers)
+SAMPLES_PER_CALL = 32
 #: block fields the plant step reads (a lone walker's block holds lists)
 _STEP_FIELDS: tuple[str, ...] = (
     "psi_a", "psi_a_dot", "alpha_ref", "alpha_ref_dot", "theta_ref", "theta_ref_dot", "tau_ff", "knee", "tilt", "acc_x", "acc_z",
@@ -138,14 +140,28 @@ class Population:
     @property
     def strides(self) -> list[list[StrideOutcome]]:
         """Completed strides of each walker."""
-        self._replay()
-        return [legs.strides for legs in self._legs]
+        walker, rows = self.stride_table()
+        if len(rows) > self._strides_seen:
+            for w, row in zip(walker[self._strides_seen :].tolist(), rows[self._strides_seen :].tolist()):
+                self._strides[w].append(stride_outcome(row))
+            self._strides_seen = len(rows)
+        return self._strides
+
+    def stride_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """Completed strides of all walkers as arrays: the walker of each, and its
+        :data:`~fes_sim.body.strides.STRIDE_FIELDS` (each walker's rows in order of completion)."""
+        if len(self._stride_rows) > 1:
+            self._stride_rows = [np.concatenate(self._stride_rows)]
+        rows = self._stride_rows[0] if self._stride_rows else np.empty((0, kn.STRIDE_WIDTH))
+        return rows[:, 0].astype(np.int64), rows[:, 1:]
 
     @property
     def events(self) -> list[list[tuple[float, GaitEvent]]]:
         """True events of each walker."""
-        self._replay()
-        return [legs.events for legs in self._legs]
+        out: list[list[tuple[float, GaitEvent]]] = [[] for _ in range(self.n)]
+        for w, code, t_s in (np.concatenate(self._events) if self._events else np.empty((0, 3))).tolist():
+            out[int(w)].append((t_s, GaitEvent(int(code))))
+        return out
 
     # ------------------------------------------------------------------ API
     def reset(self, seed: int, seeds: Sequence[int] | None = None) -> dict[str, np.ndarray]:
@@ -163,14 +179,17 @@ class Population:
         self._row = np.array([pairs.setdefault((w, s), len(pairs)) for w, s in zip(self.walkers, run_seeds)], np.int64)
         self._builder = BlockBuilder([w for w, _ in pairs], self.scenario, self.sensor, self.sample_rate_hz, self.sub, [s for _, s in pairs])
         self._all_rows = len(pairs) == n
-        self._legs = [LegEvents(w.slap_velocity_dps) for w in self.walkers]
-        self._records: list[np.ndarray] = []
-        self._rec = np.empty((kn.REC_PER_STEP * self.sub * n, kn.REC_WIDTH))
+        self._leg = np.zeros((n, LEG_STATE_SIZE))
+        self._events: list[np.ndarray] = []
+        self._stride_rows: list[np.ndarray] = []
+        self._strides: list[list[StrideOutcome]] = [[] for _ in range(n)]
+        self._strides_seen = 0
+        self._event_buf = np.empty((kn.EVENTS_PER_STEP * self.sub * SAMPLES_PER_CALL * n, kn.EVENT_WIDTH))
+        self._stride_buf = np.empty((self.sub * SAMPLES_PER_CALL * n, kn.STRIDE_WIDTH))
         self._heel_contact = np.atleast_1d(self._builder.heel_contact_m)[self._row]
         self._blk = self._build(0)
         self._i = 0
         self._k = 0
-        self._cmd: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         F = self._F = np.zeros((n, kn.N_FLOAT))
         I = self._I = np.zeros((n, kn.N_FLAG), np.int64)  # noqa: E741
         F[:, kn.F_MU] = 1.0
@@ -179,7 +198,7 @@ class Population:
         F[:, kn.F_MIN_TOE] = np.inf
         F[:, kn.F_T_MIN_TOE] = np.nan
         F[:, kn.F_ANKLE_MIN_PO] = np.inf
-        F[:, kn.F_DECAY_U] = np.nan
+        F[:, [kn.F_DECAY_U, kn.F_CUR, kn.F_PW, kn.F_FREQ]] = np.nan
         I[:, kn.I_EMD_N] = self._emd_n
         I[:, kn.I_SPAS_N] = self._spas_n
         self._emd_buf = np.zeros((n, int(self._emd_n.max()) + 1))
@@ -187,7 +206,7 @@ class Population:
         self._spas_buf = np.zeros((n, int(self._spas_n.max())))
         self._lr_decay = math.exp(-self.dt / LOADING_TAU_S)
         self._reflex_decays = reflex_decays(self.dt)
-        c = self._c = {name: col(name) for name in (*_MUSCLE_FIELDS, *kn.K_FIELDS) if name in _WALKER_FIELDS}
+        c = {name: col(name) for name in (*_MUSCLE_FIELDS, *kn.K_FIELDS) if name in _WALKER_FIELDS}
         rocker = HeelRocker.of(col, self.foot, self.seg.heel_back, self.seg.heel_below)
         swing = SwingFoot.of(col, self.foot)
         seg = self.seg
@@ -207,25 +226,36 @@ class Population:
 
     def advance(self, current_ma: np.ndarray, pulse_width_us: np.ndarray, frequency_hz: np.ndarray) -> None:
         """:meth:`step` without its outputs (read :attr:`fatigue`, :attr:`strides` as needed)."""
-        cmd = tuple(np.broadcast_to(np.asarray(x, float), (self.n,)).copy() for x in (current_ma, pulse_width_us, frequency_hz))
-        if self._cmd is None or any(not np.array_equal(a, b) for a, b in zip(cmd, self._cmd)):
-            self._cmd = cmd  # type: ignore[assignment]
-            c = self._c
-            kn.drive(*cmd, self._kind, c["charge_half_uc"], c["charge_width_uc"], c["fusion_constant_s"], self._F)
-        blk = self._blk
-        n_rec = kn.advance(
-            self._i, self.sub, blk.start, self.dt, self._lr_decay, *self._reflex_decays, self._row, blk.zone, blk.pushoff, blk.event, blk.psi_a,
-            blk.psi_a_dot, blk.alpha_ref, blk.alpha_ref_dot, blk.theta_ref, blk.theta_ref_dot, blk.tau_ff, blk.knee, blk.acc_x, blk.acc_z,
-            blk.ankle_z, blk.slope, self._C, self._F, self._I, self._emd_buf, self._emd_pos, self._spas_buf, self._rec,
-        )
-        if n_rec:
-            self._records.append(self._rec[:n_rec].copy())
-        self._emd_pos = (self._emd_pos + self.sub) % self._emd_buf.shape[1]
-        self._i += self.sub
-        self._k += 1
-        if self._i >= self._builder.block_substeps:
-            self._blk = self._build(self._blk.end // self._builder.block_substeps)
-            self._i = 0
+        self.advance_many(np.broadcast_to(np.asarray(current_ma, float), (1, self.n)), pulse_width_us, frequency_hz)
+
+    def advance_many(self, current_ma: np.ndarray, pulse_width_us: np.ndarray, frequency_hz: np.ndarray) -> None:
+        """Several sensor periods: period ``k`` holds row ``k`` of ``current_ma`` (K, N); pulse width and
+        frequency are (K, N), (N,) or scalars. The same as K calls of :meth:`advance`, in fewer calls
+        of the compiled step (a controller that does not read the plant can run ahead)."""
+        current = np.asarray(current_ma, float)
+        k_all = current.shape[0]
+        pw, freq = (np.broadcast_to(np.asarray(x, float), current.shape) for x in (pulse_width_us, frequency_hz))
+        k = 0
+        while k < k_all:
+            blk, per_block = self._blk, self._builder.block_substeps // self.sub
+            m = min(k_all - k, per_block - self._i // self.sub, SAMPLES_PER_CALL)
+            n_ev, n_str = kn.advance(
+                self._i, self.sub, blk.start, self.dt, self._lr_decay, *self._reflex_decays, current[k:k + m], pw[k:k + m], freq[k:k + m],
+                self._kind, self._row, blk.zone, blk.pushoff, blk.event, blk.psi_a, blk.psi_a_dot, blk.alpha_ref, blk.alpha_ref_dot, blk.theta_ref,
+                blk.theta_ref_dot, blk.tau_ff, blk.knee, blk.acc_x, blk.acc_z, blk.ankle_z, blk.slope, self._C, self._F, self._I, self._emd_buf,
+                self._emd_pos, self._spas_buf, self._leg, self._event_buf, self._stride_buf,
+            )
+            if n_ev:
+                self._events.append(self._event_buf[:n_ev].copy())
+            if n_str:
+                self._stride_rows.append(self._stride_buf[:n_str].copy())
+            self._emd_pos = (self._emd_pos + m * self.sub) % self._emd_buf.shape[1]
+            self._i += m * self.sub
+            self._k += m
+            k += m
+            if self._i >= self._builder.block_substeps:
+                self._blk = self._build(self._blk.end // self._builder.block_substeps)
+                self._i = 0
 
     @property
     def fatigue(self) -> np.ndarray:
@@ -241,26 +271,6 @@ class Population:
                 setattr(blk, name, np.asarray(getattr(blk, name))[None, :])
             blk.sensor = {k: np.asarray(v)[None, :] for k, v in blk.sensor.items()}
         return blk
-
-    def _replay(self) -> None:
-        """Hand the events the compiled step recorded to each walker's stride records."""
-        if not self._records:
-            return
-        recs = np.concatenate(self._records)
-        self._records = []
-        legs = self._legs
-        for w, kind, t_s, v0, v1, v2, v3, v4 in recs.tolist():
-            leg = legs[int(w)]
-            if kind == kn.REC_CONTACT:
-                leg.initial_contact(t_s, v0 != 0.0, v1, v2, v3, v4)
-            elif kind == kn.REC_FOOT_FLAT:
-                leg.foot_flat(v0)
-            elif kind == kn.REC_HEEL_OFF:
-                leg.heel_off(t_s)
-            elif kind == kn.REC_TOE_OFF:
-                leg.toe_off(t_s, v0)
-            else:
-                leg.walk_end()
 
     def _collect(self, k: int) -> dict[str, np.ndarray]:
         blk, i, F, I, row = self._blk, self._i, self._F, self._I, self._row  # noqa: E741
