@@ -207,7 +207,8 @@ class BlockBuilder:
 
     Walker ``i`` draws its motion and sensor noise from ``SeedSequence(seeds[i])`` alone,
     so a walker gives the same run alone or in a batch. Walk-only scenarios are batched
-    across walkers; other scenarios evaluate each walker's motion in turn (slower).
+    across walkers (their stride tables in one compiled pass); other scenarios, and a
+    walker changed by :meth:`set_walker`, evaluate each walker's motion in turn (slower).
     """
 
     def __init__(
@@ -259,7 +260,7 @@ class BlockBuilder:
         self.heel_off_phase = np.array([[kinematics.unwarp_phase(ho, float(self.params.warp_b[0, 0]), float(self.params.warp_a[0, 0]))]])
 
     def _channels(self, t: np.ndarray) -> dict[str, np.ndarray]:
-        if not self.batch or not self.motions[0].walk_only:
+        if not self.motions[0].walk_only or self.motions[0].blending:
             per_walker = [m.channels(t) for m in self.motions]
             return {k: np.stack([c[k] for c in per_walker]) for k in per_walker[0]}
         tables = [m.walk_strides(float(t[0]), float(t[-1])) for m in self.motions]
@@ -316,7 +317,7 @@ class BlockBuilder:
         if self.batch:
             fields = {k: np.broadcast_to(v, zone.shape)[:, core] for k, v in values.items()}
         else:
-            fields = {k: np.broadcast_to(v, zone.shape)[0, core].tolist() for k, v in values.items()}
+            fields = {k: (v if v.shape == zone.shape else np.broadcast_to(v, zone.shape))[0, core].tolist() for k, v in values.items()}
             sensor = {k: v[0].tolist() for k, v in sensor.items()}
             quiet = quiet[0].tolist()
         return Block(start=start, end=start + M, sensor=sensor, quiet=quiet, **fields)

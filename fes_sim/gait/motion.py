@@ -433,6 +433,11 @@ class Motion:
         segs = self.scenario.segments
         return len(segs) == 1 and segs[0].activity in WALKING
 
+    @property
+    def blending(self) -> bool:
+        """True once :meth:`set_walker` has faded the walking channels to a new walker."""
+        return self._blend is not None
+
     def walk_strides(self, t0_s: float, t1_s: float) -> list[tuple[float, float, np.ndarray]]:
         """For a walk-only scenario: the strides ``(start_s, duration_s, offsets)`` covering
         ``[t0_s, t1_s]``, the inputs of :func:`walking_channels` for batching many walkers."""
