@@ -156,14 +156,18 @@ def _leg_fields(  # noqa: PLR0913 - one argument per channel and walker constant
 
 
 @numba.njit(cache=True)
-def _gravity_torque_rows(alpha_ref, acc_x, acc_z, mass_kg, com_forward_m, com_below_m):
-    """:func:`~fes_sim.body.foot.gravity_torque_nm` of the reference foot ((walkers, n) arrays)."""
+def _feedforward_rows(alpha_ref, acc_x, acc_z, alpha_dd, theta_dot, e1, e2, inertia, mass_kg, com_forward_m, com_below_m, scale, damping):
+    """The voluntary feed-forward torque that keeps the foot on its reference path, J·α̈ − τ_pass + B·θ̇ − τ_g,
+    per point ((walkers, n) arrays; walker constants (walkers,)); ``e1``, ``e2`` the exponentials
+    of the passive moment's terms (:func:`~fes_sim.body.passive.passive_exponents`)."""
     out = np.empty(alpha_ref.shape)
     for w in range(alpha_ref.shape[0]):
         body = _Body(mass_kg[w], com_forward_m[w], com_below_m[w])
         for j in range(alpha_ref.shape[1]):
             a = alpha_ref[w, j]
-            out[w, j] = gravity_torque_nm(math.cos(a), math.sin(a), acc_x[w, j], acc_z[w, j], body)
+            tau_g = gravity_torque_nm(math.cos(a), math.sin(a), acc_x[w, j], acc_z[w, j], body)
+            tau_pass = passive_from_exponentials(e1[w, j], e2[w, j], scale[w])[0]
+            out[w, j] = inertia[w] * alpha_dd[w, j] - tau_pass + damping[w] * theta_dot[w, j] - tau_g
     return out
 
 
@@ -300,9 +304,11 @@ class BlockBuilder:
         acc_x, acc_z = grad(grad(ankle_x)), grad(grad(ankle_z))
         alpha_dot = grad(alpha_ref)
         theta_dot = grad(theta_ref)
-        tau_g = _gravity_torque_rows(alpha_ref, acc_x, acc_z, fb.mass_kg[:, 0], fb.com_forward_m[:, 0], fb.com_below_m[:, 0])
-        tau_pass = passive_from_exponentials(np.exp(f[_X1]), np.exp(f[_X2]), col("passive_stiffness_scale"))[0]
-        tau_ff = fb.inertia_kgm2 * grad(alpha_dot) - tau_pass + col("damping_nms_per_rad") * theta_dot - tau_g
+        e1, e2 = np.exp(f[_X1], out=f[_X1]), np.exp(f[_X2], out=f[_X2])  # numpy's exp, as the passive moment had it
+        tau_ff = _feedforward_rows(
+            alpha_ref, acc_x, acc_z, grad(alpha_dot), theta_dot, e1, e2, fb.inertia_kgm2[:, 0], fb.mass_kg[:, 0], fb.com_forward_m[:, 0],
+            fb.com_below_m[:, 0], col("passive_stiffness_scale")[:, 0], col("damping_nms_per_rad")[:, 0],
+        )
         tilt = ch["shank_deg"]
         sensor = self._sensor(t, ch, f[_SX], f[_SZ], tilt, events, pushoff, alpha_ref)
         core = slice(_MARGIN, _MARGIN + M)
