@@ -24,7 +24,7 @@ from fes_sim.body.clearance import MIDSWING_START, TERMINAL_SWING_START, calibra
 from fes_sim.body.foot import FootBody, gravity_torque_nm
 from fes_sim.body.passive import passive_exponents, passive_from_exponentials
 from fes_sim.gait import kinematics
-from fes_sim.gait.motion import ACTIVITY_CODES, Motion, Segments, WalkParams, walking_channels
+from fes_sim.gait.motion import ACTIVITY_CODES, Motion, Segments, WalkParams, leg_chain, normal_extent_m, walking_channels
 from fes_sim.gait.scenario import Scenario
 from fes_sim.gait.variability import OFFSET_SIGNALS
 from fes_sim.gait.walker import WalkerConfig
@@ -126,17 +126,14 @@ def _leg_fields(  # noqa: PLR0913 - one argument per channel and walker constant
         for j in range(n):
             th, sh = thigh_deg[w, j] * _RAD, shank_deg[w, j] * _RAD
             sin_th, cos_th, sin_sh, cos_sh = math.sin(th), math.cos(th), math.sin(sh), math.cos(sh)
-            knee_x = hip_x_m[w, j] + thigh_m[w] * sin_th
-            knee_z = hip_z_m[w, j] - thigh_m[w] * cos_th
-            ankle_x = knee_x - shank_m[w, j] * sin_sh
-            ankle_z = knee_z - shank_m[w, j] * cos_sh
+            ankle_x, ankle_z, knee_x, knee_z = leg_chain(hip_x_m[w, j], hip_z_m[w, j], thigh_m[w], shank_m[w, j], sin_th, cos_th, sin_sh, cos_sh)
             f[_KX, w, j], f[_KZ, w, j], f[_AX, w, j], f[_AZ, w, j] = knee_x, knee_z, ankle_x, ankle_z
             slope = slope_deg[w, j]
             cos_th_s, cos_sh_s = cos_th, cos_sh  # on level ground the surface normal is vertical
             if slope != 0.0:
                 cos_th_s = math.cos((thigh_deg[w, j] - slope) * _RAD)
                 cos_sh_s = math.cos((shank_deg[w, j] + slope) * _RAD)
-            f[_SURF, w, j] = hip_z_m[w, j] - (thigh_m[w] * cos_th_s + shank_m[w, j] * cos_sh_s) + offset_m[w]
+            f[_SURF, w, j] = hip_z_m[w, j] - normal_extent_m(thigh_m[w], shank_m[w, j], cos_th_s, cos_sh_s) + offset_m[w]
             f[_SLOPE, w, j] = slope * _RAD
             f[_SX, w, j] = ankle_x + sensor_m[w] * sin_sh
             f[_SZ, w, j] = ankle_z + sensor_m[w] * cos_sh

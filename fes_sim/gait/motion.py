@@ -247,7 +247,13 @@ def slope_compensation(rom: Any, slope_deg: Any) -> tuple[Any, Any]:
 
 def _normal_extent_m(thigh_m, shank_m, thigh_deg, shank_deg, slope_deg):
     """Extent of the thigh plus shank along the normal of a surface inclined by ``slope_deg``."""
-    return thigh_m * np.cos(np.radians(thigh_deg - slope_deg)) + shank_m * np.cos(np.radians(shank_deg + slope_deg))
+    return normal_extent_m(thigh_m, shank_m, np.cos(np.radians(thigh_deg - slope_deg)), np.cos(np.radians(shank_deg + slope_deg)))
+
+
+@register_jitable
+def normal_extent_m(thigh_m, shank_m, cos_thigh_normal, cos_shank_normal):
+    """:func:`_normal_extent_m` from the cosines of thigh and shank to the surface normal."""
+    return thigh_m * cos_thigh_normal + shank_m * cos_shank_normal
 
 
 @dataclass(frozen=True)
@@ -540,9 +546,15 @@ def ankle_position(seg: Segments, ch: dict[str, np.ndarray]) -> tuple[np.ndarray
     that moves with the hip along the walking surface: returns ``ankle_x, ankle_z, knee_x, knee_z``."""
     th = np.radians(ch["thigh_deg"])
     sh = np.radians(ch["shank_deg"])
-    knee_x = ch["hip_x_m"] + seg.thigh * np.sin(th)
-    knee_z = ch["hip_z_m"] - seg.thigh * np.cos(th)
-    return knee_x - ch["shank_m"] * np.sin(sh), knee_z - ch["shank_m"] * np.cos(sh), knee_x, knee_z
+    return leg_chain(ch["hip_x_m"], ch["hip_z_m"], seg.thigh, ch["shank_m"], np.sin(th), np.cos(th), np.sin(sh), np.cos(sh))
+
+
+@register_jitable
+def leg_chain(hip_x_m, hip_z_m, thigh_m, shank_m, sin_thigh, cos_thigh, sin_shank, cos_shank):
+    """:func:`ankle_position` from the sines and cosines of thigh and shank (floats or arrays)."""
+    knee_x = hip_x_m + thigh_m * sin_thigh
+    knee_z = hip_z_m - thigh_m * cos_thigh
+    return knee_x - shank_m * sin_shank, knee_z - shank_m * cos_shank, knee_x, knee_z
 
 
 def ankle_above_surface(seg: Segments, ch: dict[str, np.ndarray]) -> np.ndarray:
