@@ -45,7 +45,7 @@ from fes_sim.body import muscle as mu
 from fes_sim.body.block import EARLY_SWING, LOADING_TAU_S, MID_SWING, STANCE, WALK_END, Block, BlockBuilder
 from fes_sim.body.foot import FootBody, SwingFoot, swing_foot_step
 from fes_sim.body.loading import FOOT_FLAT_RAD, HeelRocker, heel_rocker_step
-from fes_sim.body.spasticity import reflex_line_length, reflex_torque_step
+from fes_sim.body.spasticity import reflex_decays, reflex_line_length, reflex_torque_update
 from fes_sim.body.strides import LegEvents, StrideOutcome
 from fes_sim.errors import ConfigError
 from fes_sim.gait.motion import ACTIVITY_LABELS, Segments
@@ -246,6 +246,9 @@ class WalkingPlant:
         self._lr_delta = 0.0
         self._toe_landing = False
         self._lr_decay = math.exp(-self.dt / LOADING_TAU_S)
+        self._reflex_decays = reflex_decays(self.dt)
+        self._decay_u = math.nan
+        self._decay = 0.0
         self._lr_decay_period = self._lr_decay**self.sub
         self._busy_until = 0
         self._swing = False
@@ -332,6 +335,7 @@ class WalkingPlant:
         """Muscle, foot and stride-record parameters of walker ``w`` (the states carry on)."""
         self.walker = w
         self._use_foot(w)
+        self._decay_u = math.nan  # the activation time constants may differ
         self._heel_contact = self._builder.heel_contact_m  # type: ignore[union-attr]
         self._legs.slap_velocity_dps = w.slap_velocity_dps
         emd_n = int(round(w.emd_ms * 1e-3 * self.plant_rate_hz))
@@ -376,7 +380,9 @@ class WalkingPlant:
         else:
             a = self._a
             if u > 0.0 or a > mu.ACTIVATION_FLOOR:
-                a = mu.activation_step(a, u, dt, w.tau_act_ms * 1e-3, w.tau_deact_ms * 1e-3)
+                if u != self._decay_u:  # the decay factor of activation_step, kept while the drive holds
+                    self._decay_u, self._decay = u, mu.activation_decay(u, dt, w.tau_act_ms * 1e-3, w.tau_deact_ms * 1e-3)
+                a = u + (a - u) * self._decay
             else:
                 a = 0.0
             self._a = a
@@ -386,8 +392,8 @@ class WalkingPlant:
             self._on_event(ev, (blk.start + i) * dt, blk, i)
         spastic = w.spasticity_gain_nms_per_deg > 0.0
         if spastic:  # the reflex torque from the delayed ankle velocity (the line is fed at the end of every step)
-            self._spas_tau = reflex_torque_step(
-                self._spas_tau, self._spas_buf[self._spas_i], w.spasticity_gain_nms_per_deg, w.spasticity_threshold_dps, dt,
+            self._spas_tau = reflex_torque_update(
+                self._spas_tau, self._spas_buf[self._spas_i], w.spasticity_gain_nms_per_deg, w.spasticity_threshold_dps, *self._reflex_decays,
             )
         zone = blk.zone[i]
         t_max = w.max_evoked_torque_nm * w.surviving_axon_fraction * level

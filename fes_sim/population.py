@@ -10,10 +10,11 @@
 Walker ``i`` of a run with ``seed`` is :class:`~fes_sim.plant.WalkingPlant` with seed
 ``seed_of(seed, i)`` at the same rates: the same equations, here over arrays (the test
 suite checks the two agree). Prescribed motion and sensor output are built per block for
-all walkers at once; per plant step the muscle and foot equations run in one compiled
-loop over the walkers (:mod:`fes_sim.population_kernel`, the single plant's formulas), and
-only the discrete events (heel-off, toe-off, initial contact, foot-flat) are recorded
-walker by walker in Python.
+all walkers at once, once per distinct (walker, run seed) pair: walkers that repeat another
+with the same run seed (``fes tune`` runs each walker once per parameter set) read its rows.
+Per sensor period the muscle and foot equations and the gait events run in one compiled
+call over the walkers (:mod:`fes_sim.population_kernel`, the single plant's formulas); the
+stride records are assembled from the events it leaves when they are read.
 
 Limits: the Riener force model and no orthosis. Walk-only scenarios build the
 prescribed motion for all walkers at once; scenarios with other activities evaluate each
@@ -28,14 +29,14 @@ from typing import Sequence
 
 import numpy as np
 
-from fes_sim.body.block import LOADING_TAU_S, SENSOR_CHANNELS, WALK_END, Block, BlockBuilder
+from fes_sim.body.block import LOADING_TAU_S, SENSOR_CHANNELS, Block, BlockBuilder
 from fes_sim.body.foot import FootBody, SwingFoot
 from fes_sim.body.loading import HeelRocker
-from fes_sim.body.spasticity import reflex_line_length
-from fes_sim.body.strides import LegEvents, StrideOutcome
+from fes_sim.body.spasticity import reflex_decays, reflex_line_length
+from fes_sim.body.strides import LEG_STATE_SIZE, StrideOutcome, stride_outcome
 from fes_sim.errors import ConfigError
 from fes_sim.gait.motion import Segments
-from fes_sim.gait.scenario import WALKING, Scenario
+from fes_sim.gait.scenario import Scenario
 from fes_sim.gait.walker import WalkerConfig
 from fes_sim import population_kernel as kn
 from fes_sim.plant import check_rates
@@ -62,6 +63,8 @@ _MUSCLE_FIELDS: tuple[str, ...] = (
     "charge_half_uc", "charge_width_uc", "fusion_constant_s",
 )
 _WALKER_FIELDS = frozenset(f.name for f in dataclasses.fields(WalkerConfig))
+#: sensor periods per call of the compiled step at most (bounds its event and stride buffers)
+SAMPLES_PER_CALL = 32
 #: block fields the plant step reads (a lone walker's block holds lists)
 _STEP_FIELDS: tuple[str, ...] = (
     "psi_a", "psi_a_dot", "alpha_ref", "alpha_ref_dot", "theta_ref", "theta_ref_dot", "tau_ff", "knee", "tilt", "acc_x", "acc_z",
@@ -89,46 +92,6 @@ def sample_walkers(base: WalkerConfig, n: int, seed: int) -> list[WalkerConfig]:
             changes["cadence_spm"] = float(np.clip(base.cadence_spm * math.sqrt(changes["speed_mps"] / base.speed_mps), 40, 160))
         out.append(base.replace(**changes))
     return out
-
-
-class SharedBlocks:
-    """Blocks built once per distinct (walker, run seed) pair and expanded to every walker.
-
-    Walkers that repeat another walker with the same run seed (``fes tune`` runs each
-    walker once per parameter set) share its prescribed motion and sensor output, the
-    larger part of a population step, so each distinct pair is built once. Offers the
-    part of :class:`~fes_sim.body.block.BlockBuilder` a population uses.
-    """
-
-    def __init__(
-        self, walkers: Sequence[WalkerConfig], scenario: Scenario, sensor: SensorConfig, sample_rate_hz: float, sub: int, seeds: Sequence[int],
-    ) -> None:
-        segs = scenario.segments
-        if len(walkers) > 1 and not (len(segs) == 1 and segs[0].activity in WALKING):
-            raise ConfigError(f"scenario: population mode needs a single walking activity, got {scenario.name!r}")
-        pairs: dict[tuple[WalkerConfig, int], int] = {}
-        self._idx = np.array([pairs.setdefault((w, s), len(pairs)) for w, s in zip(walkers, seeds)])
-        self._inner = BlockBuilder([w for w, _ in pairs], scenario, sensor, sample_rate_hz, sub, [s for _, s in pairs])
-        self.block_substeps = self._inner.block_substeps
-        self.heel_contact_m = np.atleast_1d(self._inner.heel_contact_m)[self._idx]
-
-    def build(self, b: int) -> Block:
-        """Block ``b`` for every walker (fields as (substeps, N) arrays, sensor channels (N, samples))."""
-        blk = self._inner.build(b)
-        idx = self._idx
-        out = {}
-        for f in dataclasses.fields(Block):
-            v = getattr(blk, f.name)
-            if f.name in ("start", "end"):
-                out[f.name] = v
-            elif f.name == "sensor":
-                out[f.name] = {k: np.atleast_2d(np.asarray(x))[idx] for k, x in v.items()}
-            elif f.name == "quiet":
-                out[f.name] = np.atleast_2d(np.asarray(v))[idx]
-            else:
-                a = np.asarray(v)
-                out[f.name] = a.reshape(len(a), -1)[:, idx]
-        return Block(**out)
 
 
 class Population:
@@ -177,49 +140,73 @@ class Population:
     @property
     def strides(self) -> list[list[StrideOutcome]]:
         """Completed strides of each walker."""
-        return [legs.strides for legs in self._legs]
+        walker, rows = self.stride_table()
+        if len(rows) > self._strides_seen:
+            for w, row in zip(walker[self._strides_seen :].tolist(), rows[self._strides_seen :].tolist()):
+                self._strides[w].append(stride_outcome(row))
+            self._strides_seen = len(rows)
+        return self._strides
+
+    def stride_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """Completed strides of all walkers as arrays: the walker of each, and its
+        :data:`~fes_sim.body.strides.STRIDE_FIELDS` (each walker's rows in order of completion)."""
+        if len(self._stride_rows) > 1:
+            self._stride_rows = [np.concatenate(self._stride_rows)]
+        rows = self._stride_rows[0] if self._stride_rows else np.empty((0, kn.STRIDE_WIDTH))
+        return rows[:, 0].astype(np.int64), rows[:, 1:]
 
     @property
     def events(self) -> list[list[tuple[float, GaitEvent]]]:
         """True events of each walker."""
-        return [legs.events for legs in self._legs]
+        out: list[list[tuple[float, GaitEvent]]] = [[] for _ in range(self.n)]
+        for w, code, t_s in (np.concatenate(self._events) if self._events else np.empty((0, 3))).tolist():
+            out[int(w)].append((t_s, GaitEvent(int(code))))
+        return out
 
     # ------------------------------------------------------------------ API
     def reset(self, seed: int, seeds: Sequence[int] | None = None) -> dict[str, np.ndarray]:
         """Start every walker (walker i with :func:`seed_of` (seed, i)); arrays at t = 0.
 
         ``seeds`` gives walker i the run seed ``seeds[i]`` instead (as ``WalkingPlant.reset(seeds[i])``),
-        so lanes that repeat a walker can repeat its run too (``fes tune``).
+        so lanes that repeat a walker can repeat its run too (``fes tune``): such lanes share
+        the blocks of the first of them.
         """
         n, col = self.n, self._col
         run_seeds = [seed_of(seed, i) for i in range(n)] if seeds is None else [int(s) for s in seeds]
         if len(run_seeds) != n:
             raise ConfigError(f"seeds: {len(run_seeds)} seeds for {n} walkers")
-        shared = len(set(zip(self.walkers, run_seeds))) < n
-        self._builder = (SharedBlocks if shared else BlockBuilder)(self.walkers, self.scenario, self.sensor, self.sample_rate_hz, self.sub, run_seeds)
-        self._legs = [LegEvents(w.slap_velocity_dps) for w in self.walkers]
-        self._heel_contact = np.broadcast_to(self._builder.heel_contact_m, (n,))
+        pairs: dict[tuple[WalkerConfig, int], int] = {}
+        self._row = np.array([pairs.setdefault((w, s), len(pairs)) for w, s in zip(self.walkers, run_seeds)], np.int64)
+        self._builder = BlockBuilder([w for w, _ in pairs], self.scenario, self.sensor, self.sample_rate_hz, self.sub, [s for _, s in pairs])
+        self._all_rows = len(pairs) == n
+        self._leg = np.zeros((n, LEG_STATE_SIZE))
+        self._events: list[np.ndarray] = []
+        self._stride_rows: list[np.ndarray] = []
+        self._strides: list[list[StrideOutcome]] = [[] for _ in range(n)]
+        self._strides_seen = 0
+        self._event_buf = np.empty((kn.EVENTS_PER_STEP * self.sub * SAMPLES_PER_CALL * n, kn.EVENT_WIDTH))
+        self._stride_buf = np.empty((self.sub * SAMPLES_PER_CALL * n, kn.STRIDE_WIDTH))
+        self._heel_contact = np.atleast_1d(self._builder.heel_contact_m)[self._row]
         self._blk = self._build(0)
         self._i = 0
         self._k = 0
-        self._cmd: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        F = self._F = np.zeros((kn.N_FLOAT, n))
-        I = self._I = np.zeros((kn.N_FLAG, n), np.int64)  # noqa: E741
-        F[kn.F_MU] = 1.0
-        F[kn.F_ALPHA] = self._blk.alpha_ref[0]
-        F[kn.F_ALPHA_DOT] = self._blk.alpha_ref_dot[0]
-        F[kn.F_MIN_TOE] = np.inf
-        F[kn.F_T_MIN_TOE] = np.nan
-        F[kn.F_ANKLE_MIN_PO] = np.inf
-        I[kn.I_EMD_N] = self._emd_n
-        I[kn.I_SPAS_N] = self._spas_n
-        self._emd_buf = np.zeros((int(self._emd_n.max()) + 1, n))
+        F = self._F = np.zeros((n, kn.N_FLOAT))
+        I = self._I = np.zeros((n, kn.N_FLAG), np.int64)  # noqa: E741
+        F[:, kn.F_MU] = 1.0
+        F[:, kn.F_ALPHA] = self._blk.alpha_ref[self._row, 0]
+        F[:, kn.F_ALPHA_DOT] = self._blk.alpha_ref_dot[self._row, 0]
+        F[:, kn.F_MIN_TOE] = np.inf
+        F[:, kn.F_T_MIN_TOE] = np.nan
+        F[:, kn.F_ANKLE_MIN_PO] = np.inf
+        F[:, [kn.F_DECAY_U, kn.F_CUR, kn.F_PW, kn.F_FREQ]] = np.nan
+        I[:, kn.I_EMD_N] = self._emd_n
+        I[:, kn.I_SPAS_N] = self._spas_n
+        self._emd_buf = np.zeros((n, int(self._emd_n.max()) + 1))
         self._emd_pos = 0
-        self._spas_buf = np.zeros((int(self._spas_n.max()), n))
-        self._note = np.zeros(n, np.int64)
-        self._note_val = np.zeros((4, n))
+        self._spas_buf = np.zeros((n, int(self._spas_n.max())))
         self._lr_decay = math.exp(-self.dt / LOADING_TAU_S)
-        c = self._c = {name: col(name) for name in (*_MUSCLE_FIELDS, *kn.K_FIELDS) if name in _WALKER_FIELDS}
+        self._reflex_decays = reflex_decays(self.dt)
+        c = {name: col(name) for name in (*_MUSCLE_FIELDS, *kn.K_FIELDS) if name in _WALKER_FIELDS}
         rocker = HeelRocker.of(col, self.foot, self.seg.heel_back, self.seg.heel_below)
         swing = SwingFoot.of(col, self.foot)
         seg = self.seg
@@ -234,108 +221,67 @@ class Population:
 
     def step(self, current_ma: np.ndarray, pulse_width_us: np.ndarray, frequency_hz: np.ndarray) -> dict[str, np.ndarray]:
         """One sensor period for every walker with its own stimulation output (arrays of N, or scalars)."""
-        cmd = tuple(np.broadcast_to(np.asarray(x, float), (self.n,)).copy() for x in (current_ma, pulse_width_us, frequency_hz))
-        if self._cmd is None or any(not np.array_equal(a, b) for a, b in zip(cmd, self._cmd)):
-            self._cmd = cmd  # type: ignore[assignment]
-            c = self._c
-            kn.drive(*cmd, self._kind, c["charge_half_uc"], c["charge_width_uc"], c["fusion_constant_s"], self._F[kn.F_U])
-        for _ in range(self.sub):
+        self.advance(current_ma, pulse_width_us, frequency_hz)
+        return self._collect(self._k)
+
+    def advance(self, current_ma: np.ndarray, pulse_width_us: np.ndarray, frequency_hz: np.ndarray) -> None:
+        """:meth:`step` without its outputs (read :attr:`fatigue`, :attr:`strides` as needed)."""
+        self.advance_many(np.broadcast_to(np.asarray(current_ma, float), (1, self.n)), pulse_width_us, frequency_hz)
+
+    def advance_many(self, current_ma: np.ndarray, pulse_width_us: np.ndarray, frequency_hz: np.ndarray) -> None:
+        """Several sensor periods: period ``k`` holds row ``k`` of ``current_ma`` (K, N); pulse width and
+        frequency are (K, N), (N,) or scalars. The same as K calls of :meth:`advance`, in fewer calls
+        of the compiled step (a controller that does not read the plant can run ahead)."""
+        current = np.asarray(current_ma, float)
+        k_all = current.shape[0]
+        pw, freq = (np.broadcast_to(np.asarray(x, float), current.shape) for x in (pulse_width_us, frequency_hz))
+        k = 0
+        while k < k_all:
+            blk, per_block = self._blk, self._builder.block_substeps // self.sub
+            m = min(k_all - k, per_block - self._i // self.sub, SAMPLES_PER_CALL)
+            n_ev, n_str = kn.advance(
+                self._i, self.sub, blk.start, self.dt, self._lr_decay, *self._reflex_decays, current[k:k + m], pw[k:k + m], freq[k:k + m],
+                self._kind, self._row, blk.zone, blk.pushoff, blk.event, blk.psi_a, blk.psi_a_dot, blk.alpha_ref, blk.alpha_ref_dot, blk.theta_ref,
+                blk.theta_ref_dot, blk.tau_ff, blk.knee, blk.acc_x, blk.acc_z, blk.ankle_z, blk.slope, self._C, self._F, self._I, self._emd_buf,
+                self._emd_pos, self._spas_buf, self._leg, self._event_buf, self._stride_buf,
+            )
+            if n_ev:
+                self._events.append(self._event_buf[:n_ev].copy())
+            if n_str:
+                self._stride_rows.append(self._stride_buf[:n_str].copy())
+            self._emd_pos = (self._emd_pos + m * self.sub) % self._emd_buf.shape[1]
+            self._i += m * self.sub
+            self._k += m
+            k += m
             if self._i >= self._builder.block_substeps:
                 self._blk = self._build(self._blk.end // self._builder.block_substeps)
                 self._i = 0
-            self._substep(self._blk, self._i)
-            self._i += 1
-        c = self._c
-        kn.fatigue(self._F, self.sub * self.dt, c["fatigue_mu_min"], c["fatigue_time_s"], c["recovery_time_s"])
-        self._k += 1
-        if self._i >= self._builder.block_substeps:
-            self._blk = self._build(self._blk.end // self._builder.block_substeps)
-            self._i = 0
-        return self._collect(self._k)
+
+    @property
+    def fatigue(self) -> np.ndarray:
+        """Riener fitness of every walker (1 = fresh), as a new array."""
+        return self._F[:, kn.F_MU].copy()
 
     # ------------------------------------------------------------------ internals
     def _build(self, b: int) -> Block:
-        """Block ``b`` with every per-step field as a (substeps, N) array (a lone walker's lists too);
-        its events listed in substep order (``self._events``: substep, walker, code)."""
+        """Block ``b`` with every per-step field as a (rows, substeps) array (a lone walker's lists too)."""
         blk = self._builder.build(b)
-        if self.n == 1:
+        if not self._builder.batch:
             for name in _STEP_FIELDS:
-                setattr(blk, name, np.asarray(getattr(blk, name))[:, None])
+                setattr(blk, name, np.asarray(getattr(blk, name))[None, :])
             blk.sensor = {k: np.asarray(v)[None, :] for k, v in blk.sensor.items()}
-        i, w = np.nonzero(blk.event)
-        self._events = (np.searchsorted(i, np.arange(self._builder.block_substeps + 1)).tolist(), w.tolist(), blk.event[i, w].tolist())
         return blk
 
-    def _substep(self, blk: Block, i: int) -> None:
-        """Discrete gait events walker by walker, then the compiled step for all (:mod:`fes_sim.population_kernel`)."""
-        dt = self.dt
-        first, walker, code = self._events
-        for e in range(first[i], first[i + 1]):
-            self._on_event(walker[e], code[e], (blk.start + i) * dt, blk, i)
-        notes = kn.substep(
-            i, blk.start, dt, self._lr_decay, blk.zone, blk.pushoff, blk.psi_a, blk.psi_a_dot, blk.alpha_ref, blk.alpha_ref_dot, blk.theta_ref,
-            blk.theta_ref_dot, blk.tau_ff, blk.knee, blk.acc_x, blk.acc_z, blk.ankle_z, blk.slope, self._C, self._F, self._I, self._emd_buf,
-            self._emd_pos, self._spas_buf, self._note, self._note_val,
-        )
-        self._emd_pos = (self._emd_pos + 1) % len(self._emd_buf)
-        if notes:
-            val = self._note_val
-            for w in np.flatnonzero(self._note):
-                if self._note[w] == kn.NOTE_FOOT_FLAT:
-                    self._legs[w].foot_flat(float(val[0, w]))
-                else:
-                    heel_first = bool(self._note[w] == kn.NOTE_HEEL_CONTACT)
-                    self._legs[w].initial_contact((blk.start + i + 1) * dt, heel_first, *(float(x) for x in val[:, w]))
-
-    def _foot_flat(self, w: int, blk: Block, i: int) -> None:
-        """Forefoot contact of walker ``w`` at a heel-off or walk end (as ``WalkingPlant._foot_flat``)."""
-        self._legs[w].foot_flat(-float(self._F[kn.F_ALPHA_DOT, w] + blk.psi_a_dot[i, w]) * 180.0 / math.pi)
-        kn.foot_flat(w, self._F, self._I, float(blk.slope[i, w]), float(blk.alpha_ref[i, w]), float(blk.alpha_ref_dot[i, w]))
-
-    def _contact(self, w: int, t_s: float, heel_first: bool, blk: Block, i: int) -> None:
-        F = self._F
-        pitch = math.degrees(float(F[kn.F_ALPHA, w] - blk.slope[i, w]))
-        self._legs[w].initial_contact(t_s, heel_first, pitch, float(F[kn.F_MIN_TOE, w]), float(F[kn.F_DRAG_S, w]), float(F[kn.F_T_MIN_TOE, w]))
-        kn.contact(w, t_s, heel_first, F, self._I)
-
-    def _on_event(self, w: int, ev: int, t_s: float, blk: Block, i: int) -> None:
-        F, I = self._F, self._I  # noqa: E741
-        lock = I[kn.I_LOCK]
-        if ev == GaitEvent.HEEL_STRIKE:
-            if lock[w] == kn.NO_LOCK and I[kn.I_SWING, w]:
-                rel = float(F[kn.F_ALPHA, w] - blk.slope[i, w])
-                seg = self.seg
-                toe_z = seg.toe_forward[w] * math.sin(rel) - seg.toe_below[w] * math.cos(rel)
-                heel_z = -seg.heel_back[w] * math.sin(rel) - seg.heel_below[w] * math.cos(rel) - self._heel_contact[w]
-                self._contact(w, t_s, bool(heel_z <= toe_z), blk, i)
-            if lock[w] == kn.TOE:
-                I[kn.I_TOE_LANDING, w] = 1
-                lock[w] = kn.NO_LOCK
-                F[kn.F_LR_DELTA, w] = F[kn.F_ALPHA, w] - min(blk.alpha_ref[i, w], blk.slope[i, w])
-        elif ev == GaitEvent.HEEL_OFF:
-            if lock[w] == kn.HEEL:
-                self._foot_flat(w, blk, i)
-            self._legs[w].heel_off(t_s)
-            F[kn.F_ANKLE_MIN_PO, w] = np.inf
-        elif ev == GaitEvent.TOE_OFF:
-            self._legs[w].toe_off(t_s, float(F[kn.F_ANKLE_MIN_PO, w]))
-            F[kn.F_LR_DELTA, w] = 0.0
-        elif ev == WALK_END:
-            if lock[w] == kn.HEEL:
-                self._foot_flat(w, blk, i)
-            self._legs[w].walk_end()
-            I[kn.I_SWING, w] = 0
-            lock[w] = kn.NO_LOCK
-
     def _collect(self, k: int) -> dict[str, np.ndarray]:
-        blk, i, F, I = self._blk, self._i, self._F, self._I  # noqa: E741
+        blk, i, F, I, row = self._blk, self._i, self._F, self._I, self._row  # noqa: E741
         ks = i // self.sub
         self.t_s = k / self.sample_rate_hz
-        out = {name: blk.sensor[name][:, ks] for name in SENSOR_CHANNELS}
+        pick = slice(None) if self._all_rows else row
+        out = {name: blk.sensor[name][pick, ks] for name in SENSOR_CHANNELS}
         out["t_s"] = np.full(self.n, self.t_s)
-        ankle_deg, toe_mm, in_swing = kn.truth(i, blk.psi_a, blk.slope, blk.ankle_z, self._C, F, I)
+        ankle_deg, toe_mm, in_swing = kn.truth(i, row, blk.psi_a, blk.slope, blk.ankle_z, self._C, F, I)
         out.update(
-            true_tilt_deg=blk.tilt[i].copy(), ankle_deg=ankle_deg, toe_height_mm=toe_mm, torque_nm=F[kn.F_TAU].copy(), fatigue=F[kn.F_MU].copy(),
-            in_swing=in_swing,
+            true_tilt_deg=blk.tilt[pick, i].copy(), ankle_deg=ankle_deg, toe_height_mm=toe_mm, torque_nm=F[:, kn.F_TAU].copy(),
+            fatigue=F[:, kn.F_MU].copy(), in_swing=in_swing,
         )
         return out

@@ -1,15 +1,22 @@
-"""Compiled plant substep of :class:`fes_sim.population.Population` (numba).
+"""Compiled plant step of :class:`fes_sim.population.Population` (numba).
 
-One call advances every walker by one plant step: electromechanical delay, activation,
-stance path with the loading-response decay, toe roll, heel rocker, swing foot equation,
-spasticity and clearance. The formulas are the shared ones of :mod:`fes_sim.body`
-(``register_jitable``, the same functions the single plant calls with ``math``), so the
-population follows :class:`~fes_sim.plant.WalkingPlant` step for step; a walker's
-work is only what its phase needs (NumPy over all walkers computed every branch for all).
+One call advances every walker by some sensor periods (``sub`` plant steps each): the nominal
+gait events of the block, electromechanical delay, activation, stance path with the
+loading-response decay, toe roll, heel rocker, swing foot equation, spasticity,
+clearance, floor contact and Riener fatigue, with the muscle drive of each period's stimulation. The formulas are the shared ones of
+:mod:`fes_sim.body` (``register_jitable``, the same functions the single plant calls with
+``math``), so the population follows :class:`~fes_sim.plant.WalkingPlant` step for step;
+a walker's work is only what its phase needs.
 
-State lives in two arrays whose rows are named below: ``F`` (floats) and ``I`` (integer
-flags). Walkers that reach foot-flat or floor contact are reported in ``note`` (and
-``note_val``) for the Python side, which keeps the stride records.
+Walkers are independent, so the loop runs walker by walker through the periods (its state
+stays in cache). Walker ``w`` reads the prescribed motion of block row ``row[w]``: walkers
+that repeat a walker and its run seed share one row. Terms that only change with the drive
+(the activation decay) or never (the reflex decays) are computed once, not every step.
+
+State lives in two arrays with one row per walker, columns named below: ``F`` (floats)
+and ``I`` (integer flags), plus each walker's stride bookkeeping (``leg``, the state machine
+of :mod:`fes_sim.body.strides`). Completed strides are written to ``strides`` and the true
+events to ``events``, one row each, for the Python side.
 """
 
 from __future__ import annotations
@@ -20,26 +27,31 @@ from collections import namedtuple
 import numba
 import numpy as np
 
-from fes_sim.body.block import MID_SWING, STANCE, TERMINAL_SWING
+from fes_sim.body.block import MID_SWING, STANCE, TERMINAL_SWING, WALK_END
 from fes_sim.body.foot import SwingFoot, swing_foot_step
 from fes_sim.body.loading import FOOT_FLAT_RAD, HeelRocker, heel_rocker_step
 from fes_sim.body.muscle import (
-    ACTIVATION_FLOOR, activation_step, fusion_factor, recruit_ding2007, recruit_hmed2018, recruit_sigmoid, riener_fatigue_step,
+    ACTIVATION_FLOOR, activation_decay, fusion_factor, recruit_ding2007, recruit_hmed2018, recruit_sigmoid, riener_fatigue_step,
     torque_angle_factor,
 )
-from fes_sim.body.spasticity import reflex_torque_step
+from fes_sim.body.spasticity import reflex_torque_update
+from fes_sim.body.strides import STRIDE_FIELDS, leg_contact, leg_foot_flat, leg_heel_off, leg_toe_off, leg_walk_end
 from fes_sim.plant import contact_angle
+from fes_sim.samples import GaitEvent
 
-#: rows of the float state F
-(F_A, F_MU, F_U, F_ALPHA, F_ALPHA_DOT, F_LR_DELTA, F_TAU, F_MIN_TOE, F_T_MIN_TOE, F_DRAG_S, F_ANKLE_MIN_PO, F_T_CONTACT, F_REFLEX) = range(13)
-N_FLOAT = 13
-#: rows of the flag state I
+#: columns of the float state F
+(F_A, F_MU, F_U, F_ALPHA, F_ALPHA_DOT, F_LR_DELTA, F_TAU, F_MIN_TOE, F_T_MIN_TOE, F_DRAG_S, F_ANKLE_MIN_PO, F_T_CONTACT, F_REFLEX,
+ F_DECAY_U, F_DECAY, F_CUR, F_PW, F_FREQ) = range(18)
+N_FLOAT = 18
+#: columns of the flag state I
 I_LOCK, I_TOE_LANDING, I_SWING, I_EMD_N, I_SPAS_N, I_SPAS_POS = range(6)
 N_FLAG = 6
 #: lock values
 NO_LOCK, TOE, HEEL = 0, 1, 2
-#: note codes (what the Python side records for walker w after the call)
-NOTE_FOOT_FLAT, NOTE_HEEL_CONTACT, NOTE_TOE_CONTACT = 1, 2, 3
+#: an event row is ``(walker, GaitEvent code, t_s)``; a stride row ``(walker, *STRIDE_FIELDS)``
+EVENT_WIDTH, STRIDE_WIDTH = 3, 1 + len(STRIDE_FIELDS)
+#: events one walker can leave per plant step (a nominal heel-off or toe-off, a contact); strides at most one
+EVENTS_PER_STEP = 2
 
 #: recruitment models by code (``WalkerConfig.recruitment``)
 RECRUITMENT_KINDS: tuple[str, ...] = ("sigmoid", "hmed2018", "ding2007")
@@ -48,6 +60,7 @@ RECRUITMENT_KINDS: tuple[str, ...] = ("sigmoid", "hmed2018", "ding2007")
 K_FIELDS: tuple[str, ...] = (
     "tau_act_s", "tau_deact_s", "t_max_nm", "torque_angle_opt_deg", "torque_angle_width_deg", "spasticity_gain_nms_per_deg",
     "spasticity_threshold_dps", "toe_forward_m", "toe_below_m", "heel_back_m", "heel_below_m", "heel_contact_m",
+    "fatigue_mu_min", "fatigue_time_s", "recovery_time_s", "slap_velocity_dps", "charge_half_uc", "charge_width_uc", "fusion_constant_s",
 ) + tuple(f"swing_{name}" for name in SwingFoot.__dataclass_fields__) + tuple(f"rocker_{name}" for name in HeelRocker.__dataclass_fields__)
 _K_TAU_ACT_S = K_FIELDS.index("tau_act_s")
 _K_TAU_DEACT_S = K_FIELDS.index("tau_deact_s")
@@ -61,182 +74,269 @@ _K_TOE_BELOW_M = K_FIELDS.index("toe_below_m")
 _K_HEEL_BACK_M = K_FIELDS.index("heel_back_m")
 _K_HEEL_BELOW_M = K_FIELDS.index("heel_below_m")
 _K_HEEL_CONTACT_M = K_FIELDS.index("heel_contact_m")
+_K_MU_MIN = K_FIELDS.index("fatigue_mu_min")
+_K_T_FAT_S = K_FIELDS.index("fatigue_time_s")
+_K_T_REC_S = K_FIELDS.index("recovery_time_s")
+_K_SLAP_DPS = K_FIELDS.index("slap_velocity_dps")
+_K_CHARGE_HALF_UC = K_FIELDS.index("charge_half_uc")
+_K_CHARGE_WIDTH_UC = K_FIELDS.index("charge_width_uc")
+_K_FUSION_S = K_FIELDS.index("fusion_constant_s")
 _S0 = K_FIELDS.index("swing_inertia_kgm2")
 _R0 = len(K_FIELDS) - len(HeelRocker.__dataclass_fields__)
 _Swing = namedtuple("_Swing", tuple(SwingFoot.__dataclass_fields__))  # type: ignore[misc]
 _Rocker = namedtuple("_Rocker", tuple(HeelRocker.__dataclass_fields__))  # type: ignore[misc]
 _DEG = 180.0 / math.pi
+_HEEL_STRIKE, _HEEL_OFF, _TOE_OFF = int(GaitEvent.HEEL_STRIKE), int(GaitEvent.HEEL_OFF), int(GaitEvent.TOE_OFF)
 
 
 @numba.njit(cache=True)
 def foot_flat(w, F, I, flat, alpha_ref, alpha_ref_dot):
     """Forefoot contact of walker ``w``: the foot is flat, the stance path resumes (as ``WalkingPlant._foot_flat``)."""
-    I[I_LOCK, w] = NO_LOCK
-    I[I_TOE_LANDING, w] = 1
-    F[F_ALPHA, w] = max(F[F_ALPHA, w], flat)
-    F[F_LR_DELTA, w] = F[F_ALPHA, w] - min(alpha_ref, flat)
-    F[F_ALPHA_DOT, w] = alpha_ref_dot
-
-
-@numba.njit(cache=True)
-def substep(  # noqa: PLR0913 - one argument per block row, no copies
-    i, start, dt, lr_decay, zone_, pushoff_, psi_a_, psi_a_dot_, alpha_ref_, alpha_ref_dot_, theta_ref_, theta_ref_dot_, tau_ff_,
-    knee_, acc_x_, acc_z_, ankle_z_, slope_, C, F, I, emd_buf, emd_pos, spas_buf, note, note_val,
-):
-    """Advance every walker one plant step at block row ``i``; returns how many walkers have a note."""
-    n = F.shape[1]
-    emd_len = emd_buf.shape[0]
-    t_s = (start + i) * dt
-    t_next = (start + i + 1) * dt
-    notes = 0
-    for w in range(n):
-        emd_buf[emd_pos, w] = F[F_U, w]
-        u = emd_buf[(emd_pos - I[I_EMD_N, w] + emd_len) % emd_len, w]
-        a = F[F_A, w]
-        if u > 0.0 or a > ACTIVATION_FLOOR:
-            a = activation_step(a, u, dt, C[_K_TAU_ACT_S, w], C[_K_TAU_DEACT_S, w], math.exp)
-        else:
-            a = 0.0
-        F[F_A, w] = a
-        t_max = C[_K_T_MAX_NM, w] * a * F[F_MU, w]
-        zone, psi_a, psi_a_dot = zone_[i, w], psi_a_[i, w], psi_a_dot_[i, w]
-        ref, ref_dot, flat = alpha_ref_[i, w], alpha_ref_dot_[i, w], slope_[i, w]
-        lock = I[I_LOCK, w]
-        stance = zone == STANCE or lock != NO_LOCK
-        free = stance and lock == NO_LOCK
-        if free:
-            F[F_LR_DELTA, w] = F[F_LR_DELTA, w] * lr_decay
-            if ref <= flat:
-                I[I_TOE_LANDING, w] = 0
-        alpha_st = (flat if free and I[I_TOE_LANDING, w] else ref) + F[F_LR_DELTA, w]
-        if free and pushoff_[i, w]:
-            F[F_ANKLE_MIN_PO, w] = min(F[F_ANKLE_MIN_PO, w], (alpha_st + psi_a) * _DEG)
-        rolling = lock == TOE and zone != STANCE
-        loading = lock == HEEL
-        if rolling:
-            alpha_st = contact_angle(ankle_z_[i, w], C[_K_TOE_FORWARD_M, w], C[_K_TOE_BELOW_M, w]) + flat
-        alpha, alpha_dot = F[F_ALPHA, w], F[F_ALPHA_DOT, w]
-        theta_deg = (alpha + psi_a) * _DEG
-        opt, width = C[_K_TORQUE_ANGLE_OPT_DEG, w], C[_K_TORQUE_ANGLE_WIDTH_DEG, w]
-        tau_ev = t_max * torque_angle_factor(theta_deg, opt, width, math.exp)
-        # plantarflexor stretch reflex from the ankle velocity one reflex delay ago
-        pos = I[I_SPAS_POS, w]
-        reflex = reflex_torque_step(F[F_REFLEX, w], spas_buf[pos, w], C[_K_SPASTICITY_GAIN_NMS_PER_DEG, w], C[_K_SPASTICITY_THRESHOLD_DPS, w], dt, math.exp)
-        F[F_REFLEX, w] = reflex
-        swing = not stance
-        if swing:  # the foot equation (see fes_sim.body.foot)
-            q = _Swing(
-                C[_S0, w], C[_S0 + 1, w], C[_S0 + 2, w], C[_S0 + 3, w], C[_S0 + 4, w], C[_S0 + 5, w], C[_S0 + 6, w], C[_S0 + 7, w], C[_S0 + 8, w],
-                C[_S0 + 9, w],
-            )
-            alpha, alpha_dot = swing_foot_step(
-                q, alpha, alpha_dot, tau_ev - reflex + 0.0, 0.0, 0.0, theta_ref_[i, w], theta_ref_dot_[i, w], tau_ff_[i, w], psi_a, psi_a_dot,
-                knee_[i, w], acc_x_[i, w], acc_z_[i, w], dt, math.exp,
-            )
-            F[F_TAU, w] = tau_ev
-            I[I_SWING, w] = 1
-        else:
-            st_dot = (alpha_st - alpha) / dt if rolling else ref_dot
-            if loading:  # heel rocker after a heel-first contact
-                p = _Rocker(C[_R0, w], C[_R0 + 1, w], C[_R0 + 2, w], C[_R0 + 3, w], C[_R0 + 4, w], C[_R0 + 5, w], C[_R0 + 6, w])
-                alpha_st, st_dot = heel_rocker_step(
-                    p, alpha, alpha_dot, t_s - F[F_T_CONTACT, w], tau_ev, 0.0 - reflex, 0.0, 0.0, ref, ref_dot, psi_a, psi_a_dot, knee_[i, w], dt,
-                    math.exp,
-                )
-                F[F_TAU, w] = tau_ev
-            else:
-                F[F_TAU, w] = t_max * torque_angle_factor((alpha_st + psi_a) * _DEG, opt, width, math.exp)
-            alpha, alpha_dot = alpha_st, st_dot
-        F[F_ALPHA, w] = alpha
-        F[F_ALPHA_DOT, w] = alpha_dot
-        note[w] = 0
-        if loading and alpha - flat <= FOOT_FLAT_RAD:
-            note[w] = NOTE_FOOT_FLAT
-            note_val[0, w] = -(alpha_dot + psi_a_dot) * 180.0 / math.pi
-            notes += 1
-            foot_flat(w, F, I, flat, ref, ref_dot)
-        if swing:  # clearance in mid and terminal swing
-            rel = alpha - flat
-            sr, cr = math.sin(rel), math.cos(rel)
-            z = ankle_z_[i, w]
-            toe_z = z + C[_K_TOE_FORWARD_M, w] * sr - C[_K_TOE_BELOW_M, w] * cr
-            if zone == MID_SWING:
-                if toe_z < F[F_MIN_TOE, w]:
-                    F[F_MIN_TOE, w] = toe_z
-                    F[F_T_MIN_TOE, w] = t_next
-                if toe_z < 0.0:
-                    F[F_DRAG_S, w] += dt
-            heel_z = z - C[_K_HEEL_BACK_M, w] * sr - C[_K_HEEL_BELOW_M, w] * cr - C[_K_HEEL_CONTACT_M, w]
-            if zone == TERMINAL_SWING and (toe_z <= 0.0 or heel_z <= 0.0):
-                note[w] = NOTE_HEEL_CONTACT if heel_z <= toe_z else NOTE_TOE_CONTACT
-                note_val[0, w] = rel * _DEG
-                note_val[1, w] = F[F_MIN_TOE, w]
-                note_val[2, w] = F[F_DRAG_S, w]
-                note_val[3, w] = F[F_T_MIN_TOE, w]
-                notes += 1
-                contact(w, t_next, note[w] == NOTE_HEEL_CONTACT, F, I)
-        spas_buf[pos, w] = (F[F_ALPHA_DOT, w] + psi_a_dot) * _DEG
-        I[I_SPAS_POS, w] = (pos + 1) % I[I_SPAS_N, w]
-    return notes
+    I[w, I_LOCK] = NO_LOCK
+    I[w, I_TOE_LANDING] = 1
+    F[w, F_ALPHA] = max(F[w, F_ALPHA], flat)
+    F[w, F_LR_DELTA] = F[w, F_ALPHA] - min(alpha_ref, flat)
+    F[w, F_ALPHA_DOT] = alpha_ref_dot
 
 
 @numba.njit(cache=True)
 def contact(w, t_s, heel_first, F, I):
     """Initial contact of walker ``w`` at ``t_s``: the swing records restart, the foot locks on heel or toe."""
-    F[F_T_CONTACT, w] = t_s
-    I[I_SWING, w] = 0
-    I[I_LOCK, w] = HEEL if heel_first else TOE
-    F[F_MIN_TOE, w] = np.inf
-    F[F_T_MIN_TOE, w] = np.nan
-    F[F_DRAG_S, w] = 0.0
+    F[w, F_T_CONTACT] = t_s
+    I[w, I_SWING] = 0
+    I[w, I_LOCK] = HEEL if heel_first else TOE
+    F[w, F_MIN_TOE] = np.inf
+    F[w, F_T_MIN_TOE] = np.nan
+    F[w, F_DRAG_S] = 0.0
 
 
 @numba.njit(cache=True)
-def drive(current_ma, pulse_width_us, frequency_hz, kind, half_uc, width_uc, fusion_s, u):
-    """Muscle drive ``u`` (0..1) of every walker: recruitment (model ``kind``, see
+def _event(events, n_ev, w, code, t_s):
+    r = events[n_ev]
+    r[0], r[1], r[2] = w, code, t_s
+    return n_ev + 1
+
+
+@numba.njit(cache=True)
+def _stride(strides, n_str, w, done, row):
+    """Keep the stride the leg state machine just completed (``done``) in ``row``."""
+    if done:
+        strides[n_str, 0] = w
+        strides[n_str, 1:] = row
+        return n_str + 1
+    return n_str
+
+
+@numba.njit(cache=True)
+def _flat(w, F, I, C, leg, flat, ref, ref_dot, psi_a_dot, strides, n_str, row):
+    """Forefoot contact with its velocity recorded (as ``WalkingPlant._foot_flat``)."""
+    done = leg_foot_flat(leg[w], -(F[w, F_ALPHA_DOT] + psi_a_dot) * 180.0 / math.pi, C[w, _K_SLAP_DPS], row)
+    foot_flat(w, F, I, flat, ref, ref_dot)
+    return _stride(strides, n_str, w, done, row)
+
+
+@numba.njit(cache=True)
+def _contact(w, t_s, heel_first, rel, F, I, C, leg, events, n_ev, strides, n_str, row):
+    """Initial contact with the closing swing's records (as ``WalkingPlant._contact``)."""
+    n_ev = _event(events, n_ev, w, _HEEL_STRIKE, t_s)
+    done = leg_contact(leg[w], t_s, heel_first, rel * _DEG, F[w, F_MIN_TOE], F[w, F_DRAG_S], F[w, F_T_MIN_TOE], C[w, _K_SLAP_DPS], row)
+    contact(w, t_s, heel_first, F, I)
+    return n_ev, _stride(strides, n_str, w, done, row)
+
+
+@numba.njit(cache=True)
+def _on_event(ev, w, t_s, flat, ref, ref_dot, psi_a_dot, C, F, I, leg, events, n_ev, strides, n_str, row):
+    """A nominal gait event of walker ``w`` (as ``WalkingPlant._on_event``)."""
+    lock = I[w, I_LOCK]
+    if ev == _HEEL_STRIKE:
+        if lock == NO_LOCK and I[w, I_SWING]:  # no contact yet: the heel strikes at the nominal time
+            rel = F[w, F_ALPHA] - flat
+            sr, cr = math.sin(rel), math.cos(rel)
+            toe_z = C[w, _K_TOE_FORWARD_M] * sr - C[w, _K_TOE_BELOW_M] * cr
+            heel_z = -C[w, _K_HEEL_BACK_M] * sr - C[w, _K_HEEL_BELOW_M] * cr - C[w, _K_HEEL_CONTACT_M]
+            n_ev, n_str = _contact(w, t_s, heel_z <= toe_z, rel, F, I, C, leg, events, n_ev, strides, n_str, row)
+        if I[w, I_LOCK] == TOE:
+            I[w, I_TOE_LANDING] = 1
+            I[w, I_LOCK] = NO_LOCK
+            F[w, F_LR_DELTA] = F[w, F_ALPHA] - min(ref, flat)
+    elif ev == _HEEL_OFF:
+        if lock == HEEL:  # the forefoot never came down: flat at heel-off at the latest
+            n_str = _flat(w, F, I, C, leg, flat, ref, ref_dot, psi_a_dot, strides, n_str, row)
+        n_ev = _event(events, n_ev, w, _HEEL_OFF, t_s)
+        leg_heel_off(leg[w], t_s)
+        F[w, F_ANKLE_MIN_PO] = np.inf
+    elif ev == _TOE_OFF:
+        n_ev = _event(events, n_ev, w, _TOE_OFF, t_s)
+        leg_toe_off(leg[w], t_s, F[w, F_ANKLE_MIN_PO])
+        F[w, F_LR_DELTA] = 0.0
+    elif ev == WALK_END:
+        if lock == HEEL:
+            n_str = _flat(w, F, I, C, leg, flat, ref, ref_dot, psi_a_dot, strides, n_str, row)
+        leg_walk_end(leg[w])
+        I[w, I_SWING] = 0
+        I[w, I_LOCK] = NO_LOCK
+    return n_ev, n_str
+
+
+@numba.njit(cache=True)
+def _drive(cur, pw, f, kind, half_uc, width_uc, fusion_s):
+    """Muscle drive ``u`` (0..1) of one walker: recruitment (model ``kind``, see
     :data:`RECRUITMENT_KINDS`) × tetanic fusion; 0 when current, pulse width or frequency is 0."""
-    for w in range(u.size):
-        cur, pw, f = current_ma[w], pulse_width_us[w], frequency_hz[w]
-        if not (cur > 0.0 and pw > 0.0 and f > 0.0):
-            u[w] = 0.0
-            continue
-        if kind[w] == 0:
-            r = recruit_sigmoid(cur, pw, half_uc[w], width_uc[w], math.exp)
-        elif kind[w] == 1:
-            r = recruit_hmed2018(cur, math.tanh)
-        else:
-            r = recruit_ding2007(cur, pw, half_uc[w], math.exp)
-        u[w] = min(max(r * fusion_factor(f, fusion_s[w]), 0.0), 1.0)
+    if not (cur > 0.0 and pw > 0.0 and f > 0.0):
+        return 0.0
+    if kind == 0:
+        r = recruit_sigmoid(cur, pw, half_uc, width_uc, math.exp)
+    elif kind == 1:
+        r = recruit_hmed2018(cur, math.tanh)
+    else:
+        r = recruit_ding2007(cur, pw, half_uc, math.exp)
+    return min(max(r * fusion_factor(f, fusion_s), 0.0), 1.0)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def advance(  # noqa: PLR0913 - one argument per block field, no copies
+    i0, sub, start, dt, lr_decay, rise_decay, fall_decay, current_ma, pulse_width_us, frequency_hz, kind, row, zone_, pushoff_, event_, psi_a_,
+    psi_a_dot_, alpha_ref_, alpha_ref_dot_, theta_ref_, theta_ref_dot_, tau_ff_, knee_, acc_x_, acc_z_, ankle_z_, slope_, C, F, I, emd_buf,
+    emd_pos, spas_buf, leg, events, strides,
+):
+    """Advance every walker over ``K`` sensor periods from plant step ``i0`` of the block that
+    starts at plant step ``start`` (block fields (rows, steps), walker ``w`` on row ``row[w]``):
+    period ``k`` holds the stimulation ``current_ma[k, w]``, ``pulse_width_us[k, w]``,
+    ``frequency_hz[k, w]`` (arrays (K, N)) over its ``sub`` plant steps, then takes a Riener
+    fatigue step. Returns how many rows were written to ``events`` and ``strides``."""
+    n = F.shape[0]
+    emd_len = emd_buf.shape[1]
+    n_ev = n_str = 0
+    srow = np.empty(len(STRIDE_FIELDS))
+    for w in range(n):
+        u_row = row[w]
+        gain = C[w, _K_SPASTICITY_GAIN_NMS_PER_DEG]
+        opt, width = C[w, _K_TORQUE_ANGLE_OPT_DEG], C[w, _K_TORQUE_ANGLE_WIDTH_DEG]
+        p = emd_pos
+        for k in range(current_ma.shape[0]):
+            cur, pw, f = current_ma[k, w], pulse_width_us[k, w], frequency_hz[k, w]
+            if cur != F[w, F_CUR] or pw != F[w, F_PW] or f != F[w, F_FREQ]:  # a new setting: a new drive
+                F[w, F_CUR], F[w, F_PW], F[w, F_FREQ] = cur, pw, f
+                F[w, F_U] = _drive(cur, pw, f, kind[w], C[w, _K_CHARGE_HALF_UC], C[w, _K_CHARGE_WIDTH_UC], C[w, _K_FUSION_S])
+            for s in range(sub):
+                i = i0 + k * sub + s
+                zone, psi_a, psi_a_dot = zone_[u_row, i], psi_a_[u_row, i], psi_a_dot_[u_row, i]
+                ref, ref_dot, flat = alpha_ref_[u_row, i], alpha_ref_dot_[u_row, i], slope_[u_row, i]
+                ev = event_[u_row, i]
+                if ev:
+                    n_ev, n_str = _on_event(ev, w, (start + i) * dt, flat, ref, ref_dot, psi_a_dot, C, F, I, leg, events, n_ev, strides, n_str, srow)
+                emd_buf[w, p] = F[w, F_U]
+                q = p - I[w, I_EMD_N]
+                u = emd_buf[w, q if q >= 0 else q + emd_len]
+                a = F[w, F_A]
+                if u > 0.0 or a > ACTIVATION_FLOOR:
+                    if u != F[w, F_DECAY_U]:
+                        F[w, F_DECAY_U] = u
+                        F[w, F_DECAY] = activation_decay(u, dt, C[w, _K_TAU_ACT_S], C[w, _K_TAU_DEACT_S], math.exp)
+                    a = u + (a - u) * F[w, F_DECAY]
+                else:
+                    a = 0.0
+                F[w, F_A] = a
+                t_max = C[w, _K_T_MAX_NM] * a * F[w, F_MU]
+                lock = I[w, I_LOCK]
+                stance = zone == STANCE or lock != NO_LOCK
+                free = stance and lock == NO_LOCK
+                if free:
+                    F[w, F_LR_DELTA] = F[w, F_LR_DELTA] * lr_decay
+                    if ref <= flat:
+                        I[w, I_TOE_LANDING] = 0
+                alpha_st = (flat if free and I[w, I_TOE_LANDING] else ref) + F[w, F_LR_DELTA]
+                if free and pushoff_[u_row, i]:
+                    F[w, F_ANKLE_MIN_PO] = min(F[w, F_ANKLE_MIN_PO], (alpha_st + psi_a) * _DEG)
+                rolling = lock == TOE and zone != STANCE
+                loading = lock == HEEL
+                if rolling:
+                    alpha_st = contact_angle(ankle_z_[u_row, i], C[w, _K_TOE_FORWARD_M], C[w, _K_TOE_BELOW_M]) + flat
+                alpha, alpha_dot = F[w, F_ALPHA], F[w, F_ALPHA_DOT]
+                # the evoked torque is t_max times a finite factor: 0 without activation
+                tau_ev = t_max * torque_angle_factor((alpha + psi_a) * _DEG, opt, width, math.exp) if t_max != 0.0 else 0.0
+                reflex = 0.0
+                if gain != 0.0:  # plantarflexor stretch reflex from the ankle velocity one reflex delay ago
+                    pos = I[w, I_SPAS_POS]
+                    reflex = reflex_torque_update(F[w, F_REFLEX], spas_buf[w, pos], gain, C[w, _K_SPASTICITY_THRESHOLD_DPS], rise_decay, fall_decay)
+                    F[w, F_REFLEX] = reflex
+                swing = not stance
+                if swing:  # the foot equation (see fes_sim.body.foot)
+                    q = _Swing(
+                        C[w, _S0], C[w, _S0 + 1], C[w, _S0 + 2], C[w, _S0 + 3], C[w, _S0 + 4], C[w, _S0 + 5], C[w, _S0 + 6], C[w, _S0 + 7],
+                        C[w, _S0 + 8], C[w, _S0 + 9],
+                    )
+                    alpha, alpha_dot = swing_foot_step(
+                        q, alpha, alpha_dot, tau_ev - reflex + 0.0, 0.0, 0.0, theta_ref_[u_row, i], theta_ref_dot_[u_row, i], tau_ff_[u_row, i],
+                        psi_a, psi_a_dot, knee_[u_row, i], acc_x_[u_row, i], acc_z_[u_row, i], dt, math.exp,
+                    )
+                    F[w, F_TAU] = tau_ev
+                    I[w, I_SWING] = 1
+                else:
+                    st_dot = (alpha_st - alpha) / dt if rolling else ref_dot
+                    if loading:  # heel rocker after a heel-first contact
+                        p_r = _Rocker(C[w, _R0], C[w, _R0 + 1], C[w, _R0 + 2], C[w, _R0 + 3], C[w, _R0 + 4], C[w, _R0 + 5], C[w, _R0 + 6])
+                        alpha_st, st_dot = heel_rocker_step(
+                            p_r, alpha, alpha_dot, (start + i) * dt - F[w, F_T_CONTACT], tau_ev, 0.0 - reflex, 0.0, 0.0, ref, ref_dot, psi_a,
+                            psi_a_dot, knee_[u_row, i], dt, math.exp,
+                        )
+                        F[w, F_TAU] = tau_ev
+                    elif t_max != 0.0:
+                        F[w, F_TAU] = t_max * torque_angle_factor((alpha_st + psi_a) * _DEG, opt, width, math.exp)
+                    else:
+                        F[w, F_TAU] = 0.0
+                    alpha, alpha_dot = alpha_st, st_dot
+                F[w, F_ALPHA] = alpha
+                F[w, F_ALPHA_DOT] = alpha_dot
+                if loading and alpha - flat <= FOOT_FLAT_RAD:
+                    n_str = _flat(w, F, I, C, leg, flat, ref, ref_dot, psi_a_dot, strides, n_str, srow)
+                if swing and zone >= MID_SWING:  # clearance in mid and terminal swing
+                    rel = alpha - flat
+                    sr, cr = math.sin(rel), math.cos(rel)
+                    z = ankle_z_[u_row, i]
+                    toe_z = z + C[w, _K_TOE_FORWARD_M] * sr - C[w, _K_TOE_BELOW_M] * cr
+                    t_next = (start + i + 1) * dt
+                    if zone == MID_SWING:
+                        if toe_z < F[w, F_MIN_TOE]:
+                            F[w, F_MIN_TOE] = toe_z
+                            F[w, F_T_MIN_TOE] = t_next
+                        if toe_z < 0.0:
+                            F[w, F_DRAG_S] += dt
+                    else:
+                        heel_z = z - C[w, _K_HEEL_BACK_M] * sr - C[w, _K_HEEL_BELOW_M] * cr - C[w, _K_HEEL_CONTACT_M]
+                        if zone == TERMINAL_SWING and (toe_z <= 0.0 or heel_z <= 0.0):
+                            n_ev, n_str = _contact(w, t_next, heel_z <= toe_z, rel, F, I, C, leg, events, n_ev, strides, n_str, srow)
+                if gain != 0.0:
+                    pos = I[w, I_SPAS_POS]
+                    spas_buf[w, pos] = (F[w, F_ALPHA_DOT] + psi_a_dot) * _DEG
+                    I[w, I_SPAS_POS] = pos + 1 if pos + 1 < I[w, I_SPAS_N] else 0
+                p = p + 1 if p + 1 < emd_len else 0  # ring positions without integer division
+            F[w, F_MU] = riener_fatigue_step(F[w, F_MU], F[w, F_A], sub * dt, C[w, _K_MU_MIN], C[w, _K_T_FAT_S], C[w, _K_T_REC_S])
+    return n_ev, n_str
 
 
 @numba.njit(cache=True)
-def fatigue(F, dt_s, mu_min, t_fat_s, t_rec_s):
-    """Riener fatigue step of every walker over ``dt_s`` at its present activation."""
-    for w in range(F.shape[1]):
-        F[F_MU, w] = riener_fatigue_step(F[F_MU, w], F[F_A, w], dt_s, mu_min[w], t_fat_s[w], t_rec_s[w])
-
-
-@numba.njit(cache=True)
-def truth(i, psi_a_, slope_, ankle_z_, C, F, I):
+def truth(i, row, psi_a_, slope_, ankle_z_, C, F, I):
     """Ankle angle (deg), toe height (mm; a foot on the ground rests on its lowest point, as the
-    single plant) and the in-swing flag of every walker at block row ``i``, as new arrays."""
-    n = F.shape[1]
+    single plant) and the in-swing flag of every walker at block step ``i``, as new arrays."""
+    n = F.shape[0]
     ankle_deg, toe_mm, in_swing = np.empty(n), np.empty(n), np.empty(n, np.bool_)
     for w in range(n):
-        alpha = F[F_ALPHA, w]
-        ankle_deg[w] = (alpha + psi_a_[i, w]) * _DEG
-        rel = alpha - slope_[i, w]
+        r = row[w]
+        alpha = F[w, F_ALPHA]
+        ankle_deg[w] = (alpha + psi_a_[r, i]) * _DEG
+        rel = alpha - slope_[r, i]
         sr, cr = math.sin(rel), math.cos(rel)
-        in_swing[w] = I[I_SWING, w] != 0 and I[I_LOCK, w] == NO_LOCK
+        in_swing[w] = I[w, I_SWING] != 0 and I[w, I_LOCK] == NO_LOCK
         if in_swing[w]:
-            toe_mm[w] = (ankle_z_[i, w] + C[_K_TOE_FORWARD_M, w] * sr - C[_K_TOE_BELOW_M, w] * cr) * 1e3
+            toe_mm[w] = (ankle_z_[r, i] + C[w, _K_TOE_FORWARD_M] * sr - C[w, _K_TOE_BELOW_M] * cr) * 1e3
         else:
-            toe = C[_K_TOE_FORWARD_M, w] * sr - C[_K_TOE_BELOW_M, w] * cr
-            heel = -C[_K_HEEL_BACK_M, w] * sr - C[_K_HEEL_BELOW_M, w] * cr
+            toe = C[w, _K_TOE_FORWARD_M] * sr - C[w, _K_TOE_BELOW_M] * cr
+            heel = -C[w, _K_HEEL_BACK_M] * sr - C[w, _K_HEEL_BELOW_M] * cr
             toe_mm[w] = (toe - min(toe, heel)) * 1e3
     return ankle_deg, toe_mm, in_swing
 
 
 def constants(columns: dict[str, np.ndarray]) -> np.ndarray:
-    """The constant array ``C`` (rows :data:`K_FIELDS`) from per-walker columns of that name."""
-    return np.ascontiguousarray(np.stack([np.asarray(columns[name], float) for name in K_FIELDS]))
+    """The constant array ``C`` (one row per walker, columns :data:`K_FIELDS`) from per-walker columns of that name."""
+    return np.ascontiguousarray(np.stack([np.asarray(columns[name], float) for name in K_FIELDS], axis=1))

@@ -2,9 +2,23 @@
 
 * one walker, 1 kHz plant, 200 Hz sensor: the plant alone with a stimulation pattern,
   and the closed loop with the default device pipeline (issue target ≥ 200× real time);
-* the population mode with N walkers (target ≥ 20,000 walker-seconds per second, N = 1000).
+* the population mode with N distinct walkers (target ≥ 20,000 walker-seconds per second,
+  N = 1000), stepped one sensor period at a time as a controller drives it.
 
 Usage: python tools/bench_sim.py [--repeats 5] [--seconds 60] [--n 1000] [--pop-seconds 5]
+
+Medians per CPU second on the 2-core machine, measured under load (load average 0.4-1.2),
+at the start of the performance work (daaa331) and after it (docs/architecture.md,
+"Performance", has the commands and the analysis):
+
+=============================================  =========  ===========
+                                               before     after
+=============================================  =========  ===========
+plant only (x real time)                       157        270-330
+closed loop, walkaide_tilt (x real time)       107        196-224
+population N=1000, 1 kHz plant (walker-s/s)    941        1,650-2,170
+population N=1000, 200 Hz plant (walker-s/s)   2,740      4,700-7,400
+=============================================  =========  ===========
 """
 
 from __future__ import annotations

@@ -13,6 +13,10 @@ The study is a Latin hypercube over stimulation amplitude, ramps and extension o
 Prints, per run and as medians, the wall time and the CPU time of this process and its
 worker processes, walker-seconds per wall second and per CPU second (the steadier figure
 on a shared machine), and the load average before the runs.
+
+The full target on the 2-core machine under load (load average 0.3-0.9): 51-59 s wall,
+99-115 CPU-s (before the performance work, daaa331: 438 s wall, 424 CPU-s at load 3.3);
+docs/tuning.md, "Performance", has the breakdown.
 """
 
 from __future__ import annotations

@@ -7,11 +7,13 @@ numpy for N walkers at once (N = 1 for :class:`fes_sim.plant.WalkingPlant`), so 
 per-step work is only muscle and foot integration.
 
 Single walker: values are Python lists indexed by substep (fast scalar access).
-Batch: values are arrays of shape (substeps, N), so row ``i`` holds every walker.
+Batch: values are arrays of shape (N, substeps), row ``w`` walker ``w``'s block.
 """
 
 from __future__ import annotations
 
+import math
+from collections import namedtuple
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -20,9 +22,9 @@ import numpy as np
 
 from fes_sim.body.clearance import MIDSWING_START, TERMINAL_SWING_START, calibrate
 from fes_sim.body.foot import FootBody, gravity_torque_nm
-from fes_sim.body.passive import passive_moment_nm
+from fes_sim.body.passive import passive_exponents, passive_from_exponentials
 from fes_sim.gait import kinematics
-from fes_sim.gait.motion import ACTIVITY_CODES, Motion, Segments, WalkParams, ankle_above_surface, ankle_position, walking_channels
+from fes_sim.gait.motion import ACTIVITY_CODES, Motion, Segments, WalkParams, leg_chain, normal_extent_m, walking_channels
 from fes_sim.gait.scenario import Scenario
 from fes_sim.gait.variability import OFFSET_SIGNALS
 from fes_sim.gait.walker import WalkerConfig
@@ -40,15 +42,12 @@ STANCE, EARLY_SWING, MID_SWING, TERMINAL_SWING = 0, 1, 2, 3
 #: event code of the end of a walking activity (besides the GaitEvent codes)
 WALK_END = 9
 
-#: block fields only the stick figure and labels read (not the population's per-step equations)
-_FIGURE_FIELDS = frozenset(("hip", "thigh", "ankle_x", "hip_x", "hip_z", "knee_x", "knee_z", "activity"))
-
 SENSOR_CHANNELS = ("acc_x_mps2", "acc_y_mps2", "acc_z_mps2", "gyr_x_dps", "gyr_y_dps", "gyr_z_dps", "tilt_deg", "footswitch")
 
 
 @dataclass
 class Block:
-    """One block of precomputed plant inputs (lists for one walker, (n, N) arrays for a batch)."""
+    """One block of precomputed plant inputs (lists for one walker, (N, n) arrays for a batch)."""
 
     start: int
     end: int
@@ -80,17 +79,93 @@ class Block:
     quiet: Any  # per sensor sample: every substep in stance, without event or push-off
 
 
-def _phase_events(phase: np.ndarray, stance_fraction: Any, heel_off: Any) -> np.ndarray:
-    """Event code at each sample (index ≥ 1 along the last axis) from the walking phase (nan = not walking)."""
-    prev, cur = phase[..., :-1], phase[..., 1:]
-    ev = np.zeros(phase.shape, np.int8)
-    valid = ~np.isnan(prev) & ~np.isnan(cur)
-    body = ev[..., 1:]
-    body[valid & (cur < prev)] = GaitEvent.HEEL_STRIKE
-    body[valid & (prev < heel_off) & (cur >= heel_off)] = GaitEvent.HEEL_OFF
-    body[valid & (prev < stance_fraction) & (cur >= stance_fraction)] = GaitEvent.TOE_OFF
-    body[~np.isnan(prev) & np.isnan(cur)] = WALK_END
-    return ev
+_HS, _HO, _TO = int(GaitEvent.HEEL_STRIKE), int(GaitEvent.HEEL_OFF), int(GaitEvent.TOE_OFF)
+_RAD = np.pi / 180.0  # numpy.radians multiplies by this
+
+
+@numba.njit(cache=True)
+def _event_code(prev: float, cur: float, stance_fraction: float, heel_off: float) -> int:
+    """Event code at a sample from the walking phase there and at the sample before (nan = not walking)."""
+    if prev != prev:
+        return 0
+    if cur != cur:
+        return WALK_END
+    if prev < stance_fraction <= cur:
+        return _TO
+    if prev < heel_off <= cur:
+        return _HO
+    return _HS if cur < prev else 0
+
+
+#: rows of the float output of :func:`_leg_fields`
+_LEG_ROWS = ("ankle_x", "ankle_z", "knee_x", "knee_z", "psi_a", "theta_ref", "alpha_ref", "x1", "x2", "surface_z", "slope", "sensor_x", "sensor_z")
+(_AX, _AZ, _KX, _KZ, _PSI, _THETA, _ALPHA, _X1, _X2, _SURF, _SLOPE, _SX, _SZ) = range(len(_LEG_ROWS))
+_Body = namedtuple("_Body", ("mass_kg", "com_forward_m", "com_below_m"))
+
+
+@numba.njit(cache=True)
+def _leg_fields(  # noqa: PLR0913 - one argument per channel and walker constant
+    thigh_m, contracture_deg, stance_fraction, heel_off, offset_m, sensor_m, shank_deg, psi_a_deg, thigh_deg, knee_deg, ankle_ref_deg,
+    hip_x_m, hip_z_m, shank_m, slope_deg, phase, stance,
+):
+    """The leg chain, reference foot path and gait zones of a block from its motion channels
+    ((walkers, n) arrays; walker constants (walkers,)), in one compiled pass: the operations of
+    :func:`~fes_sim.gait.motion.ankle_position`, :func:`~fes_sim.gait.motion.ankle_above_surface`
+    and the numpy expressions they replace, so the same numbers.
+
+    Returns the rows :data:`_LEG_ROWS` as one (rows, walkers, n) array, and zone, event and
+    push-off flags; ``x1``, ``x2`` are the exponents of the passive moment
+    (:func:`~fes_sim.body.passive.passive_exponents`), which the caller exponentiates with numpy.
+    """
+    n_w, n = shank_deg.shape
+    f = np.empty((len(_LEG_ROWS), n_w, n))
+    zone = np.empty((n_w, n), np.int8)
+    event = np.zeros((n_w, n), np.int8)
+    pushoff = np.empty((n_w, n), np.bool_)
+    for w in range(n_w):
+        for j in range(n):
+            th, sh = thigh_deg[w, j] * _RAD, shank_deg[w, j] * _RAD
+            sin_th, cos_th, sin_sh, cos_sh = math.sin(th), math.cos(th), math.sin(sh), math.cos(sh)
+            ankle_x, ankle_z, knee_x, knee_z = leg_chain(hip_x_m[w, j], hip_z_m[w, j], thigh_m[w], shank_m[w, j], sin_th, cos_th, sin_sh, cos_sh)
+            f[_KX, w, j], f[_KZ, w, j], f[_AX, w, j], f[_AZ, w, j] = knee_x, knee_z, ankle_x, ankle_z
+            slope = slope_deg[w, j]
+            cos_th_s, cos_sh_s = cos_th, cos_sh  # on level ground the surface normal is vertical
+            if slope != 0.0:
+                cos_th_s = math.cos((thigh_deg[w, j] - slope) * _RAD)
+                cos_sh_s = math.cos((shank_deg[w, j] + slope) * _RAD)
+            f[_SURF, w, j] = hip_z_m[w, j] - normal_extent_m(thigh_m[w], shank_m[w, j], cos_th_s, cos_sh_s) + offset_m[w]
+            f[_SLOPE, w, j] = slope * _RAD
+            f[_SX, w, j] = ankle_x + sensor_m[w] * sin_sh
+            f[_SZ, w, j] = ankle_z + sensor_m[w] * cos_sh
+            psi_a, theta_ref = psi_a_deg[w, j] * _RAD, ankle_ref_deg[w, j] * _RAD
+            f[_PSI, w, j], f[_THETA, w, j], f[_ALPHA, w, j] = psi_a, theta_ref, theta_ref - psi_a
+            f[_X1, w, j], f[_X2, w, j] = passive_exponents(ankle_ref_deg[w, j], knee_deg[w, j], contracture_deg[w])
+            ph, sf, ho = phase[w, j], stance_fraction[w], heel_off[w]
+            if stance[w, j] or ph != ph:
+                zone[w, j] = STANCE
+            else:
+                sw = (ph - sf) / (1.0 - sf)
+                zone[w, j] = TERMINAL_SWING if sw >= TERMINAL_SWING_START else (MID_SWING if sw >= MIDSWING_START else EARLY_SWING)
+            if j > 0:
+                event[w, j] = _event_code(phase[w, j - 1], ph, sf, ho)
+            pushoff[w, j] = ph >= ho and ph < sf
+    return f, zone, event, pushoff
+
+
+@numba.njit(cache=True)
+def _feedforward_rows(alpha_ref, acc_x, acc_z, alpha_dd, theta_dot, e1, e2, inertia, mass_kg, com_forward_m, com_below_m, scale, damping):
+    """The voluntary feed-forward torque that keeps the foot on its reference path, J·α̈ − τ_pass + B·θ̇ − τ_g,
+    per point ((walkers, n) arrays; walker constants (walkers,)); ``e1``, ``e2`` the exponentials
+    of the passive moment's terms (:func:`~fes_sim.body.passive.passive_exponents`)."""
+    out = np.empty(alpha_ref.shape)
+    for w in range(alpha_ref.shape[0]):
+        body = _Body(mass_kg[w], com_forward_m[w], com_below_m[w])
+        for j in range(alpha_ref.shape[1]):
+            a = alpha_ref[w, j]
+            tau_g = gravity_torque_nm(math.cos(a), math.sin(a), acc_x[w, j], acc_z[w, j], body)
+            tau_pass = passive_from_exponentials(e1[w, j], e2[w, j], scale[w])[0]
+            out[w, j] = inertia[w] * alpha_dd[w, j] - tau_pass + damping[w] * theta_dot[w, j] - tau_g
+    return out
 
 
 @numba.njit(cache=True)
@@ -133,7 +208,8 @@ class BlockBuilder:
 
     Walker ``i`` draws its motion and sensor noise from ``SeedSequence(seeds[i])`` alone,
     so a walker gives the same run alone or in a batch. Walk-only scenarios are batched
-    across walkers; other scenarios evaluate each walker's motion in turn (slower).
+    across walkers (their stride tables in one compiled pass); other scenarios, and a
+    walker changed by :meth:`set_walker`, evaluate each walker's motion in turn (slower).
     """
 
     def __init__(
@@ -185,7 +261,7 @@ class BlockBuilder:
         self.heel_off_phase = np.array([[kinematics.unwarp_phase(ho, float(self.params.warp_b[0, 0]), float(self.params.warp_a[0, 0]))]])
 
     def _channels(self, t: np.ndarray) -> dict[str, np.ndarray]:
-        if not self.batch or not self.motions[0].walk_only:
+        if not self.motions[0].walk_only or self.motions[0].blending:
             per_walker = [m.channels(t) for m in self.motions]
             return {k: np.stack([c[k] for c in per_walker]) for k in per_walker[0]}
         tables = [m.walk_strides(float(t[0]), float(t[-1])) for m in self.motions]
@@ -213,57 +289,52 @@ class BlockBuilder:
         t = np.arange(start - _MARGIN, start + M + _MARGIN) * dt
         ch = self._channels(t)
         grad = lambda x: gradient(x, dt)  # noqa: E731
-        ankle_x, ankle_z, knee_x, knee_z = ankle_position(seg, ch)
+        fb = self.foot
+        f_st = col("stance_fraction")
+        f, zone, events, pushoff = _leg_fields(
+            seg.thigh[:, 0], col("contracture_deg")[:, 0], f_st[:, 0], self.heel_off_phase[:, 0], self.offset_m[:, 0],
+            (seg.shank - col("sensor_below_knee_m"))[:, 0], *(np.ascontiguousarray(np.broadcast_to(ch[k], ch["phase"].shape), float) for k in (
+                "shank_deg", "psi_a_deg", "thigh_deg", "knee_deg", "ankle_ref_deg", "hip_x_m", "hip_z_m", "shank_m", "slope_deg", "phase")),
+            np.ascontiguousarray(ch["stance"]),
+        )
+        ankle_x, ankle_z, psi_a, theta_ref, alpha_ref = f[_AX], f[_AZ], f[_PSI], f[_THETA], f[_ALPHA]
         acc_x, acc_z = grad(grad(ankle_x)), grad(grad(ankle_z))
-        psi_a = np.radians(ch["psi_a_deg"])
-        theta_ref = np.radians(ch["ankle_ref_deg"])
-        alpha_ref = theta_ref - psi_a
         alpha_dot = grad(alpha_ref)
         theta_dot = grad(theta_ref)
-        fb = self.foot
-        tau_g = gravity_torque_nm(np.cos(alpha_ref), np.sin(alpha_ref), acc_x, acc_z, fb)
-        tau_pass = passive_moment_nm(ch["ankle_ref_deg"], ch["knee_deg"], col("passive_stiffness_scale"), col("contracture_deg"), exp=np.exp)
-        tau_ff = fb.inertia_kgm2 * grad(alpha_dot) - tau_pass + col("damping_nms_per_rad") * theta_dot - tau_g
-        phase = ch["phase"]
-        f_st = col("stance_fraction")
-        sw = (phase - f_st) / (1.0 - f_st)
-        swing = ~ch["stance"] & ~np.isnan(phase)
-        zone = np.where(swing, np.where(sw >= TERMINAL_SWING_START, TERMINAL_SWING, np.where(sw >= MIDSWING_START, MID_SWING, EARLY_SWING)), STANCE)
-        events = _phase_events(phase, f_st, self.heel_off_phase)
-        pushoff = (phase >= self.heel_off_phase) & (phase < f_st)
+        e1, e2 = np.exp(f[_X1], out=f[_X1]), np.exp(f[_X2], out=f[_X2])  # numpy's exp, as the passive moment had it
+        tau_ff = _feedforward_rows(
+            alpha_ref, acc_x, acc_z, grad(alpha_dot), theta_dot, e1, e2, fb.inertia_kgm2[:, 0], fb.mass_kg[:, 0], fb.com_forward_m[:, 0],
+            fb.com_below_m[:, 0], col("passive_stiffness_scale")[:, 0], col("damping_nms_per_rad")[:, 0],
+        )
         tilt = ch["shank_deg"]
-        sensor = self._sensor(t, ch, ankle_x, ankle_z, tilt, events, pushoff, alpha_ref)
+        sensor = self._sensor(t, ch, f[_SX], f[_SZ], tilt, events, pushoff, alpha_ref)
         core = slice(_MARGIN, _MARGIN + M)
         values = {
             "psi_a": psi_a, "psi_a_dot": grad(psi_a), "alpha_ref": alpha_ref, "alpha_ref_dot": alpha_dot, "theta_ref": theta_ref,
             "theta_ref_dot": theta_dot, "tau_ff": tau_ff, "knee": ch["knee_deg"], "hip": ch["hip_deg"], "thigh": ch["thigh_deg"],
-            "tilt": tilt, "acc_x": acc_x, "acc_z": acc_z, "ankle_x": ankle_x, "ankle_z": ankle_above_surface(seg, ch) + self.offset_m,
-            "hip_x": ch["hip_x_m"], "hip_z": ch["hip_z_m"], "knee_x": knee_x, "knee_z": knee_z, "slope": np.radians(ch["slope_deg"]),
+            "tilt": tilt, "acc_x": acc_x, "acc_z": acc_z, "ankle_x": ankle_x, "ankle_z": f[_SURF],
+            "hip_x": ch["hip_x_m"], "hip_z": ch["hip_z_m"], "knee_x": f[_KX], "knee_z": f[_KZ], "slope": f[_SLOPE],
             "zone": zone, "event": events, "pushoff": pushoff, "activity": ch["activity"],
         }
         quiet = ((zone == STANCE) & (events == 0) & ~pushoff)[:, core].reshape(self.n, -1, self.sub).all(axis=-1)
-        if self.batch:  # rows are read per plant step; the stick-figure fields are not, so they stay views
-            fields = {
-                k: np.broadcast_to(v, zone.shape)[:, core].T if k in _FIGURE_FIELDS else np.ascontiguousarray(np.broadcast_to(v, zone.shape)[:, core].T)
-                for k, v in values.items()
-            }
+        if self.batch:
+            fields = {k: np.broadcast_to(v, zone.shape)[:, core] for k, v in values.items()}
         else:
-            fields = {k: np.broadcast_to(v, zone.shape)[0, core].tolist() for k, v in values.items()}
+            fields = {k: (v if v.shape == zone.shape else np.broadcast_to(v, zone.shape))[0, core].tolist() for k, v in values.items()}
             sensor = {k: v[0].tolist() for k, v in sensor.items()}
             quiet = quiet[0].tolist()
         return Block(start=start, end=start + M, sensor=sensor, quiet=quiet, **fields)
 
     def _sensor(
-        self, t: np.ndarray, ch: dict, ankle_x: np.ndarray, ankle_z: np.ndarray, tilt: np.ndarray, events: np.ndarray,
+        self, t: np.ndarray, ch: dict, sensor_x: np.ndarray, sensor_z: np.ndarray, tilt: np.ndarray, events: np.ndarray,
         pushoff: np.ndarray, alpha_ref: np.ndarray,
     ) -> dict[str, np.ndarray]:
-        """Sensor output at the sample instants of the block (every sub-th substep)."""
-        dt, M, seg = self.dt, self.block_substeps, self.seg
+        """Sensor output at the sample instants of the block (every sub-th substep) from the
+        position of the sensor (``sensor_x``, ``sensor_z``: on the shank, the sensor distance above the ankle)."""
+        dt, M = self.dt, self.block_substeps
         sens = slice(_MARGIN, _MARGIN + M, self.sub)
-        d = seg.shank - self.col("sensor_below_knee_m")
-        sh = np.radians(ch["shank_deg"])
-        ax = gradient(gradient(ankle_x + d * np.sin(sh), dt), dt)
-        az = gradient(gradient(ankle_z + d * np.cos(sh), dt), dt)
+        ax = gradient(gradient(sensor_x, dt), dt)
+        az = gradient(gradient(sensor_z, dt), dt)
         gyro = gradient(tilt, dt)
         # time since the last nominal heel strike, carried over blocks, for the impact transient
         hs = np.where(events == GaitEvent.HEEL_STRIKE, t, -np.inf)

@@ -87,8 +87,15 @@ def activation_step(a, u, dt_s: float, tau_act_s: float, tau_deact_s: float, exp
 
     The rate uses a **plus** sign; a minus there makes it unstable (REFERENCE §5).
     """
+    return u + (a - u) * activation_decay(u, dt_s, tau_act_s, tau_deact_s, exp)
+
+
+@register_jitable
+def activation_decay(u, dt_s: float, tau_act_s: float, tau_deact_s: float, exp: Callable = math.exp):
+    """The factor exp(−k·Δt) of :func:`activation_step`: it depends on the drive only, so a
+    caller may keep it while u is unchanged."""
     k = u / tau_act_s + (1.0 - u) / tau_deact_s
-    return u + (a - u) * exp(-k * dt_s)
+    return exp(-k * dt_s)
 
 
 @register_jitable

@@ -28,8 +28,19 @@ _DEG = 180.0 / math.pi
 @register_jitable
 def passive_moment_stiffness(theta_deg, knee_deg, scale: float = 1.0, contracture_deg: float = 0.0, exp: Callable = math.exp):
     """Passive moment (N·m, dorsiflexing positive) and its stiffness −dτ/dθ (N·m/rad, always positive)."""
-    e1 = exp(-7.9763 - 0.1949 * theta_deg + 0.0008 * knee_deg)
-    e2 = exp(2.1016 + 0.0843 * (theta_deg + contracture_deg) - 0.0176 * knee_deg)
+    x1, x2 = passive_exponents(theta_deg, knee_deg, contracture_deg)
+    return passive_from_exponentials(exp(x1), exp(x2), scale)
+
+
+@register_jitable
+def passive_exponents(theta_deg, knee_deg, contracture_deg):
+    """The exponents of the two terms of the passive moment."""
+    return -7.9763 - 0.1949 * theta_deg + 0.0008 * knee_deg, 2.1016 + 0.0843 * (theta_deg + contracture_deg) - 0.0176 * knee_deg
+
+
+@register_jitable
+def passive_from_exponentials(e1, e2, scale):
+    """Passive moment and stiffness from the exponentials of :func:`passive_exponents`."""
     return scale * (e1 - e2 + 1.792), scale * (0.1949 * e1 + 0.0843 * e2) * _DEG
 
 

@@ -31,9 +31,22 @@ REFLEX_TAU_FALL_S = 0.080
 def reflex_torque_step(torque_nm, delayed_dps, gain_nms_per_deg, threshold_dps, dt_s, exp: Callable = math.exp):
     """Reflex torque (N·m, plantarflexing, ≥ 0) after one step of ``dt_s`` with the delayed
     dorsiflexion velocity ``delayed_dps`` (exact for an excitation held over the step)."""
+    rise, fall = reflex_decays(dt_s, exp)
+    return reflex_torque_update(torque_nm, delayed_dps, gain_nms_per_deg, threshold_dps, rise, fall)
+
+
+@register_jitable
+def reflex_decays(dt_s, exp: Callable = math.exp):
+    """Per-step decay factors exp(−Δt/τ) of the rising and the falling reflex torque."""
+    return exp(-dt_s / REFLEX_TAU_RISE_S), exp(-dt_s / REFLEX_TAU_FALL_S)
+
+
+@register_jitable
+def reflex_torque_update(torque_nm, delayed_dps, gain_nms_per_deg, threshold_dps, rise_decay, fall_decay):
+    """:func:`reflex_torque_step` with its decay factors (:func:`reflex_decays`) computed once."""
     excitation = gain_nms_per_deg * max(0.0, delayed_dps - threshold_dps)
-    tau_s = REFLEX_TAU_RISE_S if excitation > torque_nm else REFLEX_TAU_FALL_S
-    return excitation + (torque_nm - excitation) * exp(-dt_s / tau_s)
+    decay = rise_decay if excitation > torque_nm else fall_decay
+    return excitation + (torque_nm - excitation) * decay
 
 
 def reflex_line_length(delay_ms, plant_rate_hz: float):

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+
+import numpy as np
+from numba.extending import register_jitable
 
 from fes_sim.samples import GaitEvent
 
@@ -40,6 +43,91 @@ class StrideOutcome:
     foot_flat_velocity_dps: float = math.nan
 
 
+#: the fields of :class:`StrideOutcome` in order: a stride row of :func:`leg_contact` and :func:`leg_foot_flat`
+STRIDE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(StrideOutcome))
+_BOOL_FIELDS = frozenset(("toe_drag", "foot_slap"))
+
+
+def stride_outcome(row: list[float]) -> StrideOutcome:
+    """The :class:`StrideOutcome` of a stride row (floats in :data:`STRIDE_FIELDS` order)."""
+    return StrideOutcome(*(bool(v) if name in _BOOL_FIELDS else v for name, v in zip(STRIDE_FIELDS, row)))
+
+
+# The stride bookkeeping is a small state machine on a float array (``new_leg_state``), so the
+# same functions run as Python for the single plant and compiled in the population kernel.
+#: state slots: a stride is open (since its contact), its heel-off, toe-off and push-off, a stride is closing
+(_OPEN, _T_HS, _T_HO, _HAS_TO, _T_TO, _PO, _CLOSING) = range(7)
+_C0 = 7  # the closing stride: t_hs, t_ho, t_to, t_end, mtc_mm, toe_drag, drag_depth_mm, drag_s, pitch_deg, po_deg, t_mtc_s
+LEG_STATE_SIZE = _C0 + 11
+
+
+def new_leg_state() -> np.ndarray:
+    """The state of a leg with no stride yet."""
+    return np.zeros(LEG_STATE_SIZE)
+
+
+@register_jitable
+def leg_heel_off(state, t_s):
+    """Heel rising in late stance."""
+    if state[_OPEN]:
+        state[_T_HO] = t_s
+
+
+@register_jitable
+def leg_toe_off(state, t_s, ankle_min_deg):
+    """Toe leaves the floor; ``ankle_min_deg`` is the lowest ankle angle since heel-off."""
+    if state[_OPEN]:
+        state[_HAS_TO] = 1.0
+        state[_T_TO] = t_s
+        state[_PO] = -ankle_min_deg
+
+
+@register_jitable
+def leg_contact(state, t_s, heel_first, foot_pitch_deg, min_toe_m, drag_s, t_min_toe_s, slap_velocity_dps, row):
+    """Initial contact: close the stride whose swing just ended, open the next; True when a
+    stride is complete (toe-first contact) and written to ``row``."""
+    state[_CLOSING] = 0.0
+    if state[_OPEN] and state[_HAS_TO]:
+        depth = -min_toe_m * 1e3
+        closing = (
+            state[_T_HS], state[_T_HO], state[_T_TO], t_s, min_toe_m * 1e3, 1.0 if min_toe_m < 0.0 else 0.0, depth if depth > 0.0 else 0.0,
+            drag_s, foot_pitch_deg, state[_PO], t_min_toe_s,
+        )
+        for k in range(11):
+            state[_C0 + k] = closing[k]
+        state[_CLOSING] = 1.0
+    done = False
+    if state[_CLOSING] and not heel_first:
+        done = leg_foot_flat(state, math.nan, slap_velocity_dps, row)
+    state[_OPEN] = 1.0
+    state[_T_HS] = t_s
+    state[_T_HO] = math.nan
+    state[_HAS_TO] = 0.0
+    return done
+
+
+@register_jitable
+def leg_foot_flat(state, velocity_dps, slap_velocity_dps, row):
+    """Forefoot contact ending the loading response; True when it completes a stride (written to ``row``)."""
+    if not state[_CLOSING]:
+        return False
+    state[_CLOSING] = 0.0
+    for k in range(8):
+        row[k] = state[_C0 + k]
+    row[8] = 1.0 if velocity_dps > slap_velocity_dps else 0.0
+    for k in range(8, 11):
+        row[k + 1] = state[_C0 + k]
+    row[12] = velocity_dps
+    return True
+
+
+@register_jitable
+def leg_walk_end(state):
+    """Walking stopped: the stride under way is dropped."""
+    state[_OPEN] = 0.0
+    state[_CLOSING] = 0.0
+
+
 class LegEvents:
     """Records true events and assembles :class:`StrideOutcome` objects for one walker.
 
@@ -56,21 +144,18 @@ class LegEvents:
         self.slap_velocity_dps = slap_velocity_dps
         self.events: list[tuple[float, GaitEvent]] = []
         self.strides: list[StrideOutcome] = []
-        self._open: dict[str, float] | None = None
-        self._closing: tuple | None = None
+        self._state = new_leg_state()
+        self._row = np.empty(len(STRIDE_FIELDS))
 
     def heel_off(self, t_s: float) -> None:
         """Heel rising in late stance."""
         self.events.append((t_s, GaitEvent.HEEL_OFF))
-        if self._open is not None:
-            self._open["t_ho"] = t_s
+        leg_heel_off(self._state, t_s)
 
     def toe_off(self, t_s: float, ankle_min_deg: float) -> None:
         """Toe leaves the floor; ``ankle_min_deg`` is the lowest ankle angle since heel-off."""
         self.events.append((t_s, GaitEvent.TOE_OFF))
-        if self._open is not None:
-            self._open["t_to"] = t_s
-            self._open["po"] = -ankle_min_deg
+        leg_toe_off(self._state, t_s, ankle_min_deg)
 
     def initial_contact(
         self, t_s: float, heel_first: bool, foot_pitch_deg: float, min_toe_m: float, drag_s: float, t_min_toe_s: float = math.nan,
@@ -80,27 +165,14 @@ class LegEvents:
         After a heel-first contact the stride is recorded at :meth:`foot_flat`.
         """
         self.events.append((t_s, GaitEvent.HEEL_STRIKE))
-        st = self._open
-        self._closing = None
-        if st is not None and "t_to" in st:
-            self._closing = (
-                st["t_hs"], st.get("t_ho", math.nan), st["t_to"], t_s, min_toe_m * 1e3, min_toe_m < 0.0, max(0.0, -min_toe_m * 1e3),
-                drag_s, foot_pitch_deg, st["po"], t_min_toe_s,
-            )
-            if not heel_first:
-                self.foot_flat(math.nan)
-        self._open = {"t_hs": t_s}
+        if leg_contact(self._state, t_s, heel_first, foot_pitch_deg, min_toe_m, drag_s, t_min_toe_s, self.slap_velocity_dps, self._row):
+            self.strides.append(stride_outcome(self._row.tolist()))
 
     def foot_flat(self, velocity_dps: float) -> None:
         """Forefoot contact ending the loading response, at ``velocity_dps`` (downward positive)."""
-        c = self._closing
-        if c is None:
-            return
-        self._closing = None
-        slap = bool(velocity_dps > self.slap_velocity_dps)
-        self.strides.append(StrideOutcome(*c[:8], slap, *c[8:], foot_flat_velocity_dps=velocity_dps))
+        if leg_foot_flat(self._state, velocity_dps, self.slap_velocity_dps, self._row):
+            self.strides.append(stride_outcome(self._row.tolist()))
 
     def walk_end(self) -> None:
         """Walking stopped: the stride under way is dropped."""
-        self._open = None
-        self._closing = None
+        leg_walk_end(self._state)

@@ -36,7 +36,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+import numba
 import numpy as np
+from numba.extending import register_jitable
 
 from fes_sim.gait import kinematics
 from fes_sim.gait.scenario import WALKING, Scenario, Segment
@@ -94,25 +96,51 @@ class Segments:
         )
 
 
-def smoothstep(x: np.ndarray) -> np.ndarray:
-    """C² step from 0 (x ≤ 0) to 1 (x ≥ 1)."""
-    x = np.clip(x, 0.0, 1.0)
+@register_jitable
+def _smooth(x):
+    """The C² polynomial of :func:`smoothstep` on [0, 1]."""
     return x * x * x * (10.0 - 15.0 * x + 6.0 * x * x)
 
 
-def foot_flat_window(phase_n: np.ndarray) -> np.ndarray:
+@register_jitable
+def _clip01(x):
+    """One number clipped to [0, 1] (nan stays nan, as with ``numpy.clip``)."""
+    return 0.0 if x < 0.0 else (1.0 if x > 1.0 else x)
+
+
+@register_jitable
+def _smoothstep1(x):
+    return _smooth(_clip01(x))
+
+
+def smoothstep(x: np.ndarray) -> np.ndarray:
+    """C² step from 0 (x ≤ 0) to 1 (x ≥ 1)."""
+    return _smooth(np.clip(x, 0.0, 1.0))
+
+
+@register_jitable
+def foot_flat_window(phase_n: np.ndarray, step=smoothstep) -> np.ndarray:
     """Weight (0..1) of foot-flat at normative phase: 1 from :data:`FOOT_FLAT_PHASES` [0] to [1]
     (Perry's foot-flat, end of loading response to the start of heel rise), smooth ramps of
     :data:`FOOT_FLAT_RAMP` outside, 0 in loading response, push-off and swing."""
     on, off = FOOT_FLAT_PHASES
-    return smoothstep((phase_n - on + FOOT_FLAT_RAMP) / FOOT_FLAT_RAMP) * (1.0 - smoothstep((phase_n - off) / FOOT_FLAT_RAMP))
+    return step((phase_n - on + FOOT_FLAT_RAMP) / FOOT_FLAT_RAMP) * (1.0 - step((phase_n - off) / FOOT_FLAT_RAMP))
 
 
-def slope_window(phase_n: np.ndarray) -> np.ndarray:
+@register_jitable
+def slope_window(phase_n: np.ndarray, step=smoothstep) -> np.ndarray:
     """Share (0..1) of the surface's rotation that the leg follows at normative phase: 0 in mid-stance
     (:data:`SLOPE_STANCE_PHASES`), 1 around initial contact and in swing, smooth ramps between."""
     on, off = SLOPE_STANCE_PHASES
-    return 1.0 - smoothstep((phase_n - on + SLOPE_RAMP) / SLOPE_RAMP) * (1.0 - smoothstep((phase_n - off) / SLOPE_RAMP))
+    return 1.0 - step((phase_n - on + SLOPE_RAMP) / SLOPE_RAMP) * (1.0 - step((phase_n - off) / SLOPE_RAMP))
+
+
+#: channels of :func:`walking_angles`, in the order of its compiled rows
+_ANGLE_CHANNELS = ("shank_deg", "psi_a_deg", "thigh_deg", "knee_deg", "hip_deg", "ankle_ref_deg", "hip_height", "shank_length")
+_ANKLE, _KNEE, _HIP, _SHANK, _THIGH, _FOOT, _HIP_HEIGHT, _SHANK_LENGTH = (
+    kinematics.SIGNALS.index(name) for name in ("ankle", "knee", "hip", "shank", "thigh", "foot", "hip_height", "shank_length")
+)
+_OFF_SHANK, _OFF_THIGH, _OFF_KNEE, _OFF_ANKLE = (OFFSET_SIGNALS.index(name) for name in ("shank", "thigh", "knee", "ankle"))
 
 
 def walking_angles(
@@ -122,40 +150,74 @@ def walking_angles(
     """Joint and segment angles (deg) of walking at walker ``phase`` (any shape, broadcasting).
 
     ``offsets`` has shape ``phase.shape + (len(OFFSET_SIGNALS),)``; they act in swing with a
-    smooth window, so the stance foot is undisturbed.
+    smooth window, so the stance foot is undisturbed. Evaluated point by point in one compiled
+    pass (:func:`_walking_angle_rows`).
     """
-    pn = kinematics.warp_phase(phase, warp_b, warp_a)
-    v = kinematics.evaluate_all(pn)
-    out: dict[str, np.ndarray] = {}
-    for name in ("shank", "thigh", "knee", "hip", "ankle", "foot", "hip_height", "shank_length"):
-        a0 = kinematics.COEFFS[name][0]
-        out[name] = a0 + rom * (v[name] - a0)
-    swing = np.clip((phase - stance_fraction) / (1.0 - stance_fraction), 0.0, 1.0)
-    window = np.sin(np.pi * swing) ** 2
-    for j, name in enumerate(OFFSET_SIGNALS):
-        out[name] = out[name] + offsets[..., j] * window
-    # foot flat in mid-stance: Winter's foot-pitch curve still reads +3..0° there (marker offset);
-    # that residue moves into ψ_a, so the ankle curve is kept and the flat foot rests on the floor
-    foot = out["foot"] * (1.0 - foot_flat_window(pn))
-    # foot pitch follows the ankle offset, so the offsets move ψ_a only through the shank
-    psi_a = out["ankle"] - foot - offsets[..., OFFSET_SIGNALS.index("ankle")] * window
-    psi_a = psi_a + offsets[..., OFFSET_SIGNALS.index("shank")] * window
-    follow = slope_window(pn)
-    turn = follow * slope_deg  # the leg's rotation with the surface normal
+    ph = np.asarray(phase, float)
+    shape = ph.shape
+    n = shape[-1] if ph.ndim else 1
+    rows = ph.size // n if n else 0
     hip_drop, lift = slope_compensation(rom, slope_deg)
-    other = 1.0 - slope_window((pn + 0.5) % 1.0)  # the other leg in mid-stance: this one in mid-swing
-    hip_drop = hip_drop * (1.0 - follow + other)
-    lift = lift * other  # hip and knee flexion in mid and terminal swing (the shank and foot keep their angles)
-    return {
-        "shank_deg": out["shank"] - turn,
-        "psi_a_deg": psi_a - turn,
-        "thigh_deg": -out["thigh"] + turn + lift,
-        "knee_deg": out["knee"] + lift,
-        "hip_deg": out["hip"] + turn + lift,
-        "ankle_ref_deg": out["ankle"] + slope_deg - turn,
-        "hip_height": out["hip_height"] + hip_drop,
-        "shank_length": out["shank_length"],
-    }
+    view = lambda x: np.broadcast_to(np.asarray(x, float), shape).reshape(rows, n)  # noqa: E731
+    off = np.broadcast_to(np.asarray(offsets, float), shape + (len(OFFSET_SIGNALS),)).reshape(rows, n, len(OFFSET_SIGNALS))
+    out = np.empty((len(_ANGLE_CHANNELS), rows, n))
+    _walking_angle_rows(
+        view(ph), view(warp_b), view(warp_a), view(rom), view(stance_fraction), off, view(slope_deg), view(hip_drop), view(lift), out,
+    )
+    return {name: out[k].reshape(shape) for k, name in enumerate(_ANGLE_CHANNELS)}
+
+
+@numba.njit(cache=True)
+def _walking_angle_rows(phase, warp_b, warp_a, rom, stance_fraction, offsets, slope_deg, hip_drop, lift, out):
+    """:func:`walking_angles` on (rows, n) arrays into ``out`` (channels, rows, n): the phase warp
+    (:func:`~fes_sim.gait.kinematics.warp_phase`), Winter's curves scaled by the range of motion,
+    the stride offsets in swing, foot-flat, and the leg's rotation with a sloped surface.
+
+    Per row, the C library calls (sine, cosine, remainder) come first; the other loops have
+    no calls, and the compiler vectorises them.
+    """
+    a0 = kinematics.COEFF_MATRIX[0]
+    n = phase.shape[1]
+    pn_, zr_, zi_, window_, other_ = np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    basis, v = np.empty((1 + 2 * kinematics.N_HARMONICS, n)), np.empty((a0.size, n))
+    for r in range(phase.shape[0]):
+        for j in range(n):
+            ph = phase[r, j]
+            pn = kinematics.warp_phase(ph, warp_b[r, j], warp_a[r, j], math.sin, math.cos)
+            y = 2.0 * math.pi * pn
+            pn_[j], zr_[j], zi_[j] = pn, math.cos(y), math.sin(y)
+            sf = stance_fraction[r, j]
+            swing = _clip01((ph - sf) / (1.0 - sf))
+            window = math.sin(math.pi * swing) if swing != 0.0 else 0.0  # sin(π·0) is 0: not called in stance
+            window_[j] = window * window
+            other_[j] = (pn + 0.5) % 1.0
+        kinematics.fourier_rows(zr_, zi_, basis, v)
+        for j in range(n):
+            pn, window, rm = pn_[j], window_[j], rom[r, j]
+            shank = a0[_SHANK] + rm * (v[_SHANK, j] - a0[_SHANK]) + offsets[r, j, _OFF_SHANK] * window
+            thigh = a0[_THIGH] + rm * (v[_THIGH, j] - a0[_THIGH]) + offsets[r, j, _OFF_THIGH] * window
+            knee = a0[_KNEE] + rm * (v[_KNEE, j] - a0[_KNEE]) + offsets[r, j, _OFF_KNEE] * window
+            ankle = a0[_ANKLE] + rm * (v[_ANKLE, j] - a0[_ANKLE]) + offsets[r, j, _OFF_ANKLE] * window
+            # foot flat in mid-stance: Winter's foot-pitch curve still reads +3..0° there (marker offset);
+            # that residue moves into ψ_a, so the ankle curve is kept and the flat foot rests on the floor
+            foot = (a0[_FOOT] + rm * (v[_FOOT, j] - a0[_FOOT])) * (1.0 - foot_flat_window(pn, _smoothstep1))
+            # foot pitch follows the ankle offset, so the offsets move ψ_a only through the shank
+            psi_a = ankle - foot - offsets[r, j, _OFF_ANKLE] * window
+            psi_a = psi_a + offsets[r, j, _OFF_SHANK] * window
+            follow = slope_window(pn, _smoothstep1)
+            slope = slope_deg[r, j]
+            turn = follow * slope  # the leg's rotation with the surface normal
+            other = 1.0 - slope_window(other_[j], _smoothstep1)  # the other leg in mid-stance: this one in mid-swing
+            drop = hip_drop[r, j] * (1.0 - follow + other)
+            lf = lift[r, j] * other  # hip and knee flexion in mid and terminal swing (the shank and foot keep their angles)
+            out[0, r, j] = shank - turn
+            out[1, r, j] = psi_a - turn
+            out[2, r, j] = -thigh + turn + lf
+            out[3, r, j] = knee + lf
+            out[4, r, j] = a0[_HIP] + rm * (v[_HIP, j] - a0[_HIP]) + turn + lf
+            out[5, r, j] = ankle + slope - turn
+            out[6, r, j] = a0[_HIP_HEIGHT] + rm * (v[_HIP_HEIGHT, j] - a0[_HIP_HEIGHT]) + drop
+            out[7, r, j] = a0[_SHANK_LENGTH] + rm * (v[_SHANK_LENGTH, j] - a0[_SHANK_LENGTH])
 
 
 def slope_compensation(rom: Any, slope_deg: Any) -> tuple[Any, Any]:
@@ -185,7 +247,13 @@ def slope_compensation(rom: Any, slope_deg: Any) -> tuple[Any, Any]:
 
 def _normal_extent_m(thigh_m, shank_m, thigh_deg, shank_deg, slope_deg):
     """Extent of the thigh plus shank along the normal of a surface inclined by ``slope_deg``."""
-    return thigh_m * np.cos(np.radians(thigh_deg - slope_deg)) + shank_m * np.cos(np.radians(shank_deg + slope_deg))
+    return normal_extent_m(thigh_m, shank_m, np.cos(np.radians(thigh_deg - slope_deg)), np.cos(np.radians(shank_deg + slope_deg)))
+
+
+@register_jitable
+def normal_extent_m(thigh_m, shank_m, cos_thigh_normal, cos_shank_normal):
+    """:func:`_normal_extent_m` from the cosines of thigh and shank to the surface normal."""
+    return thigh_m * cos_thigh_normal + shank_m * cos_shank_normal
 
 
 @dataclass(frozen=True)
@@ -371,6 +439,11 @@ class Motion:
         segs = self.scenario.segments
         return len(segs) == 1 and segs[0].activity in WALKING
 
+    @property
+    def blending(self) -> bool:
+        """True once :meth:`set_walker` has faded the walking channels to a new walker."""
+        return self._blend is not None
+
     def walk_strides(self, t0_s: float, t1_s: float) -> list[tuple[float, float, np.ndarray]]:
         """For a walk-only scenario: the strides ``(start_s, duration_s, offsets)`` covering
         ``[t0_s, t1_s]``, the inputs of :func:`walking_channels` for batching many walkers."""
@@ -473,9 +546,15 @@ def ankle_position(seg: Segments, ch: dict[str, np.ndarray]) -> tuple[np.ndarray
     that moves with the hip along the walking surface: returns ``ankle_x, ankle_z, knee_x, knee_z``."""
     th = np.radians(ch["thigh_deg"])
     sh = np.radians(ch["shank_deg"])
-    knee_x = ch["hip_x_m"] + seg.thigh * np.sin(th)
-    knee_z = ch["hip_z_m"] - seg.thigh * np.cos(th)
-    return knee_x - ch["shank_m"] * np.sin(sh), knee_z - ch["shank_m"] * np.cos(sh), knee_x, knee_z
+    return leg_chain(ch["hip_x_m"], ch["hip_z_m"], seg.thigh, ch["shank_m"], np.sin(th), np.cos(th), np.sin(sh), np.cos(sh))
+
+
+@register_jitable
+def leg_chain(hip_x_m, hip_z_m, thigh_m, shank_m, sin_thigh, cos_thigh, sin_shank, cos_shank):
+    """:func:`ankle_position` from the sines and cosines of thigh and shank (floats or arrays)."""
+    knee_x = hip_x_m + thigh_m * sin_thigh
+    knee_z = hip_z_m - thigh_m * cos_thigh
+    return knee_x - shank_m * sin_shank, knee_z - shank_m * cos_shank, knee_x, knee_z
 
 
 def ankle_above_surface(seg: Segments, ch: dict[str, np.ndarray]) -> np.ndarray:

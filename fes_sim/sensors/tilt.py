@@ -12,10 +12,19 @@ accelerometer tilt alone (figures of this model: ``tools/validate_sim.py``).
 
 from __future__ import annotations
 
+import math
+
+import numba
 import numpy as np
+from numba.extending import register_jitable
 
 from fes_sim.samples import GRAVITY_MPS2
-from fes_sim.tilt_fusion import START_COUNT, accel_tilt_deg, correct, gain_deg
+from fes_sim.tilt_fusion import START_COUNT, accel_tilt_deg, correct, gain_deg, select
+
+# the device estimator's fusion step, compiled here as it is (the estimator runs it as Python)
+register_jitable(correct)
+register_jitable(select)
+register_jitable(accel_tilt_deg)
 
 
 class TiltFilter:
@@ -35,30 +44,35 @@ class TiltFilter:
         accepted = np.abs(np.sqrt(sq) - GRAVITY_MPS2) <= self.gate
         rate = gyr_z_dps * self.dt
         out = np.empty(acc_x.shape)
-        k = self.k_deg
-        if acc_x.shape[0] == 1:  # one sensor: a float loop is far quicker than numpy on 1-element arrays
-            p, c = float(self.tilt_deg[0]), float(self.count[0])
-            row = out[0]
-            for j, (ok, dpsi, fx, fy) in enumerate(zip(accepted[0].tolist(), rate[0].tolist(), acc_x[0].tolist(), acc_y[0].tolist())):
-                if p != p:  # first sample
-                    p = accel_tilt_deg(fx, fy)
-                else:
-                    p += dpsi
-                    if ok:
-                        p, c = correct(p, fx, fy, c, k)
-                row[j] = p
-            self.tilt_deg[0], self.count[0] = p, c
-            return out
-        psi, count = self.tilt_deg, self.count
-        for j in range(acc_x.shape[1]):
-            fx, fy, ok = acc_x[:, j], acc_y[:, j], accepted[:, j]
-            start = np.isnan(psi)
-            pred = np.where(start, accel_tilt_deg(fx, fy, np.arctan2), psi + rate[:, j])
-            new, new_count = correct(pred, fx, fy, count, k, np.sin, np.cos, np.where)
-            use = ok & ~start
-            psi = np.where(use, new, pred)
-            count = np.where(use, new_count, count)
-            out[:, j] = psi
-        self.tilt_deg, self.count = psi, count
+        # where there is no estimate yet, the accelerometer's own tilt starts it (numpy's arctan2 for
+        # many sensors, math.atan2 for one, as the vectorised and the scalar filter had it)
+        start = accel_tilt_deg(acc_x, acc_y, np.arctan2) if acc_x.shape[0] > 1 else _accel_tilt_rows(acc_x, acc_y)
+        _filter_rows(acc_x, acc_y, accepted, rate, start, self.k_deg, self.tilt_deg, self.count, out)
         return out
 
+
+@numba.njit(cache=True)
+def _accel_tilt_rows(acc_x: np.ndarray, acc_y: np.ndarray) -> np.ndarray:
+    """:func:`~fes_sim.tilt_fusion.accel_tilt_deg` with ``math.atan2`` at every sample."""
+    out = np.empty(acc_x.shape)
+    for w in range(acc_x.shape[0]):
+        for j in range(acc_x.shape[1]):
+            out[w, j] = accel_tilt_deg(acc_x[w, j], acc_y[w, j], math.atan2)
+    return out
+
+
+@numba.njit(cache=True)
+def _filter_rows(acc_x, acc_y, accepted, rate, start, k_deg, tilt_deg, count, out):
+    """The filter over (sensors, n) samples, state ``tilt_deg`` and ``count`` (per sensor) carried:
+    a sensor with no estimate yet starts at ``start`` (the accelerometer's tilt at that sample)."""
+    for w in range(acc_x.shape[0]):
+        p, c = tilt_deg[w], count[w]
+        for j in range(acc_x.shape[1]):
+            if p != p:
+                p = start[w, j]
+            else:
+                p += rate[w, j]
+                if accepted[w, j]:
+                    p, c = correct(p, acc_x[w, j], acc_y[w, j], c, k_deg, math.sin, math.cos, select)
+            out[w, j] = p
+        tilt_deg[w], count[w] = p, c

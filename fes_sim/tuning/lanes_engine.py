@@ -34,6 +34,7 @@ from typing import Sequence
 import numpy as np
 
 from fes_sim.body.block import SENSOR_CHANNELS, BlockBuilder
+from fes_sim.body.strides import STRIDE_FIELDS
 from fes_sim.config.schema import to_mapping
 from fes_sim.control.config import ControllerConfig
 from fes_sim.device import DevicePipeline
@@ -51,6 +52,10 @@ from fes_sim.tuning.workload import Workload
 
 #: controller tables that do not influence detection
 _OUTPUT_TABLES = ("stimulation", "exercise", "mode")
+#: stride row columns the records read
+_T_HS, _T_TO, _T_END, _MTC, _DRAG, _PITCH = (
+    STRIDE_FIELDS.index(f) for f in ("t_heel_strike_s", "t_toe_off_s", "t_end_s", "mtc_mm", "toe_drag", "foot_pitch_ic_deg")
+)
 
 
 @dataclass
@@ -210,18 +215,19 @@ class _BurstLog:
 
 
 def _stride_charge_and_lead(
-    strides: Sequence, k_on: np.ndarray, cum_on: np.ndarray, cum_off: np.ndarray, rate: float
+    strides: np.ndarray, k_on: np.ndarray, cum_on: np.ndarray, cum_off: np.ndarray, rate: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Charge (µC) and onset lead (ms) of each stride, from one lane's bursts (onsets ascending)."""
+    """Charge (µC) and onset lead (ms) of each stride (rows of :data:`STRIDE_FIELDS`), from one
+    lane's bursts (onsets ascending)."""
     if not k_on.size:
         return np.zeros(len(strides)), np.full(len(strides), math.nan)
     t_on = k_on / rate
-    lo = np.searchsorted(t_on, np.array([s.t_heel_strike_s for s in strides], float), "left")
-    hi = np.searchsorted(t_on, np.array([s.t_end_s for s in strides], float), "left")
+    lo = np.searchsorted(t_on, strides[:, _T_HS], "left")
+    hi = np.searchsorted(t_on, strides[:, _T_END], "left")
     inside = hi > lo
     first, last = np.minimum(lo, t_on.size - 1), np.maximum(hi - 1, 0)
     charge = np.where(inside, cum_off[last] - cum_on[first], 0.0)
-    lead = np.where(inside, (np.array([s.t_toe_off_s for s in strides], float) - t_on[first]) * 1000.0, math.nan)
+    lead = np.where(inside, (strides[:, _T_TO] - t_on[first]) * 1000.0, math.nan)
     return charge, lead
 
 
@@ -236,14 +242,20 @@ class _PopulationLanes:
 
     def __init__(self, walkers: Sequence[WalkerConfig], seeds: Sequence[int], scenario: Scenario, sensor: SensorConfig, rate: float) -> None:
         self.pop = Population(walkers, scenario=scenario, sensor=sensor, sample_rate_hz=rate)
-        self.fatigue = self.pop.reset(0, seeds=seeds)["fatigue"]
+        self.pop.reset(0, seeds=seeds)
 
-    def step(self, current_ma: np.ndarray, pulse_width_us: np.ndarray, frequency_hz: np.ndarray) -> None:
-        self.fatigue = self.pop.step(current_ma, pulse_width_us, frequency_hz)["fatigue"]
+    def run(self, current_ma: np.ndarray, pulse_width_us: np.ndarray, frequency_hz: np.ndarray) -> None:
+        """Sensor periods with the currents of ``current_ma`` (periods, lanes)."""
+        self.pop.advance_many(current_ma, pulse_width_us, frequency_hz)
 
     @property
-    def strides(self) -> list[list]:
-        return self.pop.strides
+    def fatigue(self) -> np.ndarray:
+        return self.pop.fatigue
+
+    def stride_rows(self) -> list[np.ndarray]:
+        walker, rows = self.pop.stride_table()
+        order = np.argsort(walker, kind="stable")
+        return np.split(rows[order], np.searchsorted(walker[order], np.arange(1, self.pop.n)))
 
 
 class _PlantLanes:
@@ -254,17 +266,18 @@ class _PlantLanes:
         for p, seed in zip(self.plants, seeds):
             p.reset(seed)
 
-    def step(self, current_ma: np.ndarray, pulse_width_us: np.ndarray, frequency_hz: np.ndarray) -> None:
-        for p, c, w, f in zip(self.plants, current_ma.tolist(), pulse_width_us.tolist(), frequency_hz.tolist()):
-            p.step(c, w, f)
+    def run(self, current_ma: np.ndarray, pulse_width_us: np.ndarray, frequency_hz: np.ndarray) -> None:
+        """Sensor periods with the currents of ``current_ma`` (periods, lanes)."""
+        for row in current_ma:
+            for p, c, w, f in zip(self.plants, row.tolist(), pulse_width_us.tolist(), frequency_hz.tolist()):
+                p.step(c, w, f)
 
     @property
     def fatigue(self) -> np.ndarray:
         return np.array([p.state.fatigue for p in self.plants])
 
-    @property
-    def strides(self) -> list[list]:
-        return [p.strides for p in self.plants]
+    def stride_rows(self) -> list[np.ndarray]:
+        return [np.array([[getattr(s, f) for f in STRIDE_FIELDS] for s in p.strides], float).reshape(-1, len(STRIDE_FIELDS)) for p in self.plants]
 
 
 #: samples the controller advances per call (bounds the (samples, lanes) output blocks)
@@ -305,16 +318,15 @@ def run_lanes(
             steps = min(k1, n_steps) - k0  # the last sample's output is not applied
             on_idle = (env[:steps].reshape(steps, n_walk, n_par) > 0.0) & idle[k0:k0 + steps]
             not_walking += on_idle.sum(axis=0).reshape(-1)
-            for row in current[:steps]:
-                plants.step(row, pw, freq)
+            plants.run(current[:steps], pw, freq)
         fatigue = plants.fatigue
-        for lane, (strides, bursts) in enumerate(zip(plants.strides, log.bursts(n_steps))):
+        for lane, (strides, bursts) in enumerate(zip(plants.stride_rows(), log.bursts(n_steps))):
             w, p = divmod(lane, n_par)
             charge_uc, lead_ms = _stride_charge_and_lead(strides, *bursts, rate)
             out[p][w * n_scen + j] = RunRecord(
-                mtc_mm=np.array([s.mtc_mm for s in strides], float),
-                toe_drag=np.array([s.toe_drag for s in strides], float),
-                foot_pitch_ic_deg=np.array([s.foot_pitch_ic_deg for s in strides], float),
+                mtc_mm=strides[:, _MTC].copy(),
+                toe_drag=strides[:, _DRAG].copy(),
+                foot_pitch_ic_deg=strides[:, _PITCH].copy(),
                 charge_uc=charge_uc,
                 onset_lead_ms=lead_ms,
                 stim_not_walking_s=not_walking[lane] / rate,
