@@ -16,9 +16,9 @@ stimulation, so they are computed one block (1 s) at a time with numpy
 as scalar Python over the plant substeps. :mod:`fes_sim.population` runs the same
 equations over arrays of walkers.
 
-Foot model: in stance the foot follows the prescribed path; with an orthosis, from
-foot-flat to toe-off the ankle settles where the walker's stance stiffness K balances the
-brace, K·(θ − θ_ref) = τ_orth(θ), and the foot may pitch heel-up but not toe-up off the
+Foot model: in stance the foot follows the prescribed path; from foot-flat to toe-off
+the ankle settles where the walker's stance stiffness K balances an orthosis and the
+evoked torque, K·(θ − θ_ref) = τ_orth(θ) + τ_ev, and the foot may pitch heel-up but not toe-up off the
 floor (a brace that resists dorsiflexion lifts the heel early in mid-stance, one that
 resists plantarflexion holds the heel down in push-off). Swing starts at toe-off from
 the prescribed foot state, integrated at the plant rate with a linearly implicit step
@@ -75,6 +75,17 @@ def contact_angle(ankle_z: float, forward: float, below: float) -> float:
     """Foot pitch (rad) that puts a foot point (``forward`` of, ``below`` the ankle) on the floor."""
     r = math.hypot(forward, below)
     return math.atan2(below, forward) + math.asin(max(-1.0, min(1.0, -ankle_z / r)))
+
+
+@register_jitable
+def stance_pitch_with_drive(alpha_rad: float, flat_rad: float, tau_ev_nm: float, stiffness_nm_per_deg: float) -> float:
+    """Foot pitch (rad) in stance with an evoked dorsiflexion torque: where the heel is off the
+    floor (push-off) the ankle gives way about its prescribed path, K·Δθ = τ_ev (quasi-static,
+    the walker's push-off stiffness K), and the heel comes down at most to the floor. Flat or
+    toe-up stance is unchanged (the body's weight holds the forefoot down)."""
+    if alpha_rad >= flat_rad or tau_ev_nm <= 0.0:
+        return alpha_rad
+    return min(flat_rad, alpha_rad + tau_ev_nm / stiffness_nm_per_deg / _DEG)
 
 
 class PlantState:
@@ -401,7 +412,7 @@ class WalkingPlant:
             self._loading(blk, i, t_max)
         elif zone == STANCE or self._lock is not None:
             if self._lock is None:
-                self._stance(blk, i)
+                self._stance(blk, i, t_max)
             elif zone != STANCE:
                 self._roll(blk, i)
             theta_deg = (self._alpha + blk.psi_a[i]) * _DEG
@@ -482,7 +493,7 @@ class WalkingPlant:
         self._lr_delta = self._alpha - min(blk.alpha_ref[i], flat)
         self._alpha_dot = blk.alpha_ref_dot[i]
 
-    def _stance(self, blk: Block, i: int) -> None:
+    def _stance(self, blk: Block, i: int, t_max: float) -> None:
         self._lr_delta *= self._lr_decay
         ref = blk.alpha_ref[i]
         if self._toe_landing:  # after a toe-first contact or a foot-flat: held flat until the path is
@@ -492,8 +503,13 @@ class WalkingPlant:
             else:
                 ref = flat
         alpha = ref + self._lr_delta
+        w = self.walker
+        theta_deg = (alpha + blk.psi_a[i]) * _DEG
+        tau_ev = t_max * mu.torque_angle_factor(theta_deg, w.torque_angle_opt_deg, w.torque_angle_width_deg) if t_max > 0.0 else 0.0
         if self.orthosis is not None:
-            alpha = min(blk.slope[i], self._stance_with_orthosis((alpha + blk.psi_a[i]) * _DEG) / _DEG - blk.psi_a[i])
+            alpha = min(blk.slope[i], self._stance_with_orthosis(theta_deg, tau_ev) / _DEG - blk.psi_a[i])
+        else:
+            alpha = stance_pitch_with_drive(alpha, blk.slope[i], tau_ev, w.pushoff_stiffness_nm_per_deg)
         if blk.pushoff[i]:
             theta_deg = (alpha + blk.psi_a[i]) * _DEG
             if theta_deg < self._ankle_min_po:
@@ -501,9 +517,9 @@ class WalkingPlant:
         self._alpha_dot = blk.alpha_ref_dot[i]
         self._alpha = alpha
 
-    def _stance_with_orthosis(self, ref_deg: float) -> float:
-        """Ankle (deg) on the floor with an orthosis: K·(θ − θ_ref) = τ_orth(θ) (quasi-static, the
-        brace's spring only), by Newton iterations; the caller keeps the foot from pitching toe-up
+    def _stance_with_orthosis(self, ref_deg: float, tau_ev_nm: float) -> float:
+        """Ankle (deg) on the floor with an orthosis: K·(θ − θ_ref) = τ_orth(θ) + τ_ev (quasi-static,
+        the brace's spring and the evoked torque at the path), by Newton iterations; the caller keeps the foot from pitching toe-up
         off the floor, so a brace resisting dorsiflexion lifts the heel early and one resisting
         plantarflexion holds it down in push-off.
 
@@ -518,7 +534,7 @@ class WalkingPlant:
         for _ in range(6):
             tau = self.orthosis(theta, 0.0)
             slope = max(k, k - (self.orthosis(theta + 0.01, 0.0) - tau) / 0.01)
-            step = (k * (theta - ref) - tau) / slope
+            step = (k * (theta - ref) - tau - tau_ev_nm) / slope
             theta -= step
             if abs(step) < 1e-6:
                 break

@@ -36,7 +36,7 @@ from fes_sim.body.muscle import (
 )
 from fes_sim.body.spasticity import reflex_torque_update
 from fes_sim.body.strides import STRIDE_FIELDS, leg_contact, leg_foot_flat, leg_heel_off, leg_toe_off, leg_walk_end
-from fes_sim.plant import contact_angle
+from fes_sim.plant import contact_angle, stance_pitch_with_drive
 from fes_sim.samples import GaitEvent
 
 #: columns of the float state F
@@ -61,6 +61,7 @@ K_FIELDS: tuple[str, ...] = (
     "tau_act_s", "tau_deact_s", "t_max_nm", "torque_angle_opt_deg", "torque_angle_width_deg", "spasticity_gain_nms_per_deg",
     "spasticity_threshold_dps", "toe_forward_m", "toe_below_m", "heel_back_m", "heel_below_m", "heel_contact_m",
     "fatigue_mu_min", "fatigue_time_s", "recovery_time_s", "slap_velocity_dps", "charge_half_uc", "charge_width_uc", "fusion_constant_s",
+    "pushoff_stiffness_nm_per_deg",
 ) + tuple(f"swing_{name}" for name in SwingFoot.__dataclass_fields__) + tuple(f"rocker_{name}" for name in HeelRocker.__dataclass_fields__)
 _K_TAU_ACT_S = K_FIELDS.index("tau_act_s")
 _K_TAU_DEACT_S = K_FIELDS.index("tau_deact_s")
@@ -81,6 +82,7 @@ _K_SLAP_DPS = K_FIELDS.index("slap_velocity_dps")
 _K_CHARGE_HALF_UC = K_FIELDS.index("charge_half_uc")
 _K_CHARGE_WIDTH_UC = K_FIELDS.index("charge_width_uc")
 _K_FUSION_S = K_FIELDS.index("fusion_constant_s")
+_K_PUSHOFF_K = K_FIELDS.index("pushoff_stiffness_nm_per_deg")
 _S0 = K_FIELDS.index("swing_inertia_kgm2")
 _R0 = len(K_FIELDS) - len(HeelRocker.__dataclass_fields__)
 _Swing = namedtuple("_Swing", tuple(SwingFoot.__dataclass_fields__))  # type: ignore[misc]
@@ -246,6 +248,9 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                     if ref <= flat:
                         I[w, I_TOE_LANDING] = 0
                 alpha_st = (flat if free and I[w, I_TOE_LANDING] else ref) + F[w, F_LR_DELTA]
+                if free and t_max != 0.0 and alpha_st < flat:
+                    tau_st = t_max * torque_angle_factor((alpha_st + psi_a) * _DEG, opt, width, math.exp)
+                    alpha_st = stance_pitch_with_drive(alpha_st, flat, tau_st, C[w, _K_PUSHOFF_K])
                 if free and pushoff_[u_row, i]:
                     F[w, F_ANKLE_MIN_PO] = min(F[w, F_ANKLE_MIN_PO], (alpha_st + psi_a) * _DEG)
                 rolling = lock == TOE and zone != STANCE

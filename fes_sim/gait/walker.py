@@ -66,7 +66,7 @@ class WalkerConfig(Config):
     fatigue_mu_min: float = param(0.2, lo=0, hi=1, doc="Riener 1998 minimum fitness")
     fatigue_time_s: float = param(30.0, unit="s", lo=1, hi=3600, doc="Riener 1998 fatigue time constant (Ding 2003 uses 127 s scaled by this / 30 s)")
     recovery_time_s: float = param(50.0, unit="s", lo=1, hi=3600, doc="Riener 1998 recovery time constant")
-    pushoff_stiffness_nm_per_deg: float = param(3.0, unit="N m/deg", lo=0.1, hi=50, doc="effective ankle stiffness of push-off around the prescribed path (sets how far an orthosis restricts it)")
+    pushoff_stiffness_nm_per_deg: float = param(3.0, unit="N m/deg", lo=0.1, hi=50, doc="effective ankle stiffness of push-off around the prescribed path (sets how far an orthosis or a burst in push-off restricts it)")
     mtc_target_mm: float = param(13.0, unit="mm", lo=0, hi=40, doc="MTC of this walker with healthy ankle motion (calibration, REFERENCE §3)")
     # sensor placement
     sensor_below_knee_m: float = param(0.10, unit="m", lo=0.0, hi=0.4, doc="IMU distance below the knee joint along the shank")
