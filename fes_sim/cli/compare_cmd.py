@@ -11,7 +11,7 @@ from typing import Any
 from fes_sim.cli.table import format_cell, format_table
 from fes_sim.config import resolve
 from fes_sim.config.presets import preset_names
-from fes_sim.cli.options import SAMPLE_RATE_HELP, SAMPLE_RATE_HZ, SEED, SEED_HELP, Number, check_output_file
+from fes_sim.cli.options import SAMPLE_RATE_HELP, SAMPLE_RATE_HZ, SEED, SEED_HELP, Number, check_output_file, resolve_device
 
 DESCRIPTION = """\
 Would a brace do as well? Run one walker through several treatments on the same
@@ -103,10 +103,11 @@ def run(args: argparse.Namespace) -> int:
     plot_file = plot_path(args)
     check_output_file(plot_file, "--plot")
     walker = resolve("walker", args.walker)
+    controller, stimulator = resolve_device(args.controller, args.stimulator)
     comparison = compare(
         walker, conditions,
-        controller=resolve("controller", args.controller),
-        stimulator=resolve("stimulator", args.stimulator),
+        controller=controller,
+        stimulator=stimulator,
         scenario=resolve("scenario", args.scenario),
         duration_s=args.duration_s, seed=args.seed, sample_rate_hz=args.sample_rate_hz,
     )
