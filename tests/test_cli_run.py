@@ -286,6 +286,18 @@ def test_config_show_and_list():
         assert f"{kind}:" in listed
 
 
+@pytest.mark.parametrize("args", [("config", "show", "controller", "walkaide_tilt"), ("replay", "{walk}", "--json")])
+def test_output_into_a_closed_pipe_ends_quietly(tmp_path, args):
+    walk = tmp_path / "walk.csv"
+    walk.write_text("t_s,tilt_deg\n" + "".join(f"{k / 100:.2f},{10 * ((k % 100) / 50 - 1):.3f}\n" for k in range(2000)))
+    cmd = [sys.executable, "-m", "fes_sim", *(a.format(walk=walk) for a in args)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    proc.stdout.close()  # like `| head -0`: the reader is gone before the first line
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141
+    assert err == ""
+
+
 def test_console_script_matches_python_dash_m():
     script = Path(sys.executable).with_name("fes")
     if not script.exists():
