@@ -54,11 +54,14 @@ def add_parser(subparsers: Any, formatter_class: type) -> None:
     v.add_argument("--stimulator", default="default", metavar="NAME|FILE",
                    help="stimulator whose safety limits a controller must respect (default: the preset 'default')")
     v.set_defaults(func=validate)
-    s = sub.add_parser("show", help="print a preset, fully resolved, as TOML", formatter_class=formatter_class)
+    s = sub.add_parser("show", help="print a preset, fully resolved, as TOML", formatter_class=formatter_class,
+                       description="Print a preset or TOML file of KIND with every field filled in, its unit and range in\n"
+                                   "a comment: a starting point for your own file. Exit 2 if it is unknown or invalid.")
     s.add_argument("kind", choices=sorted(KIND_MODULES), metavar="KIND", help=f"config kind: {', '.join(sorted(KIND_MODULES))}")
     s.add_argument("name", metavar="NAME", help="preset name (see 'fes config list') or TOML file")
     s.set_defaults(func=show)
-    ls = sub.add_parser("list", help="list the built-in presets of every kind", formatter_class=formatter_class)
+    ls = sub.add_parser("list", help="list the built-in presets of every kind", formatter_class=formatter_class,
+                        description="Print one line per config kind with the names of its built-in presets.")
     ls.set_defaults(func=list_presets)
 
 
