@@ -83,17 +83,18 @@ def test_no_stimulation_while_not_walking(controller, walker):
     assert env.max() == 0.0
 
 
-def test_daily_mix_stimulates_walking_only():
-    _, t, env, act, _ = closed_loop("drop_foot_severe", "daily_mix", "walkaide_tilt", 110.0)
+@pytest.mark.parametrize("controller", ["walkaide_tilt", "shank_gyro"])
+def test_daily_mix_stimulates_walking_only(controller):
+    _, t, env, act, _ = closed_loop("drop_foot_severe", "daily_mix", controller, 110.0)
     walking = np.isin(act, ["walk", "slope_up", "slope_down"])
     assert env[np.isin(act, ["sit", "stand_to_sit", "sit_to_stand"])].max() == 0.0
-    # outside walking only the tail of a burst started while walking may remain: the last
-    # stride's extension and ramp, or the stopping step, whose leg swing to standing looks
-    # like a heel-off; that burst ends once the shank has been still for still_ms (300 ms),
-    # then ramps down (it ran on to the 2 s time-out before the still rule)
+    # no burst starts outside walking (a stopping leg holds its stance posture); only the
+    # tail of the last stride's burst may remain: its extension and ramp down
+    onsets = np.flatnonzero((env[1:] > 0) & (env[:-1] == 0)) + 1
+    assert walking[onsets].all(), t[onsets[~walking[onsets]]]
     t_walk = t[walking]
     for ti in t[(env > 0) & ~walking]:
-        assert ti - t_walk[t_walk <= ti].max() <= 1.0
+        assert ti - t_walk[t_walk <= ti].max() <= 0.5
 
 
 @pytest.mark.parametrize("walker", ["hemiparetic_slow", "drop_foot_severe"])

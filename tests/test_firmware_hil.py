@@ -59,12 +59,32 @@ def test_hil_host_loop_and_latency_on_the_firmware(port, tmp_path, capsys):
     junit = tmp_path / "host.xml"
     # QEMU's emulated SysTick stalls when the CI host is busy, and the firmware then skips the
     # samples it is too late for (its policy on a real board too); a few may go
-    assert main(["hil", "host", "--port", port, "--duration-s", "3", "--junit", str(junit), "--max-lost-samples", "20"]) == 0, \
-        capsys.readouterr()
+    assert main(["hil", "host", "--port", port, "--duration-s", "3", "--junit", str(junit), "--max-lost-samples", "20",
+                 "--max-drift-ppm", "500000"]) == 0, capsys.readouterr()  # fmt: skip
     _passed(junit)
     code = main(["hil", "latency", "--port", port, "--duration-s", "2", "--pings", "100", "--p50-ms", "50",
-                 "--p99-ms", "200", "--max-lost-samples", "20"])  # fmt: skip
-    assert code == 0, capsys.readouterr().out
+                 "--p99-ms", "200", "--max-lost-samples", "20", "--max-drift-ppm", "500000"])  # fmt: skip
+    out = capsys.readouterr().out
+    fails = [line for line in out.splitlines() if line.startswith("FAIL ")]
+    assert code == 0 or (code == 1 and fails and all("not measurable" in line for line in fails)), out
+
+
+def test_firmware_latencies_are_physical_or_flagged(port):
+    """QEMU's guest clock runs slow and stalls: the sample-to-command latency is within the issue's bounds or
+    reported as not measurable with the reason, never negative."""
+    from fes_sim.config import resolve
+    from firmware_bridge.hil import run_host_loop
+    from firmware_bridge.link.fes_link import FesLink
+
+    with FesLink.open(port, hello_timeout_s=5.0) as link:
+        result = run_host_loop(link, resolve("controller", "walkaide_tilt"), resolve("stimulator", "default"), 200, 4.0,
+                               sample_timeout_s=1.0, resync_s=1.0, max_drift_ppm=500_000)
+    assert result.error is None, result.error
+    assert result.host_latency.n and result.host_latency.p50_s >= 0.0
+    stc, why = result.sample_to_command, result.latency_unmeasurable
+    assert (why and stc.n == 0) or (not why and 0.0 <= stc.p50_s <= 0.050 and stc.p99_s <= 0.200), (why, stc)
+    checks = {c.name: c for c in result.checks(50.0, 200.0, max_lost_samples=50)}
+    assert checks["latency_p50"].passed == (not why)
 
 
 def test_fes_emulate_firmware_serves_the_firmware_on_a_pty():

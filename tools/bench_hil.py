@@ -49,7 +49,7 @@ def bench(rate_hz: int, duration_s: float, controller: str, realtime: bool) -> d
               f"{r.error}", flush=True)
         return None
     print(f"{rate_hz} Hz: host {r.priority}, emulator {emu.priority}; lost {r.lost_samples}, "
-          f"duplicated/reordered {r.stale_samples}, clock drift {r.clock.drift_ppm():.1f} ppm, "
+          f"duplicated/reordered {r.stale_samples}, clock drift {r.clock_fit.drift_ppm if r.clock_fit else float('nan'):.1f} ppm, "
           f"s2c p50 {r.sample_to_command.p50_s * 1e3:.3f} p99 {r.sample_to_command.p99_s * 1e3:.3f} "
           f"max {r.sample_to_command.max_s * 1e3:.3f} ms", flush=True)
     s2c, host, rtt = r.sample_to_command, r.host_latency, r.clock.round_trip

@@ -103,14 +103,17 @@ def in_activity(run: Run, activity: str, events: list) -> list:
     return [(te, e) for te, e in events if act[min(np.searchsorted(t, te), t.size - 1)] == activity]
 
 
-def not_walking(run: Run, rate_hz: float, grace_s: float = 1.0) -> tuple[float, int, int]:
-    """Seconds stimulated while not walking (after ``grace_s`` past the walk's end), and
-    walking strides stimulated out of all walking strides."""
+def not_walking(run: Run, rate_hz: float) -> tuple[float, int, int]:
+    """Seconds of the bursts that start while not walking (the tail of the last walking
+    stride's burst, its extension and ramp, is not counted), and walking strides
+    stimulated out of all walking strides."""
     walking = np.isin(run.activity, sorted(WALKING))
     t = run.t_s
-    t_walk = t[walking]
-    late = np.array([ti - t_walk[t_walk <= ti].max() > grace_s if (t_walk <= ti).any() else True for ti in t])
-    stim_s = float(((run.envelope > 0) & ~walking & late).sum()) / rate_hz
+    on = run.envelope > 0
+    burst = np.cumsum(np.r_[on[:1], on[1:] & ~on[:-1]])  # burst number of each sample
+    onset = np.r_[0, np.flatnonzero(on & np.r_[True, ~on[:-1]])]
+    stray = on & ~walking[onset[burst]]
+    stim_s = float(stray.sum()) / rate_hz
     hs = [te for te, e in run.reference if e == GaitEvent.HEEL_STRIKE]
     strides = stimulated = 0
     for a, b in zip(hs[:-1], hs[1:]):

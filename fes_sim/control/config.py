@@ -103,6 +103,7 @@ class GyroDetectorConfig(Config):
     heel_off_rotation_fraction: float = param(0.55, unit="", lo=0.05, hi=0.95, doc="... or, once a stride is learnt, when the shank has turned forward this fraction of its stance rotation since heel strike")
     initial_stance_rotation_deg: float = param(60.0, unit="deg", lo=5, hi=150, doc="starting shank rotation from heel strike to toe-off (learnt at each toe-off)")
     max_stance_ms: float = param(2000.0, unit="ms", lo=200, hi=10000, doc="the rotation rule only counts this long after heel strike (gyro bias drifts the sum)")
+    rotation_min_rate_fraction: float = param(0.5, unit="", lo=0, hi=2, doc="the rotation rule needs the shank turning forward, not slowing, at this fraction of its learnt mean stance rate (a stopping leg comes to rest)")
     toe_off_min_rotation: float = param(0.88, unit="", lo=0, hi=1, doc="toe-off only once the shank has turned this fraction of its learnt stance rotation (after two strides)")
     toe_off_rise_fraction: float = param(0.95, unit="", lo=0.5, hi=0.99, doc="the pre-swing peak's top band starts at this fraction of the peak")
     toe_off_symmetry: float = param(1.0, unit="", lo=0, hi=5, doc="toe-off this many times the top band's climb time after the peak ...")

@@ -73,6 +73,7 @@ class ShankGyroDetector:
         self.t_cross = math.inf
         self.rotation_deg = 0.0  # forward shank rotation since heel strike
         self.stance_rotation_deg = c.initial_stance_rotation_deg
+        self.stance_rate_dps = 0.0  # mean forward rate from heel strike to toe-off, learnt at each toe-off
         self.strides_seen = 0
 
     def interrupt(self) -> None:
@@ -113,7 +114,7 @@ class ShankGyroDetector:
             # through the threshold: then the rotation the shank has made since heel strike tells
             rotated = (
                 self.strides_seen > 0 and since_hs <= self.max_stance_s and rate_dps > 0.0
-                and self.rotation_deg >= c.heel_off_rotation_fraction * self.stance_rotation_deg
+                and rate_dps >= prev and rate_dps >= c.rotation_min_rate_fraction * self.stance_rate_dps and self.rotation_deg >= c.heel_off_rotation_fraction * self.stance_rotation_deg
             )
             if (prev < thr <= rate_dps or rotated) and since_hs >= self.min_stance_s:
                 self.phase = PUSH_OFF
@@ -137,6 +138,7 @@ class ShankGyroDetector:
                 return _NONE
             if t_s - self.t_heel_off > self.max_push_s:
                 self.phase = STANCE
+                self.t_heel_strike = -math.inf  # not a stride: the rotation rule waits for a heel strike
                 self.aborted = True
             return _NONE
         # SWING
@@ -160,6 +162,8 @@ class ShankGyroDetector:
     def _enter_swing(self, t_s: float) -> None:
         if self.phase == PUSH_OFF and self.t_heel_strike > -math.inf:  # learn the stance rotation of this stride
             self.stance_rotation_deg += (self.rotation_deg - self.stance_rotation_deg) * 0.5
+            mean_rate = self.rotation_deg / max(t_s - self.t_heel_strike, self.min_stance_s, 1e-3)
+            self.stance_rate_dps += (mean_rate - self.stance_rate_dps) * 0.5
         self.phase = SWING
         self.t_toe_off = t_s
         self.swing_armed = False

@@ -47,6 +47,8 @@ from fes_sim.gait.walker import WalkerConfig
 
 BLEND_S = 0.3
 WALK_ENTRY_PHASE = 0.12
+#: time constant (s) of a stopping walk's deceleration into the posture that follows
+STOP_TAU_S = 0.05
 #: normative phases where the leg keeps its world angles on a slope (body over the flat foot) and the ramp
 #: width: the ramp in starts after foot-flat (0.12), so loading response and foot slap are as on level ground
 SLOPE_STANCE_PHASES = (0.25, 0.42)
@@ -527,7 +529,13 @@ class Motion:
             if k > 0:
                 w = smoothstep((tt - e.t_start) / BLEND_S)
                 if w[0] < 1.0:
-                    prev = self._entry_channels(self.entries[k - 1], tt)
+                    before = self.entries[k - 1]
+                    # a walk that stops comes to rest in early stance (foot flat; this leg does
+                    # not step again): its motion slows down exponentially (STOP_TAU_S) while
+                    # it fades into the posture that follows
+                    stops = before.segment.activity in WALKING and e.segment.activity not in WALKING
+                    t_prev = before.t_end + STOP_TAU_S * -np.expm1(-(tt - before.t_end) / STOP_TAU_S) if stops else tt
+                    prev = self._entry_channels(before, t_prev)
                     for name in CHANNELS:
                         ch[name] = prev[name] + w * (ch[name] - prev[name])
                     prev_walk = self.entries[k - 1].segment.activity in WALKING

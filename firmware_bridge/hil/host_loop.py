@@ -3,14 +3,16 @@
 For every SENSOR_SAMPLE the host runs :class:`fes_sim.device.DevicePipeline`
 and answers with SET_ENVELOPE carrying the sample's index. Measured per sample:
 
-* **host latency**: host clock from the sample's bytes being read to the
-  command's bytes being written (decode, pipeline, encode, write);
-* **sample-to-command latency**: from the device's sample time, mapped to the
-  host clock with the time sync, to the command written; this includes the
-  device's transmit path and the serial link. The clocks are synchronised
-  before the run and re-synchronised every ``resync_s`` during it; the offset
-  at each command comes from the drift fit over those bursts
-  (:class:`~firmware_bridge.hil.timing.ClockSync`);
+* **host latency** (host clock only): from the sample's bytes being read to
+  the command's bytes being written (decode, pipeline, encode, write);
+* **sample-to-command latency**: host latency plus the sample's transit, from
+  its being taken on the device to its bytes being read. The transit needs the
+  device clock mapped to the host's: :func:`~firmware_bridge.hil.timing.fit_device_clock`
+  fits it to the samples' minimum one-way delay, bounded by time-sync pings
+  (before the run and every ``resync_s`` during it). When the device clock is
+  not a straight line of host time within ``max_drift_ppm`` (an emulator's guest
+  clock that stalls), the figure is not measurable and ``clock_fit.reason``
+  says why;
 * **arrival jitter**: deviation of sample inter-arrival times from the period.
 
 A duplicated or reordered sample (index at or below the last one seen) is
@@ -35,9 +37,10 @@ from fes_sim.samples import GaitEvent, ShankSample
 from firmware_bridge.errors import BridgeError, LinkTimeout
 from firmware_bridge.hil.junit import Check
 from firmware_bridge.hil.setup import prepare_device, wire_controller
-from firmware_bridge.hil.timing import ClockSync, Percentiles, jitter, sync_clock, wrap_reduce_s
+from firmware_bridge.hil.timing import MIN_FIT_SPAN_S, ClockSync, DeviceClockFit, Percentiles, fit_device_clock, jitter, sync_clock
 from firmware_bridge.link.fes_link import FesLink, Received
 from firmware_bridge.protocol import Mode, Nak, NakCode, SensorSample
+from firmware_bridge.protocol.constants import CLOCK_TOLERANCE_PPM
 from firmware_bridge.realtime import realtime as realtime_priority
 from firmware_bridge.samples import Unwrapper, fill_shank_sample
 
@@ -80,25 +83,43 @@ class HostLoopResult:
     sample_to_command: Percentiles | None = None
     arrival_jitter: Percentiles | None = None
     clock: ClockSync | None = None
+    clock_fit: DeviceClockFit | None = None
+    """the device clock mapped to the host's; None with under ``MIN_FIT_SPAN_S`` of samples"""
     strides: list[StrideRow] = field(default_factory=list)
     error: BridgeError | None = None
     duration_s: float = 0.0
     priority: str = "normal (not requested)"
 
-    def checks(self, p50_limit_ms: float, p99_limit_ms: float, max_lost_samples: int = 0) -> list[Check]:
-        """Pass/fail checks: link intact, no more than ``max_lost_samples`` lost, no NAK, latency within limits."""
-        stc = self.sample_to_command
+    @property
+    def latency_unmeasurable(self) -> str:
+        """Why sample-to-command latency could not be measured ("" when it was)."""
+        if self.clock_fit is None:
+            return f"under {MIN_FIT_SPAN_S:g} s of samples: too few to fit the device clock"
+        return self.clock_fit.reason
+
+    def checks(self, p50_limit_ms: float | None, p99_limit_ms: float | None, max_lost_samples: int = 0) -> list[Check]:
+        """Pass/fail checks: link intact, no more than ``max_lost_samples`` lost, no NAK, latency.
+
+        A latency limit fails when the latency is not measurable; without limits the latency is one
+        check, skipped (not passed) when not measurable.
+        """
         out = [
             Check("link", self.error is None, str(self.error or f"{self.samples} samples"), self.duration_s),
             Check("no_lost_samples", self.lost_samples <= max_lost_samples and self.samples > 0,
                   f"{self.lost_samples} of {self.samples + self.lost_samples} samples lost (limit {max_lost_samples})"),
             Check("no_nak", not self.naks, "; ".join(self.naks[:5])),
         ]
-        if stc is not None and stc.n:
-            out.append(Check("latency_p50", stc.p50_s * 1e3 <= p50_limit_ms,
-                             f"sample-to-command p50 {stc.p50_s * 1e3:.3f} ms (limit {p50_limit_ms:g} ms)"))
-            out.append(Check("latency_p99", stc.p99_s * 1e3 <= p99_limit_ms,
-                             f"sample-to-command p99 {stc.p99_s * 1e3:.3f} ms (limit {p99_limit_ms:g} ms)"))
+        stc, why = self.sample_to_command, self.latency_unmeasurable
+        if why:
+            why = f"sample-to-command latency not measurable: {why}"
+        limits = [(name, getattr(stc, f"{name}_s"), limit) for name, limit in (("p50", p50_limit_ms), ("p99", p99_limit_ms))
+                  if limit is not None]
+        for name, value_s, limit_ms in limits:
+            out.append(Check(f"latency_{name}", not why and value_s * 1e3 <= limit_ms,
+                             why or f"sample-to-command {name} {value_s * 1e3:.3f} ms (limit {limit_ms:g} ms)"))
+        if not limits:
+            out.append(Check("sample_to_command", not why, why or f"p50 {stc.p50_s * 1e3:.3f} ms, p99 "
+                             f"{stc.p99_s * 1e3:.3f} ms (no limit set)", skipped=bool(why)))
         return out
 
 
@@ -166,17 +187,17 @@ class _Loop:
         if result.samples >= self.wanted:
             self.done.set()
 
-    def finish(self, clock: ClockSync | None) -> None:
-        """Latency and jitter statistics of the run, with the clock sync of the whole run."""
+    def finish(self, clock: ClockSync | None, max_drift_ppm: float) -> None:
+        """Latency and jitter statistics of the run, with the pings of the whole run."""
         result = self.result
         rx, tx = np.array(self.rx_s), np.array(self.tx_s)
         result.host_latency = Percentiles.of(tx - rx)
         result.arrival_jitter = jitter(rx, self.period_s)
-        if clock is None or not tx.size:
+        result.clock_fit = fit_device_clock(rx, self.t_dev_s, clock, max_drift_ppm)
+        if result.clock_fit is None or result.clock_fit.reason:
             result.sample_to_command = Percentiles.of([])
             return
-        # command time − sample time on the host clock; reduced modulo the device clock's wrap
-        s2c = wrap_reduce_s(tx - (np.array(self.t_dev_s) - clock.offset_at(tx)))
+        s2c = tx - rx + result.clock_fit.transit_s(rx, self.t_dev_s)
         result.sample_to_command = Percentiles.of(s2c)
         for row in result.strides:
             p = Percentiles.of(s2c[row.first_sample:row.first_sample + row.samples])
@@ -195,6 +216,7 @@ def run_host_loop(
     sample_timeout_s: float = 0.25,
     resync_s: float = 2.0,
     realtime: bool = False,
+    max_drift_ppm: float = CLOCK_TOLERANCE_PPM,
 ) -> HostLoopResult:
     """Run host in the loop for ``duration_s`` of device samples; never raises for link failures.
 
@@ -204,21 +226,22 @@ def run_host_loop(
     A port that vanishes, or samples that stop for ``sample_timeout_s``, end
     the run with ``result.error`` set; the recorder has every row up to then.
     Every ``resync_s`` a short burst of time-sync pings refines the clock
-    sync (lost pings are skipped).
+    sync (lost pings are skipped). A device clock drifting more than ``max_drift_ppm``
+    from the host's makes sample-to-command latency not measurable.
     With ``realtime`` the process's threads run at raised scheduling priority
     during the run (see :func:`firmware_bridge.realtime.realtime`; what was
     obtained is in ``result.priority``).
     """
     with realtime_priority(realtime) as priority:
         result = _run(link, controller, stimulator, sample_rate_hz, duration_s, watchdog_ms, recorder, sample_timeout_s,
-                      resync_s)
+                      resync_s, max_drift_ppm)
     result.priority = priority.description
     return result
 
 
 def _run(link: FesLink, controller: ControllerConfig, stimulator: StimulatorConfig, sample_rate_hz: int,
          duration_s: float, watchdog_ms: int, recorder: RecordingWriter | None, sample_timeout_s: float,
-         resync_s: float) -> HostLoopResult:
+         resync_s: float, max_drift_ppm: float) -> HostLoopResult:
     result = HostLoopResult(float(sample_rate_hz))
     controller = wire_controller(controller)
     pipeline = DevicePipeline(controller, stimulator, float(sample_rate_hz))
@@ -262,7 +285,7 @@ def _run(link: FesLink, controller: ControllerConfig, stimulator: StimulatorConf
                 result.error = exc
     result.duration_s = clock() - t_begin
     if loop is not None:
-        loop.finish(result.clock)
+        loop.finish(result.clock, max_drift_ppm)
     else:
         result.host_latency = result.sample_to_command = result.arrival_jitter = Percentiles.of([])
     return result

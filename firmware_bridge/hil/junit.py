@@ -11,19 +11,26 @@ from firmware_bridge.errors import BridgeError
 
 @dataclass(frozen=True)
 class Check:
-    """One pass/fail check of a HIL run."""
+    """One pass/fail check of a HIL run; a skipped one (nothing to judge, ``message`` says why) neither passed nor failed."""
 
     name: str
     passed: bool
     message: str = ""
     time_s: float = 0.0
+    skipped: bool = False
+
+    @property
+    def failed(self) -> bool:
+        """Not passed and not skipped."""
+        return not self.passed and not self.skipped
 
 
 def write_junit(path: str | Path, suite: str, checks: list[Check], properties: dict[str, str] | None = None) -> None:
-    """Write ``checks`` as one ``<testsuite>`` (failures carry their message)."""
-    failures = sum(not c.passed for c in checks)
+    """Write ``checks`` as one ``<testsuite>`` (failures and skips carry their message)."""
+    failures = sum(c.failed for c in checks)
+    skipped = sum(c.skipped for c in checks)
     root = ET.Element("testsuites", name="fes hil", tests=str(len(checks)), failures=str(failures))
-    ts = ET.SubElement(root, "testsuite", name=suite, tests=str(len(checks)), failures=str(failures), errors="0",
+    ts = ET.SubElement(root, "testsuite", name=suite, tests=str(len(checks)), failures=str(failures), errors="0", skipped=str(skipped),
                        time=f"{sum(c.time_s for c in checks):.3f}")
     if properties:
         props = ET.SubElement(ts, "properties")
@@ -31,7 +38,9 @@ def write_junit(path: str | Path, suite: str, checks: list[Check], properties: d
             ET.SubElement(props, "property", name=k, value=str(v))
     for c in checks:
         case = ET.SubElement(ts, "testcase", classname=suite, name=c.name, time=f"{c.time_s:.3f}")
-        if not c.passed:
+        if c.skipped:
+            ET.SubElement(case, "skipped", message=c.message)
+        elif c.failed:
             ET.SubElement(case, "failure", message=c.message or "failed").text = c.message
         elif c.message:
             ET.SubElement(case, "system-out").text = c.message

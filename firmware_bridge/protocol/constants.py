@@ -49,6 +49,10 @@ DEFAULT_MAX_ON_MS = 5000
 WATCHDOG_RANGE_MS = (10, 1000)
 """Allowed ``SET_LIMITS.watchdog_ms``."""
 
+CLOCK_TOLERANCE_PPM = 1000.0
+"""Largest rate error of the device clock against true time (a crystal is within 100 ppm); a HIL run
+against a device beyond it reports its latencies as not measurable."""
+
 MAX_SAMPLE_RATE_HZ = 1000
 """Highest ``SET_MODE.sample_rate_hz`` a device must accept."""
 
