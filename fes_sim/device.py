@@ -51,7 +51,9 @@ class StimOutput:
     charge_uc: float = 0.0
 
 
-def _check_limits(controller: ControllerConfig, stimulator: StimulatorConfig) -> None:
+def check_limits(controller: ControllerConfig, stimulator: StimulatorConfig) -> None:
+    """Raise :class:`~fes_sim.errors.SafetyLimitError` when ``controller`` exceeds ``stimulator``'s limits
+    (the check every pipeline makes on construction and on retune)."""
     st = controller.stimulation
     check_settings(
         stimulator,
@@ -105,7 +107,7 @@ class DevicePipeline:
     ) -> None:
         if not (math.isfinite(sample_rate_hz) and sample_rate_hz > 0):
             raise ConfigError(f"sample_rate_hz: {sample_rate_hz!r} must be a positive number")
-        _check_limits(controller, stimulator)
+        check_limits(controller, stimulator)
         st = controller.stimulation
         self.config = controller
         self.stimulator = stimulator
@@ -179,7 +181,7 @@ class DevicePipeline:
         bool
             True if the config is in effect, False if it is pending.
         """
-        _check_limits(controller, self.stimulator)
+        check_limits(controller, self.stimulator)
         self.pending = controller
         return self._apply_pending()
 

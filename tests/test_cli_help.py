@@ -35,6 +35,19 @@ def test_walk_reaches_nested_subcommands():
 
 
 @pytest.mark.parametrize(("prog", "parser"), PARSERS, ids=[prog for prog, _ in PARSERS])
+def test_every_command_has_a_description(prog, parser):
+    assert (parser.description or "").strip(), f"'{prog} --help' shows only options"
+
+
+@pytest.mark.parametrize("mode", ["host", "device", "latency"])
+def test_hil_modes_say_what_they_do_report_and_exit_with(mode, capsys):
+    assert main(["hil", mode, "--help"]) == 0
+    text = capsys.readouterr().out
+    assert "Prints" in text and "Checks:" in text and "PASS or FAIL" in text
+    assert "Exit status: 0 pass, 1 fail, 2 usage or configuration error, 3 device or link" in text
+
+
+@pytest.mark.parametrize(("prog", "parser"), PARSERS, ids=[prog for prog, _ in PARSERS])
 def test_every_option_has_help_with_its_default_and_unit(prog, parser):
     parser.format_help()  # a bad %-placeholder in any help raises here
     formatter = parser._get_formatter()

@@ -212,6 +212,31 @@ def test_out_of_range_value_names_file_field_value_and_range(tmp_path):
     assert "<=" in proc.stderr
 
 
+def test_settings_beyond_the_stimulators_limits_name_file_fields_and_stimulator(tmp_path):
+    cur = tmp_path / "cur.toml"
+    cur.write_text("[stimulation]\ncurrent_ma = 150\n")
+    expected = (
+        f"fes: error: {cur}: stimulation.current_ma = 150 exceeds the stimulator's max_current_ma 100; "
+        "charge per phase 37.5 uC (stimulation.current_ma * stimulation.pulse_width_us) exceeds the stimulator's "
+        "max_charge_per_phase_uc 35 (default stimulator)"
+    )
+    proc = fes("run", "--controller", str(cur), "--duration-s", "5")
+    assert (proc.returncode, proc.stderr.strip(), proc.stdout) == (2, expected, "")
+    proc = fes("config", "validate", "--kind", "controller", str(cur))
+    assert (proc.returncode, proc.stderr.strip(), proc.stdout) == (2, expected, "")
+    big = tmp_path / "big.toml"
+    big.write_text("max_current_ma = 200\nmax_charge_per_phase_uc = 40\n")
+    proc = fes("config", "validate", "--kind", "controller", "--stimulator", str(big), str(cur))
+    assert (proc.returncode, proc.stdout.strip()) == (0, f"{cur}: ok (controller)")
+    small = tmp_path / "small.toml"
+    small.write_text("max_current_ma = 20\n")
+    proc = fes("replay", "x.csv", "--stimulator", str(small))
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        f"fes: error: controller 'walkaide_tilt': stimulation.current_ma = 35 exceeds the stimulator's max_current_ma 20 (stimulator {small})"
+    )
+
+
 def test_unwritable_out_fails_before_simulating(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
@@ -259,6 +284,18 @@ def test_config_show_and_list():
     listed = fes("config", "list").stdout
     for kind in ("walker", "controller", "stimulator"):
         assert f"{kind}:" in listed
+
+
+@pytest.mark.parametrize("args", [("config", "show", "controller", "walkaide_tilt"), ("replay", "{walk}", "--json")])
+def test_output_into_a_closed_pipe_ends_quietly(tmp_path, args):
+    walk = tmp_path / "walk.csv"
+    walk.write_text("t_s,tilt_deg\n" + "".join(f"{k / 100:.2f},{10 * ((k % 100) / 50 - 1):.3f}\n" for k in range(2000)))
+    cmd = [sys.executable, "-m", "fes_sim", *(a.format(walk=walk) for a in args)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    proc.stdout.close()  # like `| head -0`: the reader is gone before the first line
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141
+    assert err == ""
 
 
 def test_console_script_matches_python_dash_m():

@@ -98,20 +98,46 @@ def test_restriction_reference_is_the_untreated_walk_even_when_not_listed():
     assert only_brace.conditions[0].metrics == with_none.conditions[1].metrics
 
 
-def test_cli_prints_conditions_side_by_side_and_writes_the_plot(tmp_path, capsys):
-    plot = tmp_path / "cycles.png"
-    code = main(["compare", "--walker", "drop_foot_severe", "--conditions", "none,afo_rigid,fes", "--duration-s", "10", "--plot", str(plot)])
+def test_cli_prints_conditions_side_by_side_and_writes_the_plot_by_default(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code = main(["compare", "--walker", "drop_foot_severe", "--conditions", "none,afo_rigid,fes", "--duration-s", "10"])
     out = capsys.readouterr().out
     assert code == 0
     header = next(line for line in out.splitlines() if "afo_rigid" in line and "fes" in line)
     assert header.split() == ["none", "afo_rigid", "fes"]
     for label in ("MTC median mm", "toe-drag strides", "foot pitch at IC deg", "push-off restriction deg"):
         assert label in out
-    assert plot.stat().st_size > 10_000
+    assert "-0.0" not in out.split()
+    assert "wrote compare_drop_foot_severe.png" in out
+    assert (tmp_path / "compare_drop_foot_severe.png").stat().st_size > 10_000
+
+
+def test_cli_plot_file_is_chosen_with_plot_or_left_out_with_no_plot(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    walker = tmp_path / "my_walker.toml"
+    assert main(["config", "show", "walker", "drop_foot_severe"]) == 0
+    walker.write_text(capsys.readouterr().out, encoding="utf-8")
+    plot = tmp_path / "cycles.png"
+    args = ["compare", "--walker", str(walker), "--conditions", "none,fes", "--duration-s", "5"]
+    assert main([*args, "--plot", str(plot)]) == 0
+    assert plot.stat().st_size > 10_000 and f"wrote {plot}" in capsys.readouterr().out
+    assert main([*args, "--no-plot"]) == 0
+    assert "wrote" not in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cycles.png", "my_walker.toml"]
+    assert main([*args, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["plot"] == "compare_my_walker.png"
+    assert (tmp_path / "compare_my_walker.png").is_file()
+
+
+def test_table_cells_print_zero_without_a_sign():
+    from fes_sim.cli.table import format_cell
+
+    assert [format_cell(v, 1) for v in (-0.0, -0.04, 0.04, -0.05, 2.0)] == ["0.0", "0.0", "0.0", "-0.1", "2.0"]
+    assert format_cell(-0.4, 0) == "0"
 
 
 def test_cli_json_is_strict_and_alone_on_stdout(capsys):
-    code = main(["compare", "--conditions", "none,fes+afo_carbon", "--duration-s", "10", "--seed", "5", "--json"])
+    code = main(["compare", "--conditions", "none,fes+afo_carbon", "--duration-s", "10", "--seed", "5", "--json", "--no-plot"])
     text = capsys.readouterr().out
     assert code == 0
     data = json.loads(text, parse_constant=lambda c: pytest.fail(f"non-strict JSON constant {c}"))

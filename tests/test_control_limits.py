@@ -38,11 +38,11 @@ def test_rms_current_matches_reference_example():
 @pytest.mark.parametrize(
     "stim, limits, words",
     [
-        (dict(current_ma=120.0), {}, "current_ma 120"),
-        (dict(pulse_width_us=400.0), {}, "pulse_width_us 400"),
-        (dict(frequency_hz=80.0), {}, "frequency_hz 80"),
+        (dict(current_ma=120.0), {}, "stimulation.current_ma = 120 exceeds the stimulator's max_current_ma 100"),
+        (dict(pulse_width_us=400.0), {}, "stimulation.pulse_width_us = 400 exceeds"),
+        (dict(frequency_hz=80.0), {}, "stimulation.frequency_hz = 80 exceeds"),
         (dict(current_ma=100.0, pulse_width_us=350.0), dict(max_charge_per_phase_uc=30.0), "charge per phase"),
-        (dict(max_on_time_s=5.0), dict(max_on_time_s=3.0), "max_on_time_s 5"),
+        (dict(max_on_time_s=5.0), dict(max_on_time_s=3.0), "stimulation.max_on_time_s = 5 exceeds the stimulator's max_on_time_s 3"),
         (dict(max_on_time_s=5.0, min_off_time_ms=100.0), {}, "duty cycle"),
         (dict(current_ma=100.0, pulse_width_us=300.0), dict(electrode_area_cm2=2.0), "current density"),
     ],
@@ -56,7 +56,7 @@ def test_fault_ramp_limit():
     from fes_sim.control.config import SensorFaultConfig
 
     cfg = ControllerConfig(faults=SensorFaultConfig(fault_ramp_down_ms=500.0))
-    with pytest.raises(SafetyLimitError, match="fault_ramp_down_ms"):
+    with pytest.raises(SafetyLimitError, match="faults.fault_ramp_down_ms = 500 exceeds"):
         DevicePipeline(cfg, StimulatorConfig())
 
 

@@ -26,7 +26,7 @@ def _stronger(cfg: ControllerConfig) -> ControllerConfig:
 def test_unsafe_retune_rejected_and_nothing_changes():
     pipe = DevicePipeline(ControllerConfig(), StimulatorConfig())
     before = pipe.config
-    with pytest.raises(SafetyLimitError, match="current_ma 150"):
+    with pytest.raises(SafetyLimitError, match="current_ma = 150"):
         pipe.retune(ControllerConfig(stimulation=StimulationConfig(current_ma=150.0)))
     assert pipe.config is before and pipe.pending is None
 

@@ -41,6 +41,20 @@ def test_every_lesson_page_has_an_example_and_the_index_links_it() -> None:
         assert example.name in lesson_page(example).read_text(encoding="utf-8")
 
 
+def _numbered_items(page: str, section: str) -> int:
+    match = re.search(rf"^## {section}\n(.*?)(?=^## |\Z)", page, re.S | re.M)
+    assert match, f"no '## {section}' section"
+    return len(re.findall(r"^\d+\. ", match.group(1), re.M))
+
+
+@pytest.mark.parametrize("page", sorted((ROOT / "docs" / "course").glob("*.md")), ids=lambda p: p.stem)
+def test_every_lesson_has_two_or_three_exercises_each_answered(page: Path) -> None:
+    text = page.read_text(encoding="utf-8")
+    exercises = _numbered_items(text, "Exercises")
+    assert 2 <= exercises <= 3, f"{page.name} has {exercises} exercises"
+    assert _numbered_items(text, "Answers") == exercises, f"{page.name}: one answer per exercise"
+
+
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
 def test_example_runs_and_its_lesson_states_its_answers(example: Path, tmp_path: Path) -> None:
     proc = subprocess.run(

@@ -131,6 +131,25 @@ def test_calibrating_a_heel_switch_sets_its_standing_limit(tmp_path):
     assert cal.config.footswitch.max_loaded_ms == pytest.approx(2000 * cal.measured["heel_loaded_s"])
 
 
+def test_calibrate_prints_and_warns_about_a_fit_clamped_to_its_range(tmp_path, capsys):
+    t, tilt, *_, truth = walk(n_strides=12)
+    # released 110 ms before each heel strike: the fitted heel-strike lag is 35 - 110 = -75 ms, below its 0 ms floor
+    to = [x for x, e in truth if e == GaitEvent.TOE_OFF]
+    hs = [x for x, e in truth if e == GaitEvent.HEEL_STRIKE]
+    pressed = [any(a - 0.25 <= x < min([h for h in hs if h > a] or [1e9]) - 0.11 for a in to) for x in t]
+    f = tmp_path / "hs.csv"
+    f.write_text("t_s,tilt_deg,hand_switch\n" + "".join(f"{a:.4f},{b:.4f},{int(p)}\n" for a, b, p in zip(t, tilt, pressed)))
+    out = tmp_path / "c.toml"
+    assert main(["calibrate", str(f), "--out", str(out), "--labels", "hand-switch"]) == 0
+    printed = capsys.readouterr()
+    assert load_toml(ControllerConfig, out).tilt.heel_strike_lag_ms == 0.0
+    assert [line.split() for line in printed.out.splitlines() if "heel_strike_lag_ms" in line] == [["heel_strike_lag_ms", "0.000"]]
+    warning = [line for line in printed.err.splitlines() if "heel_strike_lag_ms" in line]
+    assert len(warning) == 1 and warning[0].startswith("fes: warning: tilt.heel_strike_lag_ms: fitted -7")
+    assert "outside 0 to 200; written as 0" in warning[0]
+    assert "warning: tilt.heel_strike_lag_ms" in out.read_text()
+
+
 def test_calibrate_hand_switch_and_errors(tmp_path, capsys):
     t, tilt, *_, truth = walk(n_strides=12)
     # clinician presses from 0.25 s before toe-off until heel strike

@@ -16,7 +16,8 @@ import fes_sim.tuning.runner as runner
 from fes_sim.cli import main
 from fes_sim.config import load_toml
 from fes_sim.control.config import ControllerConfig
-from fes_sim.errors import OutputError
+from fes_sim.control.limits import StimulatorConfig
+from fes_sim.errors import OutputError, SafetyLimitError
 from fes_sim.tuning import load_study, run_study, write_outputs
 from fes_sim.tuning.executor import Executor
 from fes_sim.tuning.outputs import pareto_front, summary_text
@@ -228,3 +229,25 @@ def test_task_count_is_a_multiple_of_the_workers(n_sets: int, n_walkers: int, wo
     assert n == expected
     assert -(-n_sets // n) * n_walkers <= max(runner.LANES_PER_TASK, n_walkers)
     assert runner.task_count(n_sets, n_walkers, workers, chunk=30) == -(-n_sets // 30)
+
+
+@pytest.mark.parametrize("engine", ["lanes", "loop"])
+def test_stimulator_limits_are_swept_and_each_set_runs_with_its_own(tmp_path: Path, engine: str) -> None:
+    # 105 and 110 mA are beyond the default stimulator's 100 mA: the sets run only because
+    # each builds its device with its own swept max_current_ma
+    extra = '\n[[parameters]]\npath = "stimulator.max_current_ma"\nvalues = [120.0, 150.0]\n'
+    path = write_study(tmp_path, extra, method="grid", engine=engine, population=0)
+    path.write_text(path.read_text().replace("lo = 15.0\nhi = 40.0", "values = [105.0, 110.0]"))
+    out = tmp_path / "out"
+    result = run_study(load_study(path), out, workers=0, progress=False)
+    assert sorted(r["stimulator.max_current_ma"] for r in result.rows) == [120.0] * 4 + [150.0] * 4
+    assert "stimulator.max_current_ma" in _rows(out / "results.csv")[0]
+    by_set = {(r["stimulation.current_ma"], r["stimulation.ramp_up_ms"], r["stimulator.max_current_ma"]): r for r in result.rows}
+    for (cur, ramp, limit), r in by_set.items():  # a limit decides what is allowed, not what a safe setting does
+        assert r["charge_per_stride_uc"] == by_set[(cur, ramp, 120.0)]["charge_per_stride_uc"]
+    write_outputs(result, out)
+    best = load_toml(StimulatorConfig, out / "best_stimulator.toml")
+    assert best.max_current_ma == result.best["stimulator.max_current_ma"]
+    path.write_text(path.read_text().replace(extra, ""))  # the same settings with the default stimulator
+    with pytest.raises(SafetyLimitError, match="stimulation.current_ma = 105.0.*max_current_ma 100"):
+        load_study(path)

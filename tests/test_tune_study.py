@@ -97,6 +97,26 @@ def test_charge_beyond_limit_only_at_a_corner_is_refused(tmp_path: Path) -> None
     _refuse(p, "stimulation.current_ma = 70.0", "stimulation.pulse_width_us = 350.0", "charge per phase", error=SafetyLimitError)
 
 
+def test_stimulator_parameters_are_checked_by_path_and_range(tmp_path: Path) -> None:
+    p = write_study(tmp_path, '\n[[parameters]]\npath = "stimulator.max_amps"\nlo = 50.0\nhi = 100.0\n')
+    _refuse(p, "parameters[2].path", "not a stimulator parameter", "max_current_ma")
+    p = write_study(tmp_path, '\n[[parameters]]\npath = "stimulator.asymmetric_recovery_ratio"\nlo = 0.5\nhi = 8.0\n')
+    _refuse(p, "parameters[2] (stimulator.asymmetric_recovery_ratio) lo = 0.5", "out of range")
+    p = write_study(tmp_path, '\n[[parameters]]\npath = "stimulator.max_current_ma"\nlo = 0.0\nhi = 100.0\n', method="differential_evolution")
+    _refuse(p, "parameters[2] (stimulator.max_current_ma) lo = 0.0", "out of range")
+
+
+def test_each_corner_is_checked_against_its_own_stimulator(tmp_path: Path) -> None:
+    # 40 mA is safe with the default 100 mA limit, not with a swept limit of 30 mA
+    p = write_study(tmp_path, '\n[[parameters]]\npath = "stimulator.max_current_ma"\nlo = 30.0\nhi = 100.0\n')
+    _refuse(p, "stimulation.current_ma = 40.0", "stimulator.max_current_ma = 30.0", "max_current_ma 30", error=SafetyLimitError)
+    p = write_study(tmp_path, '\n[[parameters]]\npath = "stimulator.electrode_area_cm2"\nlo = 1.0\nhi = 20.0\n', method="lhs")
+    _refuse(p, "stimulator.electrode_area_cm2 = 1.0", "rms current density", error=SafetyLimitError)
+    space = SearchSpace.from_study(load_study(write_study(tmp_path, '\n[[parameters]]\npath = "stimulator.electrode_area_cm2"\nlo = 10.0\nhi = 20.0\n')))
+    assert space.stimulator_for([30.0, 50.0, 12.5]).electrode_area_cm2 == 12.5
+    assert space.apply([30.0, 50.0, 12.5]).stimulation.current_ma == 30.0
+
+
 def test_unknown_metric_key_and_values_with_lhs_are_refused(tmp_path: Path) -> None:
     p = write_study(tmp_path, '\n[[constraints]]\nmetric = "mtc_p1_mm"\nmin = 0.0\n')
     _refuse(p, "mtc_p1_mm", "unknown metric")

@@ -112,7 +112,7 @@ def test_current_bound_follows_the_charge_limit_and_pulse_width() -> None:
     assert tuning.bounds(current)[1] == pytest.approx(40.0, abs=0.1)  # 10 uC / 250 us
     tuning.set(width, 200.0)
     assert tuning.bounds(current)[1] == pytest.approx(50.0, abs=0.1)
-    with pytest.raises(ConfigError, match="safety limits"):
+    with pytest.raises(ConfigError, match="exceeds the stimulator's max_charge_per_phase_uc 10"):
         tuning.set(current, 50.5)
     assert tuning.value(current) == 20.0
 

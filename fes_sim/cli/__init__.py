@@ -4,7 +4,8 @@ Each subcommand lives in its own module under :mod:`fes_sim.cli` and defines
 ``add_parser(subparsers, formatter_class)`` (which sets ``func`` on its parser) and
 is listed in :data:`SUBCOMMANDS`. Usage errors and errors derived from
 :class:`~fes_sim.errors.FesError` become one line on stderr and exit code 2; bridge
-errors carry their own ``exit_code``.
+errors carry their own ``exit_code``. Output cut short because its reader has gone
+(``fes ... | head``) ends quietly with :data:`EXIT_BROKEN_PIPE`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from typing import Sequence
 
@@ -32,6 +34,9 @@ SUBCOMMANDS: tuple[str, ...] = (
     "fes_sim.cli.ports_cmd",
 )
 
+#: exit status when stdout's reader has gone: 128 + SIGPIPE, as a shell reports a process the signal ended
+EXIT_BROKEN_PIPE = 141
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, with every subcommand that imports cleanly."""
@@ -49,6 +54,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``fes`` console script; returns the exit code."""
+    try:
+        code = _run(argv)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's flush at exit
+        return code
+    except BrokenPipeError:
+        # the reader has gone: what is still buffered goes nowhere, without a traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

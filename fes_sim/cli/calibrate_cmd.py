@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,9 @@ The walk is any file 'fes replay' reads. Labels are optional:
   --labels hand-switch  fit them to a 'hand_switch' column (1 = pressed while
                         the foot should be lifted: press = heel-off, release =
                         heel strike)
+The fitted values are printed as written. A fit outside the field's range is
+written clamped to it, with a warning on stderr naming the field, the fit and
+the range.
 Then try it:  fes replay WALK.csv --controller OUT.toml
 """
 
@@ -64,7 +68,9 @@ def run(args: argparse.Namespace) -> int:
             raise RecordingError(f"{args.recording}: --labels hand-switch, but there is no 'hand_switch' column")
         labels = hand_switch_labels(rec.t_s, rec.hand_switch)
     cal = calibrate(rec, base, labels)
-    header = f"controller calibrated by fes calibrate from {args.recording} ({args.labels} labels)\n" + "\n".join(cal.notes)
+    header = f"controller calibrated by fes calibrate from {args.recording} ({args.labels} labels)\n" + "\n".join(
+        [*cal.notes, *(f"warning: {w}" for w in cal.warnings)]
+    )
     try:
         args.out.write_text(to_toml(cal.config, header=header), encoding="utf-8")
     except OSError as exc:
@@ -73,5 +79,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"note: {note}")
     for key, value in cal.measured.items():
         print(f"  {key:22s} {value:10.3f}")
+    for warning in cal.warnings:
+        print(f"fes: warning: {warning}", file=sys.stderr)
     print(f"wrote {args.out}")
     return 0

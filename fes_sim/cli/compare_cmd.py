@@ -11,7 +11,7 @@ from typing import Any
 from fes_sim.cli.table import format_cell, format_table
 from fes_sim.config import resolve
 from fes_sim.config.presets import preset_names
-from fes_sim.cli.options import SAMPLE_RATE_HELP, SAMPLE_RATE_HZ, SEED, SEED_HELP, Number, check_output_file
+from fes_sim.cli.options import SAMPLE_RATE_HELP, SAMPLE_RATE_HZ, SEED, SEED_HELP, Number, check_output_file, resolve_device
 
 DESCRIPTION = """\
 Would a brace do as well? Run one walker through several treatments on the same
@@ -25,6 +25,10 @@ foot pitch at initial contact (toe up positive), peak plantarflexion in push-off
 the ankle's range of motion from heel-off to toe-off, and the push-off
 restriction (that range without an orthosis minus the range with it: the known
 cost of a rigid AFO), and the stimulated strides.
+
+Also writes one figure, mean toe height and ankle angle over the stride per
+condition, to compare_<walker>.png in the current folder (--plot FILE.png to
+choose the file, --no-plot for none) and prints its path.
 """
 
 #: simulated time per condition (fes_sim.compare checks the same range)
@@ -59,8 +63,10 @@ def add_parser(subparsers: Any, formatter_class: type) -> None:
     p.add_argument("--duration-s", type=DURATION_S, default=60.0, metavar="S", help=f"simulated time per condition, {DURATION_S.range}")
     p.add_argument("--seed", type=SEED, default=1, metavar="N", help=SEED_HELP)
     p.add_argument("--sample-rate-hz", type=SAMPLE_RATE_HZ, default=200.0, metavar="HZ", help=SAMPLE_RATE_HELP)
-    p.add_argument("--plot", type=Path, default=None, metavar="FILE.png",
-                   help="write mean-cycle toe height and ankle angle per condition to this PNG (default: no figure)")
+    plot = p.add_mutually_exclusive_group()
+    plot.add_argument("--plot", type=Path, default=None, metavar="FILE.png",
+                      help="PNG of mean-cycle toe height and ankle angle per condition (default: compare_<walker>.png in the current folder)")
+    plot.add_argument("--no-plot", action="store_true", help="write no figure")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
     p.set_defaults(func=run)
 
@@ -82,26 +88,35 @@ def comparison_table(comparison: Any) -> str:
     return format_table(headers, rows, [0] * len(headers))
 
 
+def plot_path(args: argparse.Namespace) -> Path | None:
+    """Where the figure goes: ``--plot``, else ``compare_<walker>.png`` here (a walker file by its stem); None with ``--no-plot``."""
+    if args.no_plot:
+        return None
+    return args.plot if args.plot is not None else Path(f"compare_{Path(args.walker).stem}.png")
+
+
 def run(args: argparse.Namespace) -> int:
     """Execute ``fes compare``."""
     from fes_sim.compare import compare, parse_conditions, plot_mean_cycles
 
     conditions = parse_conditions(args.conditions)
-    check_output_file(args.plot, "--plot")
+    plot_file = plot_path(args)
+    check_output_file(plot_file, "--plot")
     walker = resolve("walker", args.walker)
+    controller, stimulator = resolve_device(args.controller, args.stimulator)
     comparison = compare(
         walker, conditions,
-        controller=resolve("controller", args.controller),
-        stimulator=resolve("stimulator", args.stimulator),
+        controller=controller,
+        stimulator=stimulator,
         scenario=resolve("scenario", args.scenario),
         duration_s=args.duration_s, seed=args.seed, sample_rate_hz=args.sample_rate_hz,
     )
     plot = None
-    if args.plot is not None:
+    if plot_file is not None:
         title = f"walker {args.walker}, seed {args.seed}, {args.duration_s:g} s per condition"
-        plot = plot_mean_cycles(comparison, args.plot, title=title)
+        plot = plot_mean_cycles(comparison, plot_file, title=title)
     if args.json:
-        out = {"walker": args.walker, "controller": args.controller, **comparison.as_dict()}
+        out = {"walker": args.walker, "controller": args.controller, "plot": None if plot is None else str(plot), **comparison.as_dict()}
         json.dump(out, sys.stdout, allow_nan=False)
         sys.stdout.write("\n")
         return 0

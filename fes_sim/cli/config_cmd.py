@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from fes_sim.config.presets import KIND_MODULES, config_class, get_preset, preset_names
+from fes_sim.cli.options import check_device
+from fes_sim.config.presets import KIND_MODULES, config_class, get_preset, preset_names, resolve
 from fes_sim.config.schema import load_toml, to_toml
 from fes_sim.errors import ConfigError
 
@@ -45,26 +46,36 @@ def add_parser(subparsers: Any, formatter_class: type) -> None:
     p = subparsers.add_parser("config", help="list, show and validate configuration", description=DESCRIPTION, formatter_class=formatter_class)
     sub = p.add_subparsers(title="config commands", metavar="ACTION", required=True)
     v = sub.add_parser("validate", help="check TOML files: one line per file, exit 2 if any is bad", formatter_class=formatter_class,
-                       description="Check each file as its kind and report every file: 'ok' or the error.\nExit 2 if any failed.")
+                       description="Check each file as its kind and report every file: 'ok' or the error.\n"
+                                   "A controller is also checked against the --stimulator's safety limits.\nExit 2 if any failed.")
     v.add_argument("files", nargs="+", type=Path, metavar="FILE", help="TOML files, e.g. configs/*/*.toml")
     v.add_argument("--kind", choices=sorted(KIND_MODULES) + sorted(EXTRA_KINDS), default=None,
                    help="config kind of every FILE (default: from each file's folder, e.g. walkers/ -> walker)")
+    v.add_argument("--stimulator", default="default", metavar="NAME|FILE",
+                   help="stimulator whose safety limits a controller must respect (default: the preset 'default')")
     v.set_defaults(func=validate)
-    s = sub.add_parser("show", help="print a preset, fully resolved, as TOML", formatter_class=formatter_class)
+    s = sub.add_parser("show", help="print a preset, fully resolved, as TOML", formatter_class=formatter_class,
+                       description="Print a preset or TOML file of KIND with every field filled in, its unit and range in\n"
+                                   "a comment: a starting point for your own file. Exit 2 if it is unknown or invalid.")
     s.add_argument("kind", choices=sorted(KIND_MODULES), metavar="KIND", help=f"config kind: {', '.join(sorted(KIND_MODULES))}")
     s.add_argument("name", metavar="NAME", help="preset name (see 'fes config list') or TOML file")
     s.set_defaults(func=show)
-    ls = sub.add_parser("list", help="list the built-in presets of every kind", formatter_class=formatter_class)
+    ls = sub.add_parser("list", help="list the built-in presets of every kind", formatter_class=formatter_class,
+                        description="Print one line per config kind with the names of its built-in presets.")
     ls.set_defaults(func=list_presets)
 
 
-def load_config_file(path: Path, kind: str) -> object:
-    """Read and validate ``path`` as ``kind`` (a study through the tuning's own loader)."""
+def load_config_file(path: Path, kind: str, stimulator: str = "default") -> object:
+    """Read and validate ``path`` as ``kind`` (a study through the tuning's own loader, a
+    controller also against the safety limits of ``stimulator``, a preset or file)."""
     if kind == "study":
         from fes_sim.tuning import load_study
 
         return load_study(path)
-    return load_toml(config_class(kind), path)
+    config = load_toml(config_class(kind), path)
+    if kind == "controller":
+        check_device(config, resolve("stimulator", stimulator), str(path), stimulator)
+    return config
 
 
 def validate(args: argparse.Namespace) -> int:
@@ -75,7 +86,7 @@ def validate(args: argparse.Namespace) -> int:
             if not path.exists():
                 raise ConfigError(f"{path}: no such file")
             kind = kind_of_file(path, args.kind)
-            load_config_file(path, kind)
+            load_config_file(path, kind, args.stimulator)
         except ConfigError as exc:
             failed += 1
             message = str(exc)
@@ -87,8 +98,6 @@ def validate(args: argparse.Namespace) -> int:
 
 def show(args: argparse.Namespace) -> int:
     """Print a preset or file as TOML, every default filled in."""
-    from fes_sim.config.presets import resolve
-
     obj = resolve(args.kind, args.name)
     print(to_toml(obj, header=f"{args.kind} {args.name}"), end="")
     return 0

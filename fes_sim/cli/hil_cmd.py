@@ -20,9 +20,52 @@ protocol (docs/protocol.md) on any serial port or pyserial URL, or fesemu://.
            the host's reference model within --tolerance-ms
   latency  time-sync round trips and sample-to-command latency
 
+{exit_status}"""
+
+EXIT_STATUS = """\
 Exit status: 0 pass, 1 fail, 2 usage or configuration error, 3 device or link
 error, 4 the port vanished (the frame log and recording are complete up to then).
 """
+
+HOST_DESCRIPTION = """\
+Host in the loop: the device streams its shank sensor, this host runs the
+reference detector and controller on it and sends each stimulation command back.
+
+Prints a table per stride, the latency percentiles (sample-to-command, host
+processing, arrival jitter, ping round trip), the scheduling priority obtained,
+lost, stale and NAKed samples and the device clock's drift, then one line per
+failed or not measurable check and PASS or FAIL. Checks: the link held, no more
+lost samples than --max-lost-samples, no NAKs, and the sample-to-command p50 and
+p99 within --p50-ms and --p99-ms when given (not measurable, and so failed
+under a limit, when the device clock drifts beyond --max-drift-ppm).
+
+{exit_status}"""
+
+DEVICE_DESCRIPTION = """\
+Device in the loop: this host streams samples (from the plant simulator, a
+recording or a sine of shank tilt) to the device, which runs its own
+detector and controller; the host runs the reference model on the same samples.
+
+Prints one row per reference burst (onset and offset on the host and on the
+device, their differences), the samples sent, the event counts and the pacing
+lag, then one line per failed check and PASS or FAIL. Checks: the link held, no
+NAKs, the reference has bursts, each burst's onset and offset within
+--tolerance-ms, and no extra device bursts.
+
+{exit_status}"""
+
+LATENCY_DESCRIPTION = """\
+Measure the link: --pings time-sync round trips, then a host-in-the-loop run
+(10 s by default) timed sample by sample.
+
+Prints the same latency table as 'fes hil host' (sample-to-command, host
+processing, arrival jitter, ping round trip), the clock sync and drift, then
+one line per failed or not measurable check and PASS or FAIL. Checks: every
+ping answered, the link held, no lost samples beyond --max-lost-samples, no
+NAKs, and the sample-to-command p50 and p99 within --p50-ms and --p99-ms (a
+device clock drifting beyond --max-drift-ppm makes them not measurable: FAIL).
+
+{exit_status}"""
 
 
 BAUDRATE = Number(int, 1, None, "bit/s")
@@ -84,10 +127,11 @@ def _realtime(p: argparse.ArgumentParser) -> None:
 
 def add_parser(subparsers: Any, formatter_class: type) -> None:
     """Register ``fes hil`` and its modes."""
-    p = subparsers.add_parser("hil", help="hardware-in-the-loop runs against a serial device", description=DESCRIPTION,
-                              formatter_class=formatter_class)
+    p = subparsers.add_parser("hil", help="hardware-in-the-loop runs against a serial device",
+                              description=DESCRIPTION.format(exit_status=EXIT_STATUS), formatter_class=formatter_class)
     sub = p.add_subparsers(title="modes", metavar="MODE", required=True)
-    h = sub.add_parser("host", help="host in the loop", formatter_class=formatter_class)
+    h = sub.add_parser("host", help="host in the loop", description=HOST_DESCRIPTION.format(exit_status=EXIT_STATUS),
+                       formatter_class=formatter_class)
     _common(h)
     h.add_argument("--record", type=Path, metavar="FILE", help="write the run as a recording (CSV, flushed as it goes) (default: none)")
     h.add_argument("--p50-ms", type=PERCENTILE_MS, default=None, metavar="MS",
@@ -99,7 +143,8 @@ def add_parser(subparsers: Any, formatter_class: type) -> None:
     _max_drift(h)
     _realtime(h)
     h.set_defaults(func=run, mode="host")
-    d = sub.add_parser("device", help="device in the loop", formatter_class=formatter_class)
+    d = sub.add_parser("device", help="device in the loop", description=DEVICE_DESCRIPTION.format(exit_status=EXIT_STATUS),
+                       formatter_class=formatter_class)
     _common(d)
     d.add_argument("--source", choices=("plant", "recording", "synthetic"), default="plant", help="samples to stream")
     d.add_argument("--walker", default="drop_foot_mild", metavar="NAME", help="walker preset or file (source plant)")
@@ -108,7 +153,8 @@ def add_parser(subparsers: Any, formatter_class: type) -> None:
     d.add_argument("--tolerance-ms", type=Number(float, 0, None, "ms"), default=None, metavar="MS",
                    help="onset/offset tolerance, value >= 0 ms (default: one sample period, 1000/--rate)")
     d.set_defaults(func=run, mode="device")
-    lat = sub.add_parser("latency", help="round-trip and command-latency statistics", formatter_class=formatter_class)
+    lat = sub.add_parser("latency", help="round-trip and command-latency statistics",
+                         description=LATENCY_DESCRIPTION.format(exit_status=EXIT_STATUS), formatter_class=formatter_class)
     _common(lat)
     lat.set_defaults(duration_s=10.0)
     lat.add_argument("--pings", type=Number(int, 1), default=200, metavar="N", help="time-sync round trips to measure, value >= 1")

@@ -1,15 +1,16 @@
-"""What every subcommand shares: the help layout, one-line usage errors, checked numbers
-and output paths checked before any work starts."""
+"""What every subcommand shares: the help layout, one-line usage errors, checked numbers,
+output paths and the controller's safety limits checked before any work starts."""
 
 from __future__ import annotations
 
 import argparse
 import math
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
+from fes_sim.config.presets import looks_like_file, resolve
 from fes_sim.config.schema import range_text
-from fes_sim.errors import OutputError
+from fes_sim.errors import OutputError, SafetyLimitError
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
@@ -80,3 +81,24 @@ def check_output_file(path: Path | None, option: str) -> None:
         raise OutputError(f"{option} {path}: is a directory; give a file name")
     if not path.parent.is_dir():
         raise OutputError(f"{option} {path}: folder {path.parent} does not exist")
+
+
+def check_device(controller: Any, stimulator: Any, controller_name: str, stimulator_name: str) -> None:
+    """Refuse a controller beyond the stimulator's safety limits, naming the controller file
+    (or preset), each field path and the stimulator, e.g. ``cur.toml: stimulation.current_ma = 150
+    exceeds the stimulator's max_current_ma 100 (default stimulator)``."""
+    from fes_sim.device import check_limits
+
+    try:
+        check_limits(controller, stimulator)
+    except SafetyLimitError as exc:
+        where = controller_name if looks_like_file(controller_name) else f"controller {controller_name!r}"
+        which = f"stimulator {stimulator_name}" if looks_like_file(stimulator_name) else f"{stimulator_name} stimulator"
+        raise SafetyLimitError(f"{where}: {exc} ({which})") from None
+
+
+def resolve_device(controller_name: str, stimulator_name: str) -> tuple[Any, Any]:
+    """The controller and stimulator named on the command line (presets or files), checked by :func:`check_device`."""
+    controller, stimulator = resolve("controller", controller_name), resolve("stimulator", stimulator_name)
+    check_device(controller, stimulator, controller_name, stimulator_name)
+    return controller, stimulator

@@ -8,9 +8,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from fes_sim.cli.options import Number, check_output_file
+from fes_sim.cli.options import Number, check_output_file, resolve_device
 from fes_sim.cli.table import format_table
-from fes_sim.config import resolve
 from fes_sim.controller_inputs import require_inputs
 from fes_sim.errors import OutputError
 
@@ -72,12 +71,10 @@ def _fmt(v: float | int | None, digits: int = 1) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Execute ``fes replay``."""
-    from fes_sim.control.config import ControllerConfig
     from fes_sim.replay import json_summary, load_recording, replay, score_replay, stimulation_per_stride
 
     check_output_file(args.plot, "--plot")
-    controller = ControllerConfig.off() if args.controller == "off" else resolve("controller", args.controller)
-    stimulator = resolve("stimulator", args.stimulator)
+    controller, stimulator = resolve_device(args.controller, args.stimulator)
     rec = load_recording(args.recording, leg=args.leg, events_file=args.events, axis_map=args.axes)
     require_inputs(controller, rec.channels, args.recording)
     for note in rec.notes:

@@ -10,7 +10,7 @@ from typing import Any
 
 from fes_sim.cli.table import format_table
 from fes_sim.config import resolve
-from fes_sim.cli.options import SAMPLE_RATE_HELP, SAMPLE_RATE_HZ, SEED, SEED_HELP, Number
+from fes_sim.cli.options import SAMPLE_RATE_HELP, SAMPLE_RATE_HZ, SEED, SEED_HELP, Number, resolve_device
 from fes_sim.errors import OutputError
 
 DESCRIPTION = """\
@@ -67,10 +67,11 @@ def run(args: argparse.Namespace) -> int:
     """Execute ``fes run``."""
     from fes_sim.session import SimulationSession
 
+    controller, stimulator = resolve_device(args.controller, args.stimulator)
     session = SimulationSession(
         walker=resolve("walker", args.walker),
-        controller=resolve("controller", args.controller),
-        stimulator=resolve("stimulator", args.stimulator),
+        controller=controller,
+        stimulator=stimulator,
         scenario=resolve("scenario", args.scenario),
         sample_rate_hz=args.sample_rate_hz,
         labels={"walker": args.walker, "controller": args.controller, "stimulator": args.stimulator, "seed": args.seed},

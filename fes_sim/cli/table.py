@@ -7,13 +7,16 @@ from typing import Any, Sequence
 
 
 def format_cell(value: Any, decimals: int = 1) -> str:
-    """A compact cell: ``-`` for missing numbers, ``yes``/``no`` for booleans."""
+    """A compact cell: ``-`` for missing numbers, ``yes``/``no`` for booleans, no ``-0.0``."""
     if value is None:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return "-" if not math.isfinite(value) else f"{value:.{decimals}f}"
+        if not math.isfinite(value):
+            return "-"
+        text = f"{value:.{decimals}f}"
+        return text[1:] if text.startswith("-") and float(text) == 0.0 else text
     return str(value)
 
 

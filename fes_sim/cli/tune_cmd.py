@@ -1,4 +1,4 @@
-"""``fes tune STUDY``: sweep or optimise controller settings over walkers, locally or on Dask."""
+"""``fes tune STUDY``: sweep or optimise controller and stimulator settings over walkers, locally or on Dask."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from typing import Any
 from fes_sim.cli.options import Number
 
 DESCRIPTION = """\
-Evaluate many controller settings on simulated walkers and pick the best.
+Evaluate many controller and stimulator settings on simulated walkers and pick the best.
 
 STUDY is a TOML file (examples in configs/studies/, guide in docs/tuning.md): the
 parameters to search by dotted path (ranges such as stimulation.ramp_up_ms or
 tilt.heel_off_fraction, named settings such as stimulation.timing = fixed or
-percent), grid, random, Latin-hypercube sampling or differential evolution, the
+percent, stimulator limits such as stimulator.electrode_area_cm2), grid, random, Latin-hypercube sampling or differential evolution, the
 walker or a population around it, scenarios (standing and sitting count false
 triggers, and cost far more than walking alone), the objective and constraints
 (e.g. minimise charge_per_stride_uc with toe_drag_rate <= 0 and mtc_p5_mm >= 10).
@@ -24,7 +24,8 @@ The file is checked before any work: unknown parameters, empty ranges and settin
 beyond the stimulator's safety limits are refused.
 
 Writes to --out: results.csv (one row per parameter set, appended as each
-finishes), best_controller.toml, pareto.png (charge against clearance),
+finishes), best_controller.toml (and best_stimulator.toml when stimulator
+fields are searched), pareto.png (charge against clearance),
 sensitivity_<parameter>.png and summary.txt. An interrupted study continues with
 --resume; finished rows are not recomputed, and all rows are scored again with the
 study's present objective and constraints.

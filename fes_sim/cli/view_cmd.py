@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from fes_sim.cli.options import SAMPLE_RATE_HELP, SAMPLE_RATE_HZ, SEED, SEED_HELP, Number, check_output_file
+from fes_sim.cli.options import SAMPLE_RATE_HELP, SAMPLE_RATE_HZ, SEED, SEED_HELP, Number, check_output_file, resolve_device
 from fes_sim.config import resolve
 from fes_sim.errors import FesError
 
@@ -78,8 +78,7 @@ def build_source(args: argparse.Namespace, buffer: Any) -> tuple[Any, Any]:
     """The data source named by the arguments and, for a simulation, its :class:`Tuning`."""
     from fes_sim.viewer.tuning import Tuning
 
-    controller = resolve("controller", args.controller)
-    stimulator = resolve("stimulator", args.stimulator)
+    controller, stimulator = resolve_device(args.controller, args.stimulator)
     if args.replay is not None:
         from fes_sim.viewer.replay_source import ReplaySource
 

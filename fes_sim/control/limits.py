@@ -68,43 +68,43 @@ def check_settings(
     min_off_time_ms: float,
     fault_ramp_down_ms: float,
 ) -> None:
-    """Raise :class:`SafetyLimitError` naming the first setting that exceeds ``limits``.
+    """Raise :class:`SafetyLimitError` naming every controller setting that exceeds ``limits``.
 
+    The message names each setting by its path in the controller config
+    (``stimulation.current_ma = 150 exceeds the stimulator's max_current_ma 100``).
     Logs a warning when the rms current density is above 2 mA/cm² but below the
     hard limit.
     """
     problems = []
+
+    def exceeds(what: str, limit: str) -> None:
+        problems.append(f"{what} exceeds the stimulator's {limit} {getattr(limits, limit):g}")
+
     if current_ma > limits.max_current_ma:
-        problems.append(f"current_ma {current_ma:g} > max_current_ma {limits.max_current_ma:g}")
+        exceeds(f"stimulation.current_ma = {current_ma:g}", "max_current_ma")
     if pulse_width_us > limits.max_pulse_width_us:
-        problems.append(f"pulse_width_us {pulse_width_us:g} > max_pulse_width_us {limits.max_pulse_width_us:g}")
+        exceeds(f"stimulation.pulse_width_us = {pulse_width_us:g}", "max_pulse_width_us")
     if frequency_hz > limits.max_frequency_hz:
-        problems.append(f"frequency_hz {frequency_hz:g} > max_frequency_hz {limits.max_frequency_hz:g}")
+        exceeds(f"stimulation.frequency_hz = {frequency_hz:g}", "max_frequency_hz")
     charge_uc = current_ma * pulse_width_us * 1e-3
     if charge_uc > limits.max_charge_per_phase_uc:
-        problems.append(
-            f"charge per phase {charge_uc:g} uC (current_ma*pulse_width_us) > "
-            f"max_charge_per_phase_uc {limits.max_charge_per_phase_uc:g}"
-        )
+        exceeds(f"charge per phase {charge_uc:g} uC (stimulation.current_ma * stimulation.pulse_width_us)", "max_charge_per_phase_uc")
     if max_on_time_s > limits.max_on_time_s:
-        problems.append(f"max_on_time_s {max_on_time_s:g} > stimulator max_on_time_s {limits.max_on_time_s:g}")
+        exceeds(f"stimulation.max_on_time_s = {max_on_time_s:g}", "max_on_time_s")
     duty = max_on_time_s / (max_on_time_s + min_off_time_ms * 1e-3)
     if duty > limits.max_duty_cycle:
-        problems.append(
-            f"worst-case duty cycle {duty:.3f} (max_on_time_s, min_off_time_ms) > max_duty_cycle {limits.max_duty_cycle:g}"
-        )
+        exceeds(f"worst-case duty cycle {duty:.3f} (stimulation.max_on_time_s, min_off_time_ms)", "max_duty_cycle")
     if fault_ramp_down_ms > limits.max_fault_ramp_down_ms:
-        problems.append(
-            f"fault_ramp_down_ms {fault_ramp_down_ms:g} > max_fault_ramp_down_ms {limits.max_fault_ramp_down_ms:g}"
-        )
+        exceeds(f"faults.fault_ramp_down_ms = {fault_ramp_down_ms:g}", "max_fault_ramp_down_ms")
     density = rms_current_ma(current_ma, pulse_width_us, frequency_hz) / limits.electrode_area_cm2
     if density > limits.max_current_density_ma_cm2:
-        problems.append(
-            f"rms current density {density:.2f} mA/cm2 on {limits.electrode_area_cm2:g} cm2 > "
-            f"max_current_density_ma_cm2 {limits.max_current_density_ma_cm2:g}"
+        exceeds(
+            f"rms current density {density:.2f} mA/cm2 (stimulation.current_ma, pulse_width_us, frequency_hz; "
+            f"electrode_area_cm2 {limits.electrode_area_cm2:g})",
+            "max_current_density_ma_cm2",
         )
     if problems:
-        raise SafetyLimitError("stimulation settings exceed the stimulator's safety limits: " + "; ".join(problems))
+        raise SafetyLimitError("; ".join(problems))
     if density > CURRENT_DENSITY_WARNING_MA_CM2:
         log.warning(
             "rms current density %.2f mA/cm2 is above %.1f mA/cm2 (IEC 60601-2-10 asks for special attention)",

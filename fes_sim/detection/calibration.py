@@ -47,12 +47,17 @@ MIN_STRIDES = 5
 
 @dataclass
 class Calibration:
-    """A calibrated controller and what was measured to make it."""
+    """A calibrated controller and what was measured to make it.
+
+    ``measured`` holds the fitted timing values as written (within their ranges);
+    ``warnings`` names each fitted value that had to be clamped to be written.
+    """
 
     config: ControllerConfig
     strides: int
     measured: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def hand_switch_labels(t_s: np.ndarray, pressed: np.ndarray) -> list[tuple[float, GaitEvent]]:
@@ -139,8 +144,19 @@ def calibrate(rec, base: ControllerConfig, labels=None, stimulator: StimulatorCo
     if labels:
         measured.update(fits)
         notes.append(f"timing fitted to {len(labels)} labelled events")
-    lag = lambda name, current, lo, hi: float(np.clip(fits.get(name, current), lo, hi))  # noqa: E731
-    fraction = float(np.clip(fits.get("heel_off_fraction", tc.heel_off_fraction), 0.05, 0.95))
+    warnings: list[str] = []
+
+    def fitted(path: str, current: float, lo: float, hi: float) -> float:
+        """The fit of field ``path`` (``current`` without one) within ``lo..hi``; a clamped fit is warned about."""
+        name = path.rsplit(".", 1)[-1]
+        value = float(np.clip(fits.get(name, current), lo, hi))
+        if name in fits:
+            if value != fits[name]:
+                warnings.append(f"{path}: fitted {fits[name]:.3f} is outside {lo:g} to {hi:g}; written as {value:g}")
+            measured[name] = value
+        return value
+
+    fraction = fitted("tilt.heel_off_fraction", tc.heel_off_fraction, 0.05, 0.95)
     pre_peak = float(np.clip(measured["pre_swing_peak_dps"], 10.0, 2000.0))
     tilt_cfg = tc.replace(
         heel_off_tilt_deg=float(np.clip(low + fraction * span, -30.0, 60.0)),
@@ -157,11 +173,11 @@ def calibrate(rec, base: ControllerConfig, labels=None, stimulator: StimulatorCo
         max_swing_ms=tilt_cfg.max_swing_ms,
     )
     if base.detector == "tilt":
-        tilt_cfg = tilt_cfg.replace(heel_strike_lag_ms=lag("heel_strike_lag_ms", tc.heel_strike_lag_ms, 0.0, 200.0),
-                                    toe_off_lag_ms=lag("toe_off_lag_ms", tc.toe_off_lag_ms, -200.0, 500.0))
+        tilt_cfg = tilt_cfg.replace(heel_strike_lag_ms=fitted("tilt.heel_strike_lag_ms", tc.heel_strike_lag_ms, 0.0, 200.0),
+                                    toe_off_lag_ms=fitted("tilt.toe_off_lag_ms", tc.toe_off_lag_ms, -200.0, 500.0))
     elif base.detector == "gyro":
-        gyro_cfg = gyro_cfg.replace(heel_strike_lag_ms=lag("heel_strike_lag_ms", gc.heel_strike_lag_ms, 0.0, 200.0),
-                                    toe_off_lag_ms=lag("toe_off_lag_ms", gc.toe_off_lag_ms, -200.0, 500.0))
+        gyro_cfg = gyro_cfg.replace(heel_strike_lag_ms=fitted("gyro.heel_strike_lag_ms", gc.heel_strike_lag_ms, 0.0, 200.0),
+                                    toe_off_lag_ms=fitted("gyro.toe_off_lag_ms", gc.toe_off_lag_ms, -200.0, 500.0))
     cfg = base.replace(tilt=tilt_cfg, gyro=gyro_cfg)
     if base.detector == "footswitch":
         loaded = _loaded_s(labels or result.events)
@@ -173,7 +189,7 @@ def calibrate(rec, base: ControllerConfig, labels=None, stimulator: StimulatorCo
         f"{len(rows)} strides, median stride {measured['stride_s']:.2f} s, tilt {low:.1f} to {high:.1f} deg; "
         f"heel-off threshold {tilt_cfg.heel_off_tilt_deg:.1f} deg"
     )
-    return Calibration(cfg, len(rows), measured, notes)
+    return Calibration(cfg, len(rows), measured, notes, warnings)
 
 
 def _loaded_s(events) -> list[float]:

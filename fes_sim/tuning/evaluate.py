@@ -23,9 +23,11 @@ def prepare_task(item: tuple[int, int], workload: Workload) -> Prepared:
 def evaluate_chunk(
     values: Sequence[Sequence[Value]], workload: Workload, engine: str, prepared: dict[tuple[int, int], Prepared] | None
 ) -> list[dict[str, float]]:
-    """Metrics of each parameter set in ``values`` (numbers and named settings; see :data:`fes_sim.tuning.metrics.METRICS`)."""
+    """Metrics of each parameter set in ``values`` (numbers and named settings; see :data:`fes_sim.tuning.metrics.METRICS`),
+    each run with its own controller and stimulator."""
     controllers = [workload.space.apply(v) for v in values]
+    stimulators = [workload.space.stimulator_for(v) for v in values]
     if engine == "loop":
-        return [aggregate(run_loop(workload, c)) for c in controllers]
+        return [aggregate(run_loop(workload, c, s)) for c, s in zip(controllers, stimulators)]
     assert prepared is not None
-    return [aggregate(records) for records in run_lanes(workload, controllers, prepared)]
+    return [aggregate(records) for records in run_lanes(workload, controllers, prepared, stimulators)]

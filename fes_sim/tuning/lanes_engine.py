@@ -37,6 +37,7 @@ from fes_sim.body.block import SENSOR_CHANNELS, BlockBuilder
 from fes_sim.body.strides import STRIDE_FIELDS
 from fes_sim.config.schema import to_mapping
 from fes_sim.control.config import ControllerConfig
+from fes_sim.control.limits import StimulatorConfig
 from fes_sim.device import DevicePipeline
 from fes_sim.gait.motion import ACTIVITY_LABELS
 from fes_sim.gait.scenario import WALKING, Scenario
@@ -110,13 +111,16 @@ def prepare(workload: Workload, walker_index: int, scenario_index: int, controll
     return prep
 
 
-def detect(prep: Prepared, cfg: ControllerConfig, workload: Workload) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Events, fault flags and aborts of ``cfg``'s detection on ``prep`` (cached by :func:`detection_key`)."""
+def detect(
+    prep: Prepared, cfg: ControllerConfig, workload: Workload, stimulator: StimulatorConfig | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Events, fault flags and aborts of ``cfg``'s detection on ``prep`` (cached by :func:`detection_key`);
+    ``stimulator`` (default: the study's) is the one ``cfg`` is checked against."""
     key = detection_key(cfg)
     hit = prep.detections.get(key)
     if hit is not None:
         return hit
-    pipe = DevicePipeline(cfg, workload.stimulator, workload.sample_rate_hz)
+    pipe = DevicePipeline(cfg, stimulator or workload.stimulator, workload.sample_rate_hz)
     n = len(prep.walking)
     events = np.zeros(n, dtype=np.int8)
     faults = np.zeros(n, dtype=bool)
@@ -141,9 +145,13 @@ def detect(prep: Prepared, cfg: ControllerConfig, workload: Workload) -> tuple[n
 
 
 def lane_detections(
-    preps: Sequence[Prepared], cfgs: Sequence[ControllerConfig], workload: Workload
+    preps: Sequence[Prepared],
+    cfgs: Sequence[ControllerConfig],
+    workload: Workload,
+    stimulators: Sequence[StimulatorConfig] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Events, fault flags and aborts, (lanes, samples), of lane ``i`` running ``cfgs[i]`` on ``preps[i]``.
+    """Events, fault flags and aborts, (lanes, samples), of lane ``i`` running ``cfgs[i]`` (with ``stimulators[i]``,
+    default the study's) on ``preps[i]``.
 
     Settings already detected come from the cache; tilt-trigger settings that differ
     only in the trigger's own table (or ``adaptation_strides``) run together in
@@ -161,7 +169,8 @@ def lane_detections(
         if hit is None and cfg.detector == "tilt" and keys[id(cfg)][1] in prep.fronts:
             vector.append(lane)
             continue
-        events[lane], faults[lane], aborts[lane] = hit if hit is not None else detect(prep, cfg, workload)
+        stimulator = stimulators[lane] if stimulators is not None else None
+        events[lane], faults[lane], aborts[lane] = hit if hit is not None else detect(prep, cfg, workload, stimulator)
     if vector:
         fronts = [preps[lane].fronts[keys[id(cfgs[lane])][1]] for lane in vector]
         tilt, rate, fault = (np.stack([f[i] for f in fronts]) for i in range(3))
@@ -285,9 +294,12 @@ BLOCK_SAMPLES = 1000
 
 
 def run_lanes(
-    workload: Workload, controllers: Sequence[ControllerConfig], prepared: dict[tuple[int, int], Prepared]
+    workload: Workload,
+    controllers: Sequence[ControllerConfig],
+    prepared: dict[tuple[int, int], Prepared],
+    stimulators: Sequence[StimulatorConfig] | None = None,
 ) -> list[list[RunRecord]]:
-    """Records of each controller (outer list) on each walker × scenario (walker-major).
+    """Records of each controller (outer list, with ``stimulators[i]``, default the study's) on each walker × scenario (walker-major).
 
     The controller reads only the detections, never the plant, so it runs a block of
     samples ahead in one compiled call; the plant then steps through the block.
@@ -303,7 +315,8 @@ def run_lanes(
         # lanes walker-major: lane = w * n_par + p
         lane_cfgs = [c for _ in range(n_walk) for c in controllers]
         preps = [prepared[(w, j)] for w in range(n_walk) for _ in controllers]
-        events, faults, aborts = lane_detections(preps, lane_cfgs, workload)
+        lane_stimulators = None if stimulators is None else [s for _ in range(n_walk) for s in stimulators]
+        events, faults, aborts = lane_detections(preps, lane_cfgs, workload, lane_stimulators)
         idle = ~np.stack([prepared[(w, j)].walking for w in range(n_walk)]).T[:, :, None]  # (samples, walkers, 1)
         ctrl = ControllerLanes(lane_cfgs, rate)
         lane_walkers = [w for w in workload.walkers for _ in controllers]

@@ -8,6 +8,7 @@ so this engine is the yardstick the vectorised lanes engine is tested against.
 from __future__ import annotations
 
 from fes_sim.control.config import ControllerConfig
+from fes_sim.control.limits import StimulatorConfig
 from fes_sim.device import DevicePipeline
 from fes_sim.gait.scenario import WALKING
 from fes_sim.loop import ClosedLoop
@@ -19,15 +20,15 @@ from fes_sim.tuning.workload import Workload
 import numpy as np
 
 
-def run_loop(workload: Workload, controller: ControllerConfig) -> list[RunRecord]:
-    """One :class:`RunRecord` per walker × scenario, walker-major."""
+def run_loop(workload: Workload, controller: ControllerConfig, stimulator: StimulatorConfig | None = None) -> list[RunRecord]:
+    """One :class:`RunRecord` per walker × scenario, walker-major; ``stimulator`` defaults to the study's."""
     records = []
     rate = workload.sample_rate_hz
     n_steps = int(round(workload.duration_s * rate))
     for walker, seed in zip(workload.walkers, workload.seeds):
         for scenario in workload.scenarios:
             plant = WalkingPlant(walker, scenario=scenario, sensor=workload.sensor, sample_rate_hz=rate)
-            loop = ClosedLoop(plant, DevicePipeline(controller, workload.stimulator, rate))
+            loop = ClosedLoop(plant, DevicePipeline(controller, stimulator or workload.stimulator, rate))
             loop.reset(seed)
             not_walking = 0
             out = loop.output

@@ -1,7 +1,8 @@
 """What a finished study leaves besides ``results.csv``.
 
 * ``best_controller.toml``: the best parameter set applied to the base controller,
-  loadable by ``fes run --controller``;
+  loadable by ``fes run --controller``, and ``best_stimulator.toml`` (its stimulator,
+  for ``--stimulator``) when the study searches ``stimulator.*`` fields;
 * ``pareto.png``: charge per stride against MTC p5, the non-dominated sets joined;
 * ``sensitivity_<parameter>.png``: the objective and each constrained metric against
   one parameter, one file per parameter;
@@ -22,6 +23,7 @@ from fes_sim.config.schema import to_toml
 from fes_sim.errors import OutputError
 from fes_sim.tuning.metrics import METRICS
 from fes_sim.tuning.runner import StudyResult
+from fes_sim.tuning.space import STIMULATOR
 
 PARETO_X, PARETO_Y = "charge_per_stride_uc", "mtc_p5_mm"
 
@@ -191,6 +193,11 @@ def write_outputs(result: StudyResult, out_dir: Path) -> list[Path]:
             path = out_dir / "best_controller.toml"
             path.write_text(to_toml(best, header=header), encoding="utf-8")
             files.append(path)
+            if any(n.startswith(STIMULATOR) for n in result.workload.space.names):
+                limits = result.workload.space.stimulator_for([result.best[n] for n in result.workload.space.names])
+                path = out_dir / "best_stimulator.toml"
+                path.write_text(to_toml(limits, header=header.replace("controller from", "stimulator from", 1)), encoding="utf-8")
+                files.append(path)
             files.append(plot_pareto(result, out_dir / "pareto.png"))
             for name in result.workload.space.names:
                 files.append(plot_sensitivity(result, name, out_dir / f"sensitivity_{name.replace('.', '_')}.png"))

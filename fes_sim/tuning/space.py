@@ -1,16 +1,19 @@
-"""The search space: controller parameters by dotted path, their checks and samplers.
+"""The search space: controller and stimulator parameters by dotted path, their checks and samplers.
 
+A parameter path names a controller field (``stimulation.current_ma``) or, after
+``stimulator.``, a field of the study's stimulator (``stimulator.max_current_ma``).
 A parameter set is a sequence of values, one per :class:`~fes_sim.tuning.study.ParameterRange`
 in study order: a number, or the name of a categorical setting (``"percent"`` for
 ``stimulation.timing``). Samplers return float arrays in which a categorical column
-holds an index into its names; :meth:`SearchSpace.decode` turns a row into values and
+holds an index into its names; :meth:`SearchSpace.decode` turns a row into values,
 :meth:`SearchSpace.apply` turns values into a checked
-:class:`~fes_sim.control.config.ControllerConfig`. Every safety figure of
-:func:`fes_sim.control.limits.check_settings` rises or falls monotonically with each
-numeric parameter, so the worst case over the box of ranges is at one of its corners
-(with every combination of named settings): :meth:`SearchSpace.validate` builds the
-device pipeline at every corner, and a study whose box holds any unsafe setting is
-refused before work starts.
+:class:`~fes_sim.control.config.ControllerConfig` and :meth:`SearchSpace.stimulator_for`
+into the :class:`~fes_sim.control.limits.StimulatorConfig` that set runs with. Every
+safety figure of :func:`fes_sim.control.limits.check_settings` rises or falls
+monotonically with each numeric parameter (a setting or a limit), so the worst case
+over the box of ranges is at one of its corners (with every combination of named
+settings): :meth:`SearchSpace.validate` builds the device pipeline at every corner, and
+a study whose box holds any unsafe setting is refused before work starts.
 """
 
 from __future__ import annotations
@@ -39,24 +42,34 @@ _REFUSED_SETTINGS = {"mode": ("exercise",)}
 
 Value = float | str
 
+#: a parameter path starting with this names a field of the study's stimulator
+STIMULATOR = "stimulator."
+
+
+def _owner(path: str) -> tuple[str, type, list[str]]:
+    """``("controller" | "stimulator", its config class, the path inside it)``."""
+    if path.startswith(STIMULATOR):
+        return "stimulator", StimulatorConfig, path.removeprefix(STIMULATOR).split(".")
+    return "controller", ControllerConfig, path.split(".")
+
 
 @functools.lru_cache(maxsize=None)
 def _field_type(path: str) -> typing.Any:
-    """Type of the controller field at ``path`` (e.g. ``tilt.heel_off_fraction``): float, int or a Literal of names."""
-    cls: type = ControllerConfig
-    parts = path.split(".")
+    """Type of the field at ``path`` (e.g. ``tilt.heel_off_fraction``, ``stimulator.max_current_ma``): float, int or a Literal of names."""
+    owner, cls, parts = _owner(path)
     for depth, name in enumerate(parts):
         fields = {f.name: f for f in dataclasses.fields(cls)}
-        where = ".".join(parts[:depth]) or "controller"
         if name not in fields:
-            raise ConfigError(f"{path!r} is not a controller parameter ({where} has: {', '.join(sorted(fields))})")
+            where = ".".join(parts[:depth]) or owner
+            hint = "; stimulator limits as stimulator.<field>" if owner == "controller" and depth == 0 else ""
+            raise ConfigError(f"{path!r} is not a {owner} parameter ({where} has: {', '.join(sorted(fields))}{hint})")
         tp = typing.get_type_hints(cls)[name]
         if depth < len(parts) - 1:
             if not dataclasses.is_dataclass(tp):
-                raise ConfigError(f"{path!r} is not a controller parameter ({'.'.join(parts[:depth + 1])} is not a table)")
+                raise ConfigError(f"{path!r} is not a {owner} parameter ({'.'.join(parts[:depth + 1])} is not a table)")
             cls = tp
         elif tp not in (float, int) and typing.get_origin(tp) is not Literal:
-            raise ConfigError(f"{path!r} is neither a numeric nor a categorical controller parameter (it is a {getattr(tp, '__name__', tp)})")
+            raise ConfigError(f"{path!r} is neither a numeric nor a categorical {owner} parameter (it is a {getattr(tp, '__name__', tp)})")
     return tp
 
 
@@ -96,7 +109,7 @@ def _check_parameter(p: ParameterRange) -> None:
 
 @dataclass(frozen=True)
 class SearchSpace:
-    """Parameters of a study applied to its base controller, checked against its stimulator."""
+    """Parameters of a study applied to its base controller and stimulator; each set is checked against its own stimulator."""
 
     base: ControllerConfig
     stimulator: StimulatorConfig
@@ -138,29 +151,42 @@ class SearchSpace:
         return [p.values[min(int(v), len(p.values) - 1)] if p.categorical else float(v) for p, v in zip(self.parameters, row, strict=True)]
 
     def apply(self, values: Sequence[Value]) -> ControllerConfig:
-        """The base controller with ``values`` set (checked on construction)."""
-        cfg = self.base
+        """The base controller with the controller values of ``values`` set (checked on construction)."""
+        return self._set("controller", values)
+
+    def stimulator_for(self, values: Sequence[Value]) -> StimulatorConfig:
+        """The study's stimulator with the ``stimulator.*`` values of ``values`` set (checked on construction)."""
+        return self._set("stimulator", values)
+
+    def _root(self, owner: str) -> typing.Any:
+        return self.stimulator if owner == "stimulator" else self.base
+
+    def _set(self, owner: str, values: Sequence[Value]) -> typing.Any:
+        cfg = self._root(owner)
         for p, v in zip(self.parameters, values, strict=True):
-            value = int(round(v)) if _field_type(p.path) is int else v  # type: ignore[arg-type]
-            cfg = _replace_path(cfg, p.path.split("."), value)
+            field_owner, _, parts = _owner(p.path)
+            if field_owner == owner:
+                cfg = _replace_path(cfg, parts, int(round(v)) if _field_type(p.path) is int else v)  # type: ignore[arg-type]
         return cfg
 
-    def check_safe(self, cfg: ControllerConfig) -> None:
-        """Raise SafetyLimitError when ``cfg`` is beyond the stimulator's limits."""
+    def check_safe(self, values: Sequence[Value]) -> None:
+        """Raise SafetyLimitError when the controller of ``values`` is beyond the limits of its stimulator."""
         from fes_sim.device import DevicePipeline
 
-        DevicePipeline(cfg, self.stimulator, self.sample_rate_hz)
+        DevicePipeline(self.apply(values), self.stimulator_for(values), self.sample_rate_hz)
 
     def validate(self) -> None:
         """Refuse ranges outside a field's own range and corners beyond the safety limits."""
         if self.base.mode == "exercise":
             raise ConfigError("controller: exercise mode has no gait timing to tune (use a gait-mode controller)")
-        base_values = [_base_value(self.base, p.path) for p in self.parameters]
+        base_values = [self._base_value(p.path) for p in self.parameters]
         for i, p in enumerate(self.parameters):
             labels = [f"values[{j}]" for j in range(len(p.values))] if p.categorical else ["lo", "hi"]
             for label, v in zip(labels, _extremes(p)):
                 try:
-                    self.apply([v if j == i else b for j, b in enumerate(base_values)])
+                    values = [v if j == i else b for j, b in enumerate(base_values)]
+                    self.apply(values)
+                    self.stimulator_for(values)
                 except ConfigError as exc:
                     raise ConfigError(f"parameters[{i}] ({p.path}) {label} = {v!r}: {exc}") from None
         k = len(self.parameters)
@@ -171,11 +197,18 @@ class SearchSpace:
                 values[i] = v
             where = ", ".join(f"{self.parameters[i].path} = {v!r}" for i, v in zip(idx, corner))
             try:
-                self.check_safe(self.apply(values))
+                self.check_safe(values)
             except SafetyLimitError as exc:
                 raise SafetyLimitError(f"parameters ({where}): {exc}") from None
             except ConfigError as exc:
                 raise ConfigError(f"parameters ({where}): {exc}") from None
+
+    def _base_value(self, path: str) -> Value:
+        owner, _, parts = _owner(path)
+        cfg = self._root(owner)
+        for name in parts:
+            cfg = getattr(cfg, name)
+        return cfg if isinstance(cfg, str) else float(cfg)
 
     # ------------------------------------------------------------------ samplers
     def grid(self, points: int) -> np.ndarray:
@@ -198,7 +231,7 @@ class SearchSpace:
         return qmc.scale(unit, lo, hi)
 
 
-_SAFETY_PATHS = ("stimulation.", "faults.fault_ramp_down_ms", "exercise.on_s", "mode")
+_SAFETY_PATHS = ("stimulation.", "faults.fault_ramp_down_ms", "exercise.on_s", "mode", STIMULATOR)
 
 
 def _safety_relevant(path: str) -> bool:
@@ -208,12 +241,6 @@ def _safety_relevant(path: str) -> bool:
 def _extremes(p: ParameterRange) -> list[Value]:
     """Values a safety corner takes: both ends of a range, or every named setting."""
     return list(p.values) if p.categorical else list(p.bounds)
-
-
-def _base_value(cfg: typing.Any, path: str) -> Value:
-    for name in path.split("."):
-        cfg = getattr(cfg, name)
-    return cfg if isinstance(cfg, str) else float(cfg)
 
 
 def _resolve(kind: str, name: str) -> typing.Any:

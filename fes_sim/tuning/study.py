@@ -22,6 +22,11 @@ A study is a TOML file validated into :class:`Study` (the ``study`` config kind)
     hi = 40.0
 
     [[parameters]]
+    path = "stimulator.electrode_area_cm2"  # a stimulator field: each set is checked against its own limits
+    lo = 15.9
+    hi = 25.0
+
+    [[parameters]]
     path = "stimulation.timing"         # a categorical field: its named settings
     values = ["fixed", "percent"]
 
@@ -55,13 +60,16 @@ Method = Literal["grid", "random", "lhs", "differential_evolution"]
 
 @dataclass(frozen=True)
 class ParameterRange(Config):
-    """One searched controller parameter: a range ``lo..hi``, explicit numbers, or named settings.
+    """One searched controller or stimulator parameter: a range ``lo..hi``, explicit numbers, or named settings.
 
     Named settings (``values = ["fixed", "percent"]``) sweep a categorical field such
     as ``stimulation.timing``, ``stimulation.waveform`` or ``detector``.
     """
 
-    path: str = param("stimulation.current_ma", doc="dotted path into the controller config, e.g. stimulation.ramp_up_ms")
+    path: str = param(
+        "stimulation.current_ma",
+        doc="dotted path into the controller config, e.g. stimulation.ramp_up_ms, or stimulator.<field> for a safety limit",
+    )
     lo: float | None = param(None, doc="lower end of the range (in the field's unit)")
     hi: float | None = param(None, doc="upper end of the range")
     values: tuple[float | str, ...] = param(
