@@ -36,6 +36,7 @@ class StrideRow:
     mtc_mm: float
     toe_drag: bool
     foot_pitch_ic_deg: float
+    push_off_pf_deg: float
 
 
 STRIDE_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(StrideRow))
@@ -72,6 +73,7 @@ def stride_rows(strides: Sequence[StrideOutcome], trace: LoopTrace) -> list[Stri
                 mtc_mm=s.mtc_mm,
                 toe_drag=bool(s.toe_drag),
                 foot_pitch_ic_deg=s.foot_pitch_ic_deg,
+                push_off_pf_deg=s.push_off_pf_deg,
             )
         )
     return rows

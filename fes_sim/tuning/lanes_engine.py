@@ -54,8 +54,8 @@ from fes_sim.tuning.workload import Workload
 #: controller tables that do not influence detection
 _OUTPUT_TABLES = ("stimulation", "exercise", "mode")
 #: stride row columns the records read
-_T_HS, _T_TO, _T_END, _MTC, _DRAG, _PITCH = (
-    STRIDE_FIELDS.index(f) for f in ("t_heel_strike_s", "t_toe_off_s", "t_end_s", "mtc_mm", "toe_drag", "foot_pitch_ic_deg")
+_T_HS, _T_TO, _T_END, _MTC, _DRAG, _PITCH, _PUSH_OFF = (
+    STRIDE_FIELDS.index(f) for f in ("t_heel_strike_s", "t_toe_off_s", "t_end_s", "mtc_mm", "toe_drag", "foot_pitch_ic_deg", "push_off_pf_deg")
 )
 
 
@@ -340,6 +340,7 @@ def run_lanes(
                 mtc_mm=strides[:, _MTC].copy(),
                 toe_drag=strides[:, _DRAG].copy(),
                 foot_pitch_ic_deg=strides[:, _PITCH].copy(),
+                push_off_pf_deg=strides[:, _PUSH_OFF].copy(),
                 charge_uc=charge_uc,
                 onset_lead_ms=lead_ms,
                 stim_not_walking_s=not_walking[lane] / rate,

@@ -42,6 +42,7 @@ def run_loop(workload: Workload, controller: ControllerConfig, stimulator: Stimu
                     mtc_mm=np.array([r.mtc_mm for r in rows], float),
                     toe_drag=np.array([r.toe_drag for r in rows], float),
                     foot_pitch_ic_deg=np.array([r.foot_pitch_ic_deg for r in rows], float),
+                    push_off_pf_deg=np.array([r.push_off_pf_deg for r in rows], float),
                     charge_uc=np.array([r.charge_uc for r in rows], float),
                     onset_lead_ms=np.array([r.onset_lead_ms for r in rows], float),
                     stim_not_walking_s=not_walking / rate,

@@ -4,7 +4,7 @@ Each walker × scenario run leaves a :class:`RunRecord` (per-stride arrays plus 
 totals). :func:`aggregate` pools the strides of every run, so percentiles describe
 the population's strides, not an average of walkers. Stride figures follow
 :mod:`fes_sim.run_summary`: MTC and toe drag of each stride's swing, foot pitch at
-the initial contact that ends it, the charge of the burst whose onset falls in it
+the initial contact that ends it, the peak plantarflexion of its push-off, the charge of the burst whose onset falls in it
 and the onset lead before true toe-off.
 """
 
@@ -22,6 +22,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "mtc_median_mm": ("median minimum toe clearance", "mm"),
     "toe_drag_rate": ("fraction of strides whose toe touched the ground in mid-swing", ""),
     "foot_pitch_ic_deg": ("median foot pitch at initial contact (toe up positive)", "deg"),
+    "push_off_pf_deg": ("median peak plantarflexion between heel-off and toe-off (a burst in push-off pulls against it)", "deg"),
     "charge_per_stride_uc": ("mean stimulation charge per stride (unstimulated strides count as 0)", "uC"),
     "fatigue_end": ("muscle fatigue at the end, 1 - fitness (0 = fresh), mean over runs", ""),
     "stim_not_walking_s": ("stimulation time while not walking (standing, sitting, transitions), mean per run", "s"),
@@ -38,6 +39,7 @@ class RunRecord:
     mtc_mm: np.ndarray
     toe_drag: np.ndarray
     foot_pitch_ic_deg: np.ndarray
+    push_off_pf_deg: np.ndarray
     charge_uc: np.ndarray
     onset_lead_ms: np.ndarray
     stim_not_walking_s: float
@@ -59,6 +61,7 @@ def aggregate(records: Sequence[RunRecord]) -> dict[str, float]:
         "mtc_median_mm": _pct(mtc, 50),
         "toe_drag_rate": float(drag.mean()) if n else math.nan,
         "foot_pitch_ic_deg": _pct(cat("foot_pitch_ic_deg"), 50),
+        "push_off_pf_deg": _pct(cat("push_off_pf_deg"), 50),
         "charge_per_stride_uc": float(charge.mean()) if n else math.nan,
         "fatigue_end": float(np.mean([r.fatigue_end for r in records])),
         "stim_not_walking_s": float(np.mean([r.stim_not_walking_s for r in records])),
