@@ -6,8 +6,7 @@ Runs the reference firmware in QEMU (mps2-an385) and prints medians:
 * footprint from ``arm-none-eabi-size`` (flash = text + data, RAM = data + bss incl. stack);
 * host-in-the-loop: SENSOR_SAMPLE streamed at each rate for ``--seconds``; lost samples
   from ``sample_index`` gaps, and the rate per second of the device's own clock and of
-  the host's (QEMU's guest clock falls behind real time when the host is busy: a SysTick
-  interrupt delivered late counts one millisecond, however late);
+  the host's (the two agree: the timebase reads a free-running hardware counter);
 * round trip TIME_PING -> TIME_PONG over the pty, p50 and p99.
 
 Usage: ``python tools/bench_firmware.py [--seconds 10] [--pings 2000]``

@@ -114,8 +114,8 @@ DRIFT_PPM = Number(float, 0, None, "ppm", lo_open=True)
 def _max_drift(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-drift-ppm", type=DRIFT_PPM, default=CLOCK_TOLERANCE_PPM, metavar="PPM",
                    help=f"device clock rate error beyond which sample-to-command latency is not measurable, "
-                        f"{DRIFT_PPM.range} (a crystal is within 100 ppm; QEMU's guest clock runs 2-30 %% slow "
-                        f"under load: give e.g. 500000 for it)")
+                        f"{DRIFT_PPM.range} (a crystal is within 100 ppm; a device clock that counts "
+                        f"late timer interrupts drifts by percent)")
 
 
 def _realtime(p: argparse.ArgumentParser) -> None:

@@ -844,6 +844,9 @@ static void tick_envelope(fes_device_t *dev)
     dev->out_tick_us = dev->now_us;
 }
 
+/* Readings a late super-loop can still collect, as from an IMU's FIFO (32 ms at 1 kHz). */
+#define FES_SENSOR_FIFO_SAMPLES 32u
+
 static void stream_samples(fes_device_t *dev)
 {
     if (dev->mode != FES_MODE_HOST_LOOP) {
@@ -857,8 +860,8 @@ static void stream_samples(fes_device_t *dev)
         }
         uint32_t index = dev->stream_k++;
         fes_port_sensor_t s;
-        if (dev->now_us - due > 2u * period_us || !fes_port_sensor_read(due, &s)) {
-            continue; /* late or no reading: skipped, the host sees an index gap */
+        if (dev->now_us - due > FES_SENSOR_FIFO_SAMPLES * period_us || !fes_port_sensor_read(due, &s)) {
+            continue; /* fell out of the sensor's FIFO or no reading: skipped, the host sees an index gap */
         }
         fes_msg_t m;
         m.msg_id = FES_MSG_SENSOR_SAMPLE;

@@ -1,6 +1,7 @@
 /* Porting layer for the ARM MPS2 AN385 board (Cortex-M3 at 25 MHz) as emulated
- * by QEMU: CMSDK APB UART0 (interrupt-driven, ring buffers both ways), SysTick
- * 1 kHz timebase interpolated to µs, FPGA LED0 as the stimulator output (QEMU
+ * by QEMU: CMSDK APB UART0 (interrupt-driven, ring buffers both ways), CMSDK
+ * TIMER0 free-running at the 25 MHz peripheral clock as the µs timebase (a counter
+ * read, so a late or missed interrupt costs no time), SysTick at 1 kHz to wake the idle core, FPGA LED0 as the stimulator output (QEMU
  * has no current source: a real board drives its output stage here), and a synthetic shank sensor for host-in-the-loop mode. */
 #include <stdint.h>
 
@@ -41,13 +42,20 @@
 #define UART_IRQ_TX 1u
 #define UART_BAUD 115200u
 
+/* CMSDK APB TIMER0: down-counter from RELOAD at the peripheral clock */
+#define TIMER0_BASE 0x40000000u
+#define TIMER0_CTRL REG32(TIMER0_BASE + 0x00u)
+#define TIMER0_VALUE REG32(TIMER0_BASE + 0x04u)
+#define TIMER0_RELOAD REG32(TIMER0_BASE + 0x08u)
+#define TIMER_CTRL_ENABLE 0x1u
+
 /* FPGA I/O: LED0 lights while the stimulator output is enabled. */
 #define FPGAIO_LED REG32(0x40028000u)
 /* Serial communication controller: board identification register. */
 #define SCC_ID REG32(0x4002FFFCu)
 
-static volatile uint32_t s_ms;
-static uint64_t s_last_us;
+static uint32_t s_last_count;
+static uint64_t s_clock_ticks;
 static uint8_t s_rx_mem[1024];
 static uint8_t s_tx_mem[4096];
 static fes_ring_t s_rx;
@@ -65,9 +73,9 @@ static inline void irq_restore(uint32_t primask)
     __asm volatile("msr primask, %0" ::"r"(primask) : "memory");
 }
 
+/* SysTick only wakes the core from fes_port_idle once a millisecond. */
 void fes_systick_handler(void)
 {
-    s_ms = s_ms + 1u;
 }
 
 void fes_uart0_rx_handler(void)
@@ -108,22 +116,22 @@ void fes_port_init(void)
     SYST_RVR = SYST_RELOAD_VALUE;
     SYST_CVR = 0u;
     SYST_CSR = 0x7u; /* processor clock, interrupt, enable */
+
+    TIMER0_RELOAD = 0xFFFFFFFFu;
+    TIMER0_VALUE = 0xFFFFFFFFu;
+    TIMER0_CTRL = TIMER_CTRL_ENABLE; /* no interrupt: read as a clock */
 }
 
 uint64_t fes_port_time_us(void)
 {
-    uint32_t ms;
-    uint32_t cvr;
-    do {
-        ms = s_ms;
-        cvr = SYST_CVR;
-    } while (ms != s_ms);
-    uint64_t t_us = (uint64_t)ms * 1000u + (SYST_RELOAD_VALUE - cvr) / (SYSCLK_HZ / 1000000u);
-    /* A wrap seen in CVR before its interrupt ran would step back < 1 ms. */
-    if (t_us < s_last_us) {
-        t_us = s_last_us;
-    }
-    s_last_us = t_us;
+    /* The 32-bit count wraps every 171.8 s; the super-loop reads it every millisecond,
+     * so the modular difference since the last read is the time that passed. */
+    uint32_t key = irq_save();
+    uint32_t count = ~TIMER0_VALUE;
+    s_clock_ticks += (uint32_t)(count - s_last_count);
+    s_last_count = count;
+    uint64_t t_us = s_clock_ticks / (SYSCLK_HZ / 1000000u);
+    irq_restore(key);
     return t_us;
 }
 
