@@ -126,7 +126,9 @@ def main() -> None:
     for name, p in (("sample-to-command", stc), ("host", host_lat), ("arrival jitter", jit)):
         print(f"timing {name}: p50 {p.p50_s * 1e3:.3f} ms, p95 {p.p95_s * 1e3:.3f} ms, "
               f"p99 {p.p99_s * 1e3:.3f} ms, max {p.max_s * 1e3:.3f} ms (n {p.n})")
-    print(f"clock offset {result.clock.offset_s * 1e3:.3f} ms, priority {result.priority}")
+    fit = result.clock_fit
+    drift = f"{fit.drift_ppm:.1f} ppm" if fit is not None else "not fitted"
+    print(f"device clock drift {drift}, priority {result.priority}")
     answer("host_samples", result.samples, "samples", ".0f")
     answer("host_lost_samples", result.lost_samples, "samples", ".0f")
     answer("host_naks", len(result.naks), "NAKs", ".0f")
