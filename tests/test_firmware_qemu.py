@@ -144,6 +144,11 @@ def test_device_in_the_loop_matches_python_reference_within_one_sample(client, c
     assert dev_states == ref_changes
 
 
+#: how late a QEMU tick may run while the host is busy (measured: 0.3-0.8 ms late when idle,
+#: up to 5.4 ms with four busy processes on two cores)
+WATCHDOG_HOST_STALL_MS = 25.0
+
+
 def test_watchdog_stops_stimulation_within_timeout_on_device_clock(client):
     configure(client)
     assert isinstance(client.request(M.Start(0, 0, 0), M.Ack), M.Ack)
@@ -152,7 +157,10 @@ def test_watchdog_stops_stimulation_within_timeout_on_device_clock(client):
     _, fault = client.wait_for(M.FaultReport, start, timeout_s=2.0, code=Fault.WATCHDOG, active=1)
     _, off = client.wait_for(M.StimStateReport, start, state=StimState.FAULT)
     elapsed_ms = ((fault.t_us - pong.device_rx_us) & 0xFFFFFFFF) / 1000.0
-    assert 250.0 <= elapsed_ms <= 252.0
+    # Never early; late by at most one 1 ms tick on a core of its own. The device clock is a
+    # free-running timer in real time, so while the host deschedules QEMU's vCPU the tick is
+    # late by that stall too: up to WATCHDOG_HOST_STALL_MS on a loaded 2-core machine.
+    assert 250.0 <= elapsed_ms <= 251.0 + WATCHDOG_HOST_STALL_MS, elapsed_ms
     assert off.current_ma == 0.0 and off.envelope == 0.0
     status = client.request(M.GetStatus(), M.Status)  # the next frame clears WATCHDOG
     assert status.state == StimState.IDLE and status.fault_flags == 0
