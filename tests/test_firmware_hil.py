@@ -57,8 +57,9 @@ def test_hil_device_loop_refuses_a_detector_the_firmware_does_not_run(port, caps
 
 def test_hil_host_loop_and_latency_on_the_firmware(port, tmp_path, capsys):
     junit = tmp_path / "host.xml"
-    # QEMU's emulated SysTick stalls when the CI host is busy, and the firmware then skips the
-    # samples it is too late for (its policy on a real board too); a few may go
+    # A busy CI host deschedules QEMU's vCPU for milliseconds; past the firmware's 32-sample
+    # FIFO window it skips the samples it is too late for (its policy on a real board too), so a
+    # few may go. The drift bound is loose for the same stalls (measured 32 ppm when quiet).
     assert main(["hil", "host", "--port", port, "--duration-s", "3", "--junit", str(junit), "--max-lost-samples", "20",
                  "--max-drift-ppm", "500000"]) == 0, capsys.readouterr()  # fmt: skip
     _passed(junit)
@@ -70,8 +71,8 @@ def test_hil_host_loop_and_latency_on_the_firmware(port, tmp_path, capsys):
 
 
 def test_firmware_latencies_are_physical_or_flagged(port):
-    """QEMU's guest clock runs slow and stalls: the sample-to-command latency is within the issue's bounds or
-    reported as not measurable with the reason, never negative."""
+    """On QEMU, whose vCPU a busy host can stall, the sample-to-command latency is within the issue's
+    bounds or reported as not measurable with the reason, never negative."""
     from fes_sim.config import resolve
     from firmware_bridge.hil import run_host_loop
     from firmware_bridge.link.fes_link import FesLink
