@@ -278,6 +278,17 @@ def test_config_validate_reports_every_file_and_fails_if_any_failed(tmp_path):
     assert errors[2].startswith(f"fes: error: {study}: ")
 
 
+def test_config_validate_takes_the_kind_from_the_header_of_a_shown_config(tmp_path):
+    shown = tmp_path / "mine.toml"
+    shown.write_text(fes("config", "show", "controller", "walkaide_tilt").stdout)
+    bare = tmp_path / "bare.toml"
+    bare.write_text('detector = "tilt"\n')
+    proc = fes("config", "validate", str(shown), str(bare))
+    assert proc.returncode == 2
+    assert proc.stdout.splitlines() == [f"{shown}: ok (controller)"]
+    assert "cannot tell the config kind" in proc.stderr and "--kind" in proc.stderr
+
+
 def test_config_show_and_list():
     proc = fes("config", "show", "walker", "healthy")
     assert proc.returncode == 0 and "height" in proc.stdout

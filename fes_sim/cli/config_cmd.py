@@ -29,16 +29,29 @@ def _folder_kinds() -> dict[str, str]:
     return {name: kind for kind, folder in folder_of_kind.items() for name in (kind, folder)}
 
 
+def _header_kind(path: Path) -> str | None:
+    """The kind named by the ``# <kind> <name>`` first line that 'fes config show' writes, if any."""
+    try:
+        with path.open(encoding="utf-8", errors="replace") as f:
+            words = f.readline().lstrip("#").split()
+    except OSError:
+        return None  # the loader reports the unreadable file
+    return words[0] if words and words[0] in _folder_kinds().values() else None
+
+
 def kind_of_file(path: Path, kind: str | None) -> str:
-    """The config kind of ``path``: ``--kind`` if given, else its folder (``walkers/`` → walker)."""
+    """The config kind of ``path``: ``--kind`` if given, else its folder (``walkers/`` → walker),
+    else the ``# <kind> <name>`` header of a file written by 'fes config show'."""
     if kind is not None:
         return kind
     folder = path.resolve().parent.name
-    try:
-        return _folder_kinds()[folder]
-    except KeyError:
+    found = _folder_kinds().get(folder) or _header_kind(path)
+    if found is None:
         kinds = ", ".join(sorted(KIND_MODULES) + sorted(EXTRA_KINDS))
-        raise ConfigError(f"{path}: cannot tell the config kind from folder {folder!r}; pass --kind ({kinds})") from None
+        raise ConfigError(
+            f"{path}: cannot tell the config kind from folder {folder!r} or a '# <kind> <name>' first line; pass --kind ({kinds})"
+        )
+    return found
 
 
 def add_parser(subparsers: Any, formatter_class: type) -> None:
