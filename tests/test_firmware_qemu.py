@@ -149,21 +149,29 @@ def test_device_in_the_loop_matches_python_reference_within_one_sample(client, c
 WATCHDOG_HOST_STALL_MS = 25.0
 
 
-def test_watchdog_stops_stimulation_within_timeout_on_device_clock(client):
+def _watchdog_trip_ms(client) -> float:
+    """Device time from the last host frame to the WATCHDOG fault, with stimulation on."""
     configure(client)
     assert isinstance(client.request(M.Start(0, 0, 0), M.Ack), M.Ack)
     start = len(client.frames)
     pong = client.request(M.TimePing(0), M.TimePong)  # the last host frame
     _, fault = client.wait_for(M.FaultReport, start, timeout_s=2.0, code=Fault.WATCHDOG, active=1)
     _, off = client.wait_for(M.StimStateReport, start, state=StimState.FAULT)
-    elapsed_ms = ((fault.t_us - pong.device_rx_us) & 0xFFFFFFFF) / 1000.0
-    # Never early; late by at most one 1 ms tick on a core of its own. The device clock is a
-    # free-running timer in real time, so while the host deschedules QEMU's vCPU the tick is
-    # late by that stall too: up to WATCHDOG_HOST_STALL_MS on a loaded 2-core machine.
-    assert 250.0 <= elapsed_ms <= 251.0 + WATCHDOG_HOST_STALL_MS, elapsed_ms
-    assert off.current_ma == 0.0 and off.envelope == 0.0
+    assert off.current_ma == 0.0 and off.envelope == 0.0 and off.t_us == fault.t_us
     status = client.request(M.GetStatus(), M.Status)  # the next frame clears WATCHDOG
     assert status.state == StimState.IDLE and status.fault_flags == 0
+    return ((fault.t_us - pong.device_rx_us) & 0xFFFFFFFF) / 1000.0
+
+
+def test_watchdog_stops_stimulation_within_timeout_on_device_clock(client):
+    """Off at the 250 ms time-out, within the 1 ms watchdog tick (docs/protocol.md), never early.
+
+    The device clock is a free-running timer in real time, so a tick runs late by however
+    long the host deschedules QEMU's vCPU: each trip may be late by up to
+    WATCHDOG_HOST_STALL_MS, and the best of three shows the firmware's own bound."""
+    trips_ms = [_watchdog_trip_ms(client) for _ in range(3)]
+    assert all(250.0 <= ms <= 251.0 + WATCHDOG_HOST_STALL_MS for ms in trips_ms), trips_ms
+    assert min(trips_ms) <= 251.0, trips_ms
 
 
 def test_out_of_range_commands_are_refused_with_nak_and_never_applied(client):
