@@ -12,7 +12,6 @@ Batch: values are arrays of shape (N, substeps), row ``w`` walker ``w``'s block.
 
 from __future__ import annotations
 
-import math
 from collections import namedtuple
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -32,6 +31,7 @@ from fes_sim.samples import GaitEvent
 from fes_sim.sensors.faults import apply_faults
 from fes_sim.sensors.imu import ImuBank, SensorConfig
 from fes_sim.sensors.tilt import TiltFilter
+from fes_sim.trig import sincos_deg, sincos_rad
 
 _MARGIN = 2
 _HEEL_OFF_PITCH_DEG = 2.0
@@ -124,15 +124,15 @@ def _leg_fields(  # noqa: PLR0913 - one argument per channel and walker constant
     pushoff = np.empty((n_w, n), np.bool_)
     for w in range(n_w):
         for j in range(n):
-            th, sh = thigh_deg[w, j] * _RAD, shank_deg[w, j] * _RAD
-            sin_th, cos_th, sin_sh, cos_sh = math.sin(th), math.cos(th), math.sin(sh), math.cos(sh)
+            sin_th, cos_th = sincos_deg(thigh_deg[w, j])
+            sin_sh, cos_sh = sincos_deg(shank_deg[w, j])
             ankle_x, ankle_z, knee_x, knee_z = leg_chain(hip_x_m[w, j], hip_z_m[w, j], thigh_m[w], shank_m[w, j], sin_th, cos_th, sin_sh, cos_sh)
             f[_KX, w, j], f[_KZ, w, j], f[_AX, w, j], f[_AZ, w, j] = knee_x, knee_z, ankle_x, ankle_z
             slope = slope_deg[w, j]
             cos_th_s, cos_sh_s = cos_th, cos_sh  # on level ground the surface normal is vertical
             if slope != 0.0:
-                cos_th_s = math.cos((thigh_deg[w, j] - slope) * _RAD)
-                cos_sh_s = math.cos((shank_deg[w, j] + slope) * _RAD)
+                cos_th_s = sincos_deg(thigh_deg[w, j] - slope)[1]
+                cos_sh_s = sincos_deg(shank_deg[w, j] + slope)[1]
             f[_SURF, w, j] = hip_z_m[w, j] - normal_extent_m(thigh_m[w], shank_m[w, j], cos_th_s, cos_sh_s) + offset_m[w]
             f[_SLOPE, w, j] = slope * _RAD
             f[_SX, w, j] = ankle_x + sensor_m[w] * sin_sh
@@ -161,8 +161,8 @@ def _feedforward_rows(alpha_ref, acc_x, acc_z, alpha_dd, theta_dot, e1, e2, iner
     for w in range(alpha_ref.shape[0]):
         body = _Body(mass_kg[w], com_forward_m[w], com_below_m[w])
         for j in range(alpha_ref.shape[1]):
-            a = alpha_ref[w, j]
-            tau_g = gravity_torque_nm(math.cos(a), math.sin(a), acc_x[w, j], acc_z[w, j], body)
+            sin_a, cos_a = sincos_rad(alpha_ref[w, j])
+            tau_g = gravity_torque_nm(cos_a, sin_a, acc_x[w, j], acc_z[w, j], body)
             tau_pass = passive_from_exponentials(e1[w, j], e2[w, j], scale[w])[0]
             out[w, j] = inertia[w] * alpha_dd[w, j] - tau_pass + damping[w] * theta_dot[w, j] - tau_g
     return out
