@@ -240,6 +240,7 @@ class BlockBuilder:
         self.block_substeps = self.block_samples * sub
         self.imu = ImuBank(sensor, sample_rate_hz, col("sensor_misalignment_deg")[:, 0], [np.random.default_rng(s) for _, s in streams])
         self.tilt_filter = TiltFilter(sensor.tilt_tau_s, sensor.tilt_gate_g, sample_rate_hz, n)
+        self._walk_slope_deg = np.array([m.slope_deg for m in self.motions])[:, None]  # of a walk-only scenario
         self._last_hs = np.full((n, 1), -np.inf)
         self._held: dict[str, np.ndarray] = {}
         self._next = 0
@@ -265,17 +266,18 @@ class BlockBuilder:
             per_walker = [m.channels(t) for m in self.motions]
             return {k: np.stack([c[k] for c in per_walker]) for k in per_walker[0]}
         tables = [m.walk_strides(float(t[0]), float(t[-1])) for m in self.motions]
-        k_max = max(len(tb) for tb in tables)
-        starts = np.full((self.n, k_max), np.inf)
-        durs = np.ones((self.n, k_max))
-        offs = np.zeros((self.n, k_max, len(OFFSET_SIGNALS)))
-        for w, tb in enumerate(tables):
-            starts[w, : len(tb)] = [x[0] for x in tb]
-            durs[w, : len(tb)] = [x[1] for x in tb]
-            offs[w, : len(tb)] = [x[2] for x in tb]
+        counts = np.array([len(tb) for tb in tables])
+        strides = [x for tb in tables for x in tb]
+        walker = np.repeat(np.arange(self.n), counts)
+        k = np.arange(len(strides)) - np.repeat(np.cumsum(counts) - counts, counts)  # each stride's place in its walker's table
+        starts = np.full((self.n, int(counts.max())), np.inf)
+        durs = np.ones(starts.shape)
+        offs = np.zeros(starts.shape + (len(OFFSET_SIGNALS),))
+        starts[walker, k] = [x[0] for x in strides]
+        durs[walker, k] = [x[1] for x in strides]
+        offs[walker, k] = [x[2] for x in strides]
         phase, offsets = _stride_phase(t, starts, durs, offs)
-        slope = np.array([m.slope_deg for m in self.motions])[:, None]
-        ch = walking_channels(phase, offsets, t[None, :], 0.0, slope, self.params)
+        ch = walking_channels(phase, offsets, t[None, :], 0.0, self._walk_slope_deg, self.params)
         ch["activity"] = np.full(phase.shape, ACTIVITY_CODES[self.motions[0].scenario.segments[0].activity], np.int8)
         return ch
 

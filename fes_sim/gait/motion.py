@@ -457,9 +457,9 @@ class Motion:
         ``[t0_s, t1_s]``, the inputs of :func:`walking_channels` for batching many walkers."""
         self.ensure(t1_s)
         strides = self.entries[0].strides
-        k = 0
-        while k + 1 < len(strides) and strides[k + 1][0] <= t0_s:
-            k += 1
+        k = len(strides) - 1  # the last stride that starts by t0_s (the first if none)
+        while k > 0 and strides[k][0] > t0_s:
+            k -= 1
         return strides[k:]
 
     @property
