@@ -105,7 +105,7 @@ _Body = namedtuple("_Body", ("mass_kg", "com_forward_m", "com_below_m"))
 
 @numba.njit(cache=True)
 def _leg_fields(  # noqa: PLR0913 - one argument per channel and walker constant
-    thigh_m, contracture_deg, stance_fraction, heel_off, offset_m, sensor_m, shank_deg, psi_a_deg, thigh_deg, knee_deg, ankle_ref_deg,
+    f, thigh_m, contracture_deg, stance_fraction, heel_off, offset_m, sensor_m, shank_deg, psi_a_deg, thigh_deg, knee_deg, ankle_ref_deg,
     hip_x_m, hip_z_m, shank_m, slope_deg, phase, stance,
 ):
     """The leg chain, reference foot path and gait zones of a block from its motion channels
@@ -113,12 +113,13 @@ def _leg_fields(  # noqa: PLR0913 - one argument per channel and walker constant
     :func:`~fes_sim.gait.motion.ankle_position`, :func:`~fes_sim.gait.motion.ankle_above_surface`
     and the numpy expressions they replace, so the same numbers.
 
-    Returns the rows :data:`_LEG_ROWS` as one (rows, walkers, n) array, and zone, event and
-    push-off flags; ``x1``, ``x2`` are the exponents of the passive moment
+    Writes the rows :data:`_LEG_ROWS` into ``f``, a tuple of (walkers, n) arrays, and returns
+    zone, event and push-off flags; ``x1``, ``x2`` are the exponents of the passive moment
     (:func:`~fes_sim.body.passive.passive_exponents`), which the caller exponentiates with numpy.
+    Separate arrays, not one (rows, walkers, n) array: glibc maps an allocation above 32 MB
+    afresh every time (page faults on every block at 1 kHz), smaller ones it recycles.
     """
     n_w, n = shank_deg.shape
-    f = np.empty((len(_LEG_ROWS), n_w, n))
     zone = np.empty((n_w, n), np.int8)
     event = np.zeros((n_w, n), np.int8)
     pushoff = np.empty((n_w, n), np.bool_)
@@ -127,19 +128,19 @@ def _leg_fields(  # noqa: PLR0913 - one argument per channel and walker constant
             sin_th, cos_th = sincos_deg(thigh_deg[w, j])
             sin_sh, cos_sh = sincos_deg(shank_deg[w, j])
             ankle_x, ankle_z, knee_x, knee_z = leg_chain(hip_x_m[w, j], hip_z_m[w, j], thigh_m[w], shank_m[w, j], sin_th, cos_th, sin_sh, cos_sh)
-            f[_KX, w, j], f[_KZ, w, j], f[_AX, w, j], f[_AZ, w, j] = knee_x, knee_z, ankle_x, ankle_z
+            f[_KX][w, j], f[_KZ][w, j], f[_AX][w, j], f[_AZ][w, j] = knee_x, knee_z, ankle_x, ankle_z
             slope = slope_deg[w, j]
             cos_th_s, cos_sh_s = cos_th, cos_sh  # on level ground the surface normal is vertical
             if slope != 0.0:
                 cos_th_s = sincos_deg(thigh_deg[w, j] - slope)[1]
                 cos_sh_s = sincos_deg(shank_deg[w, j] + slope)[1]
-            f[_SURF, w, j] = hip_z_m[w, j] - normal_extent_m(thigh_m[w], shank_m[w, j], cos_th_s, cos_sh_s) + offset_m[w]
-            f[_SLOPE, w, j] = slope * _RAD
-            f[_SX, w, j] = ankle_x + sensor_m[w] * sin_sh
-            f[_SZ, w, j] = ankle_z + sensor_m[w] * cos_sh
+            f[_SURF][w, j] = hip_z_m[w, j] - normal_extent_m(thigh_m[w], shank_m[w, j], cos_th_s, cos_sh_s) + offset_m[w]
+            f[_SLOPE][w, j] = slope * _RAD
+            f[_SX][w, j] = ankle_x + sensor_m[w] * sin_sh
+            f[_SZ][w, j] = ankle_z + sensor_m[w] * cos_sh
             psi_a, theta_ref = psi_a_deg[w, j] * _RAD, ankle_ref_deg[w, j] * _RAD
-            f[_PSI, w, j], f[_THETA, w, j], f[_ALPHA, w, j] = psi_a, theta_ref, theta_ref - psi_a
-            f[_X1, w, j], f[_X2, w, j] = passive_exponents(ankle_ref_deg[w, j], knee_deg[w, j], contracture_deg[w])
+            f[_PSI][w, j], f[_THETA][w, j], f[_ALPHA][w, j] = psi_a, theta_ref, theta_ref - psi_a
+            f[_X1][w, j], f[_X2][w, j] = passive_exponents(ankle_ref_deg[w, j], knee_deg[w, j], contracture_deg[w])
             ph, sf, ho = phase[w, j], stance_fraction[w], heel_off[w]
             if stance[w, j] or ph != ph:
                 zone[w, j] = STANCE
@@ -149,7 +150,7 @@ def _leg_fields(  # noqa: PLR0913 - one argument per channel and walker constant
             if j > 0:
                 event[w, j] = _event_code(phase[w, j - 1], ph, sf, ho)
             pushoff[w, j] = ph >= ho and ph < sf
-    return f, zone, event, pushoff
+    return zone, event, pushoff
 
 
 @numba.njit(cache=True)
@@ -293,8 +294,9 @@ class BlockBuilder:
         grad = lambda x: gradient(x, dt)  # noqa: E731
         fb = self.foot
         f_st = col("stance_fraction")
-        f, zone, events, pushoff = _leg_fields(
-            seg.thigh[:, 0], col("contracture_deg")[:, 0], f_st[:, 0], self.heel_off_phase[:, 0], self.offset_m[:, 0],
+        f = tuple(np.empty(ch["phase"].shape) for _ in _LEG_ROWS)
+        zone, events, pushoff = _leg_fields(
+            f, seg.thigh[:, 0], col("contracture_deg")[:, 0], f_st[:, 0], self.heel_off_phase[:, 0], self.offset_m[:, 0],
             (seg.shank - col("sensor_below_knee_m"))[:, 0], *(np.ascontiguousarray(np.broadcast_to(ch[k], ch["phase"].shape), float) for k in (
                 "shank_deg", "psi_a_deg", "thigh_deg", "knee_deg", "ankle_ref_deg", "hip_x_m", "hip_z_m", "shank_m", "slope_deg", "phase")),
             np.ascontiguousarray(ch["stance"]),

@@ -165,7 +165,7 @@ def walking_angles(
     row_shape = shape[:-1] + (1,) if ph.ndim else ()
     per_row = lambda x: np.ascontiguousarray(np.broadcast_to(np.asarray(x, float), row_shape)).reshape(rows)  # noqa: E731
     off = np.broadcast_to(np.asarray(offsets, float), shape + (len(OFFSET_SIGNALS),)).reshape(rows, n, len(OFFSET_SIGNALS))
-    out = np.empty((len(_ANGLE_CHANNELS), rows, n))
+    out = tuple(np.empty((rows, n)) for _ in _ANGLE_CHANNELS)  # separate arrays: see fes_sim.body.block._leg_fields
     _walking_angle_rows(
         np.ascontiguousarray(ph).reshape(rows, n), per_row(warp_b), per_row(warp_a), per_row(rom), per_row(stance_fraction), off,
         per_row(slope_deg), per_row(hip_drop), per_row(lift), out,
@@ -176,7 +176,7 @@ def walking_angles(
 @numba.njit(cache=True)
 def _walking_angle_rows(phase, warp_b, warp_a, rom, stance_fraction, offsets, slope_deg, hip_drop, lift, out):
     """:func:`walking_angles` on (rows, n) phases and offsets and walker constants (rows,), into
-    ``out`` (channels, rows, n): the phase warp (:func:`~fes_sim.gait.kinematics.warp_phase`),
+    ``out`` (a (rows, n) array per channel): the phase warp (:func:`~fes_sim.gait.kinematics.warp_phase`),
     Winter's curves scaled by the range of motion, the stride offsets in swing, foot-flat, and
     the leg's rotation with a sloped surface.
 
@@ -218,14 +218,14 @@ def _walking_angle_rows(phase, warp_b, warp_a, rom, stance_fraction, offsets, sl
             other = 1.0 - slope_window(other_[j], _smoothstep1)  # the other leg in mid-stance: this one in mid-swing
             drop = drop_r * (1.0 - follow + other)
             lf = lift_r * other  # hip and knee flexion in mid and terminal swing (the shank and foot keep their angles)
-            out[0, r, j] = shank - turn
-            out[1, r, j] = psi_a - turn
-            out[2, r, j] = -thigh + turn + lf
-            out[3, r, j] = knee + lf
-            out[4, r, j] = a0[_HIP] + rm * (v[_HIP, j] - a0[_HIP]) + turn + lf
-            out[5, r, j] = ankle + slope - turn
-            out[6, r, j] = a0[_HIP_HEIGHT] + rm * (v[_HIP_HEIGHT, j] - a0[_HIP_HEIGHT]) + drop
-            out[7, r, j] = a0[_SHANK_LENGTH] + rm * (v[_SHANK_LENGTH, j] - a0[_SHANK_LENGTH])
+            out[0][r, j] = shank - turn
+            out[1][r, j] = psi_a - turn
+            out[2][r, j] = -thigh + turn + lf
+            out[3][r, j] = knee + lf
+            out[4][r, j] = a0[_HIP] + rm * (v[_HIP, j] - a0[_HIP]) + turn + lf
+            out[5][r, j] = ankle + slope - turn
+            out[6][r, j] = a0[_HIP_HEIGHT] + rm * (v[_HIP_HEIGHT, j] - a0[_HIP_HEIGHT]) + drop
+            out[7][r, j] = a0[_SHANK_LENGTH] + rm * (v[_SHANK_LENGTH, j] - a0[_SHANK_LENGTH])
 
 
 def slope_compensation(rom: Any, slope_deg: Any) -> tuple[Any, Any]:
