@@ -91,10 +91,12 @@ def _readings(out, sigma, acc_world_x, acc_world_z, tilt_deg, misalign_rad, gyro
                 true[0, j] += peak * math.exp(-d / tau_s) * sincos_turns(freq_hz * d)[0]
         for ch in range(n_ch):
             b0, db = bias[w, ch], end[w, ch] - bias[w, ch]
+            sd, q, v_lo, v_hi = sigma[ch], lsb[ch], lo[ch], hi[ch]
+            o, tr = out[w, ch], true[ch]
             for j in range(n):
-                v = out[w, ch, j] * sigma[ch] + true[ch, j] + (b0 + db * ((j + 1) / n))
-                v = np.rint(v / lsb[ch]) * lsb[ch]
-                out[w, ch, j] = min(max(v, lo[ch]), hi[ch])
+                v = o[j] * sd + tr[j] + (b0 + db * ((j + 1) / n))
+                v = np.rint(v / q) * q
+                o[j] = min(max(v, v_lo), v_hi)
 
 
 class ImuBank:
