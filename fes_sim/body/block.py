@@ -200,6 +200,34 @@ def _stride_phase(t: np.ndarray, starts: np.ndarray, durs: np.ndarray, offs: np.
     return phase, offsets
 
 
+@numba.njit(cache=True)
+def _sensor_motion(sensor_x, sensor_z, tilt_deg, events, t, last_hs, margin, sub, dt):
+    """At the sensor samples (every ``sub``-th column between the ``margin`` columns at either
+    end) of (walkers, n) rows: the sensor's acceleration (second derivatives of ``sensor_x``,
+    ``sensor_z``), the shank's rate (derivative of ``tilt_deg``), as ``gradient`` of ``gradient``
+    gives them there (the same operations, so the same numbers), and the time since the last
+    nominal heel strike (``last_hs``, carried over blocks and updated in place; −inf: none).
+    Returns four (walkers, samples) arrays; the other columns are never computed."""
+    n_w, n = sensor_x.shape
+    n_s = (n - 2 * margin) // sub
+    ax, az, gyro, since = np.empty((n_w, n_s)), np.empty((n_w, n_s)), np.empty((n_w, n_s)), np.empty((n_w, n_s))
+    h = 2.0 * dt
+    for w in range(n_w):
+        x, z, tilt = sensor_x[w], sensor_z[w], tilt_deg[w]
+        last = last_hs[w]
+        for j in range(margin, n - margin):
+            if events[w, j] == _HS:
+                last = max(last, t[j])
+            if (j - margin) % sub == 0:
+                k = (j - margin) // sub
+                ax[w, k] = ((x[j + 2] - x[j]) / h - (x[j] - x[j - 2]) / h) / h
+                az[w, k] = ((z[j + 2] - z[j]) / h - (z[j] - z[j - 2]) / h) / h
+                gyro[w, k] = (tilt[j + 1] - tilt[j - 1]) / h
+                since[w, k] = t[j] - last
+        last_hs[w] = last
+    return ax, az, gyro, since
+
+
 def _column(walkers: Sequence[WalkerConfig], name: str) -> np.ndarray:
     return np.array([float(getattr(w, name)) for w in walkers])[:, None]
 
@@ -242,7 +270,7 @@ class BlockBuilder:
         self.imu = ImuBank(sensor, sample_rate_hz, col("sensor_misalignment_deg")[:, 0], [np.random.default_rng(s) for _, s in streams])
         self.tilt_filter = TiltFilter(sensor.tilt_tau_s, sensor.tilt_gate_g, sample_rate_hz, n)
         self._walk_slope_deg = np.array([m.slope_deg for m in self.motions])[:, None]  # of a walk-only scenario
-        self._last_hs = np.full((n, 1), -np.inf)
+        self._last_hs = np.full(n, -np.inf)  # time of each walker's last nominal heel strike
         self._held: dict[str, np.ndarray] = {}
         self._next = 0
 
@@ -337,17 +365,8 @@ class BlockBuilder:
         position of the sensor (``sensor_x``, ``sensor_z``: on the shank, the sensor distance above the ankle)."""
         dt, M = self.dt, self.block_substeps
         sens = slice(_MARGIN, _MARGIN + M, self.sub)
-        ax = gradient(gradient(sensor_x, dt), dt)
-        az = gradient(gradient(sensor_z, dt), dt)
-        gyro = gradient(tilt, dt)
-        # time since the last nominal heel strike, carried over blocks, for the impact transient
-        hs = np.where(events == GaitEvent.HEEL_STRIKE, t, -np.inf)
-        hs[:, :_MARGIN] = -np.inf
-        hs[:, -_MARGIN:] = -np.inf
-        last = np.maximum(np.maximum.accumulate(hs, axis=-1), self._last_hs)
-        self._last_hs = last[:, _MARGIN + M - 1 : _MARGIN + M]
-        since = (t - last)[:, sens]
-        out = self.imu.measure(ax[:, sens], az[:, sens], tilt[:, sens], gyro[:, sens], since)
+        ax, az, gyro, since = _sensor_motion(sensor_x, sensor_z, tilt, events, t, self._last_hs, _MARGIN, self.sub, dt)
+        out = self.imu.measure(ax, az, tilt[:, sens], gyro, since)
         sc = self.sensor_config
         n_w, n = out["acc_x_mps2"].shape
         nan = np.full((n_w, n), np.nan)
