@@ -188,7 +188,6 @@ class Population:
         self._stride_buf = np.empty((self.sub * SAMPLES_PER_CALL * n, kn.STRIDE_WIDTH))
         self._heel_contact = np.atleast_1d(self._builder.heel_contact_m)[self._row]
         self._blk = self._build(0)
-        self._truth: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # of the last periods (advance_many)
         self._i = 0
         self._k = 0
         F = self._F = np.zeros((n, kn.N_FLOAT))
@@ -238,14 +237,13 @@ class Population:
         pw, freq = (self._periods(x, current.shape) for x in (pulse_width_us, frequency_hz))
         k = 0
         while k < k_all:
-            truth = self._truth = (np.empty(self.n), np.empty(self.n), np.empty(self.n, bool))
             blk, per_block = self._blk, self._builder.block_substeps // self.sub
             m = min(k_all - k, per_block - self._i // self.sub, SAMPLES_PER_CALL)
             n_ev, n_str = kn.advance(
                 self._i, self.sub, blk.start, self.dt, self._lr_decay, *self._reflex_decays, current[k:k + m], pw[k:k + m], freq[k:k + m],
                 self._kind, self._row, blk.zone, blk.pushoff, blk.event, blk.psi_a, blk.psi_a_dot, blk.alpha_ref, blk.alpha_ref_dot, blk.theta_ref,
                 blk.theta_ref_dot, blk.tau_ff, blk.knee, blk.acc_x, blk.acc_z, blk.ankle_z, blk.slope, self._C, self._F, self._I, self._emd_buf,
-                self._emd_pos, self._spas_buf, self._leg, self._event_buf, self._stride_buf, *truth,
+                self._emd_pos, self._spas_buf, self._leg, self._event_buf, self._stride_buf,
             )
             if n_ev:
                 self._events.append(self._event_buf[:n_ev].copy())
@@ -258,7 +256,6 @@ class Population:
             if self._i >= self._builder.block_substeps:
                 self._blk = self._build(self._blk.end // self._builder.block_substeps)
                 self._i = 0
-                self._truth = None  # at step 0 of the new block: collected from it
 
     @property
     def fatigue(self) -> np.ndarray:
@@ -291,9 +288,7 @@ class Population:
         pick = slice(None) if self._all_rows else row
         out = {name: blk.sensor[name][pick, ks] for name in SENSOR_CHANNELS}
         out["t_s"] = np.full(self.n, self.t_s)
-        if self._truth is None:
-            self._truth = kn.truth(i, row, blk.psi_a, blk.slope, blk.ankle_z, self._C, F, I)
-        ankle_deg, toe_mm, in_swing = self._truth
+        ankle_deg, toe_mm, in_swing = kn.truth(i, row, blk.psi_a, blk.slope, blk.ankle_z, self._C, F, I)
         out.update(
             true_tilt_deg=blk.tilt[pick, i].copy(), ankle_deg=ankle_deg, toe_height_mm=toe_mm, torque_nm=F[:, kn.F_TAU].copy(),
             fatigue=F[:, kn.F_MU].copy(), in_swing=in_swing,

@@ -200,16 +200,13 @@ def _drive(cur, pw, f, kind, half_uc, width_uc, fusion_s):
 def advance(  # noqa: PLR0913 - one argument per block field, no copies
     i0, sub, start, dt, lr_decay, rise_decay, fall_decay, current_ma, pulse_width_us, frequency_hz, kind, row, zone_, pushoff_, event_, psi_a_,
     psi_a_dot_, alpha_ref_, alpha_ref_dot_, theta_ref_, theta_ref_dot_, tau_ff_, knee_, acc_x_, acc_z_, ankle_z_, slope_, C, F, I, emd_buf,
-    emd_pos, spas_buf, leg, events, strides, ankle_deg, toe_mm, in_swing,
+    emd_pos, spas_buf, leg, events, strides,
 ):
     """Advance every walker over ``K`` sensor periods from plant step ``i0`` of the block that
     starts at plant step ``start`` (block fields (rows, steps), walker ``w`` on row ``row[w]``):
     period ``k`` holds the stimulation ``current_ma[k, w]``, ``pulse_width_us[k, w]``,
     ``frequency_hz[k, w]`` (arrays (K, N)) over its ``sub`` plant steps, then takes a Riener
-    fatigue step. Returns how many rows were written to ``events`` and ``strides``.
-
-    If the periods end inside the block, the :func:`truth` there goes into ``ankle_deg``,
-    ``toe_mm`` and ``in_swing`` (N,), while each walker's rows are in cache."""
+    fatigue step. Returns how many rows were written to ``events`` and ``strides``."""
     n = F.shape[0]
     emd_len = emd_buf.shape[1]
     n_ev = n_str = 0
@@ -321,25 +318,7 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                     I[w, I_SPAS_POS] = pos + 1 if pos + 1 < I[w, I_SPAS_N] else 0
                 p = p + 1 if p + 1 < emd_len else 0  # ring positions without integer division
             F[w, F_MU] = riener_fatigue_step(F[w, F_MU], F[w, F_A], sub * dt, C[w, _K_MU_MIN], C[w, _K_T_FAT_S], C[w, _K_T_REC_S])
-        i_end = i0 + current_ma.shape[0] * sub
-        if i_end < zone_.shape[1]:
-            _truth_of(w, u_row, i_end, psi_a_, slope_, ankle_z_, C, F, I, ankle_deg, toe_mm, in_swing)
     return n_ev, n_str
-
-
-@numba.njit(cache=True)
-def _truth_of(w, r, i, psi_a_, slope_, ankle_z_, C, F, I, ankle_deg, toe_mm, in_swing):
-    """:func:`truth` of walker ``w`` (block row ``r``) into element ``w`` of its three arrays."""
-    alpha = F[w, F_ALPHA]
-    ankle_deg[w] = (alpha + psi_a_[r, i]) * _DEG
-    sr, cr = sincos_rad(alpha - slope_[r, i])
-    in_swing[w] = I[w, I_SWING] != 0 and I[w, I_LOCK] == NO_LOCK
-    if in_swing[w]:
-        toe_mm[w] = (ankle_z_[r, i] + C[w, _K_TOE_FORWARD_M] * sr - C[w, _K_TOE_BELOW_M] * cr) * 1e3
-    else:
-        toe = C[w, _K_TOE_FORWARD_M] * sr - C[w, _K_TOE_BELOW_M] * cr
-        heel = -C[w, _K_HEEL_BACK_M] * sr - C[w, _K_HEEL_BELOW_M] * cr
-        toe_mm[w] = (toe - min(toe, heel)) * 1e3
 
 
 @numba.njit(cache=True)
@@ -349,7 +328,17 @@ def truth(i, row, psi_a_, slope_, ankle_z_, C, F, I):
     n = F.shape[0]
     ankle_deg, toe_mm, in_swing = np.empty(n), np.empty(n), np.empty(n, np.bool_)
     for w in range(n):
-        _truth_of(w, row[w], i, psi_a_, slope_, ankle_z_, C, F, I, ankle_deg, toe_mm, in_swing)
+        r = row[w]
+        alpha = F[w, F_ALPHA]
+        ankle_deg[w] = (alpha + psi_a_[r, i]) * _DEG
+        sr, cr = sincos_rad(alpha - slope_[r, i])
+        in_swing[w] = I[w, I_SWING] != 0 and I[w, I_LOCK] == NO_LOCK
+        if in_swing[w]:
+            toe_mm[w] = (ankle_z_[r, i] + C[w, _K_TOE_FORWARD_M] * sr - C[w, _K_TOE_BELOW_M] * cr) * 1e3
+        else:
+            toe = C[w, _K_TOE_FORWARD_M] * sr - C[w, _K_TOE_BELOW_M] * cr
+            heel = -C[w, _K_HEEL_BACK_M] * sr - C[w, _K_HEEL_BELOW_M] * cr
+            toe_mm[w] = (toe - min(toe, heel)) * 1e3
     return ankle_deg, toe_mm, in_swing
 
 
