@@ -1,14 +1,14 @@
 """Sine and cosine of an angle in turns, written out so compiled loops vectorise.
 
 A loop that calls the C library's ``sin`` cannot be vectorised; :func:`sincos_turns` has no
-calls and no branches (quadrant by selects), so numba turns such a loop into SIMD code, about
-14 times faster per point than ``math.sin`` and ``math.cos`` on this machine.
+calls and no branches (quadrant by selects), so numba turns such a loop into SIMD code:
+1.5-1.9 ns per sine and cosine pair on this machine against 27 ns with ``math.sin`` and ``math.cos``.
 
 Method (Cody & Waite 1980, "Software Manual for the Elementary Functions"): the angle
 2πx is reduced exactly in turns, ``r = x − rint(x)`` and ``s = r − q/4`` with
 ``q = rint(4r)``, so |2πs| ≤ π/4; sine and cosine of 2πs are their Taylor polynomials
 (terms to s¹⁵ and s¹⁶, truncation below 5e-17) and the quadrant ``q`` swaps and negates
-them. Measured against long-double values over x ∈ [−0.5, 3]: max error 7.6e-16,
+them. Measured against long-double values over x ∈ [−0.5, 3]: max error 7.7e-16,
 against 1.8e-15 for ``math.sin(2π·x)`` (which also rounds 2π·x first).
 """
 
