@@ -226,7 +226,7 @@ class Population:
 
     def advance(self, current_ma: np.ndarray, pulse_width_us: np.ndarray, frequency_hz: np.ndarray) -> None:
         """:meth:`step` without its outputs (read :attr:`fatigue`, :attr:`strides` as needed)."""
-        self.advance_many(np.broadcast_to(np.asarray(current_ma, float), (1, self.n)), pulse_width_us, frequency_hz)
+        self.advance_many(*(self._periods(x, (1, self.n)) for x in (current_ma, pulse_width_us, frequency_hz)))
 
     def advance_many(self, current_ma: np.ndarray, pulse_width_us: np.ndarray, frequency_hz: np.ndarray) -> None:
         """Several sensor periods: period ``k`` holds row ``k`` of ``current_ma`` (K, N); pulse width and
@@ -234,7 +234,7 @@ class Population:
         of the compiled step (a controller that does not read the plant can run ahead)."""
         current = np.asarray(current_ma, float)
         k_all = current.shape[0]
-        pw, freq = (np.broadcast_to(np.asarray(x, float), current.shape) for x in (pulse_width_us, frequency_hz))
+        pw, freq = (self._periods(x, current.shape) for x in (pulse_width_us, frequency_hz))
         k = 0
         while k < k_all:
             blk, per_block = self._blk, self._builder.block_substeps // self.sub
@@ -263,6 +263,15 @@ class Population:
         return self._F[:, kn.F_MU].copy()
 
     # ------------------------------------------------------------------ internals
+    @staticmethod
+    def _periods(x: np.ndarray | float, shape: tuple[int, int]) -> np.ndarray:
+        """``x`` (scalar, (N,) or (K, N)) as (K, N) floats: a view without copy where it can be
+        (a C-contiguous one for one period of (N,) values, cheaper than ``numpy.broadcast_to``)."""
+        a = np.asarray(x, float)
+        if a.shape == shape:
+            return a
+        return a[None, :] if shape[0] == 1 and a.shape == shape[1:] else np.broadcast_to(a, shape)
+
     def _build(self, b: int) -> Block:
         """Block ``b`` with every per-step field as a (rows, substeps) array (a lone walker's lists too)."""
         blk = self._builder.build(b)

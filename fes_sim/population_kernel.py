@@ -38,6 +38,7 @@ from fes_sim.body.spasticity import reflex_torque_update
 from fes_sim.body.strides import STRIDE_FIELDS, leg_contact, leg_foot_flat, leg_heel_off, leg_toe_off, leg_walk_end
 from fes_sim.plant import contact_angle, stance_pitch_with_drive
 from fes_sim.samples import GaitEvent
+from fes_sim.trig import sincos_rad
 
 #: columns of the float state F
 (F_A, F_MU, F_U, F_ALPHA, F_ALPHA_DOT, F_LR_DELTA, F_TAU, F_MIN_TOE, F_T_MIN_TOE, F_DRAG_S, F_ANKLE_MIN_PO, F_T_CONTACT, F_REFLEX,
@@ -330,8 +331,7 @@ def truth(i, row, psi_a_, slope_, ankle_z_, C, F, I):
         r = row[w]
         alpha = F[w, F_ALPHA]
         ankle_deg[w] = (alpha + psi_a_[r, i]) * _DEG
-        rel = alpha - slope_[r, i]
-        sr, cr = math.sin(rel), math.cos(rel)
+        sr, cr = sincos_rad(alpha - slope_[r, i])
         in_swing[w] = I[w, I_SWING] != 0 and I[w, I_LOCK] == NO_LOCK
         if in_swing[w]:
             toe_mm[w] = (ankle_z_[r, i] + C[w, _K_TOE_FORWARD_M] * sr - C[w, _K_TOE_BELOW_M] * cr) * 1e3

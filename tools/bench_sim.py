@@ -7,18 +7,20 @@
 
 Usage: python tools/bench_sim.py [--repeats 5] [--seconds 60] [--n 1000] [--pop-seconds 5]
 
-Medians per CPU second on the 2-core machine, measured under load (load average 0.4-1.2),
-at the start of the performance work (daaa331) and after it (docs/architecture.md,
-"Performance", has the commands and the analysis):
+Medians per CPU second on the 2-core machine, measured under load. First round: at the
+start of the performance work (daaa331) and after it, load average 0.4-1.2. Second round
+(vectorised sines, fewer full-rate temporaries): 4ccda9c and its result measured
+alternately in one session, two rounds of ``--repeats 3``, load average 0.9-1.4.
+docs/architecture.md, "Performance", has the analysis:
 
-=============================================  =========  ===========
-                                               before     after
-=============================================  =========  ===========
-plant only (x real time)                       157        270-330
-closed loop, walkaide_tilt (x real time)       107        196-224
-population N=1000, 1 kHz plant (walker-s/s)    941        1,650-2,170
-population N=1000, 200 Hz plant (walker-s/s)   2,740      4,700-7,400
-=============================================  =========  ===========
+=============================================  =======  ===========  ===========  ============
+                                               daaa331  first round  4ccda9c      second round
+=============================================  =======  ===========  ===========  ============
+plant only (x real time)                       157      270-330      182-257      192-220
+closed loop, walkaide_tilt (x real time)       107      196-224      133-169      142-182
+population N=1000, 1 kHz plant (walker-s/s)    941      1,650-2,170  1,970-1,990  2,540-3,290
+population N=1000, 200 Hz plant (walker-s/s)   2,740    4,700-7,400  6,270-6,870  7,970-10,140
+=============================================  =======  ===========  ===========  ============
 """
 
 from __future__ import annotations

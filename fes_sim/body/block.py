@@ -12,7 +12,6 @@ Batch: values are arrays of shape (N, substeps), row ``w`` walker ``w``'s block.
 
 from __future__ import annotations
 
-import math
 from collections import namedtuple
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -32,6 +31,7 @@ from fes_sim.samples import GaitEvent
 from fes_sim.sensors.faults import apply_faults
 from fes_sim.sensors.imu import ImuBank, SensorConfig
 from fes_sim.sensors.tilt import TiltFilter
+from fes_sim.trig import sincos_deg, sincos_rad
 
 _MARGIN = 2
 _HEEL_OFF_PITCH_DEG = 2.0
@@ -105,7 +105,7 @@ _Body = namedtuple("_Body", ("mass_kg", "com_forward_m", "com_below_m"))
 
 @numba.njit(cache=True)
 def _leg_fields(  # noqa: PLR0913 - one argument per channel and walker constant
-    thigh_m, contracture_deg, stance_fraction, heel_off, offset_m, sensor_m, shank_deg, psi_a_deg, thigh_deg, knee_deg, ankle_ref_deg,
+    f, thigh_m, contracture_deg, stance_fraction, heel_off, offset_m, sensor_m, shank_deg, psi_a_deg, thigh_deg, knee_deg, ankle_ref_deg,
     hip_x_m, hip_z_m, shank_m, slope_deg, phase, stance,
 ):
     """The leg chain, reference foot path and gait zones of a block from its motion channels
@@ -113,33 +113,34 @@ def _leg_fields(  # noqa: PLR0913 - one argument per channel and walker constant
     :func:`~fes_sim.gait.motion.ankle_position`, :func:`~fes_sim.gait.motion.ankle_above_surface`
     and the numpy expressions they replace, so the same numbers.
 
-    Returns the rows :data:`_LEG_ROWS` as one (rows, walkers, n) array, and zone, event and
-    push-off flags; ``x1``, ``x2`` are the exponents of the passive moment
+    Writes the rows :data:`_LEG_ROWS` into ``f``, a tuple of (walkers, n) arrays, and returns
+    zone, event and push-off flags; ``x1``, ``x2`` are the exponents of the passive moment
     (:func:`~fes_sim.body.passive.passive_exponents`), which the caller exponentiates with numpy.
+    Separate arrays, not one (rows, walkers, n) array: glibc maps an allocation above 32 MB
+    afresh every time (page faults on every block at 1 kHz), smaller ones it recycles.
     """
     n_w, n = shank_deg.shape
-    f = np.empty((len(_LEG_ROWS), n_w, n))
     zone = np.empty((n_w, n), np.int8)
     event = np.zeros((n_w, n), np.int8)
     pushoff = np.empty((n_w, n), np.bool_)
     for w in range(n_w):
         for j in range(n):
-            th, sh = thigh_deg[w, j] * _RAD, shank_deg[w, j] * _RAD
-            sin_th, cos_th, sin_sh, cos_sh = math.sin(th), math.cos(th), math.sin(sh), math.cos(sh)
+            sin_th, cos_th = sincos_deg(thigh_deg[w, j])
+            sin_sh, cos_sh = sincos_deg(shank_deg[w, j])
             ankle_x, ankle_z, knee_x, knee_z = leg_chain(hip_x_m[w, j], hip_z_m[w, j], thigh_m[w], shank_m[w, j], sin_th, cos_th, sin_sh, cos_sh)
-            f[_KX, w, j], f[_KZ, w, j], f[_AX, w, j], f[_AZ, w, j] = knee_x, knee_z, ankle_x, ankle_z
+            f[_KX][w, j], f[_KZ][w, j], f[_AX][w, j], f[_AZ][w, j] = knee_x, knee_z, ankle_x, ankle_z
             slope = slope_deg[w, j]
             cos_th_s, cos_sh_s = cos_th, cos_sh  # on level ground the surface normal is vertical
             if slope != 0.0:
-                cos_th_s = math.cos((thigh_deg[w, j] - slope) * _RAD)
-                cos_sh_s = math.cos((shank_deg[w, j] + slope) * _RAD)
-            f[_SURF, w, j] = hip_z_m[w, j] - normal_extent_m(thigh_m[w], shank_m[w, j], cos_th_s, cos_sh_s) + offset_m[w]
-            f[_SLOPE, w, j] = slope * _RAD
-            f[_SX, w, j] = ankle_x + sensor_m[w] * sin_sh
-            f[_SZ, w, j] = ankle_z + sensor_m[w] * cos_sh
+                cos_th_s = sincos_deg(thigh_deg[w, j] - slope)[1]
+                cos_sh_s = sincos_deg(shank_deg[w, j] + slope)[1]
+            f[_SURF][w, j] = hip_z_m[w, j] - normal_extent_m(thigh_m[w], shank_m[w, j], cos_th_s, cos_sh_s) + offset_m[w]
+            f[_SLOPE][w, j] = slope * _RAD
+            f[_SX][w, j] = ankle_x + sensor_m[w] * sin_sh
+            f[_SZ][w, j] = ankle_z + sensor_m[w] * cos_sh
             psi_a, theta_ref = psi_a_deg[w, j] * _RAD, ankle_ref_deg[w, j] * _RAD
-            f[_PSI, w, j], f[_THETA, w, j], f[_ALPHA, w, j] = psi_a, theta_ref, theta_ref - psi_a
-            f[_X1, w, j], f[_X2, w, j] = passive_exponents(ankle_ref_deg[w, j], knee_deg[w, j], contracture_deg[w])
+            f[_PSI][w, j], f[_THETA][w, j], f[_ALPHA][w, j] = psi_a, theta_ref, theta_ref - psi_a
+            f[_X1][w, j], f[_X2][w, j] = passive_exponents(ankle_ref_deg[w, j], knee_deg[w, j], contracture_deg[w])
             ph, sf, ho = phase[w, j], stance_fraction[w], heel_off[w]
             if stance[w, j] or ph != ph:
                 zone[w, j] = STANCE
@@ -149,7 +150,7 @@ def _leg_fields(  # noqa: PLR0913 - one argument per channel and walker constant
             if j > 0:
                 event[w, j] = _event_code(phase[w, j - 1], ph, sf, ho)
             pushoff[w, j] = ph >= ho and ph < sf
-    return f, zone, event, pushoff
+    return zone, event, pushoff
 
 
 @numba.njit(cache=True)
@@ -161,8 +162,8 @@ def _feedforward_rows(alpha_ref, acc_x, acc_z, alpha_dd, theta_dot, e1, e2, iner
     for w in range(alpha_ref.shape[0]):
         body = _Body(mass_kg[w], com_forward_m[w], com_below_m[w])
         for j in range(alpha_ref.shape[1]):
-            a = alpha_ref[w, j]
-            tau_g = gravity_torque_nm(math.cos(a), math.sin(a), acc_x[w, j], acc_z[w, j], body)
+            sin_a, cos_a = sincos_rad(alpha_ref[w, j])
+            tau_g = gravity_torque_nm(cos_a, sin_a, acc_x[w, j], acc_z[w, j], body)
             tau_pass = passive_from_exponentials(e1[w, j], e2[w, j], scale[w])[0]
             out[w, j] = inertia[w] * alpha_dd[w, j] - tau_pass + damping[w] * theta_dot[w, j] - tau_g
     return out
@@ -197,6 +198,34 @@ def _stride_phase(t: np.ndarray, starts: np.ndarray, durs: np.ndarray, offs: np.
             phase[w, j] = (t[j] - starts[w, k]) / durs[w, k]
             offsets[w, j] = offs[w, k]
     return phase, offsets
+
+
+@numba.njit(cache=True)
+def _sensor_motion(sensor_x, sensor_z, tilt_deg, events, t, last_hs, margin, sub, dt):
+    """At the sensor samples (every ``sub``-th column between the ``margin`` columns at either
+    end) of (walkers, n) rows: the sensor's acceleration (second derivatives of ``sensor_x``,
+    ``sensor_z``), the shank's rate (derivative of ``tilt_deg``), as ``gradient`` of ``gradient``
+    gives them there (the same operations, so the same numbers), and the time since the last
+    nominal heel strike (``last_hs``, carried over blocks and updated in place; −inf: none).
+    Returns four (walkers, samples) arrays; the other columns are never computed."""
+    n_w, n = sensor_x.shape
+    n_s = (n - 2 * margin) // sub
+    ax, az, gyro, since = np.empty((n_w, n_s)), np.empty((n_w, n_s)), np.empty((n_w, n_s)), np.empty((n_w, n_s))
+    h = 2.0 * dt
+    for w in range(n_w):
+        x, z, tilt = sensor_x[w], sensor_z[w], tilt_deg[w]
+        last = last_hs[w]
+        for j in range(margin, n - margin):
+            if events[w, j] == _HS:
+                last = max(last, t[j])
+            if (j - margin) % sub == 0:
+                k = (j - margin) // sub
+                ax[w, k] = ((x[j + 2] - x[j]) / h - (x[j] - x[j - 2]) / h) / h
+                az[w, k] = ((z[j + 2] - z[j]) / h - (z[j] - z[j - 2]) / h) / h
+                gyro[w, k] = (tilt[j + 1] - tilt[j - 1]) / h
+                since[w, k] = t[j] - last
+        last_hs[w] = last
+    return ax, az, gyro, since
 
 
 def _column(walkers: Sequence[WalkerConfig], name: str) -> np.ndarray:
@@ -240,7 +269,8 @@ class BlockBuilder:
         self.block_substeps = self.block_samples * sub
         self.imu = ImuBank(sensor, sample_rate_hz, col("sensor_misalignment_deg")[:, 0], [np.random.default_rng(s) for _, s in streams])
         self.tilt_filter = TiltFilter(sensor.tilt_tau_s, sensor.tilt_gate_g, sample_rate_hz, n)
-        self._last_hs = np.full((n, 1), -np.inf)
+        self._walk_slope_deg = np.array([m.slope_deg for m in self.motions])[:, None]  # of a walk-only scenario
+        self._last_hs = np.full(n, -np.inf)  # time of each walker's last nominal heel strike
         self._held: dict[str, np.ndarray] = {}
         self._next = 0
 
@@ -265,17 +295,18 @@ class BlockBuilder:
             per_walker = [m.channels(t) for m in self.motions]
             return {k: np.stack([c[k] for c in per_walker]) for k in per_walker[0]}
         tables = [m.walk_strides(float(t[0]), float(t[-1])) for m in self.motions]
-        k_max = max(len(tb) for tb in tables)
-        starts = np.full((self.n, k_max), np.inf)
-        durs = np.ones((self.n, k_max))
-        offs = np.zeros((self.n, k_max, len(OFFSET_SIGNALS)))
-        for w, tb in enumerate(tables):
-            starts[w, : len(tb)] = [x[0] for x in tb]
-            durs[w, : len(tb)] = [x[1] for x in tb]
-            offs[w, : len(tb)] = [x[2] for x in tb]
+        counts = np.array([len(tb) for tb in tables])
+        strides = [x for tb in tables for x in tb]
+        walker = np.repeat(np.arange(self.n), counts)
+        k = np.arange(len(strides)) - np.repeat(np.cumsum(counts) - counts, counts)  # each stride's place in its walker's table
+        starts = np.full((self.n, int(counts.max())), np.inf)
+        durs = np.ones(starts.shape)
+        offs = np.zeros(starts.shape + (len(OFFSET_SIGNALS),))
+        starts[walker, k] = [x[0] for x in strides]
+        durs[walker, k] = [x[1] for x in strides]
+        offs[walker, k] = [x[2] for x in strides]
         phase, offsets = _stride_phase(t, starts, durs, offs)
-        slope = np.array([m.slope_deg for m in self.motions])[:, None]
-        ch = walking_channels(phase, offsets, t[None, :], 0.0, slope, self.params)
+        ch = walking_channels(phase, offsets, t[None, :], 0.0, self._walk_slope_deg, self.params)
         ch["activity"] = np.full(phase.shape, ACTIVITY_CODES[self.motions[0].scenario.segments[0].activity], np.int8)
         return ch
 
@@ -291,8 +322,9 @@ class BlockBuilder:
         grad = lambda x: gradient(x, dt)  # noqa: E731
         fb = self.foot
         f_st = col("stance_fraction")
-        f, zone, events, pushoff = _leg_fields(
-            seg.thigh[:, 0], col("contracture_deg")[:, 0], f_st[:, 0], self.heel_off_phase[:, 0], self.offset_m[:, 0],
+        f = tuple(np.empty(ch["phase"].shape) for _ in _LEG_ROWS)
+        zone, events, pushoff = _leg_fields(
+            f, seg.thigh[:, 0], col("contracture_deg")[:, 0], f_st[:, 0], self.heel_off_phase[:, 0], self.offset_m[:, 0],
             (seg.shank - col("sensor_below_knee_m"))[:, 0], *(np.ascontiguousarray(np.broadcast_to(ch[k], ch["phase"].shape), float) for k in (
                 "shank_deg", "psi_a_deg", "thigh_deg", "knee_deg", "ankle_ref_deg", "hip_x_m", "hip_z_m", "shank_m", "slope_deg", "phase")),
             np.ascontiguousarray(ch["stance"]),
@@ -333,17 +365,8 @@ class BlockBuilder:
         position of the sensor (``sensor_x``, ``sensor_z``: on the shank, the sensor distance above the ankle)."""
         dt, M = self.dt, self.block_substeps
         sens = slice(_MARGIN, _MARGIN + M, self.sub)
-        ax = gradient(gradient(sensor_x, dt), dt)
-        az = gradient(gradient(sensor_z, dt), dt)
-        gyro = gradient(tilt, dt)
-        # time since the last nominal heel strike, carried over blocks, for the impact transient
-        hs = np.where(events == GaitEvent.HEEL_STRIKE, t, -np.inf)
-        hs[:, :_MARGIN] = -np.inf
-        hs[:, -_MARGIN:] = -np.inf
-        last = np.maximum(np.maximum.accumulate(hs, axis=-1), self._last_hs)
-        self._last_hs = last[:, _MARGIN + M - 1 : _MARGIN + M]
-        since = (t - last)[:, sens]
-        out = self.imu.measure(ax[:, sens], az[:, sens], tilt[:, sens], gyro[:, sens], since)
+        ax, az, gyro, since = _sensor_motion(sensor_x, sensor_z, tilt, events, t, self._last_hs, _MARGIN, self.sub, dt)
+        out = self.imu.measure(ax, az, tilt[:, sens], gyro, since)
         sc = self.sensor_config
         n_w, n = out["acc_x_mps2"].shape
         nan = np.full((n_w, n), np.nan)

@@ -166,12 +166,12 @@ def fourier_rows(zr, zi, basis, out):
             re, im = basis[k, j], basis[k + h, j]
             basis[k + 1, j] = fma(re, zr[j], -(im * zi[j]))
             basis[k + 1 + h, j] = fma(re, zi[j], im * zr[j])
-    out[:, :n] = 0.0
-    for k in range(1 + 2 * h):
-        for s in range(out.shape[0]):
-            c = COEFF_MATRIX[k, s]
-            for j in range(n):
-                out[s, j] = fma(c, basis[k, j], out[s, j])
+    for s in range(out.shape[0]):
+        for j in range(n):
+            acc = 0.0
+            for k in range(1 + 2 * h):
+                acc = fma(COEFF_MATRIX[k, s], basis[k, j], acc)
+            out[s, j] = acc
 
 
 @numba.njit(cache=True)
@@ -212,7 +212,13 @@ def warp_coefficients(stance_fraction: float, contralateral_strike: float = 0.5)
 def warp_phase(phase: np.ndarray, b: np.ndarray | float, a: np.ndarray | float = 0.0, sin=np.sin, cos=np.cos) -> np.ndarray:
     """Walker phase → normative phase: ``φ − [b·sin(2πφ) + a·(1 − cos 2πφ)]/(2π)`` (monotone, smooth, periodic)."""
     w = 2.0 * np.pi * phase
-    return phase - (b * sin(w) + a * (1.0 - cos(w))) / (2.0 * np.pi)
+    return warp_from_sincos(phase, b, a, sin(w), cos(w))
+
+
+@register_jitable
+def warp_from_sincos(phase, b, a, sin_w, cos_w):
+    """:func:`warp_phase` from the sine and cosine of 2πφ."""
+    return phase - (b * sin_w + a * (1.0 - cos_w)) / (2.0 * np.pi)
 
 
 def unwarp_phase(phase_n: float, b: float, a: float = 0.0) -> float:

@@ -44,6 +44,7 @@ from fes_sim.gait import kinematics
 from fes_sim.gait.scenario import WALKING, Scenario, Segment
 from fes_sim.gait.variability import OFFSET_SIGNALS, StrideSequence
 from fes_sim.gait.walker import WalkerConfig
+from fes_sim.trig import sincos_turns
 
 BLEND_S = 0.3
 WALK_ENTRY_PHASE = 0.12
@@ -149,7 +150,8 @@ def walking_angles(
     phase: np.ndarray, warp_b: np.ndarray | float, warp_a: np.ndarray | float, rom: np.ndarray | float,
     stance_fraction: np.ndarray | float, offsets: np.ndarray, slope_deg: np.ndarray | float,
 ) -> dict[str, np.ndarray]:
-    """Joint and segment angles (deg) of walking at walker ``phase`` (any shape, broadcasting).
+    """Joint and segment angles (deg) of walking at walker ``phase`` (any shape; the walker constants
+    ``warp_b`` .. ``stance_fraction`` and ``slope_deg`` broadcast to it and are constant along its last axis).
 
     ``offsets`` has shape ``phase.shape + (len(OFFSET_SIGNALS),)``; they act in swing with a
     smooth window, so the stance foot is undisturbed. Evaluated point by point in one compiled
@@ -160,42 +162,47 @@ def walking_angles(
     n = shape[-1] if ph.ndim else 1
     rows = ph.size // n if n else 0
     hip_drop, lift = slope_compensation(rom, slope_deg)
-    view = lambda x: np.broadcast_to(np.asarray(x, float), shape).reshape(rows, n)  # noqa: E731
+    row_shape = shape[:-1] + (1,) if ph.ndim else ()
+    per_row = lambda x: np.ascontiguousarray(np.broadcast_to(np.asarray(x, float), row_shape)).reshape(rows)  # noqa: E731
     off = np.broadcast_to(np.asarray(offsets, float), shape + (len(OFFSET_SIGNALS),)).reshape(rows, n, len(OFFSET_SIGNALS))
-    out = np.empty((len(_ANGLE_CHANNELS), rows, n))
+    out = tuple(np.empty((rows, n)) for _ in _ANGLE_CHANNELS)  # separate arrays: see fes_sim.body.block._leg_fields
     _walking_angle_rows(
-        view(ph), view(warp_b), view(warp_a), view(rom), view(stance_fraction), off, view(slope_deg), view(hip_drop), view(lift), out,
+        np.ascontiguousarray(ph).reshape(rows, n), per_row(warp_b), per_row(warp_a), per_row(rom), per_row(stance_fraction), off,
+        per_row(slope_deg), per_row(hip_drop), per_row(lift), out,
     )
     return {name: out[k].reshape(shape) for k, name in enumerate(_ANGLE_CHANNELS)}
 
 
 @numba.njit(cache=True)
 def _walking_angle_rows(phase, warp_b, warp_a, rom, stance_fraction, offsets, slope_deg, hip_drop, lift, out):
-    """:func:`walking_angles` on (rows, n) arrays into ``out`` (channels, rows, n): the phase warp
-    (:func:`~fes_sim.gait.kinematics.warp_phase`), Winter's curves scaled by the range of motion,
-    the stride offsets in swing, foot-flat, and the leg's rotation with a sloped surface.
+    """:func:`walking_angles` on (rows, n) phases and offsets and walker constants (rows,), into
+    ``out`` (a (rows, n) array per channel): the phase warp (:func:`~fes_sim.gait.kinematics.warp_phase`),
+    Winter's curves scaled by the range of motion, the stride offsets in swing, foot-flat, and
+    the leg's rotation with a sloped surface.
 
-    Per row, the C library calls (sine, cosine, remainder) come first; the other loops have
-    no calls, and the compiler vectorises them.
+    Sines and cosines are :func:`~fes_sim.trig.sincos_turns` (no library calls), so the
+    compiler vectorises every loop.
     """
     a0 = kinematics.COEFF_MATRIX[0]
     n = phase.shape[1]
     pn_, zr_, zi_, window_, other_ = np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n)
     basis, v = np.empty((1 + 2 * kinematics.N_HARMONICS, n)), np.empty((a0.size, n))
     for r in range(phase.shape[0]):
+        b, a, sf, rm, slope = warp_b[r], warp_a[r], stance_fraction[r], rom[r], slope_deg[r]
+        drop_r, lift_r = hip_drop[r], lift[r]
         for j in range(n):
             ph = phase[r, j]
-            pn = kinematics.warp_phase(ph, warp_b[r, j], warp_a[r, j], math.sin, math.cos)
-            y = 2.0 * math.pi * pn
-            pn_[j], zr_[j], zi_[j] = pn, math.cos(y), math.sin(y)
-            sf = stance_fraction[r, j]
-            swing = _clip01((ph - sf) / (1.0 - sf))
-            window = math.sin(math.pi * swing) if swing != 0.0 else 0.0  # sin(π·0) is 0: not called in stance
+            sin_w, cos_w = sincos_turns(ph)
+            pn = kinematics.warp_from_sincos(ph, b, a, sin_w, cos_w)
+            zi_[j], zr_[j] = sincos_turns(pn)
+            pn_[j] = pn
+            window = sincos_turns(0.5 * _clip01((ph - sf) / (1.0 - sf)))[0]  # sin(π·swing), 0 in stance
             window_[j] = window * window
-            other_[j] = (pn + 0.5) % 1.0
+            other = pn + 0.5
+            other_[j] = other - math.floor(other)  # (pn + 0.5) mod 1
         kinematics.fourier_rows(zr_, zi_, basis, v)
         for j in range(n):
-            pn, window, rm = pn_[j], window_[j], rom[r, j]
+            pn, window = pn_[j], window_[j]
             shank = a0[_SHANK] + rm * (v[_SHANK, j] - a0[_SHANK]) + offsets[r, j, _OFF_SHANK] * window
             thigh = a0[_THIGH] + rm * (v[_THIGH, j] - a0[_THIGH]) + offsets[r, j, _OFF_THIGH] * window
             knee = a0[_KNEE] + rm * (v[_KNEE, j] - a0[_KNEE]) + offsets[r, j, _OFF_KNEE] * window
@@ -207,19 +214,18 @@ def _walking_angle_rows(phase, warp_b, warp_a, rom, stance_fraction, offsets, sl
             psi_a = ankle - foot - offsets[r, j, _OFF_ANKLE] * window
             psi_a = psi_a + offsets[r, j, _OFF_SHANK] * window
             follow = slope_window(pn, _smoothstep1)
-            slope = slope_deg[r, j]
             turn = follow * slope  # the leg's rotation with the surface normal
             other = 1.0 - slope_window(other_[j], _smoothstep1)  # the other leg in mid-stance: this one in mid-swing
-            drop = hip_drop[r, j] * (1.0 - follow + other)
-            lf = lift[r, j] * other  # hip and knee flexion in mid and terminal swing (the shank and foot keep their angles)
-            out[0, r, j] = shank - turn
-            out[1, r, j] = psi_a - turn
-            out[2, r, j] = -thigh + turn + lf
-            out[3, r, j] = knee + lf
-            out[4, r, j] = a0[_HIP] + rm * (v[_HIP, j] - a0[_HIP]) + turn + lf
-            out[5, r, j] = ankle + slope - turn
-            out[6, r, j] = a0[_HIP_HEIGHT] + rm * (v[_HIP_HEIGHT, j] - a0[_HIP_HEIGHT]) + drop
-            out[7, r, j] = a0[_SHANK_LENGTH] + rm * (v[_SHANK_LENGTH, j] - a0[_SHANK_LENGTH])
+            drop = drop_r * (1.0 - follow + other)
+            lf = lift_r * other  # hip and knee flexion in mid and terminal swing (the shank and foot keep their angles)
+            out[0][r, j] = shank - turn
+            out[1][r, j] = psi_a - turn
+            out[2][r, j] = -thigh + turn + lf
+            out[3][r, j] = knee + lf
+            out[4][r, j] = a0[_HIP] + rm * (v[_HIP, j] - a0[_HIP]) + turn + lf
+            out[5][r, j] = ankle + slope - turn
+            out[6][r, j] = a0[_HIP_HEIGHT] + rm * (v[_HIP_HEIGHT, j] - a0[_HIP_HEIGHT]) + drop
+            out[7][r, j] = a0[_SHANK_LENGTH] + rm * (v[_SHANK_LENGTH, j] - a0[_SHANK_LENGTH])
 
 
 def slope_compensation(rom: Any, slope_deg: Any) -> tuple[Any, Any]:
@@ -451,9 +457,9 @@ class Motion:
         ``[t0_s, t1_s]``, the inputs of :func:`walking_channels` for batching many walkers."""
         self.ensure(t1_s)
         strides = self.entries[0].strides
-        k = 0
-        while k + 1 < len(strides) and strides[k + 1][0] <= t0_s:
-            k += 1
+        k = len(strides) - 1  # the last stride that starts by t0_s (the first if none)
+        while k > 0 and strides[k][0] > t0_s:
+            k -= 1
         return strides[k:]
 
     @property

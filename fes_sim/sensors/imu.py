@@ -20,6 +20,9 @@ import numpy as np
 from fes_sim.config.schema import Config, param
 from fes_sim.errors import ConfigError
 from fes_sim.samples import GRAVITY_MPS2
+from fes_sim.trig import sincos_rad, sincos_turns
+
+_RAD = math.pi / 180.0  # numpy.radians multiplies by this
 
 #: IMU channels in the sensor frame of :mod:`fes_sim.samples`
 IMU_CHANNELS: tuple[str, ...] = ("acc_x_mps2", "acc_y_mps2", "acc_z_mps2", "gyr_x_dps", "gyr_y_dps", "gyr_z_dps")
@@ -67,24 +70,33 @@ class SensorConfig(Config):
 
 
 @numba.njit(cache=True)
-def _readings(out, sigma, acc_x, acc_y, gyro_dps, bias, end, lsb, lo, hi):
+def _readings(out, sigma, acc_world_x, acc_world_z, tilt_deg, misalign_rad, gyro_dps, since_s, impact, bias, end, lsb, lo, hi):
     """In place on the draws ``out`` (N, 6, n): noise·σ + true signal + bias (interpolated from
-    ``bias`` to ``end`` over the block), quantised to ``lsb`` and clipped to [lo, hi] per channel."""
+    ``bias`` to ``end`` over the block), quantised to ``lsb`` and clipped to [lo, hi] per channel.
+
+    The true specific force is the world acceleration plus g projected on the shank axes, with
+    the heel-strike transient ``impact`` = (peak m/s², frequency Hz, decay s) ``since_s`` after
+    the last heel strike (none where that is inf), in one pass without temporary arrays."""
     n_w, n_ch, n = out.shape
+    peak, freq_hz, tau_s = impact
+    true = np.zeros((n_ch, n))  # the true signal of each channel of one walker (0 for the out-of-plane ones)
     for w in range(n_w):
+        for j in range(n):
+            sp, cp = sincos_rad(tilt_deg[w, j] * _RAD + misalign_rad[w])
+            fx, fz = acc_world_x[w, j], acc_world_z[w, j] + GRAVITY_MPS2
+            true[0, j], true[1, j], true[5, j] = fx * sp + fz * cp, fx * cp - fz * sp, gyro_dps[w, j]
+        for j in range(n):
+            d = since_s[w, j]
+            if d < math.inf:
+                true[0, j] += peak * math.exp(-d / tau_s) * sincos_turns(freq_hz * d)[0]
         for ch in range(n_ch):
             b0, db = bias[w, ch], end[w, ch] - bias[w, ch]
+            sd, q, v_lo, v_hi = sigma[ch], lsb[ch], lo[ch], hi[ch]
+            o, tr = out[w, ch], true[ch]
             for j in range(n):
-                v = out[w, ch, j] * sigma[ch]
-                if ch == 0:
-                    v += acc_x[w, j]
-                elif ch == 1:
-                    v += acc_y[w, j]
-                elif ch == 5:
-                    v += gyro_dps[w, j]
-                v += b0 + db * ((j + 1) / n)
-                v = np.rint(v / lsb[ch]) * lsb[ch]
-                out[w, ch, j] = min(max(v, lo[ch]), hi[ch])
+                v = o[j] * sd + tr[j] + (b0 + db * ((j + 1) / n))
+                v = np.rint(v / q) * q
+                o[j] = min(max(v, v_lo), v_hi)
 
 
 class ImuBank:
@@ -135,13 +147,6 @@ class ImuBank:
         ``since_heel_strike_s`` (inf when none) shapes the impact transient."""
         c = self.config
         n_w, n = tilt_deg.shape
-        psi = np.radians(tilt_deg) + self.misalign_rad
-        fx, fz = acc_world_x, acc_world_z + GRAVITY_MPS2
-        sp, cp = np.sin(psi), np.cos(psi)
-        acc_x = fx * sp + fz * cp
-        acc_y = fx * cp - fz * sp
-        d = np.where(np.isfinite(since_heel_strike_s), since_heel_strike_s, 1e3)
-        acc_x = acc_x + c.impact_peak_g * GRAVITY_MPS2 * np.exp(-d / (c.impact_tau_ms * 1e-3)) * np.sin(2 * np.pi * c.impact_freq_hz * d)
         # one (N, 6, n) array: acc x, y, z then gyr x, y, z. White noise per sample; the bias
         # random walk steps once per call (block) and is interpolated linearly over it (its
         # power lies far below 1 Hz).
@@ -151,6 +156,10 @@ class ImuBank:
         out = draws[:, : 6 * n].reshape(n_w, 6, n)
         bias = np.concatenate((self.acc_bias, self.gyr_bias), axis=1)
         end = bias + draws[:, 6 * n :] * self._step * math.sqrt(n)
-        _readings(out, self._sigma[:, 0], acc_x, acc_y, gyro_dps, bias, end, self._lsb[:, 0], self._lo[:, 0], self._hi[:, 0])
+        impact = (c.impact_peak_g * GRAVITY_MPS2, c.impact_freq_hz, c.impact_tau_ms * 1e-3)
+        _readings(
+            out, self._sigma[:, 0], acc_world_x, acc_world_z, tilt_deg, self.misalign_rad[:, 0], gyro_dps, since_heel_strike_s, impact, bias, end,
+            self._lsb[:, 0], self._lo[:, 0], self._hi[:, 0],
+        )
         self.acc_bias, self.gyr_bias = end[:, :3], end[:, 3:]
         return {name: out[:, k] for k, name in enumerate(IMU_CHANNELS)}
