@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numba
+from numba.extending import register_jitable
 import numpy as np
 
 from fes_sim.body.clearance import MIDSWING_START, TERMINAL_SWING_START, calibrate
@@ -176,11 +177,18 @@ def gradient(f: np.ndarray, dx: float) -> np.ndarray:
     n_rows, n = f.shape
     out = np.empty((n_rows, n))
     for r in range(n_rows):
-        out[r, 0] = (f[r, 1] - f[r, 0]) / dx
+        row = f[r]
+        out[r, 0] = (row[1] - row[0]) / dx
         for j in range(1, n - 1):
-            out[r, j] = (f[r, j + 1] - f[r, j - 1]) / (2.0 * dx)
-        out[r, n - 1] = (f[r, n - 1] - f[r, n - 2]) / dx
+            out[r, j] = central_difference(row, j, dx)
+        out[r, n - 1] = (row[n - 1] - row[n - 2]) / dx
     return out
+
+
+@register_jitable
+def central_difference(f, j, dx):
+    """Derivative of the 1-D ``f`` at interior point ``j`` (spacing ``dx``), as :func:`gradient` takes it."""
+    return (f[j + 1] - f[j - 1]) / (2.0 * dx)
 
 
 @numba.njit(cache=True)
@@ -211,7 +219,7 @@ def _sensor_motion(sensor_x, sensor_z, tilt_deg, events, t, last_hs, margin, sub
     n_w, n = sensor_x.shape
     n_s = (n - 2 * margin) // sub
     ax, az, gyro, since = np.empty((n_w, n_s)), np.empty((n_w, n_s)), np.empty((n_w, n_s)), np.empty((n_w, n_s))
-    h = 2.0 * dt
+    h = 2.0 * dt  # the span of a central difference
     for w in range(n_w):
         x, z, tilt = sensor_x[w], sensor_z[w], tilt_deg[w]
         last = last_hs[w]
@@ -220,9 +228,9 @@ def _sensor_motion(sensor_x, sensor_z, tilt_deg, events, t, last_hs, margin, sub
                 last = max(last, t[j])
             if (j - margin) % sub == 0:
                 k = (j - margin) // sub
-                ax[w, k] = ((x[j + 2] - x[j]) / h - (x[j] - x[j - 2]) / h) / h
-                az[w, k] = ((z[j + 2] - z[j]) / h - (z[j] - z[j - 2]) / h) / h
-                gyro[w, k] = (tilt[j + 1] - tilt[j - 1]) / h
+                ax[w, k] = (central_difference(x, j + 1, dt) - central_difference(x, j - 1, dt)) / h
+                az[w, k] = (central_difference(z, j + 1, dt) - central_difference(z, j - 1, dt)) / h
+                gyro[w, k] = central_difference(tilt, j, dt)
                 since[w, k] = t[j] - last
         last_hs[w] = last
     return ax, az, gyro, since
