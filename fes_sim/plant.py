@@ -12,9 +12,12 @@ dynamics and the stimulated tibialis anterior (:mod:`fes_sim.body`) and the shan
 
 Speed: the motion of hip, thigh and shank and every sensor signal do not depend on the
 stimulation, so they are computed one block (1 s) at a time with numpy
-(:mod:`fes_sim.body.block`); each step runs only the muscle and swing-foot integration
-as scalar Python over the plant substeps. :mod:`fes_sim.population` runs the same
-equations over arrays of walkers.
+(:mod:`fes_sim.body.block`); each step runs only the muscle and foot integration over
+the plant substeps. A walker with the Riener force model and no orthosis runs them in the
+compiled step of :mod:`fes_sim.population_kernel`, as a population of one
+(:mod:`fes_sim.lanes`); the Ding force model and an orthosis (a Python callable) run the
+same equations as the scalar Python below, which is also the readable reference
+(``plant.compiled = False`` runs it for any walker; the tests check the two agree).
 
 Foot model: in stance the foot follows the prescribed path; from foot-flat to toe-off
 the ankle settles where the walker's stance stiffness K balances an orthosis and the
@@ -39,18 +42,21 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-from numba.extending import register_jitable
+import numpy as np
 
+from fes_sim import population_kernel as kn
 from fes_sim.body import muscle as mu
-from fes_sim.body.block import EARLY_SWING, LOADING_TAU_S, MID_SWING, STANCE, WALK_END, Block, BlockBuilder
+from fes_sim.body.block import EARLY_SWING, LOADING_TAU_S, MID_SWING, SENSOR_CHANNELS, STANCE, WALK_END, Block, BlockBuilder
 from fes_sim.body.foot import FootBody, SwingFoot, swing_foot_step
 from fes_sim.body.loading import FOOT_FLAT_RAD, HeelRocker, heel_rocker_step
 from fes_sim.body.spasticity import reflex_decays, reflex_line_length, reflex_torque_update
-from fes_sim.body.strides import LegEvents, StrideOutcome
+from fes_sim.body.stance import contact_angle, stance_pitch_with_drive
+from fes_sim.body.strides import LegEvents, StrideOutcome, stride_outcome
 from fes_sim.errors import ConfigError
 from fes_sim.gait.motion import ACTIVITY_LABELS, Segments
 from fes_sim.gait.scenario import Scenario
 from fes_sim.gait.walker import WalkerConfig
+from fes_sim.lanes import Lanes
 from fes_sim.samples import GRAVITY_MPS2, GaitEvent, ShankSample
 from fes_sim.sensors.imu import SensorConfig
 
@@ -70,22 +76,21 @@ def check_rates(sample_rate_hz: float, plant_rate_hz: float) -> int:
     return int(round(ratio))
 
 
-@register_jitable
-def contact_angle(ankle_z: float, forward: float, below: float) -> float:
-    """Foot pitch (rad) that puts a foot point (``forward`` of, ``below`` the ankle) on the floor."""
-    r = math.hypot(forward, below)
-    return math.atan2(below, forward) + math.asin(max(-1.0, min(1.0, -ankle_z / r)))
+class _BlockRow:
+    """A lone walker's block as Python lists (fast scalar reads), each field converted on first use;
+    ``arrays`` is the block itself, for the compiled step."""
 
+    def __init__(self, blk: Block) -> None:
+        self.arrays = blk
+        self.start = blk.start
+        self.end = blk.end
+        #: the sensor channels of each sample, in :data:`~fes_sim.body.block.SENSOR_CHANNELS` order
+        self.samples = list(zip(*(blk.sensor[name][0].tolist() for name in SENSOR_CHANNELS)))
 
-@register_jitable
-def stance_pitch_with_drive(alpha_rad: float, flat_rad: float, tau_ev_nm: float, stiffness_nm_per_deg: float) -> float:
-    """Foot pitch (rad) in stance with an evoked dorsiflexion torque: where the heel is off the
-    floor (push-off) the ankle gives way about its prescribed path, K·Δθ = τ_ev (quasi-static,
-    the walker's push-off stiffness K), and the heel comes down at most to the floor. Flat or
-    toe-up stance is unchanged (the body's weight holds the forefoot down)."""
-    if alpha_rad >= flat_rad or tau_ev_nm <= 0.0:
-        return alpha_rad
-    return min(flat_rad, alpha_rad + tau_ev_nm / stiffness_nm_per_deg / _DEG)
+    def __getattr__(self, name: str) -> list:
+        values = getattr(self.arrays, name)[0].tolist()
+        setattr(self, name, values)
+        return values
 
 
 class PlantState:
@@ -115,7 +120,7 @@ class PlantState:
         self.activation = 0.0
         self.in_swing = False
 
-    def _set(self, blk: Block, i: int, alpha: float) -> None:
+    def _set(self, blk: _BlockRow, i: int, alpha: float) -> None:
         self._blk, self._i, self._alpha = blk, i, alpha
 
     @property
@@ -210,6 +215,9 @@ class WalkingPlant:
         self._legs = LegEvents(walker.slap_velocity_dps)
         self._builder: BlockBuilder | None = None
         self._pending_walker: WalkerConfig | None = None
+        #: run a Riener walker without orthosis in the compiled step (as one lane of a
+        #: population); False runs the Python reference path (read at ``reset``)
+        self.compiled = True
 
     @property
     def events(self) -> list[tuple[float, GaitEvent]]:
@@ -231,9 +239,14 @@ class WalkingPlant:
         self._t_contact = 0.0
         self._heel_contact = self._builder.heel_contact_m
         self._pending_walker = None
-        self._blk = self._builder.build(0)
+        self._blk = _BlockRow(self._builder.build(0))
         self._i = 0
         self._k = 0
+        self._lanes: Lanes | None = None
+        if self.compiled and w.force_model == "riener" and self.orthosis is None:
+            self._lanes = Lanes([w], np.zeros(1, np.int64), np.array([self._heel_contact]), self.plant_rate_hz, self.sub)
+            self._lanes.start(self._blk.arrays)
+            self._stim = np.zeros((3, 1, 1))
         self._a = 0.0
         self._mu = 1.0
         self._u = 0.0
@@ -280,13 +293,34 @@ class WalkingPlant:
         """
         if self._builder is None:
             raise RuntimeError("WalkingPlant.step() before reset(seed)")
+        blk = self._blk
+        if self._i >= self._builder.block_substeps:
+            blk = self._next_block()
+        if self._lanes is not None:
+            self._advance_compiled(blk, current_ma, pulse_width_us, frequency_hz)
+        else:
+            self._advance_python(blk, current_ma, pulse_width_us, frequency_hz)
+        self._k += 1
+        self._emit(self._k)
+        return self.sample
+
+    def _advance_compiled(self, blk: "_BlockRow", current_ma: float, pulse_width_us: float, frequency_hz: float) -> None:
+        """One sensor period in the compiled step (:mod:`fes_sim.population_kernel`), as one lane."""
+        stim = self._stim
+        stim[0, 0, 0], stim[1, 0, 0], stim[2, 0, 0] = current_ma, pulse_width_us, frequency_hz
+        events, strides = self._lanes.advance(blk.arrays, self._i, stim[0], stim[1], stim[2])  # type: ignore[union-attr]
+        if len(events):
+            self._legs.events.extend((t_s, GaitEvent(int(code))) for _, code, t_s in events.tolist())
+        if len(strides):
+            self._legs.strides.extend(stride_outcome(row[1:]) for row in strides.tolist())
+        self._i += self.sub
+
+    def _advance_python(self, blk: "_BlockRow", current_ma: float, pulse_width_us: float, frequency_hz: float) -> None:
+        """One sensor period in Python: the Ding force model or an orthosis (a Python callable)."""
         cmd = (current_ma, pulse_width_us, frequency_hz)
         if cmd != self._cmd:
             self._cmd = cmd
             self._u = self._drive(current_ma, pulse_width_us, frequency_hz)
-        blk = self._blk
-        if self._i >= self._builder.block_substeps:
-            blk = self._next_block()
         i = self._i
         j = blk.start + i
         if self._u > 0.0:
@@ -307,9 +341,6 @@ class WalkingPlant:
         if self._ding is None:
             w = self.walker
             self._mu = mu.riener_fatigue_step(self._mu, self._a, self.sub * self.dt, w.fatigue_mu_min, w.fatigue_time_s, w.recovery_time_s)
-        self._k += 1
-        self._emit(self._k)
-        return self.sample
 
     #: walker fields that need a new plant (body size, sensor placement, force model)
     FIXED_FIELDS: tuple[str, ...] = ("height_m", "sensor_below_knee_m", "sensor_misalignment_deg", "force_model")
@@ -329,7 +360,7 @@ class WalkingPlant:
                 raise ConfigError(f"{name}: cannot change mid-run ({getattr(self.walker, name)!r} -> {getattr(walker, name)!r}); start a new plant")
         self._pending_walker = walker
 
-    def _next_block(self) -> Block:
+    def _next_block(self) -> "_BlockRow":
         """Build the next block, switching to a pending walker first."""
         b = self._builder
         assert b is not None
@@ -338,7 +369,7 @@ class WalkingPlant:
             self._pending_walker = None
             b.set_walker(w)
             self._use_walker(w)
-        self._blk = b.build(self._blk.end // b.block_substeps)
+        self._blk = _BlockRow(b.build(self._blk.end // b.block_substeps))
         self._i = 0
         return self._blk
 
@@ -357,6 +388,8 @@ class WalkingPlant:
             self._spas_n, self._spas_buf, self._spas_i = spas_n, [0.0] * spas_n, 0
         if self._cmd is not None:
             self._u = self._drive(*self._cmd)
+        if self._lanes is not None:
+            self._lanes.set_walker(w, self._heel_contact)
 
     # ------------------------------------------------------------------ internals
     def _use_foot(self, w: WalkerConfig) -> None:
@@ -376,7 +409,7 @@ class WalkingPlant:
             return r
         return min(1.0, max(0.0, r * mu.fusion_factor(frequency_hz, w.fusion_constant_s))) if on else 0.0
 
-    def _substep(self, blk: Block, i: int) -> None:
+    def _substep(self, blk: _BlockRow, i: int) -> None:
         """Advance muscle and foot over one plant step from block-local substep ``i``."""
         dt = self.dt
         w = self.walker
@@ -435,7 +468,7 @@ class WalkingPlant:
         d = tau - orth(theta_deg, theta_dot_dps + 1.0)
         return tau, max(k, 0.0), max(d * _DEG, 0.0)
 
-    def _swing_step(self, blk: Block, i: int, t_max: float) -> None:
+    def _swing_step(self, blk: _BlockRow, i: int, t_max: float) -> None:
         """The swing foot (:func:`fes_sim.body.foot.swing_foot_step`) and its clearance and floor contact."""
         w = self.walker
         self._swing = True
@@ -468,7 +501,7 @@ class WalkingPlant:
         if toe_z <= 0.0 or heel_z <= 0.0:
             self._contact((blk.start + i + 1) * self.dt, heel_z <= toe_z, blk, i)
 
-    def _loading(self, blk: Block, i: int, t_max: float) -> None:
+    def _loading(self, blk: _BlockRow, i: int, t_max: float) -> None:
         """Heel rocker after a heel-first contact, until forefoot contact."""
         w = self.walker
         alpha, alpha_dot = self._alpha, self._alpha_dot
@@ -483,7 +516,7 @@ class WalkingPlant:
         if self._alpha - blk.slope[i] <= FOOT_FLAT_RAD:
             self._foot_flat(blk, i)
 
-    def _foot_flat(self, blk: Block, i: int) -> None:
+    def _foot_flat(self, blk: _BlockRow, i: int) -> None:
         """Forefoot contact: record its velocity, hold the foot flat until the path is flat."""
         self._legs.foot_flat(-(self._alpha_dot + blk.psi_a_dot[i]) * _DEG)
         flat = blk.slope[i]
@@ -493,7 +526,7 @@ class WalkingPlant:
         self._lr_delta = self._alpha - min(blk.alpha_ref[i], flat)
         self._alpha_dot = blk.alpha_ref_dot[i]
 
-    def _stance(self, blk: Block, i: int, t_max: float) -> None:
+    def _stance(self, blk: _BlockRow, i: int, t_max: float) -> None:
         self._lr_delta *= self._lr_decay
         ref = blk.alpha_ref[i]
         if self._toe_landing:  # after a toe-first contact or a foot-flat: held flat until the path is
@@ -540,14 +573,14 @@ class WalkingPlant:
                 break
         return theta
 
-    def _roll(self, blk: Block, i: int) -> None:
+    def _roll(self, blk: _BlockRow, i: int) -> None:
         """After a toe-first contact in terminal swing the foot rolls on its toe."""
         seg = self.seg
         new = contact_angle(blk.ankle_z[i], seg.toe_forward, seg.toe_below) + blk.slope[i]
         self._alpha_dot = (new - self._alpha) / self.dt
         self._alpha = new
 
-    def _contact(self, t_s: float, heel_first: bool, blk: Block, i: int) -> None:
+    def _contact(self, t_s: float, heel_first: bool, blk: _BlockRow, i: int) -> None:
         """Initial contact: close the stride; the heel rocker starts, or the foot rolls on its toe."""
         self._legs.initial_contact(t_s, heel_first, (self._alpha - blk.slope[i]) * _DEG, self._min_toe, self._drag_s, self._t_min_toe)
         self._t_contact = t_s
@@ -557,7 +590,7 @@ class WalkingPlant:
         self._t_min_toe = math.nan
         self._drag_s = 0.0
 
-    def _on_event(self, ev: int, t_s: float, blk: Block, i: int) -> None:
+    def _on_event(self, ev: int, t_s: float, blk: _BlockRow, i: int) -> None:
         if ev == GaitEvent.HEEL_STRIKE:
             if self._lock is None and self._swing:  # no contact yet: the heel strikes at the nominal time
                 rel = self._alpha - blk.slope[i]
@@ -595,18 +628,17 @@ class WalkingPlant:
         t = k / self.sample_rate_hz
         self.t_s = t
         s.t_s = t
-        out = blk.sensor
-        s.acc_x_mps2 = out["acc_x_mps2"][ks]
-        s.acc_y_mps2 = out["acc_y_mps2"][ks]
-        s.acc_z_mps2 = out["acc_z_mps2"][ks]
-        s.gyr_x_dps = out["gyr_x_dps"][ks]
-        s.gyr_y_dps = out["gyr_y_dps"][ks]
-        s.gyr_z_dps = out["gyr_z_dps"][ks]
-        s.tilt_deg = out["tilt_deg"][ks]
-        s.footswitch = out["footswitch"][ks]
+        s.acc_x_mps2, s.acc_y_mps2, s.acc_z_mps2, s.gyr_x_dps, s.gyr_y_dps, s.gyr_z_dps, s.tilt_deg, s.footswitch = blk.samples[ks]
         st = self.state
-        st._set(blk, i, self._alpha)
         st.t_s = t
+        if self._lanes is not None:
+            f = self._lanes.F[0].tolist()
+            st._set(blk, i, f[kn.F_ALPHA])
+            st.torque_nm, st.fatigue, st.activation = f[kn.F_TAU], f[kn.F_MU], f[kn.F_A]
+            flags = self._lanes.I[0].tolist()
+            st.in_swing = flags[kn.I_SWING] != 0 and flags[kn.I_LOCK] == kn.NO_LOCK
+            return
+        st._set(blk, i, self._alpha)
         st.torque_nm = self._tau
         st.in_swing = self._swing and self._lock is None
         if self._ding is not None:

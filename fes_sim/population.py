@@ -29,16 +29,13 @@ from typing import Sequence
 
 import numpy as np
 
-from fes_sim.body.block import LOADING_TAU_S, SENSOR_CHANNELS, Block, BlockBuilder
-from fes_sim.body.foot import FootBody, SwingFoot
-from fes_sim.body.loading import HeelRocker
-from fes_sim.body.spasticity import reflex_decays, reflex_line_length
-from fes_sim.body.strides import LEG_STATE_SIZE, StrideOutcome, stride_outcome
+from fes_sim.body.block import SENSOR_CHANNELS, BlockBuilder
+from fes_sim.body.strides import StrideOutcome, stride_outcome
 from fes_sim.errors import ConfigError
-from fes_sim.gait.motion import Segments
 from fes_sim.gait.scenario import Scenario
 from fes_sim.gait.walker import WalkerConfig
 from fes_sim import population_kernel as kn
+from fes_sim.lanes import SAMPLES_PER_CALL, Lanes
 from fes_sim.plant import check_rates
 from fes_sim.samples import GaitEvent
 from fes_sim.sensors.imu import SensorConfig
@@ -56,20 +53,6 @@ SAMPLED_FIELDS: dict[str, float] = {
 
 #: ground-truth arrays returned beside the sensor channels
 TRUTH_FIELDS: tuple[str, ...] = ("true_tilt_deg", "ankle_deg", "toe_height_mm", "torque_nm", "fatigue", "in_swing")
-
-#: walker fields the muscle and foot equations read
-_MUSCLE_FIELDS: tuple[str, ...] = (
-    "tau_act_ms", "tau_deact_ms", "max_evoked_torque_nm", "surviving_axon_fraction", "fatigue_mu_min", "fatigue_time_s", "recovery_time_s",
-    "charge_half_uc", "charge_width_uc", "fusion_constant_s",
-)
-_WALKER_FIELDS = frozenset(f.name for f in dataclasses.fields(WalkerConfig))
-#: sensor periods per call of the compiled step at most (bounds its event and stride buffers)
-SAMPLES_PER_CALL = 32
-#: block fields the plant step reads (a lone walker's block holds lists)
-_STEP_FIELDS: tuple[str, ...] = (
-    "psi_a", "psi_a_dot", "alpha_ref", "alpha_ref_dot", "theta_ref", "theta_ref_dot", "tau_ff", "knee", "tilt", "acc_x", "acc_z",
-    "ankle_z", "slope", "zone", "event", "pushoff",
-)
 
 
 def seed_of(seed: int, index: int) -> int:
@@ -123,13 +106,7 @@ class Population:
         self.sensor = sensor if sensor is not None else SensorConfig()
         self.sample_rate_hz = float(sample_rate_hz)
         self.dt = 1.0 / plant_rate_hz
-        col = lambda name: np.array([float(getattr(w, name)) for w in self.walkers])  # noqa: E731
-        self._col = col
-        self.seg = Segments.of(col("height_m"))
-        self.foot = FootBody.of(col("height_m"), col("mass_kg"), col("shoe_mass_kg"), col("foot_inertia_kgm2"))
-        self._emd_n = np.rint(col("emd_ms") * 1e-3 * plant_rate_hz).astype(int)
-        self._spas_n = reflex_line_length(col("spasticity_delay_ms"), plant_rate_hz)
-        self._kind = np.array([kn.RECRUITMENT_KINDS.index(w.recruitment) for w in self.walkers])
+        self.plant_rate_hz = float(plant_rate_hz)
         self.t_s = 0.0
 
     @classmethod
@@ -171,52 +148,26 @@ class Population:
         so lanes that repeat a walker can repeat its run too (``fes tune``): such lanes share
         the blocks of the first of them.
         """
-        n, col = self.n, self._col
+        n = self.n
         run_seeds = [seed_of(seed, i) for i in range(n)] if seeds is None else [int(s) for s in seeds]
         if len(run_seeds) != n:
             raise ConfigError(f"seeds: {len(run_seeds)} seeds for {n} walkers")
         pairs: dict[tuple[WalkerConfig, int], int] = {}
         self._row = np.array([pairs.setdefault((w, s), len(pairs)) for w, s in zip(self.walkers, run_seeds)], np.int64)
-        self._builder = BlockBuilder([w for w, _ in pairs], self.scenario, self.sensor, self.sample_rate_hz, self.sub, [s for _, s in pairs])
+        self._builder = BlockBuilder(
+            [w for w, _ in pairs], self.scenario, self.sensor, self.sample_rate_hz, self.sub, [s for _, s in pairs],
+        )
         self._all_rows = len(pairs) == n
-        self._leg = np.zeros((n, LEG_STATE_SIZE))
         self._events: list[np.ndarray] = []
         self._stride_rows: list[np.ndarray] = []
         self._strides: list[list[StrideOutcome]] = [[] for _ in range(n)]
         self._strides_seen = 0
-        self._event_buf = np.empty((kn.EVENTS_PER_STEP * self.sub * SAMPLES_PER_CALL * n, kn.EVENT_WIDTH))
-        self._stride_buf = np.empty((self.sub * SAMPLES_PER_CALL * n, kn.STRIDE_WIDTH))
-        self._heel_contact = np.atleast_1d(self._builder.heel_contact_m)[self._row]
-        self._blk = self._build(0)
+        self._blk = self._builder.build(0)
         self._i = 0
         self._k = 0
-        F = self._F = np.zeros((n, kn.N_FLOAT))
-        I = self._I = np.zeros((n, kn.N_FLAG), np.int64)  # noqa: E741
-        F[:, kn.F_MU] = 1.0
-        F[:, kn.F_ALPHA] = self._blk.alpha_ref[self._row, 0]
-        F[:, kn.F_ALPHA_DOT] = self._blk.alpha_ref_dot[self._row, 0]
-        F[:, kn.F_MIN_TOE] = np.inf
-        F[:, kn.F_T_MIN_TOE] = np.nan
-        F[:, kn.F_ANKLE_MIN_PO] = np.inf
-        F[:, [kn.F_DECAY_U, kn.F_CUR, kn.F_PW, kn.F_FREQ]] = np.nan
-        I[:, kn.I_EMD_N] = self._emd_n
-        I[:, kn.I_SPAS_N] = self._spas_n
-        self._emd_buf = np.zeros((n, int(self._emd_n.max()) + 1))
-        self._emd_pos = 0
-        self._spas_buf = np.zeros((n, int(self._spas_n.max())))
-        self._lr_decay = math.exp(-self.dt / LOADING_TAU_S)
-        self._reflex_decays = reflex_decays(self.dt)
-        c = {name: col(name) for name in (*_MUSCLE_FIELDS, *kn.K_FIELDS) if name in _WALKER_FIELDS}
-        rocker = HeelRocker.of(col, self.foot, self.seg.heel_back, self.seg.heel_below)
-        swing = SwingFoot.of(col, self.foot)
-        seg = self.seg
-        self._C = kn.constants({
-            **c, "tau_act_s": c["tau_act_ms"] * 1e-3, "tau_deact_s": c["tau_deact_ms"] * 1e-3,
-            "t_max_nm": c["max_evoked_torque_nm"] * c["surviving_axon_fraction"], "toe_forward_m": seg.toe_forward, "toe_below_m": seg.toe_below,
-            "heel_back_m": seg.heel_back, "heel_below_m": seg.heel_below, "heel_contact_m": self._heel_contact,
-            **{f"swing_{f.name}": np.broadcast_to(getattr(swing, f.name), (n,)) for f in dataclasses.fields(swing)},
-            **{f"rocker_{f.name}": np.broadcast_to(getattr(rocker, f.name), (n,)) for f in dataclasses.fields(rocker)},
-        })
+        heel_contact = np.atleast_1d(self._builder.heel_contact_m)[self._row]
+        self._lanes = Lanes(self.walkers, self._row, heel_contact, self.plant_rate_hz, self.sub)
+        self._lanes.start(self._blk)
         return self._collect(0)
 
     def step(self, current_ma: np.ndarray, pulse_width_us: np.ndarray, frequency_hz: np.ndarray) -> dict[str, np.ndarray]:
@@ -239,28 +190,22 @@ class Population:
         while k < k_all:
             blk, per_block = self._blk, self._builder.block_substeps // self.sub
             m = min(k_all - k, per_block - self._i // self.sub, SAMPLES_PER_CALL)
-            n_ev, n_str = kn.advance(
-                self._i, self.sub, blk.start, self.dt, self._lr_decay, *self._reflex_decays, current[k:k + m], pw[k:k + m], freq[k:k + m],
-                self._kind, self._row, blk.zone, blk.pushoff, blk.event, blk.psi_a, blk.psi_a_dot, blk.alpha_ref, blk.alpha_ref_dot, blk.theta_ref,
-                blk.theta_ref_dot, blk.tau_ff, blk.knee, blk.acc_x, blk.acc_z, blk.ankle_z, blk.slope, self._C, self._F, self._I, self._emd_buf,
-                self._emd_pos, self._spas_buf, self._leg, self._event_buf, self._stride_buf,
-            )
-            if n_ev:
-                self._events.append(self._event_buf[:n_ev].copy())
-            if n_str:
-                self._stride_rows.append(self._stride_buf[:n_str].copy())
-            self._emd_pos = (self._emd_pos + m * self.sub) % self._emd_buf.shape[1]
+            events, strides = self._lanes.advance(blk, self._i, current[k:k + m], pw[k:k + m], freq[k:k + m])
+            if len(events):
+                self._events.append(events.copy())
+            if len(strides):
+                self._stride_rows.append(strides.copy())
             self._i += m * self.sub
             self._k += m
             k += m
             if self._i >= self._builder.block_substeps:
-                self._blk = self._build(self._blk.end // self._builder.block_substeps)
+                self._blk = self._builder.build(self._blk.end // self._builder.block_substeps)
                 self._i = 0
 
     @property
     def fatigue(self) -> np.ndarray:
         """Riener fitness of every walker (1 = fresh), as a new array."""
-        return self._F[:, kn.F_MU].copy()
+        return self._lanes.F[:, kn.F_MU].copy()
 
     # ------------------------------------------------------------------ internals
     @staticmethod
@@ -272,23 +217,15 @@ class Population:
             return a
         return a[None, :] if shape[0] == 1 and a.shape == shape[1:] else np.broadcast_to(a, shape)
 
-    def _build(self, b: int) -> Block:
-        """Block ``b`` with every per-step field as a (rows, substeps) array (a lone walker's lists too)."""
-        blk = self._builder.build(b)
-        if not self._builder.batch:
-            for name in _STEP_FIELDS:
-                setattr(blk, name, np.asarray(getattr(blk, name))[None, :])
-            blk.sensor = {k: np.asarray(v)[None, :] for k, v in blk.sensor.items()}
-        return blk
-
     def _collect(self, k: int) -> dict[str, np.ndarray]:
-        blk, i, F, I, row = self._blk, self._i, self._F, self._I, self._row  # noqa: E741
+        blk, i, row, lanes = self._blk, self._i, self._row, self._lanes
+        F = lanes.F
         ks = i // self.sub
         self.t_s = k / self.sample_rate_hz
         pick = slice(None) if self._all_rows else row
         out = {name: blk.sensor[name][pick, ks] for name in SENSOR_CHANNELS}
         out["t_s"] = np.full(self.n, self.t_s)
-        ankle_deg, toe_mm, in_swing = kn.truth(i, row, blk.psi_a, blk.slope, blk.ankle_z, self._C, F, I)
+        ankle_deg, toe_mm, in_swing = kn.truth(i, row, blk.psi_a, blk.slope, blk.ankle_z, lanes.C, F, lanes.I)
         out.update(
             true_tilt_deg=blk.tilt[pick, i].copy(), ankle_deg=ankle_deg, toe_height_mm=toe_mm, torque_nm=F[:, kn.F_TAU].copy(),
             fatigue=F[:, kn.F_MU].copy(), in_swing=in_swing,

@@ -35,8 +35,8 @@ from fes_sim.body.muscle import (
     torque_angle_factor,
 )
 from fes_sim.body.spasticity import reflex_torque_update
+from fes_sim.body.stance import contact_angle, stance_pitch_with_drive
 from fes_sim.body.strides import STRIDE_FIELDS, leg_contact, leg_foot_flat, leg_heel_off, leg_toe_off, leg_walk_end
-from fes_sim.plant import contact_angle, stance_pitch_with_drive
 from fes_sim.samples import GaitEvent
 from fes_sim.trig import sincos_rad
 

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fes_sim import population_kernel as kn
 from fes_sim.body.orthosis import OrthosisConfig
 from fes_sim.body.spasticity import REFLEX_TAU_RISE_S, reflex_torque_step
 from fes_sim.config import get_preset
@@ -127,18 +128,23 @@ def test_reflex_torque_rises_with_its_activation_time_constant_and_never_oversho
     assert reflex_torque_step(1.0, 0.0, gain, thr, dt) < 1.0  # decays once the stretch stops
 
 
-def test_reflex_delay_line_is_fed_in_stance():
+@pytest.mark.parametrize("compiled", [True, False])
+def test_reflex_delay_line_is_fed_in_stance(compiled):
     """At toe-off the reflex delay line holds the ankle velocities of the last stance milliseconds
     (it was fed only in swing, so the first 40 ms of swing saw those of the previous swing)."""
     walker = get_preset("walker", "hemiparetic_slow")
     plant = WalkingPlant(walker, sample_rate_hz=1000.0, plant_rate_hz=1000.0)
+    plant.compiled = compiled
     plant.reset(1)
     ankle = []
     while not any(e == GaitEvent.TOE_OFF for _, e in plant.events):
         plant.step(0.0, 0.0, 0.0)
         ankle.append(plant.state.ankle_deg)
-    n = plant._spas_n
-    line = np.roll(np.array(plant._spas_buf), -plant._spas_i)  # oldest first
+    if compiled:
+        lanes = plant._lanes
+        n, line = lanes.I[0, kn.I_SPAS_N], np.roll(lanes.spas_buf[0], -lanes.I[0, kn.I_SPAS_POS])  # oldest first
+    else:
+        n, line = plant._spas_n, np.roll(np.array(plant._spas_buf), -plant._spas_i)
     velocity = np.gradient(np.array(ankle), 1e-3)[-n:]
     assert np.max(np.abs(velocity)) > 50.0  # push-off: the ankle moves fast
     np.testing.assert_allclose(line, velocity, atol=0.05 * np.max(np.abs(velocity)))

@@ -6,8 +6,7 @@ nominal gait events) plus the shank sensor's output at the sensor rate. It is bu
 numpy for N walkers at once (N = 1 for :class:`fes_sim.plant.WalkingPlant`), so the
 per-step work is only muscle and foot integration.
 
-Single walker: values are Python lists indexed by substep (fast scalar access).
-Batch: values are arrays of shape (N, substeps), row ``w`` walker ``w``'s block.
+Values are arrays of shape (N, substeps), row ``w`` walker ``w``'s block.
 """
 
 from __future__ import annotations
@@ -48,7 +47,7 @@ SENSOR_CHANNELS = ("acc_x_mps2", "acc_y_mps2", "acc_z_mps2", "gyr_x_dps", "gyr_y
 
 @dataclass
 class Block:
-    """One block of precomputed plant inputs (lists for one walker, (N, n) arrays for a batch)."""
+    """One block of precomputed plant inputs, (N, n) arrays."""
 
     start: int
     end: int
@@ -256,7 +255,6 @@ class BlockBuilder:
         n = self.n = len(self.walkers)
         streams = [np.random.SeedSequence(s).spawn(2) for s in seeds]
         self.motions = [Motion(w, scenario, np.random.default_rng(m)) for w, (m, _) in zip(self.walkers, streams)]
-        self.batch = n > 1
         self.params = WalkParams.stack([m.params for m in self.motions])
         col = lambda name: _column(self.walkers, name)  # noqa: E731
         self.col = col
@@ -357,12 +355,7 @@ class BlockBuilder:
             "zone": zone, "event": events, "pushoff": pushoff, "activity": ch["activity"],
         }
         quiet = ((zone == STANCE) & (events == 0) & ~pushoff)[:, core].reshape(self.n, -1, self.sub).all(axis=-1)
-        if self.batch:
-            fields = {k: np.broadcast_to(v, zone.shape)[:, core] for k, v in values.items()}
-        else:
-            fields = {k: (v if v.shape == zone.shape else np.broadcast_to(v, zone.shape))[0, core].tolist() for k, v in values.items()}
-            sensor = {k: v[0].tolist() for k, v in sensor.items()}
-            quiet = quiet[0].tolist()
+        fields = {k: np.broadcast_to(v, zone.shape)[:, core] for k, v in values.items()}
         return Block(start=start, end=start + M, sensor=sensor, quiet=quiet, **fields)
 
     def _sensor(

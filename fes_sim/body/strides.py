@@ -54,7 +54,7 @@ def stride_outcome(row: list[float]) -> StrideOutcome:
 
 
 # The stride bookkeeping is a small state machine on a float array (``new_leg_state``), so the
-# same functions run as Python for the single plant and compiled in the population kernel.
+# same functions run as Python in the single plant's reference path and compiled in the population kernel.
 #: state slots: a stride is open (since its contact), its heel-off, toe-off and push-off, a stride is closing
 (_OPEN, _T_HS, _T_HO, _HAS_TO, _T_TO, _PO, _CLOSING) = range(7)
 _C0 = 7  # the closing stride: t_hs, t_ho, t_to, t_end, mtc_mm, toe_drag, drag_depth_mm, drag_s, pitch_deg, po_deg, t_mtc_s

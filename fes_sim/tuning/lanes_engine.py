@@ -102,10 +102,10 @@ def prepare(workload: Workload, walker_index: int, scenario_index: int, controll
     builder = BlockBuilder([plant.walker], plant.scenario, plant.sensor, rate, plant.sub, [workload.seeds[walker_index]])
     per_block = builder.block_samples
     blocks = [builder.build(b) for b in range(-(-n // per_block))]
-    cols = {name: np.concatenate([blk.sensor[name] for blk in blocks])[:n] for name in SENSOR_CHANNELS}
+    cols = {name: np.concatenate([blk.sensor[name][0] for blk in blocks])[:n] for name in SENSOR_CHANNELS}
     cols["t_s"] = np.arange(n) / rate
     walking_codes = np.array([label in WALKING for label in ACTIVITY_LABELS])
-    activity = np.concatenate([np.asarray(blk.activity[:: plant.sub]) for blk in blocks])[:n]
+    activity = np.concatenate([blk.activity[0, :: plant.sub] for blk in blocks])[:n]
     prep = Prepared({name: np.asarray(cols[name], float) for name in SAMPLE_FIELDS}, walking_codes[activity])
     detect(prep, controller, workload)
     return prep
