@@ -246,7 +246,9 @@ class WalkingPlant:
         if self.compiled and w.force_model == "riener" and self.orthosis is None:
             self._lanes = Lanes([w], np.zeros(1, np.int64), np.array([self._heel_contact]), self.plant_rate_hz, self.sub)
             self._lanes.start(self._blk.arrays)
-            self._stim = np.zeros((3, 1, 1))
+            self._stim = np.zeros((3, 1, 1))  # current, pulse width, frequency of one period, one lane
+            self._stim_flat = self._stim.reshape(3)
+            self._lane_f, self._lane_i = self._lanes.F[0], self._lanes.I[0]
         self._a = 0.0
         self._mu = 1.0
         self._u = 0.0
@@ -306,8 +308,8 @@ class WalkingPlant:
 
     def _advance_compiled(self, blk: "_BlockRow", current_ma: float, pulse_width_us: float, frequency_hz: float) -> None:
         """One sensor period in the compiled step (:mod:`fes_sim.population_kernel`), as one lane."""
-        stim = self._stim
-        stim[0, 0, 0], stim[1, 0, 0], stim[2, 0, 0] = current_ma, pulse_width_us, frequency_hz
+        stim, flat = self._stim, self._stim_flat
+        flat[0], flat[1], flat[2] = current_ma, pulse_width_us, frequency_hz
         events, strides = self._lanes.advance(blk.arrays, self._i, stim[0], stim[1], stim[2])  # type: ignore[union-attr]
         if len(events):
             self._legs.events.extend((t_s, GaitEvent(int(code))) for _, code, t_s in events.tolist())
@@ -632,10 +634,10 @@ class WalkingPlant:
         st = self.state
         st.t_s = t
         if self._lanes is not None:
-            f = self._lanes.F[0].tolist()
+            f = self._lane_f.tolist()
             st._set(blk, i, f[kn.F_ALPHA])
             st.torque_nm, st.fatigue, st.activation = f[kn.F_TAU], f[kn.F_MU], f[kn.F_A]
-            flags = self._lanes.I[0].tolist()
+            flags = self._lane_i.tolist()
             st.in_swing = flags[kn.I_SWING] != 0 and flags[kn.I_LOCK] == kn.NO_LOCK
             return
         st._set(blk, i, self._alpha)
