@@ -8,13 +8,14 @@
     pop.strides[i]                              # StrideOutcome list of walker i
 
 Walker ``i`` of a run with ``seed`` is :class:`~fes_sim.plant.WalkingPlant` with seed
-``seed_of(seed, i)`` at the same rates: the same equations, here over arrays (the test
-suite checks the two agree). Prescribed motion and sensor output are built per block for
+``seed_of(seed, i)`` at the same rates: the same blocks and the same compiled step, which
+holds N walker lanes here and one there (:mod:`fes_sim.lanes`; the test suite checks the
+two agree). Prescribed motion and sensor output are built per block for
 all walkers at once, once per distinct (walker, run seed) pair: walkers that repeat another
 with the same run seed (``fes tune`` runs each walker once per parameter set) read its rows.
 Per sensor period the muscle and foot equations and the gait events run in one compiled
-call over the walkers (:mod:`fes_sim.population_kernel`, the single plant's formulas); the
-stride records are assembled from the events it leaves when they are read.
+call over the walkers (:mod:`fes_sim.population_kernel`); the stride records are assembled
+from the rows it leaves when they are read.
 
 Limits: the Riener force model and no orthosis. Walk-only scenarios build the
 prescribed motion for all walkers at once; scenarios with other activities evaluate each
