@@ -26,6 +26,10 @@ from collections import namedtuple
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from fes_sim.body.block import MID_SWING, STANCE, TERMINAL_SWING, WALK_END
 from fes_sim.body.foot import SwingFoot, swing_foot_step
@@ -89,7 +93,40 @@ _R0 = len(K_FIELDS) - len(HeelRocker.__dataclass_fields__)
 _Swing = namedtuple("_Swing", tuple(SwingFoot.__dataclass_fields__))  # type: ignore[misc]
 _Rocker = namedtuple("_Rocker", tuple(HeelRocker.__dataclass_fields__))  # type: ignore[misc]
 _DEG = 180.0 / math.pi
+#: walkers ahead whose block rows are prefetched: the rows of one walker are far apart (one
+#: block row each per field), so the hardware prefetcher cannot guess them
+_AHEAD = 2
 _HEEL_STRIKE, _HEEL_OFF, _TOE_OFF = int(GaitEvent.HEEL_STRIKE), int(GaitEvent.HEEL_OFF), int(GaitEvent.TOE_OFF)
+
+
+@intrinsic
+def _prefetch(typingctx, a, r, i):
+    """Ask the CPU to bring ``a[r, i]`` into cache (a hint: nothing is read, no error for any index in bounds)."""
+
+    def codegen(context, builder, sig, args):
+        ary = context.make_array(sig.args[0])(context, builder, args[0])
+        idx = [context.cast(builder, v, t, types.intp) for v, t in zip(args[1:], sig.args[1:])]
+        shape, strides = cgutils.unpack_tuple(builder, ary.shape), cgutils.unpack_tuple(builder, ary.strides)
+        ptr = cgutils.get_item_pointer2(context, builder, ary.data, shape, strides, sig.args[0].layout, idx)
+        i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), "llvm.prefetch.p0")
+        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])  # read, keep in all cache levels, data
+        return context.get_dummy_value()
+
+    return types.void(a, r, i), codegen
+
+
+@numba.njit(cache=True)
+def _prefetch_rows(fields, codes, flags, r, i, j):
+    """Prefetch steps ``i`` and ``j`` of block row ``r`` of every field the step may read."""
+    for a in fields:
+        _prefetch(a, r, i)
+        _prefetch(a, r, j)
+    for a in codes:
+        _prefetch(a, r, i)
+        _prefetch(a, r, j)
+    _prefetch(flags, r, i)
+    _prefetch(flags, r, j)
 
 
 @numba.njit(cache=True)
@@ -211,7 +248,11 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
     emd_len = emd_buf.shape[1]
     n_ev = n_str = 0
     srow = np.empty(len(STRIDE_FIELDS))
+    last = current_ma.shape[0] * sub - 1
+    fields = (psi_a_, psi_a_dot_, alpha_ref_, alpha_ref_dot_, theta_ref_, theta_ref_dot_, tau_ff_, knee_, acc_x_, acc_z_, ankle_z_, slope_)
     for w in range(n):
+        if w + _AHEAD < n:
+            _prefetch_rows(fields, (zone_, event_), pushoff_, row[w + _AHEAD], i0, i0 + last)
         u_row = row[w]
         gain = C[w, _K_SPASTICITY_GAIN_NMS_PER_DEG]
         opt, width = C[w, _K_TORQUE_ANGLE_OPT_DEG], C[w, _K_TORQUE_ANGLE_WIDTH_DEG]
