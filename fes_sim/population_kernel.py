@@ -233,6 +233,12 @@ def _drive(cur, pw, f, kind, half_uc, width_uc, fusion_s):
     return min(max(r * fusion_factor(f, fusion_s), 0.0), 1.0)
 
 
+@numba.njit(cache=True)
+def _stance_torque(t_max, theta_deg, opt_deg, width_deg):
+    """Evoked torque (N·m) in stance: t_max times a finite factor, 0 without activation."""
+    return t_max * torque_angle_factor(theta_deg, opt_deg, width_deg, math.exp) if t_max != 0.0 else 0.0
+
+
 @numba.njit(cache=True, error_model="numpy")
 def advance(  # noqa: PLR0913 - one argument per block field, no copies
     i0, sub, start, dt, lr_decay, rise_decay, fall_decay, current_ma, pulse_width_us, frequency_hz, kind, row, zone_, pushoff_, event_, psi_a_,
@@ -257,6 +263,7 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
         gain = C[w, _K_SPASTICITY_GAIN_NMS_PER_DEG]
         opt, width = C[w, _K_TORQUE_ANGLE_OPT_DEG], C[w, _K_TORQUE_ANGLE_WIDTH_DEG]
         p = emd_pos
+        stance_t_max = stance_theta_deg = math.nan
         for k in range(current_ma.shape[0]):
             cur, pw, f = current_ma[k, w], pulse_width_us[k, w], frequency_hz[k, w]
             if cur != F[w, F_CUR] or pw != F[w, F_PW] or f != F[w, F_FREQ]:  # a new setting: a new drive
@@ -300,14 +307,15 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                 if rolling:
                     alpha_st = contact_angle(ankle_z_[u_row, i], C[w, _K_TOE_FORWARD_M], C[w, _K_TOE_BELOW_M]) + flat
                 alpha, alpha_dot = F[w, F_ALPHA], F[w, F_ALPHA_DOT]
-                # the evoked torque is t_max times a finite factor: 0 without activation
-                tau_ev = t_max * torque_angle_factor((alpha + psi_a) * _DEG, opt, width, math.exp) if t_max != 0.0 else 0.0
                 reflex = 0.0
                 if gain != 0.0:  # plantarflexor stretch reflex from the ankle velocity one reflex delay ago
                     pos = I[w, I_SPAS_POS]
                     reflex = reflex_torque_update(F[w, F_REFLEX], spas_buf[w, pos], gain, C[w, _K_SPASTICITY_THRESHOLD_DPS], rise_decay, fall_decay)
                     F[w, F_REFLEX] = reflex
                 swing = not stance
+                tau_ev = 0.0
+                if (swing or loading) and t_max != 0.0:  # the evoked torque at the pitch before the step (0 without activation)
+                    tau_ev = t_max * torque_angle_factor((alpha + psi_a) * _DEG, opt, width, math.exp)
                 if swing:  # the foot equation (see fes_sim.body.foot)
                     q = _Swing(
                         C[w, _S0], C[w, _S0 + 1], C[w, _S0 + 2], C[w, _S0 + 3], C[w, _S0 + 4], C[w, _S0 + 5], C[w, _S0 + 6], C[w, _S0 + 7],
@@ -318,6 +326,7 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                         psi_a, psi_a_dot, knee_[u_row, i], acc_x_[u_row, i], acc_z_[u_row, i], dt, math.exp,
                     )
                     F[w, F_TAU] = tau_ev
+                    stance_t_max = math.nan
                     I[w, I_SWING] = 1
                 else:
                     st_dot = (alpha_st - alpha) / dt if rolling else ref_dot
@@ -328,10 +337,9 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                             psi_a_dot, knee_[u_row, i], dt, math.exp,
                         )
                         F[w, F_TAU] = tau_ev
-                    elif t_max != 0.0:
-                        F[w, F_TAU] = t_max * torque_angle_factor((alpha_st + psi_a) * _DEG, opt, width, math.exp)
-                    else:
-                        F[w, F_TAU] = 0.0
+                        stance_t_max = math.nan
+                    else:  # the stance torque is only an output: computed once, for the last step (below)
+                        stance_t_max, stance_theta_deg = t_max, (alpha_st + psi_a) * _DEG
                     alpha, alpha_dot = alpha_st, st_dot
                 F[w, F_ALPHA] = alpha
                 F[w, F_ALPHA_DOT] = alpha_dot
@@ -359,6 +367,8 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                     I[w, I_SPAS_POS] = pos + 1 if pos + 1 < I[w, I_SPAS_N] else 0
                 p = p + 1 if p + 1 < emd_len else 0  # ring positions without integer division
             F[w, F_MU] = riener_fatigue_step(F[w, F_MU], F[w, F_A], sub * dt, C[w, _K_MU_MIN], C[w, _K_T_FAT_S], C[w, _K_T_REC_S])
+        if stance_t_max == stance_t_max:  # the last step was in stance
+            F[w, F_TAU] = _stance_torque(stance_t_max, stance_theta_deg, opt, width)
     return n_ev, n_str
 
 
