@@ -32,7 +32,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from fes_sim.body.block import MID_SWING, STANCE, TERMINAL_SWING, WALK_END
-from fes_sim.body.foot import SwingFoot, swing_foot_step
+from fes_sim.body.foot import SwingFoot, swing_foot_step_trig
 from fes_sim.body.loading import FOOT_FLAT_RAD, HeelRocker, heel_rocker_step
 from fes_sim.body.muscle import (
     ACTIVATION_FLOOR, activation_decay, fusion_factor, recruit_ding2007, recruit_hmed2018, recruit_sigmoid, riener_fatigue_step,
@@ -264,6 +264,7 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
         opt, width = C[w, _K_TORQUE_ANGLE_OPT_DEG], C[w, _K_TORQUE_ANGLE_WIDTH_DEG]
         p = emd_pos
         stance_t_max = stance_theta_deg = math.nan
+        trig_rad = trig_sin = trig_cos = math.nan  # an angle (rad) with its sine and cosine
         for k in range(current_ma.shape[0]):
             cur, pw, f = current_ma[k, w], pulse_width_us[k, w], frequency_hz[k, w]
             if cur != F[w, F_CUR] or pw != F[w, F_PW] or f != F[w, F_FREQ]:  # a new setting: a new drive
@@ -321,8 +322,10 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                         C[w, _S0], C[w, _S0 + 1], C[w, _S0 + 2], C[w, _S0 + 3], C[w, _S0 + 4], C[w, _S0 + 5], C[w, _S0 + 6], C[w, _S0 + 7],
                         C[w, _S0 + 8], C[w, _S0 + 9],
                     )
-                    alpha, alpha_dot = swing_foot_step(
-                        q, alpha, alpha_dot, tau_ev - reflex + 0.0, 0.0, 0.0, theta_ref_[u_row, i], theta_ref_dot_[u_row, i], tau_ff_[u_row, i],
+                    if alpha != trig_rad:
+                        trig_rad, trig_sin, trig_cos = alpha, math.sin(alpha), math.cos(alpha)
+                    alpha, alpha_dot = swing_foot_step_trig(
+                        q, alpha, trig_sin, trig_cos, alpha_dot, tau_ev - reflex + 0.0, 0.0, 0.0, theta_ref_[u_row, i], theta_ref_dot_[u_row, i], tau_ff_[u_row, i],
                         psi_a, psi_a_dot, knee_[u_row, i], acc_x_[u_row, i], acc_z_[u_row, i], dt, math.exp,
                     )
                     F[w, F_TAU] = tau_ev
@@ -348,6 +351,7 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                 if swing and zone >= MID_SWING:  # clearance in mid and terminal swing
                     rel = alpha - flat
                     sr, cr = math.sin(rel), math.cos(rel)
+                    trig_rad, trig_sin, trig_cos = rel, sr, cr  # on level ground the next swing step's pitch
                     z = ankle_z_[u_row, i]
                     toe_z = z + C[w, _K_TOE_FORWARD_M] * sr - C[w, _K_TOE_BELOW_M] * cr
                     t_next = (start + i + 1) * dt
