@@ -117,16 +117,11 @@ def _prefetch(typingctx, a, r, i):
 
 
 @numba.njit(cache=True)
-def _prefetch_rows(fields, codes, flags, r, i, j):
-    """Prefetch steps ``i`` and ``j`` of block row ``r`` of every field the step may read."""
-    for a in fields:
+def _prefetch_rows(arrays, r, i, j):
+    """Prefetch steps ``i`` and ``j`` of block row ``r`` of each array (arrays of one type)."""
+    for a in arrays:
         _prefetch(a, r, i)
         _prefetch(a, r, j)
-    for a in codes:
-        _prefetch(a, r, i)
-        _prefetch(a, r, j)
-    _prefetch(flags, r, i)
-    _prefetch(flags, r, j)
 
 
 @numba.njit(cache=True)
@@ -255,10 +250,17 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
     n_ev = n_str = 0
     srow = np.empty(len(STRIDE_FIELDS))
     last = current_ma.shape[0] * sub - 1
-    fields = (psi_a_, psi_a_dot_, alpha_ref_, alpha_ref_dot_, theta_ref_, theta_ref_dot_, tau_ff_, knee_, acc_x_, acc_z_, ankle_z_, slope_)
+    fields = (psi_a_, alpha_ref_, alpha_ref_dot_, slope_)
+    moving = (psi_a_dot_, theta_ref_, theta_ref_dot_, tau_ff_, knee_, acc_x_, acc_z_, ankle_z_)
     for w in range(n):
-        if w + _AHEAD < n:
-            _prefetch_rows(fields, (zone_, event_), pushoff_, row[w + _AHEAD], i0, i0 + last)
+        v = w + _AHEAD
+        if v < n:  # the fields of swing, the heel and toe rockers and the reflex only for a walker in one of them
+            r_v = row[v]
+            _prefetch_rows(fields, r_v, i0, i0 + last)
+            _prefetch_rows((zone_, event_), r_v, i0, i0 + last)
+            _prefetch_rows((pushoff_,), r_v, i0, i0 + last)
+            if I[v, I_SWING] or I[v, I_LOCK] != NO_LOCK or C[v, _K_SPASTICITY_GAIN_NMS_PER_DEG] != 0.0:
+                _prefetch_rows(moving, r_v, i0, i0 + last)
         u_row = row[w]
         gain = C[w, _K_SPASTICITY_GAIN_NMS_PER_DEG]
         opt, width = C[w, _K_TORQUE_ANGLE_OPT_DEG], C[w, _K_TORQUE_ANGLE_WIDTH_DEG]
@@ -272,11 +274,13 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                 F[w, F_U] = _drive(cur, pw, f, kind[w], C[w, _K_CHARGE_HALF_UC], C[w, _K_CHARGE_WIDTH_UC], C[w, _K_FUSION_S])
             for s in range(sub):
                 i = i0 + k * sub + s
-                zone, psi_a, psi_a_dot = zone_[u_row, i], psi_a_[u_row, i], psi_a_dot_[u_row, i]
+                zone, psi_a = zone_[u_row, i], psi_a_[u_row, i]  # the fields only some phases need are read there
                 ref, ref_dot, flat = alpha_ref_[u_row, i], alpha_ref_dot_[u_row, i], slope_[u_row, i]
                 ev = event_[u_row, i]
                 if ev:
-                    n_ev, n_str = _on_event(ev, w, (start + i) * dt, flat, ref, ref_dot, psi_a_dot, C, F, I, leg, events, n_ev, strides, n_str, srow)
+                    n_ev, n_str = _on_event(
+                        ev, w, (start + i) * dt, flat, ref, ref_dot, psi_a_dot_[u_row, i], C, F, I, leg, events, n_ev, strides, n_str, srow,
+                    )
                 emd_buf[w, p] = F[w, F_U]
                 q = p - I[w, I_EMD_N]
                 u = emd_buf[w, q if q >= 0 else q + emd_len]
@@ -325,8 +329,8 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                     if alpha != trig_rad:
                         trig_rad, trig_sin, trig_cos = alpha, math.sin(alpha), math.cos(alpha)
                     alpha, alpha_dot = swing_foot_step_trig(
-                        q, alpha, trig_sin, trig_cos, alpha_dot, tau_ev - reflex + 0.0, 0.0, 0.0, theta_ref_[u_row, i], theta_ref_dot_[u_row, i], tau_ff_[u_row, i],
-                        psi_a, psi_a_dot, knee_[u_row, i], acc_x_[u_row, i], acc_z_[u_row, i], dt, math.exp,
+                        q, alpha, trig_sin, trig_cos, alpha_dot, tau_ev - reflex + 0.0, 0.0, 0.0, theta_ref_[u_row, i], theta_ref_dot_[u_row, i],
+                        tau_ff_[u_row, i], psi_a, psi_a_dot_[u_row, i], knee_[u_row, i], acc_x_[u_row, i], acc_z_[u_row, i], dt, math.exp,
                     )
                     F[w, F_TAU] = tau_ev
                     stance_t_max = math.nan
@@ -337,7 +341,7 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                         p_r = _Rocker(C[w, _R0], C[w, _R0 + 1], C[w, _R0 + 2], C[w, _R0 + 3], C[w, _R0 + 4], C[w, _R0 + 5], C[w, _R0 + 6])
                         alpha_st, st_dot = heel_rocker_step(
                             p_r, alpha, alpha_dot, (start + i) * dt - F[w, F_T_CONTACT], tau_ev, 0.0 - reflex, 0.0, 0.0, ref, ref_dot, psi_a,
-                            psi_a_dot, knee_[u_row, i], dt, math.exp,
+                            psi_a_dot_[u_row, i], knee_[u_row, i], dt, math.exp,
                         )
                         F[w, F_TAU] = tau_ev
                         stance_t_max = math.nan
@@ -347,7 +351,7 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                 F[w, F_ALPHA] = alpha
                 F[w, F_ALPHA_DOT] = alpha_dot
                 if loading and alpha - flat <= FOOT_FLAT_RAD:
-                    n_str = _flat(w, F, I, C, leg, flat, ref, ref_dot, psi_a_dot, strides, n_str, srow)
+                    n_str = _flat(w, F, I, C, leg, flat, ref, ref_dot, psi_a_dot_[u_row, i], strides, n_str, srow)
                 if swing and zone >= MID_SWING:  # clearance in mid and terminal swing
                     rel = alpha - flat
                     sr, cr = math.sin(rel), math.cos(rel)
@@ -367,7 +371,7 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                             n_ev, n_str = _contact(w, t_next, heel_z <= toe_z, rel, F, I, C, leg, events, n_ev, strides, n_str, srow)
                 if gain != 0.0:
                     pos = I[w, I_SPAS_POS]
-                    spas_buf[w, pos] = (F[w, F_ALPHA_DOT] + psi_a_dot) * _DEG
+                    spas_buf[w, pos] = (F[w, F_ALPHA_DOT] + psi_a_dot_[u_row, i]) * _DEG
                     I[w, I_SPAS_POS] = pos + 1 if pos + 1 < I[w, I_SPAS_N] else 0
                 p = p + 1 if p + 1 < emd_len else 0  # ring positions without integer division
             F[w, F_MU] = riener_fatigue_step(F[w, F_MU], F[w, F_A], sub * dt, C[w, _K_MU_MIN], C[w, _K_T_FAT_S], C[w, _K_T_REC_S])
