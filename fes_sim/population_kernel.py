@@ -116,7 +116,8 @@ def _prefetch(typingctx, a, r, i):
         shape, strides = cgutils.unpack_tuple(builder, ary.shape), cgutils.unpack_tuple(builder, ary.strides)
         ptr = cgutils.get_item_pointer2(context, builder, ary.data, shape, strides, sig.args[0].layout, idx)
         i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
-        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), "llvm.prefetch.p0")
+        # the typed-pointer name: LLVM with opaque pointers renames it to llvm.prefetch.p0 (both work with numba's LLVM)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), "llvm.prefetch.p0i8")
         builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])  # read, keep in all cache levels, data
         return context.get_dummy_value()
 
