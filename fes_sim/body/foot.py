@@ -111,13 +111,25 @@ def swing_foot_step(
     part. Voluntary control tracks the normative path (feed-forward ``ff_nm`` plus PD): its
     dorsiflexing part is lost with severity, its plantarflexing feed-forward is kept.
     """
+    return swing_foot_step_trig(
+        p, alpha, math.sin(alpha), math.cos(alpha), alpha_dot, tau_nm, stiffness_nm_per_rad, damping_nms_per_rad, theta_ref, theta_ref_dot,
+        ff_nm, psi_a, psi_a_dot, knee_deg, acc_x_mps2, acc_z_mps2, dt_s, exp,
+    )
+
+
+@register_jitable
+def swing_foot_step_trig(
+    p, alpha, sin_alpha, cos_alpha, alpha_dot, tau_nm, stiffness_nm_per_rad, damping_nms_per_rad, theta_ref, theta_ref_dot, ff_nm, psi_a,
+    psi_a_dot, knee_deg, acc_x_mps2, acc_z_mps2, dt_s: float, exp: Callable = math.exp,
+):
+    """:func:`swing_foot_step` with the sine and cosine of ``alpha`` given (a caller that has them saves the calls)."""
     theta = alpha + psi_a
     theta_dot = alpha_dot + psi_a_dot
     vol = p.vol_fraction
     pd = p.kp_nm_per_rad * (theta_ref - theta) + p.kd_nms_per_rad * (theta_ref_dot - theta_dot)
     tau_pass, k_pass = passive_moment_stiffness(theta * _DEG, knee_deg, p.stiffness_scale, p.contracture_deg, exp)
     tau = tau_nm + vol * (max(ff_nm, 0.0) + pd) + min(ff_nm, 0.0) + tau_pass - p.damping_nms_per_rad * theta_dot
-    tau += gravity_torque_nm(math.cos(alpha), math.sin(alpha), acc_x_mps2, acc_z_mps2, p)
+    tau += gravity_torque_nm(cos_alpha, sin_alpha, acc_x_mps2, acc_z_mps2, p)
     return implicit_velocity_step(
         alpha, alpha_dot, tau, stiffness_nm_per_rad + vol * p.kp_nm_per_rad + k_pass,
         damping_nms_per_rad + vol * p.kd_nms_per_rad + p.damping_nms_per_rad, p.inertia_kgm2, dt_s,
