@@ -119,8 +119,9 @@ _STEP_ROWS = (
 #: full-rate rows of a lone walker's pose (the population does not read them), output ``pose``
 _POSE_ROWS = ("hip", "thigh", "hip_x", "hip_z", "knee_x", "knee_z", "ankle_x")
 (_HIP, _THIGH, _HIP_X, _HIP_Z, _KNEE_X, _KNEE_Z, _ANKLE_X) = range(len(_POSE_ROWS))
-#: rows of a walker's scratch in the block passes: the ankle and the sensor in the world, a derivative
-_SCRATCH_ROWS = 5
+#: rows of a walker's scratch in the block passes: the ankle and the sensor in the world, a derivative,
+#: sine and cosine of thigh and shank
+_SCRATCH_ROWS = 9
 _Body = namedtuple("_Body", ("mass_kg", "com_forward_m", "com_below_m"))
 #: walker constants of the leg chain (each (walkers,)), argument ``leg`` of the block passes
 _Leg = namedtuple("_Leg", ("thigh_m", "contracture_deg", "stance_fraction", "heel_off", "offset_m", "sensor_m"))
@@ -137,39 +138,68 @@ def _leg_row(  # noqa: PLR0913 - one argument per motion channel
     the same numbers. Writes row ``w`` of ``f`` (the angles and surface rows of :data:`_STEP_ROWS`),
     of ``pose`` (:data:`_POSE_ROWS`; arrays of size 0: none) and of ``marks`` (zone, event, push-off),
     and the world ankle and sensor positions into ``scratch`` rows 0-3.
+
+    Each loop touches few arrays, so the compiler vectorises it (its alias checks give up on many).
     """
-    zone, event, pushoff = marks
-    sf, ho, thigh_m, sensor_m = leg.stance_fraction[w], leg.heel_off[w], leg.thigh_m[w], leg.sensor_m[w]
-    keep_pose = pose[0].size > 0
-    for j in range(phase.size):
-        sin_th, cos_th = sincos_deg(thigh_deg[j])
-        sin_sh, cos_sh = sincos_deg(shank_deg[j])
-        ankle_x, ankle_z, knee_x, knee_z = leg_chain(hip_x_m[j], hip_z_m[j], thigh_m, shank_m[j], sin_th, cos_th, sin_sh, cos_sh)
-        scratch[0, j], scratch[1, j] = ankle_x, ankle_z
-        if keep_pose:
-            pose[_KNEE_X][w, j], pose[_KNEE_Z][w, j], pose[_ANKLE_X][w, j] = knee_x, knee_z, ankle_x
-            pose[_HIP][w, j], pose[_THIGH][w, j], pose[_HIP_X][w, j], pose[_HIP_Z][w, j] = hip_deg[j], thigh_deg[j], hip_x_m[j], hip_z_m[j]
+    n = phase.size
+    thigh_m, sensor_m, offset_m = leg.thigh_m[w], leg.sensor_m[w], leg.offset_m[w]
+    ankle_x, ankle_z, sensor_x, sensor_z = scratch[0], scratch[1], scratch[2], scratch[3]
+    sin_th, cos_th, sin_sh, cos_sh = scratch[5], scratch[6], scratch[7], scratch[8]
+    for j in range(n):
+        sin_th[j], cos_th[j] = sincos_deg(thigh_deg[j])
+        sin_sh[j], cos_sh[j] = sincos_deg(shank_deg[j])
+    for j in range(n):
+        ankle_x[j], ankle_z[j] = leg_chain(hip_x_m[j], hip_z_m[j], thigh_m, shank_m[j], sin_th[j], cos_th[j], sin_sh[j], cos_sh[j])[:2]
+    for j in range(n):
+        sensor_x[j] = ankle_x[j] + sensor_m * sin_sh[j]
+        sensor_z[j] = ankle_z[j] + sensor_m * cos_sh[j]
+    surf = f[_SURF][w]
+    for j in range(n):
         slope = slope_deg[j]
-        cos_th_s, cos_sh_s = cos_th, cos_sh  # on level ground the surface normal is vertical
-        if slope != 0.0:
-            cos_th_s = sincos_deg(thigh_deg[j] - slope)[1]
-            cos_sh_s = sincos_deg(shank_deg[j] + slope)[1]
-        f[_SURF][w, j] = hip_z_m[j] - normal_extent_m(thigh_m, shank_m[j], cos_th_s, cos_sh_s) + leg.offset_m[w]
-        f[_SLOPE][w, j] = slope * _RAD
-        scratch[2, j] = ankle_x + sensor_m * sin_sh
-        scratch[3, j] = ankle_z + sensor_m * cos_sh
-        psi_a, theta_ref = psi_a_deg[j] * _RAD, ankle_ref_deg[j] * _RAD
-        f[_PSI][w, j], f[_THETA][w, j], f[_ALPHA][w, j] = psi_a, theta_ref, theta_ref - psi_a
-        f[_KNEE][w, j], f[_TILT][w, j] = knee_deg[j], shank_deg[j]
-        f[_X1][w, j], f[_X2][w, j] = passive_exponents(ankle_ref_deg[j], knee_deg[j], leg.contracture_deg[w])
+        # the cosines to the surface normal: on level ground those of thigh and shank above
+        cos_th_s = sincos_deg(thigh_deg[j] - slope)[1] if slope != 0.0 else cos_th[j]
+        cos_sh_s = sincos_deg(shank_deg[j] + slope)[1] if slope != 0.0 else cos_sh[j]
+        surf[j] = hip_z_m[j] - normal_extent_m(thigh_m, shank_m[j], cos_th_s, cos_sh_s) + offset_m
+    psi_a, theta_ref, alpha_ref = f[_PSI][w], f[_THETA][w], f[_ALPHA][w]
+    for j in range(n):
+        psi_a[j], theta_ref[j] = psi_a_deg[j] * _RAD, ankle_ref_deg[j] * _RAD
+        alpha_ref[j] = theta_ref[j] - psi_a[j]
+    knee, tilt, slope_rad = f[_KNEE][w], f[_TILT][w], f[_SLOPE][w]
+    for j in range(n):
+        knee[j], tilt[j], slope_rad[j] = knee_deg[j], shank_deg[j], slope_deg[j] * _RAD
+    x1, x2, contracture_deg = f[_X1][w], f[_X2][w], leg.contracture_deg[w]
+    for j in range(n):
+        x1[j], x2[j] = passive_exponents(ankle_ref_deg[j], knee_deg[j], contracture_deg)
+    _gait_marks(w, leg, phase, stance, marks)
+    if pose[0].size > 0:
+        _pose_row(w, thigh_m, hip_deg, thigh_deg, hip_x_m, hip_z_m, shank_m, scratch, pose)
+
+
+@register_jitable
+def _gait_marks(w, leg, phase, stance, marks):
+    """Row ``w`` of the swing zone, nominal event and push-off flag from the walking ``phase`` (nan:
+    not walking) and ``stance``, the walker's stance fraction and heel-off phase."""
+    zone, event, pushoff = marks[0][w], marks[1][w], marks[2][w]
+    sf, ho = leg.stance_fraction[w], leg.heel_off[w]
+    for j in range(phase.size):
         ph = phase[j]
         if stance[j] or ph != ph:
-            zone[w, j] = STANCE
+            zone[j] = STANCE
         else:
             sw = (ph - sf) / (1.0 - sf)
-            zone[w, j] = TERMINAL_SWING if sw >= TERMINAL_SWING_START else (MID_SWING if sw >= MIDSWING_START else EARLY_SWING)
-        event[w, j] = _event_code(phase[j - 1], ph, sf, ho) if j > 0 else 0
-        pushoff[w, j] = ph >= ho and ph < sf
+            zone[j] = TERMINAL_SWING if sw >= TERMINAL_SWING_START else (MID_SWING if sw >= MIDSWING_START else EARLY_SWING)
+        event[j] = _event_code(phase[j - 1], ph, sf, ho) if j > 0 else 0
+        pushoff[j] = ph >= ho and ph < sf
+
+
+@register_jitable
+def _pose_row(w, thigh_m, hip_deg, thigh_deg, hip_x_m, hip_z_m, shank_m, scratch, pose):
+    """Row ``w`` of the pose fields (:data:`_POSE_ROWS`), the leg chain from the sines and cosines in ``scratch``."""
+    for j in range(hip_deg.size):
+        pose[_HIP][w, j], pose[_THIGH][w, j], pose[_HIP_X][w, j], pose[_HIP_Z][w, j] = hip_deg[j], thigh_deg[j], hip_x_m[j], hip_z_m[j]
+        pose[_ANKLE_X][w, j], _, pose[_KNEE_X][w, j], pose[_KNEE_Z][w, j] = leg_chain(
+            hip_x_m[j], hip_z_m[j], thigh_m, shank_m[j], scratch[5, j], scratch[6, j], scratch[7, j], scratch[8, j]
+        )
 
 
 @register_jitable

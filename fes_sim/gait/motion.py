@@ -186,10 +186,17 @@ def _walking_angle_rows(phase, warp_b, warp_a, rom, stance_fraction, offsets, sl
         )
 
 
+#: scratch rows of :func:`walking_angle_row`: normative phase, e^{2πiφₙ} (real, imaginary), the swing
+#: window, the other leg's phase, the weights of foot-flat, of the surface's rotation and of the
+#: other leg's mid-stance, then each offset times the swing window (:data:`OFFSET_SIGNALS` order)
+_PN, _ZR, _ZI, _WINDOW, _OTHER, _FLAT, _FOLLOW, _OTHER_STANCE, _OFFSET_ROWS = range(9)
+
+
 @register_jitable
 def angle_scratch(n):
     """Scratch rows of :func:`walking_angle_row` for rows of ``n`` points."""
-    return np.empty((5, n)), np.empty((1 + 2 * kinematics.N_HARMONICS, n)), np.empty((kinematics.COEFF_MATRIX.shape[1], n))
+    rows = np.empty((_OFFSET_ROWS + len(OFFSET_SIGNALS), n))
+    return rows, np.empty((1 + 2 * kinematics.N_HARMONICS, n)), np.empty((kinematics.COEFF_MATRIX.shape[1], n))
 
 
 @register_jitable
@@ -201,13 +208,13 @@ def walking_angle_row(phase, offsets, stride, b, a, rm, sf, slope, hip_drop, lif
     sloped by ``slope`` (deg; ``hip_drop``, ``lift`` from :func:`slope_compensation`).
     ``scratch`` from :func:`angle_scratch`.
 
-    Sines and cosines are :func:`~fes_sim.trig.sincos_turns` (no library calls), so the
-    compiler vectorises every loop.
+    Sines and cosines are :func:`~fes_sim.trig.sincos_turns` (no library calls), and each loop
+    touches few arrays, so the compiler vectorises every loop but the offsets' lookup.
     """
     a0 = kinematics.COEFF_MATRIX[0]
     n = phase.size
     rows, basis, v = scratch
-    pn_, zr_, zi_, window_, other_ = rows[0], rows[1], rows[2], rows[3], rows[4]
+    pn_, zr_, zi_, window_, other_ = rows[_PN], rows[_ZR], rows[_ZI], rows[_WINDOW], rows[_OTHER]
     for j in range(n):
         ph = phase[j]
         sin_w, cos_w = sincos_turns(ph)
@@ -219,31 +226,47 @@ def walking_angle_row(phase, offsets, stride, b, a, rm, sf, slope, hip_drop, lif
         other = pn + 0.5
         other_[j] = other - math.floor(other)  # (pn + 0.5) mod 1
     kinematics.fourier_rows(zr_, zi_, basis, v)
+    flat_, follow_, other_stance_ = rows[_FLAT], rows[_FOLLOW], rows[_OTHER_STANCE]
     for j in range(n):
-        pn, window, k = pn_[j], window_[j], stride[j]
-        shank = a0[_SHANK] + rm * (v[_SHANK, j] - a0[_SHANK]) + offsets[k, _OFF_SHANK] * window
-        thigh = a0[_THIGH] + rm * (v[_THIGH, j] - a0[_THIGH]) + offsets[k, _OFF_THIGH] * window
-        knee = a0[_KNEE] + rm * (v[_KNEE, j] - a0[_KNEE]) + offsets[k, _OFF_KNEE] * window
-        ankle = a0[_ANKLE] + rm * (v[_ANKLE, j] - a0[_ANKLE]) + offsets[k, _OFF_ANKLE] * window
         # foot flat in mid-stance: Winter's foot-pitch curve still reads +3..0° there (marker offset);
         # that residue moves into ψ_a, so the ankle curve is kept and the flat foot rests on the floor
-        foot = (a0[_FOOT] + rm * (v[_FOOT, j] - a0[_FOOT])) * (1.0 - foot_flat_window(pn, _smoothstep1))
-        # foot pitch follows the ankle offset, so the offsets move ψ_a only through the shank
-        psi_a = ankle - foot - offsets[k, _OFF_ANKLE] * window
-        psi_a = psi_a + offsets[k, _OFF_SHANK] * window
-        follow = slope_window(pn, _smoothstep1)
-        turn = follow * slope  # the leg's rotation with the surface normal
-        other = 1.0 - slope_window(other_[j], _smoothstep1)  # the other leg in mid-stance: this one in mid-swing
-        drop = hip_drop * (1.0 - follow + other)
-        lf = lift * other  # hip and knee flexion in mid and terminal swing (the shank and foot keep their angles)
-        out[0, j] = shank - turn
-        out[1, j] = psi_a - turn
-        out[2, j] = -thigh + turn + lf
-        out[3, j] = knee + lf
-        out[4, j] = a0[_HIP] + rm * (v[_HIP, j] - a0[_HIP]) + turn + lf
-        out[5, j] = ankle + slope - turn
-        out[6, j] = a0[_HIP_HEIGHT] + rm * (v[_HIP_HEIGHT, j] - a0[_HIP_HEIGHT]) + drop
-        out[7, j] = a0[_SHANK_LENGTH] + rm * (v[_SHANK_LENGTH, j] - a0[_SHANK_LENGTH])
+        flat_[j] = 1.0 - foot_flat_window(pn_[j], _smoothstep1)
+        follow_[j] = slope_window(pn_[j], _smoothstep1)  # the share of the surface's rotation the leg follows
+        other_stance_[j] = 1.0 - slope_window(other_[j], _smoothstep1)  # the other leg in mid-stance: this one in mid-swing
+    for c in range(len(OFFSET_SIGNALS)):
+        off = rows[_OFFSET_ROWS + c]
+        for j in range(n):
+            off[j] = offsets[stride[j], c] * window_[j]
+    off_shank, off_thigh = rows[_OFFSET_ROWS + _OFF_SHANK], rows[_OFFSET_ROWS + _OFF_THIGH]
+    off_knee, off_ankle = rows[_OFFSET_ROWS + _OFF_KNEE], rows[_OFFSET_ROWS + _OFF_ANKLE]
+    # the leg turns with the surface normal by follow · slope; hip and knee flex by lift · other_stance
+    # in mid and terminal swing (the shank and foot keep their angles)
+    shank, thigh, knee, hip, ankle, foot = v[_SHANK], v[_THIGH], v[_KNEE], v[_HIP], v[_ANKLE], v[_FOOT]
+    o = out[0]
+    for j in range(n):
+        o[j] = a0[_SHANK] + rm * (shank[j] - a0[_SHANK]) + off_shank[j] - follow_[j] * slope
+    o = out[1]
+    for j in range(n):  # ψ_a: the foot pitch follows the ankle offset, so the offsets move ψ_a only through the shank
+        ankle_j = a0[_ANKLE] + rm * (ankle[j] - a0[_ANKLE]) + off_ankle[j]
+        o[j] = ankle_j - (a0[_FOOT] + rm * (foot[j] - a0[_FOOT])) * flat_[j] - off_ankle[j] + off_shank[j] - follow_[j] * slope
+    o = out[2]
+    for j in range(n):
+        o[j] = -(a0[_THIGH] + rm * (thigh[j] - a0[_THIGH]) + off_thigh[j]) + follow_[j] * slope + lift * other_stance_[j]
+    o = out[3]
+    for j in range(n):
+        o[j] = a0[_KNEE] + rm * (knee[j] - a0[_KNEE]) + off_knee[j] + lift * other_stance_[j]
+    o = out[4]
+    for j in range(n):
+        o[j] = a0[_HIP] + rm * (hip[j] - a0[_HIP]) + follow_[j] * slope + lift * other_stance_[j]
+    o = out[5]
+    for j in range(n):
+        o[j] = a0[_ANKLE] + rm * (ankle[j] - a0[_ANKLE]) + off_ankle[j] + slope - follow_[j] * slope
+    hip_height, length, o = v[_HIP_HEIGHT], v[_SHANK_LENGTH], out[6]
+    for j in range(n):
+        o[j] = a0[_HIP_HEIGHT] + rm * (hip_height[j] - a0[_HIP_HEIGHT]) + hip_drop * (1.0 - follow_[j] + other_stance_[j])
+    o = out[7]
+    for j in range(n):
+        o[j] = a0[_SHANK_LENGTH] + rm * (length[j] - a0[_SHANK_LENGTH])
 
 
 def slope_compensation(rom: Any, slope_deg: Any) -> tuple[Any, Any]:
