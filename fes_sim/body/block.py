@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numba
 from numba.extending import register_jitable
@@ -109,13 +109,12 @@ def _event_code(prev: float, cur: float, stance_fraction: float, heel_off: float
 
 
 #: full-rate rows of a block that the plant step reads, in the order of the block passes' output ``f``
-#: (``ankle_z`` is the ankle's height above the surface; ``x1``, ``x2`` the exponents of the passive
-#: moment, :func:`~fes_sim.body.passive.passive_exponents`, which the caller exponentiates with numpy)
-_STEP_ROWS = (
-    "psi_a", "psi_a_dot", "alpha_ref", "alpha_ref_dot", "theta_ref", "theta_ref_dot", "knee", "tilt", "ankle_z", "slope", "acc_x", "acc_z",
-    "x1", "x2",
-)
-(_PSI, _PSI_DOT, _ALPHA, _ALPHA_DOT, _THETA, _THETA_DOT, _KNEE, _TILT, _SURF, _SLOPE, _ACC_X, _ACC_Z, _X1, _X2) = range(len(_STEP_ROWS))
+#: (``ankle_z`` is the ankle's height above the surface)
+_STEP_ROWS = ("psi_a", "psi_a_dot", "alpha_ref", "alpha_ref_dot", "theta_ref", "theta_ref_dot", "knee", "tilt", "ankle_z", "slope", "acc_x", "acc_z")
+(_PSI, _PSI_DOT, _ALPHA, _ALPHA_DOT, _THETA, _THETA_DOT, _KNEE, _TILT, _SURF, _SLOPE, _ACC_X, _ACC_Z) = range(len(_STEP_ROWS))
+#: walkers per chunk of a block: the passes, numpy's exponentials of the passive moment's terms and the
+#: feed-forward torque run chunk by chunk, so the exponents and the torque's inputs are read from cache
+_CHUNK_WALKERS = 32
 #: full-rate rows of a lone walker's pose (the population does not read them), output ``pose``
 _POSE_ROWS = ("hip", "thigh", "hip_x", "hip_z", "knee_x", "knee_z", "ankle_x")
 (_HIP, _THIGH, _HIP_X, _HIP_Z, _KNEE_X, _KNEE_Z, _ANKLE_X) = range(len(_POSE_ROWS))
@@ -130,13 +129,14 @@ _Leg = namedtuple("_Leg", ("thigh_m", "contracture_deg", "stance_fraction", "hee
 @register_jitable
 def _leg_row(  # noqa: PLR0913 - one argument per motion channel
     w, leg, shank_deg, psi_a_deg, thigh_deg, knee_deg, hip_deg, ankle_ref_deg, hip_x_m, hip_z_m, shank_m, slope_deg, phase, stance,
-    f, pose, marks, scratch,
+    f, exps, pose, marks, scratch,
 ):
     """Walker ``w``'s leg chain, reference foot path and gait zones from its motion channels (rows
     (n,)): the operations of :func:`~fes_sim.gait.motion.ankle_position`,
     :func:`~fes_sim.gait.motion.ankle_above_surface` and the numpy expressions they replaced, so
     the same numbers. Writes row ``w`` of ``f`` (the angles and surface rows of :data:`_STEP_ROWS`),
-    of ``pose`` (:data:`_POSE_ROWS`; arrays of size 0: none) and of ``marks`` (zone, event, push-off),
+    the exponents of the passive moment (:func:`~fes_sim.body.passive.passive_exponents`) into
+    the rows ``exps``, row ``w`` of ``pose`` (:data:`_POSE_ROWS`; arrays of size 0: none) and of ``marks`` (zone, event, push-off),
     and the world ankle and sensor positions into ``scratch`` rows 0-3.
 
     Each loop touches few arrays, so the compiler vectorises it (its alias checks give up on many).
@@ -167,7 +167,7 @@ def _leg_row(  # noqa: PLR0913 - one argument per motion channel
     knee, tilt, slope_rad = f[_KNEE][w], f[_TILT][w], f[_SLOPE][w]
     for j in range(n):
         knee[j], tilt[j], slope_rad[j] = knee_deg[j], shank_deg[j], slope_deg[j] * _RAD
-    x1, x2, contracture_deg = f[_X1][w], f[_X2][w], leg.contracture_deg[w]
+    (x1, x2), contracture_deg = exps, leg.contracture_deg[w]
     for j in range(n):
         x1[j], x2[j] = passive_exponents(ankle_ref_deg[j], knee_deg[j], contracture_deg)
     _gait_marks(w, leg, phase, stance, marks)
@@ -239,13 +239,13 @@ def _sensor_row(w, scratch, tilt_deg, event, t, last_hs, sensor, margin, sub, dt
 @register_jitable
 def _finish_row(  # noqa: PLR0913 - one argument per motion channel
     w, leg, shank_deg, psi_a_deg, thigh_deg, knee_deg, hip_deg, ankle_ref_deg, hip_x_m, hip_z_m, shank_m, slope_deg, phase, stance,
-    f, pose, marks, sensor, last_hs, t, margin, sub, dt, scratch,
+    f, exps, pose, marks, sensor, last_hs, t, margin, sub, dt, scratch,
 ):
     """Everything of walker ``w``'s block from its motion channels: :func:`_leg_row`,
     :func:`_derivative_rows`, :func:`_sensor_row`."""
     _leg_row(
-        w, leg, shank_deg, psi_a_deg, thigh_deg, knee_deg, hip_deg, ankle_ref_deg, hip_x_m, hip_z_m, shank_m, slope_deg, phase, stance, f, pose,
-        marks, scratch,
+        w, leg, shank_deg, psi_a_deg, thigh_deg, knee_deg, hip_deg, ankle_ref_deg, hip_x_m, hip_z_m, shank_m, slope_deg, phase, stance, f, exps,
+        pose, marks, scratch,
     )
     _derivative_rows(w, f, scratch, dt)
     _sensor_row(w, scratch, shank_deg, marks[1][w], t, last_hs, sensor, margin, sub, dt)
@@ -256,25 +256,27 @@ _CHANNEL_ARGS = ("shank_deg", "psi_a_deg", "thigh_deg", "knee_deg", "hip_deg", "
 
 
 @numba.njit(cache=True)
-def _channel_block(ch, stance, leg, f, pose, marks, sensor, last_hs, t, margin, sub, dt):
-    """A block from motion channels given as (walkers, n) arrays ``ch`` (:data:`_CHANNEL_ARGS`), in one
-    compiled pass walker by walker (see :func:`_finish_row`); ``stance`` (walkers, n) the foot on the floor."""
+def _channel_block(ch, stance, leg, f, exps, pose, marks, sensor, last_hs, t, margin, sub, dt, w0, w1):
+    """Walkers ``[w0, w1)`` of a block from motion channels given as (walkers, n) arrays ``ch``
+    (:data:`_CHANNEL_ARGS`), in one compiled pass walker by walker (see :func:`_finish_row`; walker
+    ``w``'s exponents into row ``w − w0`` of ``exps``); ``stance`` (walkers, n) the foot on the floor."""
     scratch = np.empty((_SCRATCH_ROWS, t.size))
-    for w in range(ch[0].shape[0]):
+    for w in range(w0, w1):
         _finish_row(
             w, leg, ch[0][w], ch[1][w], ch[2][w], ch[3][w], ch[4][w], ch[5][w], ch[6][w], ch[7][w], ch[8][w], ch[9][w], ch[10][w],
-            stance[w], f, pose, marks, sensor, last_hs, t, margin, sub, dt, scratch,
+            stance[w], f, (exps[0][w - w0], exps[1][w - w0]), pose, marks, sensor, last_hs, t, margin, sub, dt, scratch,
         )
 
 
 @numba.njit(cache=True)
-def _walk_block(t, strides, walk, leg, f, pose, marks, sensor, last_hs, margin, sub, dt):
-    """A block of walkers that only walk, from their stride tables ``strides`` = (starts, durations,
+def _walk_block(t, strides, walk, leg, f, exps, pose, marks, sensor, last_hs, margin, sub, dt, w0, w1):
+    """Walkers ``[w0, w1)`` of a block of walkers that only walk, from their stride tables ``strides`` = (starts, durations,
     offsets), (walkers, k) with unused strides starting at +inf, and their walking constants ``walk``
     = (warp b, warp a, range of motion, slope deg, hip drop, lift, body scale, speed m/s), each
     (walkers,): stride phase, walking angles (:func:`~fes_sim.gait.motion.walking_angle_row`) and
     the channels of :func:`~fes_sim.gait.motion.walking_channels` (the hip from x = 0 at t = 0),
-    then :func:`_finish_row`, walker by walker in row-sized scratch."""
+    then :func:`_finish_row` (walker ``w``'s exponents into row ``w − w0`` of ``exps``), walker by
+    walker in row-sized scratch."""
     starts, durs, offs = strides
     warp_b, warp_a, rom, slope_deg, hip_drop, lift, body_scale, speed = walk
     n = t.size
@@ -282,7 +284,7 @@ def _walk_block(t, strides, walk, leg, f, pose, marks, sensor, last_hs, margin, 
     angle_scratch_ = angle_scratch(n)
     phase, stride, slope, stance = np.empty(n), np.empty(n, np.int64), np.empty(n), np.empty(n, np.bool_)
     hip_x, hip_z, shank_m = np.empty(n), np.empty(n), np.empty(n)
-    for w in range(starts.shape[0]):
+    for w in range(w0, w1):
         sf = leg.stance_fraction[w]
         k = 0
         for j in range(n):
@@ -299,27 +301,28 @@ def _walk_block(t, strides, walk, leg, f, pose, marks, sensor, last_hs, margin, 
             hip_x[j] = 0.0 + speed[w] * t[j]
         _finish_row(
             w, leg, angles[0], angles[1], angles[2], angles[3], angles[4], angles[5], hip_x, hip_z, shank_m, slope, phase, stance,
-            f, pose, marks, sensor, last_hs, t, margin, sub, dt, scratch,
+            f, (exps[0][w - w0], exps[1][w - w0]), pose, marks, sensor, last_hs, t, margin, sub, dt, scratch,
         )
 
 
 @numba.njit(cache=True)
-def _feedforward_rows(alpha_ref, acc_x, acc_z, alpha_dot, theta_dot, e1, e2, inertia, mass_kg, com_forward_m, com_below_m, scale, damping, dt):
+def _feedforward_rows(  # noqa: PLR0913 - one argument per field and walker constant
+    w0, alpha_ref, acc_x, acc_z, alpha_dot, theta_dot, e1, e2, inertia, mass_kg, com_forward_m, com_below_m, scale, damping, dt, out,
+):
     """The voluntary feed-forward torque that keeps the foot on its reference path, J·α̈ − τ_pass + B·θ̇ − τ_g,
-    per point ((walkers, n) arrays; walker constants (walkers,)); α̈ is the derivative of ``alpha_dot``
-    (spacing ``dt``), ``e1``, ``e2`` the exponentials of the passive moment's terms
-    (:func:`~fes_sim.body.passive.passive_exponents`)."""
-    out = np.empty(alpha_ref.shape)
+    of walkers ``w0`` on (rows ``w0 + i`` of ``out`` and of the (walkers, n) arrays, rows ``i`` of ``e1``, ``e2``;
+    walker constants (walkers,)); α̈ is the derivative of ``alpha_dot`` (spacing ``dt``), ``e1``, ``e2``
+    the exponentials of the passive moment's terms (:func:`~fes_sim.body.passive.passive_exponents`)."""
     alpha_dd = np.empty(alpha_ref.shape[1])
-    for w in range(alpha_ref.shape[0]):
+    for i in range(e1.shape[0]):
+        w = w0 + i
         body = _Body(mass_kg[w], com_forward_m[w], com_below_m[w])
         gradient_row(alpha_dot[w], dt, alpha_dd)
         for j in range(alpha_ref.shape[1]):
             sin_a, cos_a = sincos_rad(alpha_ref[w, j])
             tau_g = gravity_torque_nm(cos_a, sin_a, acc_x[w, j], acc_z[w, j], body)
-            tau_pass = passive_from_exponentials(e1[w, j], e2[w, j], scale[w])[0]
+            tau_pass = passive_from_exponentials(e1[i, j], e2[i, j], scale[w])[0]
             out[w, j] = inertia[w] * alpha_dd[j] - tau_pass + damping[w] * theta_dot[w, j] - tau_g
-    return out
 
 
 @register_jitable
@@ -409,18 +412,20 @@ class BlockBuilder:
             (self.seg.shank - col("sensor_below_knee_m"))[:, 0],
         )
 
-    def _motion(self, t: np.ndarray, f: tuple, pose: tuple, marks: tuple, sensor: tuple) -> np.ndarray:
-        """Fill the outputs of the block passes for times ``t`` (:func:`_walk_block` for walk-only
-        scenarios, else :func:`_channel_block` on each walker's :meth:`Motion.channels`); returns
-        the activity codes (walkers, n)."""
-        args = (f, pose, marks, sensor, self._last_hs)
+    def _motion(self, t: np.ndarray, outputs: tuple) -> tuple[np.ndarray, Callable[[int, int], None]]:
+        """The activity codes (walkers, n) at times ``t`` and the block pass that fills ``outputs``
+        (``f``, ``exps``, ``pose``, ``marks``, ``sensor``) for walkers ``[w0, w1)``: :func:`_walk_block`
+        for walk-only scenarios, else :func:`_channel_block` on each walker's :meth:`Motion.channels`."""
+        f = outputs[0]
         if not self.motions[0].walk_only or self.motions[0].blending:
             per_walker = [m.channels(t) for m in self.motions]
             ch = {k: np.stack([c[k] for c in per_walker]) for k in per_walker[0]}
-            _channel_block(tuple(ch[k] for k in _CHANNEL_ARGS), ch["stance"], self._leg(), *args, t, _MARGIN, self.sub, self.dt)
-            return ch["activity"]
-        _walk_block(t, self._stride_tables(float(t[0]), float(t[-1])), self._walk_constants(), self._leg(), *args, _MARGIN, self.sub, self.dt)
-        return np.full(f[0].shape, ACTIVITY_CODES[self.motions[0].scenario.segments[0].activity], np.int8)
+            args = (tuple(ch[k] for k in _CHANNEL_ARGS), ch["stance"], self._leg(), *outputs, self._last_hs, t, _MARGIN, self.sub, self.dt)
+            return ch["activity"], lambda w0, w1: _channel_block(*args, w0, w1)
+        tables = self._stride_tables(float(t[0]), float(t[-1]))
+        args = (t, tables, self._walk_constants(), self._leg(), *outputs, self._last_hs, _MARGIN, self.sub, self.dt)
+        activity = np.full(f[0].shape, ACTIVITY_CODES[self.motions[0].scenario.segments[0].activity], np.int8)
+        return activity, lambda w0, w1: _walk_block(*args, w0, w1)
 
     def _stride_tables(self, t0_s: float, t1_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Each walker's strides covering ``[t0_s, t1_s]``: starts (walkers, k) (+inf: unused), durations, offsets (walkers, k, offsets)."""
@@ -457,18 +462,22 @@ class BlockBuilder:
         pose = tuple(np.empty((0, 0) if self.batch else shape) for _ in _POSE_ROWS)
         marks = (np.empty(shape, np.int8), np.empty(shape, np.int8), np.empty(shape, np.bool_))
         motion = tuple(np.empty((self.n, self.block_samples)) for _ in range(4))
-        activity = self._motion(t, f, pose, marks, motion)
+        exps = tuple(np.empty((min(self.n, _CHUNK_WALKERS), t.size)) for _ in range(2))
+        activity, fill = self._motion(t, (f, exps, pose, marks, motion))
         fb = self.foot
-        e1, e2 = np.exp(f[_X1], out=f[_X1]), np.exp(f[_X2], out=f[_X2])  # numpy's exp, as the passive moment had it
-        tau_ff = _feedforward_rows(
-            f[_ALPHA], f[_ACC_X], f[_ACC_Z], f[_ALPHA_DOT], f[_THETA_DOT], e1, e2, fb.inertia_kgm2[:, 0], fb.mass_kg[:, 0], fb.com_forward_m[:, 0],
-            fb.com_below_m[:, 0], col("passive_stiffness_scale")[:, 0], col("damping_nms_per_rad")[:, 0], dt,
-        )
+        body = (fb.inertia_kgm2[:, 0], fb.mass_kg[:, 0], fb.com_forward_m[:, 0], fb.com_below_m[:, 0])
+        passive = (col("passive_stiffness_scale")[:, 0], col("damping_nms_per_rad")[:, 0])
+        tau_ff = np.empty(shape)
+        for w0 in range(0, self.n, _CHUNK_WALKERS):
+            w1 = min(w0 + _CHUNK_WALKERS, self.n)
+            fill(w0, w1)
+            e1, e2 = (np.exp(x[: w1 - w0], out=x[: w1 - w0]) for x in exps)  # numpy's exp, as the passive moment had it
+            _feedforward_rows(w0, f[_ALPHA], f[_ACC_X], f[_ACC_Z], f[_ALPHA_DOT], f[_THETA_DOT], e1, e2, *body, *passive, dt, tau_ff)
         zone, events, pushoff = marks
         sensor = self._sensor(t, f, marks, motion)
         core = slice(_MARGIN, _MARGIN + M)
         values = {
-            **{k: f[i] for i, k in enumerate(_STEP_ROWS[:-2])}, **{k: pose[i] for i, k in enumerate(_POSE_ROWS)},
+            **{k: f[i] for i, k in enumerate(_STEP_ROWS)}, **{k: pose[i] for i, k in enumerate(_POSE_ROWS)},
             "tau_ff": tau_ff, "zone": zone, "event": events, "pushoff": pushoff, "activity": activity,
         }
         quiet = ((zone == STANCE) & (events == 0) & ~pushoff)[:, core].reshape(self.n, -1, self.sub).all(axis=-1)
