@@ -136,8 +136,8 @@ def _leg_row(  # noqa: PLR0913 - one argument per motion channel
     :func:`~fes_sim.gait.motion.ankle_above_surface` and the numpy expressions they replaced, so
     the same numbers. Writes row ``w`` of ``f`` (the angles and surface rows of :data:`_STEP_ROWS`),
     the exponents of the passive moment (:func:`~fes_sim.body.passive.passive_exponents`) into
-    the rows ``exps``, row ``w`` of ``pose`` (:data:`_POSE_ROWS`; arrays of size 0: none) and of ``marks`` (zone, event, push-off),
-    and the world ankle and sensor positions into ``scratch`` rows 0-3.
+    the rows ``exps``, row ``w`` of ``pose`` (:data:`_POSE_ROWS`; arrays of size 0: none) and of
+    the first three ``marks`` (zone, event, push-off), and the world ankle and sensor positions into ``scratch`` rows 0-3.
 
     Each loop touches few arrays, so the compiler vectorises it (its alias checks give up on many).
     """
@@ -242,13 +242,26 @@ def _finish_row(  # noqa: PLR0913 - one argument per motion channel
     f, exps, pose, marks, sensor, last_hs, t, margin, sub, dt, scratch,
 ):
     """Everything of walker ``w``'s block from its motion channels: :func:`_leg_row`,
-    :func:`_derivative_rows`, :func:`_sensor_row`."""
+    :func:`_derivative_rows`, :func:`_sensor_row`, :func:`_quiet_row`."""
     _leg_row(
         w, leg, shank_deg, psi_a_deg, thigh_deg, knee_deg, hip_deg, ankle_ref_deg, hip_x_m, hip_z_m, shank_m, slope_deg, phase, stance, f, exps,
         pose, marks, scratch,
     )
     _derivative_rows(w, f, scratch, dt)
     _sensor_row(w, scratch, shank_deg, marks[1][w], t, last_hs, sensor, margin, sub, dt)
+    _quiet_row(w, marks, margin, sub)
+
+
+@register_jitable
+def _quiet_row(w, marks, margin, sub):
+    """Row ``w`` of ``marks[3]``, per sensor sample (every ``sub``-th column between the ``margin``
+    columns at either end): all of its ``sub`` substeps in stance, without event or push-off."""
+    zone, event, pushoff, quiet = marks[0][w], marks[1][w], marks[2][w], marks[3][w]
+    for k in range(quiet.size):
+        q = True
+        for j in range(margin + k * sub, margin + (k + 1) * sub):
+            q = q and zone[j] == STANCE and event[j] == 0 and not pushoff[j]
+        quiet[k] = q
 
 
 #: the motion channels of :func:`_channel_block`, in the order of its argument ``ch``
@@ -364,8 +377,8 @@ class BlockBuilder:
         self.motions = [Motion(w, scenario, np.random.default_rng(m)) for w, (m, _) in zip(self.walkers, streams)]
         self.batch = n > 1
         self.params = WalkParams.stack([m.params for m in self.motions])
-        col = lambda name: _column(self.walkers, name)  # noqa: E731
-        self.col = col
+        self._columns: dict[str, np.ndarray] = {}
+        col = self.col
         self.seg = Segments.of(col("height_m"))
         self.foot = FootBody.of(col("height_m"), col("mass_kg"), col("shoe_mass_kg"), col("foot_inertia_kgm2"))
         self.calibrations = [calibrate(w) for w in self.walkers]
@@ -395,14 +408,21 @@ class BlockBuilder:
         self.walkers = [walker]
         self.motions[0].set_walker(walker, t_s)
         self.params = WalkParams.stack([self.motions[0].params])
-        col = lambda name: _column(self.walkers, name)  # noqa: E731
-        self.col = col
+        self._columns = {}
+        col = self.col
         self.foot = FootBody.of(col("height_m"), col("mass_kg"), col("shoe_mass_kg"), col("foot_inertia_kgm2"))
         self.calibrations = [calibrate(walker)]
         self.offset_m = np.array([self.calibrations[0].offset_m])[:, None]
         self.heel_contact_m = self.calibrations[0].heel_contact_m
         ho = kinematics.heel_off_phase(_HEEL_OFF_PITCH_DEG)
         self.heel_off_phase = np.array([[kinematics.unwarp_phase(ho, float(self.params.warp_b[0, 0]), float(self.params.warp_a[0, 0]))]])
+
+    def col(self, name: str) -> np.ndarray:
+        """The walkers' field ``name`` as a column (walkers, 1), kept until :meth:`set_walker` (do not modify)."""
+        column = self._columns.get(name)
+        if column is None:
+            column = self._columns[name] = _column(self.walkers, name)
+        return column
 
     def _leg(self) -> _Leg:
         """The walker constants of the leg chain (argument ``leg`` of the block passes)."""
@@ -460,7 +480,7 @@ class BlockBuilder:
         shape = (self.n, t.size)
         f = tuple(np.empty(shape) for _ in _STEP_ROWS)
         pose = tuple(np.empty((0, 0) if self.batch else shape) for _ in _POSE_ROWS)
-        marks = (np.empty(shape, np.int8), np.empty(shape, np.int8), np.empty(shape, np.bool_))
+        marks = (np.empty(shape, np.int8), np.empty(shape, np.int8), np.empty(shape, np.bool_), np.empty((self.n, self.block_samples), np.bool_))
         motion = tuple(np.empty((self.n, self.block_samples)) for _ in range(4))
         exps = tuple(np.empty((min(self.n, _CHUNK_WALKERS), t.size)) for _ in range(2))
         activity, fill = self._motion(t, (f, exps, pose, marks, motion))
@@ -473,14 +493,13 @@ class BlockBuilder:
             fill(w0, w1)
             e1, e2 = (np.exp(x[: w1 - w0], out=x[: w1 - w0]) for x in exps)  # numpy's exp, as the passive moment had it
             _feedforward_rows(w0, f[_ALPHA], f[_ACC_X], f[_ACC_Z], f[_ALPHA_DOT], f[_THETA_DOT], e1, e2, *body, *passive, dt, tau_ff)
-        zone, events, pushoff = marks
+        zone, events, pushoff, quiet = marks
         sensor = self._sensor(t, f, marks, motion)
         core = slice(_MARGIN, _MARGIN + M)
         values = {
             **{k: f[i] for i, k in enumerate(_STEP_ROWS)}, **{k: pose[i] for i, k in enumerate(_POSE_ROWS)},
             "tau_ff": tau_ff, "zone": zone, "event": events, "pushoff": pushoff, "activity": activity,
         }
-        quiet = ((zone == STANCE) & (events == 0) & ~pushoff)[:, core].reshape(self.n, -1, self.sub).all(axis=-1)
         if self.batch:
             fields = {k: v[:, core] if v.size else None for k, v in values.items()}
         else:
@@ -499,7 +518,7 @@ class BlockBuilder:
         nan = np.full((n_w, n), np.nan)
         out["tilt_deg"] = self.tilt_filter.run(out["acc_x_mps2"], out["acc_y_mps2"], out["gyr_z_dps"], out["acc_z_mps2"]) if sc.tilt_output else nan.copy()
         if sc.footswitch:
-            zone, _, pushoff = (x[:, sens] for x in marks)
+            zone, pushoff = marks[0][:, sens], marks[2][:, sens]
             flat = np.degrees(f[_ALPHA][:, sens] - f[_SLOPE][:, sens]) > -_HEEL_OFF_PITCH_DEG
             out["footswitch"] = ((zone == STANCE) & ~pushoff & flat).astype(float)
         else:
