@@ -217,10 +217,11 @@ def _derivative_rows(w, f, scratch, dt):
 def _sensor_row(w, scratch, tilt_deg, event, t, last_hs, sensor, margin, sub, dt):
     """At walker ``w``'s sensor samples (every ``sub``-th column between the ``margin`` columns at
     either end): the sensor's acceleration (second derivatives of its world position, ``scratch``
-    rows 2 and 3), the shank's rate (derivative of ``tilt_deg``), as ``gradient`` of ``gradient``
-    gives them there, and the time since the last nominal heel strike (``last_hs``, carried over
-    blocks and updated in place; −inf: none), into row ``w`` of the four ``sensor`` arrays."""
-    ax, az, gyro, since = sensor
+    rows 2 and 3), the shank's tilt ``tilt_deg`` and rate (its derivative), as ``gradient`` of
+    ``gradient`` gives them there, and the time since the last nominal heel strike (``last_hs``,
+    carried over blocks and updated in place; −inf: none), into row ``w`` of the five ``sensor``
+    arrays (acceleration x, z, tilt, rate, time since heel strike)."""
+    ax, az, tilt, gyro, since = sensor
     x, z = scratch[2], scratch[3]
     h = 2.0 * dt  # the span of a central difference
     last = last_hs[w]
@@ -231,6 +232,7 @@ def _sensor_row(w, scratch, tilt_deg, event, t, last_hs, sensor, margin, sub, dt
             k = (j - margin) // sub
             ax[w, k] = (central_difference(x, j + 1, dt) - central_difference(x, j - 1, dt)) / h
             az[w, k] = (central_difference(z, j + 1, dt) - central_difference(z, j - 1, dt)) / h
+            tilt[w, k] = tilt_deg[j]
             gyro[w, k] = central_difference(tilt_deg, j, dt)
             since[w, k] = t[j] - last
     last_hs[w] = last
@@ -481,7 +483,7 @@ class BlockBuilder:
         f = tuple(np.empty(shape) for _ in _STEP_ROWS)
         pose = tuple(np.empty((0, 0) if self.batch else shape) for _ in _POSE_ROWS)
         marks = (np.empty(shape, np.int8), np.empty(shape, np.int8), np.empty(shape, np.bool_), np.empty((self.n, self.block_samples), np.bool_))
-        motion = tuple(np.empty((self.n, self.block_samples)) for _ in range(4))
+        motion = tuple(np.empty((self.n, self.block_samples)) for _ in range(5))
         exps = tuple(np.empty((min(self.n, _CHUNK_WALKERS), t.size)) for _ in range(2))
         activity, fill = self._motion(t, (f, exps, pose, marks, motion))
         fb = self.foot
@@ -510,9 +512,9 @@ class BlockBuilder:
 
     def _sensor(self, t: np.ndarray, f: tuple, marks: tuple, motion: tuple) -> dict[str, np.ndarray]:
         """Sensor output at the sample instants of the block (every sub-th substep) from the
-        block rows ``f``, ``marks`` and the true sensor ``motion`` there (acceleration x, z, rate, time since heel strike)."""
+        block rows ``f``, ``marks`` and the true sensor ``motion`` there (:func:`_sensor_row`)."""
         sens = slice(_MARGIN, _MARGIN + self.block_substeps, self.sub)
-        out = self.imu.measure(*motion[:2], f[_TILT][:, sens], *motion[2:])
+        out = self.imu.measure(*motion)
         sc = self.sensor_config
         n_w, n = out["acc_x_mps2"].shape
         nan = np.full((n_w, n), np.nan)
