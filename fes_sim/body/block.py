@@ -2,9 +2,9 @@
 
 A block is one second of prescribed leg motion at the plant rate (hip, thigh, shank,
 ankle reference, ankle acceleration, the voluntary feed-forward torque, swing zones and
-nominal gait events) plus the shank sensor's output at the sensor rate. It is built with
-numpy for N walkers at once (N = 1 for :class:`fes_sim.plant.WalkingPlant`), so the
-per-step work is only muscle and foot integration.
+nominal gait events) plus the shank sensor's output at the sensor rate. It is built for N
+walkers at once (N = 1 for :class:`fes_sim.plant.WalkingPlant`), so the per-step work is
+only muscle and foot integration.
 
 Single walker: values are Python lists indexed by substep (fast scalar access).
 Batch: values are arrays of shape (N, substeps), row ``w`` walker ``w``'s block; the pose
@@ -12,7 +12,8 @@ fields that only the single plant reports (:data:`_POSE_ROWS`) are ``None`` ther
 
 Each walker's block is computed in one compiled pass over row-sized scratch (motion, leg
 chain, derivatives, the sensor's true motion at its samples), so each full-rate field is
-written once and nothing else is stored at the plant rate.
+written once and nothing else is stored at the plant rate; the passes, numpy's exponentials
+and the feed-forward torque run in chunks of walkers that stay in cache.
 """
 
 from __future__ import annotations
@@ -366,7 +367,7 @@ class BlockBuilder:
 
     Walker ``i`` draws its motion and sensor noise from ``SeedSequence(seeds[i])`` alone,
     so a walker gives the same run alone or in a batch. Walk-only scenarios are batched
-    across walkers (their stride tables in one compiled pass); other scenarios, and a
+    across walkers (their motion from stride tables in the compiled pass); other scenarios, and a
     walker changed by :meth:`set_walker`, evaluate each walker's motion in turn (slower).
     """
 
