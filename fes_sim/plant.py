@@ -233,7 +233,7 @@ class WalkingPlant:
     def reset(self, seed: int) -> ShankSample:
         """Start a new run; the same seed gives the identical run. Returns the sample at t = 0."""
         w = self.walker
-        self._builder = BlockBuilder([w], self.scenario, self.sensor, self.sample_rate_hz, self.sub, [seed])
+        self._builder = BlockBuilder([w], self.scenario, self.sensor, self.sample_rate_hz, self.sub, [seed], pose=True)
         self._legs = LegEvents(w.slap_velocity_dps)
         self._use_foot(w)
         self._t_contact = 0.0

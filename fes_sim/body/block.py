@@ -2,18 +2,25 @@
 
 A block is one second of prescribed leg motion at the plant rate (hip, thigh, shank,
 ankle reference, ankle acceleration, the voluntary feed-forward torque, swing zones and
-nominal gait events) plus the shank sensor's output at the sensor rate. It is built with
-numpy for N walkers at once (N = 1 for :class:`fes_sim.plant.WalkingPlant`), so the
-per-step work is only muscle and foot integration.
+nominal gait events) plus the shank sensor's output at the sensor rate. It is built for N
+walkers at once (N = 1 for :class:`fes_sim.plant.WalkingPlant`), so the per-step work is
+only muscle and foot integration.
 
-Values are arrays of shape (N, substeps), row ``w`` walker ``w``'s block.
+Values are arrays of shape (N, substeps), row ``w`` walker ``w``'s block. The pose fields
+(:data:`_POSE_ROWS`, a stick figure's joints) are kept only when asked for (``pose=True``,
+the single plant's truth); otherwise they are ``None``.
+
+Each walker's block is computed in one compiled pass over row-sized scratch (motion, leg
+chain, derivatives, the sensor's true motion at its samples), so each full-rate field is
+written once and nothing else is stored at the plant rate; the passes, numpy's exponentials
+and the feed-forward torque run in chunks of walkers that stay in cache.
 """
 
 from __future__ import annotations
 
 from collections import namedtuple
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numba
 from numba.extending import register_jitable
@@ -23,7 +30,10 @@ from fes_sim.body.clearance import MIDSWING_START, TERMINAL_SWING_START, calibra
 from fes_sim.body.foot import FootBody, gravity_torque_nm
 from fes_sim.body.passive import passive_exponents, passive_from_exponentials
 from fes_sim.gait import kinematics
-from fes_sim.gait.motion import ACTIVITY_CODES, Motion, Segments, WalkParams, leg_chain, normal_extent_m, walking_channels
+from fes_sim.gait.motion import (
+    ACTIVITY_CODES, ANGLE_CHANNELS, Motion, Segments, WalkParams, angle_scratch, leg_chain, normal_extent_m, slope_compensation,
+    walking_angle_row,
+)
 from fes_sim.gait.scenario import Scenario
 from fes_sim.gait.variability import OFFSET_SIGNALS
 from fes_sim.gait.walker import WalkerConfig
@@ -47,7 +57,8 @@ SENSOR_CHANNELS = ("acc_x_mps2", "acc_y_mps2", "acc_z_mps2", "gyr_x_dps", "gyr_y
 
 @dataclass
 class Block:
-    """One block of precomputed plant inputs, (N, n) arrays."""
+    """One block of precomputed plant inputs, (N, n) arrays (the pose fields ``hip``, ``thigh``,
+    ``hip_x``, ``hip_z``, ``knee_x``, ``knee_z``, ``ankle_x`` ``None`` unless the builder keeps them)."""
 
     start: int
     end: int
@@ -97,142 +108,253 @@ def _event_code(prev: float, cur: float, stance_fraction: float, heel_off: float
     return _HS if cur < prev else 0
 
 
-#: rows of the float output of :func:`_leg_fields`
-_LEG_ROWS = ("ankle_x", "ankle_z", "knee_x", "knee_z", "psi_a", "theta_ref", "alpha_ref", "x1", "x2", "surface_z", "slope", "sensor_x", "sensor_z")
-(_AX, _AZ, _KX, _KZ, _PSI, _THETA, _ALPHA, _X1, _X2, _SURF, _SLOPE, _SX, _SZ) = range(len(_LEG_ROWS))
+#: full-rate rows of a block that the plant step reads, in the order of the block passes' output ``f``
+#: (``ankle_z`` is the ankle's height above the surface)
+_STEP_ROWS = ("psi_a", "psi_a_dot", "alpha_ref", "alpha_ref_dot", "theta_ref", "theta_ref_dot", "knee", "tilt", "ankle_z", "slope", "acc_x", "acc_z")
+(_PSI, _PSI_DOT, _ALPHA, _ALPHA_DOT, _THETA, _THETA_DOT, _KNEE, _TILT, _SURF, _SLOPE, _ACC_X, _ACC_Z) = range(len(_STEP_ROWS))
+#: walkers per chunk of a block: the passes, numpy's exponentials of the passive moment's terms and the
+#: feed-forward torque run chunk by chunk, so the exponents and the torque's inputs are read from cache
+_CHUNK_WALKERS = 32
+#: full-rate rows of a lone walker's pose (the population does not read them), output ``pose``
+_POSE_ROWS = ("hip", "thigh", "hip_x", "hip_z", "knee_x", "knee_z", "ankle_x")
+(_HIP, _THIGH, _HIP_X, _HIP_Z, _KNEE_X, _KNEE_Z, _ANKLE_X) = range(len(_POSE_ROWS))
+#: rows of a walker's scratch in the block passes: the ankle and the sensor in the world, a derivative,
+#: sine and cosine of thigh and shank
+_SCRATCH_ROWS = 9
 _Body = namedtuple("_Body", ("mass_kg", "com_forward_m", "com_below_m"))
+#: walker constants of the leg chain (each (walkers,)), argument ``leg`` of the block passes
+_Leg = namedtuple("_Leg", ("thigh_m", "contracture_deg", "stance_fraction", "heel_off", "offset_m", "sensor_m"))
 
 
-@numba.njit(cache=True)
-def _leg_fields(  # noqa: PLR0913 - one argument per channel and walker constant
-    f, thigh_m, contracture_deg, stance_fraction, heel_off, offset_m, sensor_m, shank_deg, psi_a_deg, thigh_deg, knee_deg, ankle_ref_deg,
-    hip_x_m, hip_z_m, shank_m, slope_deg, phase, stance,
+@register_jitable
+def _leg_row(  # noqa: PLR0913 - one argument per motion channel
+    w, leg, shank_deg, psi_a_deg, thigh_deg, knee_deg, hip_deg, ankle_ref_deg, hip_x_m, hip_z_m, shank_m, slope_deg, phase, stance,
+    f, exps, pose, marks, scratch,
 ):
-    """The leg chain, reference foot path and gait zones of a block from its motion channels
-    ((walkers, n) arrays; walker constants (walkers,)), in one compiled pass: the operations of
-    :func:`~fes_sim.gait.motion.ankle_position`, :func:`~fes_sim.gait.motion.ankle_above_surface`
-    and the numpy expressions they replace, so the same numbers.
+    """Walker ``w``'s leg chain, reference foot path and gait zones from its motion channels (rows
+    (n,)): the operations of :func:`~fes_sim.gait.motion.ankle_position`,
+    :func:`~fes_sim.gait.motion.ankle_above_surface` and the numpy expressions they replaced, so
+    the same numbers. Writes row ``w`` of ``f`` (the angles and surface rows of :data:`_STEP_ROWS`),
+    the exponents of the passive moment (:func:`~fes_sim.body.passive.passive_exponents`) into
+    the rows ``exps``, row ``w`` of ``pose`` (:data:`_POSE_ROWS`; arrays of size 0: none) and of
+    the first three ``marks`` (zone, event, push-off), and the world ankle and sensor positions into ``scratch`` rows 0-3.
 
-    Writes the rows :data:`_LEG_ROWS` into ``f``, a tuple of (walkers, n) arrays, and returns
-    zone, event and push-off flags; ``x1``, ``x2`` are the exponents of the passive moment
-    (:func:`~fes_sim.body.passive.passive_exponents`), which the caller exponentiates with numpy.
-    Separate arrays, not one (rows, walkers, n) array: glibc maps an allocation above 32 MB
-    afresh every time (page faults on every block at 1 kHz), smaller ones it recycles.
+    Each loop touches few arrays, so the compiler vectorises it (its alias checks give up on many).
     """
-    n_w, n = shank_deg.shape
-    zone = np.empty((n_w, n), np.int8)
-    event = np.zeros((n_w, n), np.int8)
-    pushoff = np.empty((n_w, n), np.bool_)
-    for w in range(n_w):
-        for j in range(n):
-            sin_th, cos_th = sincos_deg(thigh_deg[w, j])
-            sin_sh, cos_sh = sincos_deg(shank_deg[w, j])
-            ankle_x, ankle_z, knee_x, knee_z = leg_chain(hip_x_m[w, j], hip_z_m[w, j], thigh_m[w], shank_m[w, j], sin_th, cos_th, sin_sh, cos_sh)
-            f[_KX][w, j], f[_KZ][w, j], f[_AX][w, j], f[_AZ][w, j] = knee_x, knee_z, ankle_x, ankle_z
-            slope = slope_deg[w, j]
-            cos_th_s, cos_sh_s = cos_th, cos_sh  # on level ground the surface normal is vertical
-            if slope != 0.0:
-                cos_th_s = sincos_deg(thigh_deg[w, j] - slope)[1]
-                cos_sh_s = sincos_deg(shank_deg[w, j] + slope)[1]
-            f[_SURF][w, j] = hip_z_m[w, j] - normal_extent_m(thigh_m[w], shank_m[w, j], cos_th_s, cos_sh_s) + offset_m[w]
-            f[_SLOPE][w, j] = slope * _RAD
-            f[_SX][w, j] = ankle_x + sensor_m[w] * sin_sh
-            f[_SZ][w, j] = ankle_z + sensor_m[w] * cos_sh
-            psi_a, theta_ref = psi_a_deg[w, j] * _RAD, ankle_ref_deg[w, j] * _RAD
-            f[_PSI][w, j], f[_THETA][w, j], f[_ALPHA][w, j] = psi_a, theta_ref, theta_ref - psi_a
-            f[_X1][w, j], f[_X2][w, j] = passive_exponents(ankle_ref_deg[w, j], knee_deg[w, j], contracture_deg[w])
-            ph, sf, ho = phase[w, j], stance_fraction[w], heel_off[w]
-            if stance[w, j] or ph != ph:
-                zone[w, j] = STANCE
-            else:
-                sw = (ph - sf) / (1.0 - sf)
-                zone[w, j] = TERMINAL_SWING if sw >= TERMINAL_SWING_START else (MID_SWING if sw >= MIDSWING_START else EARLY_SWING)
-            if j > 0:
-                event[w, j] = _event_code(phase[w, j - 1], ph, sf, ho)
-            pushoff[w, j] = ph >= ho and ph < sf
-    return zone, event, pushoff
+    n = phase.size
+    thigh_m, sensor_m, offset_m = leg.thigh_m[w], leg.sensor_m[w], leg.offset_m[w]
+    ankle_x, ankle_z, sensor_x, sensor_z = scratch[0], scratch[1], scratch[2], scratch[3]
+    sin_th, cos_th, sin_sh, cos_sh = scratch[5], scratch[6], scratch[7], scratch[8]
+    for j in range(n):
+        sin_th[j], cos_th[j] = sincos_deg(thigh_deg[j])
+        sin_sh[j], cos_sh[j] = sincos_deg(shank_deg[j])
+    for j in range(n):
+        ankle_x[j], ankle_z[j] = leg_chain(hip_x_m[j], hip_z_m[j], thigh_m, shank_m[j], sin_th[j], cos_th[j], sin_sh[j], cos_sh[j])[:2]
+    for j in range(n):
+        sensor_x[j] = ankle_x[j] + sensor_m * sin_sh[j]
+        sensor_z[j] = ankle_z[j] + sensor_m * cos_sh[j]
+    surf = f[_SURF][w]
+    for j in range(n):
+        slope = slope_deg[j]
+        # the cosines to the surface normal: on level ground those of thigh and shank above
+        cos_th_s = sincos_deg(thigh_deg[j] - slope)[1] if slope != 0.0 else cos_th[j]
+        cos_sh_s = sincos_deg(shank_deg[j] + slope)[1] if slope != 0.0 else cos_sh[j]
+        surf[j] = hip_z_m[j] - normal_extent_m(thigh_m, shank_m[j], cos_th_s, cos_sh_s) + offset_m
+    psi_a, theta_ref, alpha_ref = f[_PSI][w], f[_THETA][w], f[_ALPHA][w]
+    for j in range(n):
+        psi_a[j], theta_ref[j] = psi_a_deg[j] * _RAD, ankle_ref_deg[j] * _RAD
+        alpha_ref[j] = theta_ref[j] - psi_a[j]
+    knee, tilt, slope_rad = f[_KNEE][w], f[_TILT][w], f[_SLOPE][w]
+    for j in range(n):
+        knee[j], tilt[j], slope_rad[j] = knee_deg[j], shank_deg[j], slope_deg[j] * _RAD
+    (x1, x2), contracture_deg = exps, leg.contracture_deg[w]
+    for j in range(n):
+        x1[j], x2[j] = passive_exponents(ankle_ref_deg[j], knee_deg[j], contracture_deg)
+    _gait_marks(w, leg, phase, stance, marks)
+    if pose[0].size > 0:
+        _pose_row(w, thigh_m, hip_deg, thigh_deg, hip_x_m, hip_z_m, shank_m, scratch, pose)
+
+
+@register_jitable
+def _gait_marks(w, leg, phase, stance, marks):
+    """Row ``w`` of the swing zone, nominal event and push-off flag from the walking ``phase`` (nan:
+    not walking) and ``stance``, the walker's stance fraction and heel-off phase."""
+    zone, event, pushoff = marks[0][w], marks[1][w], marks[2][w]
+    sf, ho = leg.stance_fraction[w], leg.heel_off[w]
+    for j in range(phase.size):
+        ph = phase[j]
+        if stance[j] or ph != ph:
+            zone[j] = STANCE
+        else:
+            sw = (ph - sf) / (1.0 - sf)
+            zone[j] = TERMINAL_SWING if sw >= TERMINAL_SWING_START else (MID_SWING if sw >= MIDSWING_START else EARLY_SWING)
+        event[j] = _event_code(phase[j - 1], ph, sf, ho) if j > 0 else 0
+        pushoff[j] = ph >= ho and ph < sf
+
+
+@register_jitable
+def _pose_row(w, thigh_m, hip_deg, thigh_deg, hip_x_m, hip_z_m, shank_m, scratch, pose):
+    """Row ``w`` of the pose fields (:data:`_POSE_ROWS`), the leg chain from the sines and cosines in ``scratch``."""
+    for j in range(hip_deg.size):
+        pose[_HIP][w, j], pose[_THIGH][w, j], pose[_HIP_X][w, j], pose[_HIP_Z][w, j] = hip_deg[j], thigh_deg[j], hip_x_m[j], hip_z_m[j]
+        pose[_ANKLE_X][w, j], _, pose[_KNEE_X][w, j], pose[_KNEE_Z][w, j] = leg_chain(
+            hip_x_m[j], hip_z_m[j], thigh_m, shank_m[j], scratch[5, j], scratch[6, j], scratch[7, j], scratch[8, j]
+        )
+
+
+@register_jitable
+def _derivative_rows(w, f, scratch, dt):
+    """Walker ``w``'s derivative rows of ``f``: the rates of ψ_a, α_ref and θ_ref and the ankle's
+    acceleration (``gradient`` of ``gradient`` of the world ankle position in ``scratch``)."""
+    for src, dst in ((_PSI, _PSI_DOT), (_ALPHA, _ALPHA_DOT), (_THETA, _THETA_DOT)):
+        gradient_row(f[src][w], dt, f[dst][w])
+    for src, dst in ((0, _ACC_X), (1, _ACC_Z)):
+        gradient_row(scratch[src], dt, scratch[4])
+        gradient_row(scratch[4], dt, f[dst][w])
+
+
+@register_jitable
+def _sensor_row(w, scratch, tilt_deg, event, t, last_hs, sensor, margin, sub, dt):
+    """At walker ``w``'s sensor samples (every ``sub``-th column between the ``margin`` columns at
+    either end): the sensor's acceleration (second derivatives of its world position, ``scratch``
+    rows 2 and 3), the shank's tilt ``tilt_deg`` and rate (its derivative), as ``gradient`` of
+    ``gradient`` gives them there, and the time since the last nominal heel strike (``last_hs``,
+    carried over blocks and updated in place; −inf: none), into row ``w`` of the five ``sensor``
+    arrays (acceleration x, z, tilt, rate, time since heel strike)."""
+    ax, az, tilt, gyro, since = sensor
+    x, z = scratch[2], scratch[3]
+    h = 2.0 * dt  # the span of a central difference
+    last = last_hs[w]
+    for j in range(margin, t.size - margin):
+        if event[j] == _HS:
+            last = max(last, t[j])
+        if (j - margin) % sub == 0:
+            k = (j - margin) // sub
+            ax[w, k] = (central_difference(x, j + 1, dt) - central_difference(x, j - 1, dt)) / h
+            az[w, k] = (central_difference(z, j + 1, dt) - central_difference(z, j - 1, dt)) / h
+            tilt[w, k] = tilt_deg[j]
+            gyro[w, k] = central_difference(tilt_deg, j, dt)
+            since[w, k] = t[j] - last
+    last_hs[w] = last
+
+
+@register_jitable
+def _finish_row(  # noqa: PLR0913 - one argument per motion channel
+    w, leg, shank_deg, psi_a_deg, thigh_deg, knee_deg, hip_deg, ankle_ref_deg, hip_x_m, hip_z_m, shank_m, slope_deg, phase, stance,
+    f, exps, pose, marks, sensor, last_hs, t, margin, sub, dt, scratch,
+):
+    """Everything of walker ``w``'s block from its motion channels: :func:`_leg_row`,
+    :func:`_derivative_rows`, :func:`_sensor_row`, :func:`_quiet_row`."""
+    _leg_row(
+        w, leg, shank_deg, psi_a_deg, thigh_deg, knee_deg, hip_deg, ankle_ref_deg, hip_x_m, hip_z_m, shank_m, slope_deg, phase, stance, f, exps,
+        pose, marks, scratch,
+    )
+    _derivative_rows(w, f, scratch, dt)
+    _sensor_row(w, scratch, shank_deg, marks[1][w], t, last_hs, sensor, margin, sub, dt)
+    _quiet_row(w, marks, margin, sub)
+
+
+@register_jitable
+def _quiet_row(w, marks, margin, sub):
+    """Row ``w`` of ``marks[3]``, per sensor sample (every ``sub``-th column between the ``margin``
+    columns at either end): all of its ``sub`` substeps in stance, without event or push-off."""
+    zone, event, pushoff, quiet = marks[0][w], marks[1][w], marks[2][w], marks[3][w]
+    for k in range(quiet.size):
+        q = True
+        for j in range(margin + k * sub, margin + (k + 1) * sub):
+            q = q and zone[j] == STANCE and event[j] == 0 and not pushoff[j]
+        quiet[k] = q
+
+
+#: the motion channels of :func:`_channel_block`, in the order of its argument ``ch``
+_CHANNEL_ARGS = ("shank_deg", "psi_a_deg", "thigh_deg", "knee_deg", "hip_deg", "ankle_ref_deg", "hip_x_m", "hip_z_m", "shank_m", "slope_deg", "phase")
 
 
 @numba.njit(cache=True)
-def _feedforward_rows(alpha_ref, acc_x, acc_z, alpha_dd, theta_dot, e1, e2, inertia, mass_kg, com_forward_m, com_below_m, scale, damping):
+def _channel_block(ch, stance, leg, f, exps, pose, marks, sensor, last_hs, t, margin, sub, dt, w0, w1):
+    """Walkers ``[w0, w1)`` of a block from motion channels given as (walkers, n) arrays ``ch``
+    (:data:`_CHANNEL_ARGS`), in one compiled pass walker by walker (see :func:`_finish_row`; walker
+    ``w``'s exponents into row ``w − w0`` of ``exps``); ``stance`` (walkers, n) the foot on the floor."""
+    scratch = np.empty((_SCRATCH_ROWS, t.size))
+    for w in range(w0, w1):
+        _finish_row(
+            w, leg, ch[0][w], ch[1][w], ch[2][w], ch[3][w], ch[4][w], ch[5][w], ch[6][w], ch[7][w], ch[8][w], ch[9][w], ch[10][w],
+            stance[w], f, (exps[0][w - w0], exps[1][w - w0]), pose, marks, sensor, last_hs, t, margin, sub, dt, scratch,
+        )
+
+
+@numba.njit(cache=True)
+def _walk_block(t, strides, walk, leg, f, exps, pose, marks, sensor, last_hs, margin, sub, dt, w0, w1):
+    """Walkers ``[w0, w1)`` of a block of walkers that only walk, from their stride tables ``strides`` = (starts, durations,
+    offsets), (walkers, k) with unused strides starting at +inf, and their walking constants ``walk``
+    = (warp b, warp a, range of motion, slope deg, hip drop, lift, body scale, speed m/s), each
+    (walkers,): stride phase, walking angles (:func:`~fes_sim.gait.motion.walking_angle_row`) and
+    the channels of :func:`~fes_sim.gait.motion.walking_channels` (the hip from x = 0 at t = 0),
+    then :func:`_finish_row` (walker ``w``'s exponents into row ``w − w0`` of ``exps``), walker by
+    walker in row-sized scratch."""
+    starts, durs, offs = strides
+    warp_b, warp_a, rom, slope_deg, hip_drop, lift, body_scale, speed = walk
+    n = t.size
+    scratch, angles = np.empty((_SCRATCH_ROWS, n)), np.empty((len(ANGLE_CHANNELS), n))
+    angle_scratch_ = angle_scratch(n)
+    phase, stride, slope, stance = np.empty(n), np.empty(n, np.int64), np.empty(n), np.empty(n, np.bool_)
+    hip_x, hip_z, shank_m = np.empty(n), np.empty(n), np.empty(n)
+    for w in range(w0, w1):
+        sf = leg.stance_fraction[w]
+        k = 0
+        for j in range(n):
+            while k + 1 < starts.shape[1] and t[j] >= starts[w, k + 1]:
+                k += 1
+            phase[j] = (t[j] - starts[w, k]) / durs[w, k]
+            stride[j] = k
+            stance[j] = phase[j] < sf
+            slope[j] = slope_deg[w]
+        walking_angle_row(phase, offs[w], stride, warp_b[w], warp_a[w], rom[w], sf, slope_deg[w], hip_drop[w], lift[w], angle_scratch_, angles)
+        for j in range(n):
+            hip_z[j] = body_scale[w] * angles[6, j]
+            shank_m[j] = body_scale[w] * angles[7, j]
+            hip_x[j] = 0.0 + speed[w] * t[j]
+        _finish_row(
+            w, leg, angles[0], angles[1], angles[2], angles[3], angles[4], angles[5], hip_x, hip_z, shank_m, slope, phase, stance,
+            f, (exps[0][w - w0], exps[1][w - w0]), pose, marks, sensor, last_hs, t, margin, sub, dt, scratch,
+        )
+
+
+@numba.njit(cache=True)
+def _feedforward_rows(  # noqa: PLR0913 - one argument per field and walker constant
+    w0, alpha_ref, acc_x, acc_z, alpha_dot, theta_dot, e1, e2, inertia, mass_kg, com_forward_m, com_below_m, scale, damping, dt, out,
+):
     """The voluntary feed-forward torque that keeps the foot on its reference path, J·α̈ − τ_pass + B·θ̇ − τ_g,
-    per point ((walkers, n) arrays; walker constants (walkers,)); ``e1``, ``e2`` the exponentials
-    of the passive moment's terms (:func:`~fes_sim.body.passive.passive_exponents`)."""
-    out = np.empty(alpha_ref.shape)
-    for w in range(alpha_ref.shape[0]):
+    of walkers ``w0`` on (rows ``w0 + i`` of ``out`` and of the (walkers, n) arrays, rows ``i`` of ``e1``, ``e2``;
+    walker constants (walkers,)); α̈ is the derivative of ``alpha_dot`` (spacing ``dt``), ``e1``, ``e2``
+    the exponentials of the passive moment's terms (:func:`~fes_sim.body.passive.passive_exponents`)."""
+    alpha_dd = np.empty(alpha_ref.shape[1])
+    for i in range(e1.shape[0]):
+        w = w0 + i
         body = _Body(mass_kg[w], com_forward_m[w], com_below_m[w])
+        gradient_row(alpha_dot[w], dt, alpha_dd)
         for j in range(alpha_ref.shape[1]):
             sin_a, cos_a = sincos_rad(alpha_ref[w, j])
             tau_g = gravity_torque_nm(cos_a, sin_a, acc_x[w, j], acc_z[w, j], body)
-            tau_pass = passive_from_exponentials(e1[w, j], e2[w, j], scale[w])[0]
-            out[w, j] = inertia[w] * alpha_dd[w, j] - tau_pass + damping[w] * theta_dot[w, j] - tau_g
-    return out
+            tau_pass = passive_from_exponentials(e1[i, j], e2[i, j], scale[w])[0]
+            out[w, j] = inertia[w] * alpha_dd[j] - tau_pass + damping[w] * theta_dot[w, j] - tau_g
 
 
-@numba.njit(cache=True)
-def gradient(f: np.ndarray, dx: float) -> np.ndarray:
-    """``numpy.gradient(f, dx, axis=-1)`` of a 2-D array (central differences, one-sided at the
-    ends; the same operations, so the same numbers), in one compiled pass."""
-    n_rows, n = f.shape
-    out = np.empty((n_rows, n))
-    for r in range(n_rows):
-        row = f[r]
-        out[r, 0] = (row[1] - row[0]) / dx
-        for j in range(1, n - 1):
-            out[r, j] = central_difference(row, j, dx)
-        out[r, n - 1] = (row[n - 1] - row[n - 2]) / dx
-    return out
+@register_jitable
+def gradient_row(f, dx, out):
+    """``numpy.gradient(f, dx)`` of a 1-D array into ``out`` (central differences, one-sided at the
+    ends; the same operations, so the same numbers)."""
+    n = f.size
+    out[0] = (f[1] - f[0]) / dx
+    for j in range(1, n - 1):
+        out[j] = central_difference(f, j, dx)
+    out[n - 1] = (f[n - 1] - f[n - 2]) / dx
 
 
 @register_jitable
 def central_difference(f, j, dx):
-    """Derivative of the 1-D ``f`` at interior point ``j`` (spacing ``dx``), as :func:`gradient` takes it."""
+    """Derivative of the 1-D ``f`` at interior point ``j`` (spacing ``dx``), as :func:`gradient_row` takes it."""
     return (f[j + 1] - f[j - 1]) / (2.0 * dx)
-
-
-@numba.njit(cache=True)
-def _stride_phase(t: np.ndarray, starts: np.ndarray, durs: np.ndarray, offs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Walker phase (N, n) at times ``t`` and the per-stride offsets (N, n, k) in force, from each
-    walker's stride starts and durations (N, strides; unused strides start at +inf)."""
-    n_w, n_strides = starts.shape
-    phase = np.empty((n_w, t.size))
-    offsets = np.empty((n_w, t.size, offs.shape[2]))
-    for w in range(n_w):
-        for j in range(t.size):
-            k = 0
-            while k + 1 < n_strides and t[j] >= starts[w, k + 1]:
-                k += 1
-            phase[w, j] = (t[j] - starts[w, k]) / durs[w, k]
-            offsets[w, j] = offs[w, k]
-    return phase, offsets
-
-
-@numba.njit(cache=True)
-def _sensor_motion(sensor_x, sensor_z, tilt_deg, events, t, last_hs, margin, sub, dt):
-    """At the sensor samples (every ``sub``-th column between the ``margin`` columns at either
-    end) of (walkers, n) rows: the sensor's acceleration (second derivatives of ``sensor_x``,
-    ``sensor_z``), the shank's rate (derivative of ``tilt_deg``), as ``gradient`` of ``gradient``
-    gives them there (the same operations, so the same numbers), and the time since the last
-    nominal heel strike (``last_hs``, carried over blocks and updated in place; −inf: none).
-    Returns four (walkers, samples) arrays; the other columns are never computed."""
-    n_w, n = sensor_x.shape
-    n_s = (n - 2 * margin) // sub
-    ax, az, gyro, since = np.empty((n_w, n_s)), np.empty((n_w, n_s)), np.empty((n_w, n_s)), np.empty((n_w, n_s))
-    h = 2.0 * dt  # the span of a central difference
-    for w in range(n_w):
-        x, z, tilt = sensor_x[w], sensor_z[w], tilt_deg[w]
-        last = last_hs[w]
-        for j in range(margin, n - margin):
-            if events[w, j] == _HS:
-                last = max(last, t[j])
-            if (j - margin) % sub == 0:
-                k = (j - margin) // sub
-                ax[w, k] = (central_difference(x, j + 1, dt) - central_difference(x, j - 1, dt)) / h
-                az[w, k] = (central_difference(z, j + 1, dt) - central_difference(z, j - 1, dt)) / h
-                gyro[w, k] = central_difference(tilt, j, dt)
-                since[w, k] = t[j] - last
-        last_hs[w] = last
-    return ax, az, gyro, since
 
 
 def _column(walkers: Sequence[WalkerConfig], name: str) -> np.ndarray:
@@ -244,20 +366,23 @@ class BlockBuilder:
 
     Walker ``i`` draws its motion and sensor noise from ``SeedSequence(seeds[i])`` alone,
     so a walker gives the same run alone or in a batch. Walk-only scenarios are batched
-    across walkers (their stride tables in one compiled pass); other scenarios, and a
+    across walkers (their motion from stride tables in the compiled pass); other scenarios, and a
     walker changed by :meth:`set_walker`, evaluate each walker's motion in turn (slower).
+    ``pose=True`` keeps the pose fields (:data:`_POSE_ROWS`) that a single plant reports.
     """
 
     def __init__(
         self, walkers: Sequence[WalkerConfig], scenario: Scenario, sensor: SensorConfig, sample_rate_hz: float, sub: int, seeds: Sequence[int],
+        pose: bool = False,
     ) -> None:
         self.walkers = list(walkers)
+        self.pose = pose
         n = self.n = len(self.walkers)
         streams = [np.random.SeedSequence(s).spawn(2) for s in seeds]
         self.motions = [Motion(w, scenario, np.random.default_rng(m)) for w, (m, _) in zip(self.walkers, streams)]
         self.params = WalkParams.stack([m.params for m in self.motions])
-        col = lambda name: _column(self.walkers, name)  # noqa: E731
-        self.col = col
+        self._columns: dict[str, np.ndarray] = {}
+        col = self.col
         self.seg = Segments.of(col("height_m"))
         self.foot = FootBody.of(col("height_m"), col("mass_kg"), col("shoe_mass_kg"), col("foot_inertia_kgm2"))
         self.calibrations = [calibrate(w) for w in self.walkers]
@@ -287,8 +412,8 @@ class BlockBuilder:
         self.walkers = [walker]
         self.motions[0].set_walker(walker, t_s)
         self.params = WalkParams.stack([self.motions[0].params])
-        col = lambda name: _column(self.walkers, name)  # noqa: E731
-        self.col = col
+        self._columns = {}
+        col = self.col
         self.foot = FootBody.of(col("height_m"), col("mass_kg"), col("shoe_mass_kg"), col("foot_inertia_kgm2"))
         self.calibrations = [calibrate(walker)]
         self.offset_m = np.array([self.calibrations[0].offset_m])[:, None]
@@ -296,11 +421,39 @@ class BlockBuilder:
         ho = kinematics.heel_off_phase(_HEEL_OFF_PITCH_DEG)
         self.heel_off_phase = np.array([[kinematics.unwarp_phase(ho, float(self.params.warp_b[0, 0]), float(self.params.warp_a[0, 0]))]])
 
-    def _channels(self, t: np.ndarray) -> dict[str, np.ndarray]:
+    def col(self, name: str) -> np.ndarray:
+        """The walkers' field ``name`` as a column (walkers, 1), kept until :meth:`set_walker` (do not modify)."""
+        column = self._columns.get(name)
+        if column is None:
+            column = self._columns[name] = _column(self.walkers, name)
+        return column
+
+    def _leg(self) -> _Leg:
+        """The walker constants of the leg chain (argument ``leg`` of the block passes)."""
+        col = self.col
+        return _Leg(
+            self.seg.thigh[:, 0], col("contracture_deg")[:, 0], col("stance_fraction")[:, 0], self.heel_off_phase[:, 0], self.offset_m[:, 0],
+            (self.seg.shank - col("sensor_below_knee_m"))[:, 0],
+        )
+
+    def _motion(self, t: np.ndarray, outputs: tuple) -> tuple[np.ndarray, Callable[[int, int], None]]:
+        """The activity codes (walkers, n) at times ``t`` and the block pass that fills ``outputs``
+        (``f``, ``exps``, ``pose``, ``marks``, ``sensor``) for walkers ``[w0, w1)``: :func:`_walk_block`
+        for walk-only scenarios, else :func:`_channel_block` on each walker's :meth:`Motion.channels`."""
+        f = outputs[0]
         if not self.motions[0].walk_only or self.motions[0].blending:
             per_walker = [m.channels(t) for m in self.motions]
-            return {k: np.stack([c[k] for c in per_walker]) for k in per_walker[0]}
-        tables = [m.walk_strides(float(t[0]), float(t[-1])) for m in self.motions]
+            ch = {k: np.stack([c[k] for c in per_walker]) for k in per_walker[0]}
+            args = (tuple(ch[k] for k in _CHANNEL_ARGS), ch["stance"], self._leg(), *outputs, self._last_hs, t, _MARGIN, self.sub, self.dt)
+            return ch["activity"], lambda w0, w1: _channel_block(*args, w0, w1)
+        tables = self._stride_tables(float(t[0]), float(t[-1]))
+        args = (t, tables, self._walk_constants(), self._leg(), *outputs, self._last_hs, _MARGIN, self.sub, self.dt)
+        activity = np.full(f[0].shape, ACTIVITY_CODES[self.motions[0].scenario.segments[0].activity], np.int8)
+        return activity, lambda w0, w1: _walk_block(*args, w0, w1)
+
+    def _stride_tables(self, t0_s: float, t1_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each walker's strides covering ``[t0_s, t1_s]``: starts (walkers, k) (+inf: unused), durations, offsets (walkers, k, offsets)."""
+        tables = [m.walk_strides(t0_s, t1_s) for m in self.motions]
         counts = np.array([len(tb) for tb in tables])
         strides = [x for tb in tables for x in tb]
         walker = np.repeat(np.arange(self.n), counts)
@@ -311,70 +464,62 @@ class BlockBuilder:
         starts[walker, k] = [x[0] for x in strides]
         durs[walker, k] = [x[1] for x in strides]
         offs[walker, k] = [x[2] for x in strides]
-        phase, offsets = _stride_phase(t, starts, durs, offs)
-        ch = walking_channels(phase, offsets, t[None, :], 0.0, self._walk_slope_deg, self.params)
-        ch["activity"] = np.full(phase.shape, ACTIVITY_CODES[self.motions[0].scenario.segments[0].activity], np.int8)
-        return ch
+        return starts, durs, offs
+
+    def _walk_constants(self) -> tuple[np.ndarray, ...]:
+        """The walking constants of :func:`_walk_block`, each (walkers,)."""
+        p, slope = self.params, self._walk_slope_deg
+        hip_drop, lift = slope_compensation(p.rom, slope)
+        per_walker = lambda x: np.ascontiguousarray(np.broadcast_to(x, slope.shape)[:, 0], float)  # noqa: E731
+        return tuple(per_walker(x) for x in (p.warp_b, p.warp_a, p.rom, slope, hip_drop, lift, p.body_scale, p.speed_mps))
 
     def build(self, b: int) -> Block:
         """Block ``b``: substeps ``[b·M, (b+1)·M)`` and sensor samples ``[b·n, (b+1)·n)``."""
         if b != self._next:
             raise ValueError(f"blocks must be built in order: expected {self._next}, got {b}")
         self._next = b + 1
-        col, seg, dt, M = self.col, self.seg, self.dt, self.block_substeps
+        col, dt, M = self.col, self.dt, self.block_substeps
         start = b * M
         t = np.arange(start - _MARGIN, start + M + _MARGIN) * dt
-        ch = self._channels(t)
-        grad = lambda x: gradient(x, dt)  # noqa: E731
+        shape = (self.n, t.size)
+        f = tuple(np.empty(shape) for _ in _STEP_ROWS)
+        pose = tuple(np.empty(shape if self.pose else (0, 0)) for _ in _POSE_ROWS)
+        marks = (np.empty(shape, np.int8), np.empty(shape, np.int8), np.empty(shape, np.bool_), np.empty((self.n, self.block_samples), np.bool_))
+        motion = tuple(np.empty((self.n, self.block_samples)) for _ in range(5))
+        exps = tuple(np.empty((min(self.n, _CHUNK_WALKERS), t.size)) for _ in range(2))
+        activity, fill = self._motion(t, (f, exps, pose, marks, motion))
         fb = self.foot
-        f_st = col("stance_fraction")
-        f = tuple(np.empty(ch["phase"].shape) for _ in _LEG_ROWS)
-        zone, events, pushoff = _leg_fields(
-            f, seg.thigh[:, 0], col("contracture_deg")[:, 0], f_st[:, 0], self.heel_off_phase[:, 0], self.offset_m[:, 0],
-            (seg.shank - col("sensor_below_knee_m"))[:, 0], *(np.ascontiguousarray(np.broadcast_to(ch[k], ch["phase"].shape), float) for k in (
-                "shank_deg", "psi_a_deg", "thigh_deg", "knee_deg", "ankle_ref_deg", "hip_x_m", "hip_z_m", "shank_m", "slope_deg", "phase")),
-            np.ascontiguousarray(ch["stance"]),
-        )
-        ankle_x, ankle_z, psi_a, theta_ref, alpha_ref = f[_AX], f[_AZ], f[_PSI], f[_THETA], f[_ALPHA]
-        acc_x, acc_z = grad(grad(ankle_x)), grad(grad(ankle_z))
-        alpha_dot = grad(alpha_ref)
-        theta_dot = grad(theta_ref)
-        e1, e2 = np.exp(f[_X1], out=f[_X1]), np.exp(f[_X2], out=f[_X2])  # numpy's exp, as the passive moment had it
-        tau_ff = _feedforward_rows(
-            alpha_ref, acc_x, acc_z, grad(alpha_dot), theta_dot, e1, e2, fb.inertia_kgm2[:, 0], fb.mass_kg[:, 0], fb.com_forward_m[:, 0],
-            fb.com_below_m[:, 0], col("passive_stiffness_scale")[:, 0], col("damping_nms_per_rad")[:, 0],
-        )
-        tilt = ch["shank_deg"]
-        sensor = self._sensor(t, ch, f[_SX], f[_SZ], tilt, events, pushoff, alpha_ref)
+        body = (fb.inertia_kgm2[:, 0], fb.mass_kg[:, 0], fb.com_forward_m[:, 0], fb.com_below_m[:, 0])
+        passive = (col("passive_stiffness_scale")[:, 0], col("damping_nms_per_rad")[:, 0])
+        tau_ff = np.empty(shape)
+        for w0 in range(0, self.n, _CHUNK_WALKERS):
+            w1 = min(w0 + _CHUNK_WALKERS, self.n)
+            fill(w0, w1)
+            e1, e2 = (np.exp(x[: w1 - w0], out=x[: w1 - w0]) for x in exps)  # numpy's exp, as the passive moment had it
+            _feedforward_rows(w0, f[_ALPHA], f[_ACC_X], f[_ACC_Z], f[_ALPHA_DOT], f[_THETA_DOT], e1, e2, *body, *passive, dt, tau_ff)
+        zone, events, pushoff, quiet = marks
+        sensor = self._sensor(t, f, marks, motion)
         core = slice(_MARGIN, _MARGIN + M)
         values = {
-            "psi_a": psi_a, "psi_a_dot": grad(psi_a), "alpha_ref": alpha_ref, "alpha_ref_dot": alpha_dot, "theta_ref": theta_ref,
-            "theta_ref_dot": theta_dot, "tau_ff": tau_ff, "knee": ch["knee_deg"], "hip": ch["hip_deg"], "thigh": ch["thigh_deg"],
-            "tilt": tilt, "acc_x": acc_x, "acc_z": acc_z, "ankle_x": ankle_x, "ankle_z": f[_SURF],
-            "hip_x": ch["hip_x_m"], "hip_z": ch["hip_z_m"], "knee_x": f[_KX], "knee_z": f[_KZ], "slope": f[_SLOPE],
-            "zone": zone, "event": events, "pushoff": pushoff, "activity": ch["activity"],
+            **{k: f[i] for i, k in enumerate(_STEP_ROWS)}, **{k: pose[i] for i, k in enumerate(_POSE_ROWS)},
+            "tau_ff": tau_ff, "zone": zone, "event": events, "pushoff": pushoff, "activity": activity,
         }
-        quiet = ((zone == STANCE) & (events == 0) & ~pushoff)[:, core].reshape(self.n, -1, self.sub).all(axis=-1)
-        fields = {k: np.broadcast_to(v, zone.shape)[:, core] for k, v in values.items()}
+        fields = {k: v[:, core] if v.size else None for k, v in values.items()}
         return Block(start=start, end=start + M, sensor=sensor, quiet=quiet, **fields)
 
-    def _sensor(
-        self, t: np.ndarray, ch: dict, sensor_x: np.ndarray, sensor_z: np.ndarray, tilt: np.ndarray, events: np.ndarray,
-        pushoff: np.ndarray, alpha_ref: np.ndarray,
-    ) -> dict[str, np.ndarray]:
+    def _sensor(self, t: np.ndarray, f: tuple, marks: tuple, motion: tuple) -> dict[str, np.ndarray]:
         """Sensor output at the sample instants of the block (every sub-th substep) from the
-        position of the sensor (``sensor_x``, ``sensor_z``: on the shank, the sensor distance above the ankle)."""
-        dt, M = self.dt, self.block_substeps
-        sens = slice(_MARGIN, _MARGIN + M, self.sub)
-        ax, az, gyro, since = _sensor_motion(sensor_x, sensor_z, tilt, events, t, self._last_hs, _MARGIN, self.sub, dt)
-        out = self.imu.measure(ax, az, tilt[:, sens], gyro, since)
+        block rows ``f``, ``marks`` and the true sensor ``motion`` there (:func:`_sensor_row`)."""
+        sens = slice(_MARGIN, _MARGIN + self.block_substeps, self.sub)
+        out = self.imu.measure(*motion)
         sc = self.sensor_config
         n_w, n = out["acc_x_mps2"].shape
         nan = np.full((n_w, n), np.nan)
         out["tilt_deg"] = self.tilt_filter.run(out["acc_x_mps2"], out["acc_y_mps2"], out["gyr_z_dps"], out["acc_z_mps2"]) if sc.tilt_output else nan.copy()
         if sc.footswitch:
-            flat = np.degrees(alpha_ref - np.radians(ch["slope_deg"])) > -_HEEL_OFF_PITCH_DEG
-            out["footswitch"] = (ch["stance"] & ~pushoff & flat)[:, sens].astype(float)
+            zone, pushoff = marks[0][:, sens], marks[2][:, sens]
+            flat = np.degrees(f[_ALPHA][:, sens] - f[_SLOPE][:, sens]) > -_HEEL_OFF_PITCH_DEG
+            out["footswitch"] = ((zone == STANCE) & ~pushoff & flat).astype(float)
         else:
             out["footswitch"] = nan.copy()
         if not sc.imu:

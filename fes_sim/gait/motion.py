@@ -139,7 +139,7 @@ def slope_window(phase_n: np.ndarray, step=smoothstep) -> np.ndarray:
 
 
 #: channels of :func:`walking_angles`, in the order of its compiled rows
-_ANGLE_CHANNELS = ("shank_deg", "psi_a_deg", "thigh_deg", "knee_deg", "hip_deg", "ankle_ref_deg", "hip_height", "shank_length")
+ANGLE_CHANNELS = ("shank_deg", "psi_a_deg", "thigh_deg", "knee_deg", "hip_deg", "ankle_ref_deg", "hip_height", "shank_length")
 _ANKLE, _KNEE, _HIP, _SHANK, _THIGH, _FOOT, _HIP_HEIGHT, _SHANK_LENGTH = (
     kinematics.SIGNALS.index(name) for name in ("ankle", "knee", "hip", "shank", "thigh", "foot", "hip_height", "shank_length")
 )
@@ -155,7 +155,7 @@ def walking_angles(
 
     ``offsets`` has shape ``phase.shape + (len(OFFSET_SIGNALS),)``; they act in swing with a
     smooth window, so the stance foot is undisturbed. Evaluated point by point in one compiled
-    pass (:func:`_walking_angle_rows`).
+    pass (:func:`walking_angle_row`).
     """
     ph = np.asarray(phase, float)
     shape = ph.shape
@@ -164,68 +164,109 @@ def walking_angles(
     hip_drop, lift = slope_compensation(rom, slope_deg)
     row_shape = shape[:-1] + (1,) if ph.ndim else ()
     per_row = lambda x: np.ascontiguousarray(np.broadcast_to(np.asarray(x, float), row_shape)).reshape(rows)  # noqa: E731
-    off = np.broadcast_to(np.asarray(offsets, float), shape + (len(OFFSET_SIGNALS),)).reshape(rows, n, len(OFFSET_SIGNALS))
-    out = tuple(np.empty((rows, n)) for _ in _ANGLE_CHANNELS)  # separate arrays: see fes_sim.body.block._leg_fields
+    off = np.ascontiguousarray(np.broadcast_to(np.asarray(offsets, float), shape + (len(OFFSET_SIGNALS),))).reshape(rows, n, len(OFFSET_SIGNALS))
+    out = np.empty((rows, len(ANGLE_CHANNELS), n))
     _walking_angle_rows(
         np.ascontiguousarray(ph).reshape(rows, n), per_row(warp_b), per_row(warp_a), per_row(rom), per_row(stance_fraction), off,
         per_row(slope_deg), per_row(hip_drop), per_row(lift), out,
     )
-    return {name: out[k].reshape(shape) for k, name in enumerate(_ANGLE_CHANNELS)}
+    return {name: out[:, k].reshape(shape) for k, name in enumerate(ANGLE_CHANNELS)}
 
 
 @numba.njit(cache=True)
 def _walking_angle_rows(phase, warp_b, warp_a, rom, stance_fraction, offsets, slope_deg, hip_drop, lift, out):
-    """:func:`walking_angles` on (rows, n) phases and offsets and walker constants (rows,), into
-    ``out`` (a (rows, n) array per channel): the phase warp (:func:`~fes_sim.gait.kinematics.warp_phase`),
-    Winter's curves scaled by the range of motion, the stride offsets in swing, foot-flat, and
-    the leg's rotation with a sloped surface.
+    """:func:`walking_angles` on (rows, n) phases, (rows, n, k) offsets and walker constants (rows,),
+    into ``out`` (rows, channels, n): each point its own offsets."""
+    n = phase.shape[1]
+    scratch = angle_scratch(n)
+    point = np.arange(n)
+    for r in range(phase.shape[0]):
+        walking_angle_row(
+            phase[r], offsets[r], point, warp_b[r], warp_a[r], rom[r], stance_fraction[r], slope_deg[r], hip_drop[r], lift[r], scratch, out[r]
+        )
 
-    Sines and cosines are :func:`~fes_sim.trig.sincos_turns` (no library calls), so the
-    compiler vectorises every loop.
+
+#: scratch rows of :func:`walking_angle_row`: normative phase, e^{2πiφₙ} (real, imaginary), the swing
+#: window, the other leg's phase, the weights of foot-flat, of the surface's rotation and of the
+#: other leg's mid-stance, then each offset times the swing window (:data:`OFFSET_SIGNALS` order)
+_PN, _ZR, _ZI, _WINDOW, _OTHER, _FLAT, _FOLLOW, _OTHER_STANCE, _OFFSET_ROWS = range(9)
+
+
+@register_jitable
+def angle_scratch(n):
+    """Scratch rows of :func:`walking_angle_row` for rows of ``n`` points."""
+    rows = np.empty((_OFFSET_ROWS + len(OFFSET_SIGNALS), n))
+    return rows, np.empty((1 + 2 * kinematics.N_HARMONICS, n)), np.empty((kinematics.COEFF_MATRIX.shape[1], n))
+
+
+@register_jitable
+def walking_angle_row(phase, offsets, stride, b, a, rm, sf, slope, hip_drop, lift, scratch, out):
+    """The walking angles of one walker at ``phase`` (n,), into the rows of ``out`` ((channels, n),
+    :data:`ANGLE_CHANNELS`): the phase warp (:func:`~fes_sim.gait.kinematics.warp_phase`) with
+    coefficients ``b``, ``a``, Winter's curves scaled by the range of motion ``rm``, the stride
+    offsets ``offsets[stride[j]]`` in swing, foot-flat, and the leg's rotation with a surface
+    sloped by ``slope`` (deg; ``hip_drop``, ``lift`` from :func:`slope_compensation`).
+    ``scratch`` from :func:`angle_scratch`.
+
+    Sines and cosines are :func:`~fes_sim.trig.sincos_turns` (no library calls), and each loop
+    touches few arrays, so the compiler vectorises every loop but the offsets' lookup.
     """
     a0 = kinematics.COEFF_MATRIX[0]
-    n = phase.shape[1]
-    pn_, zr_, zi_, window_, other_ = np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n)
-    basis, v = np.empty((1 + 2 * kinematics.N_HARMONICS, n)), np.empty((a0.size, n))
-    for r in range(phase.shape[0]):
-        b, a, sf, rm, slope = warp_b[r], warp_a[r], stance_fraction[r], rom[r], slope_deg[r]
-        drop_r, lift_r = hip_drop[r], lift[r]
+    n = phase.size
+    rows, basis, v = scratch
+    pn_, zr_, zi_, window_, other_ = rows[_PN], rows[_ZR], rows[_ZI], rows[_WINDOW], rows[_OTHER]
+    for j in range(n):
+        ph = phase[j]
+        sin_w, cos_w = sincos_turns(ph)
+        pn = kinematics.warp_from_sincos(ph, b, a, sin_w, cos_w)
+        zi_[j], zr_[j] = sincos_turns(pn)
+        pn_[j] = pn
+        window = sincos_turns(0.5 * _clip01((ph - sf) / (1.0 - sf)))[0]  # sin(π·swing), 0 in stance
+        window_[j] = window * window
+        other = pn + 0.5
+        other_[j] = other - math.floor(other)  # (pn + 0.5) mod 1
+    kinematics.fourier_rows(zr_, zi_, basis, v)
+    flat_, follow_, other_stance_ = rows[_FLAT], rows[_FOLLOW], rows[_OTHER_STANCE]
+    for j in range(n):
+        # foot flat in mid-stance: Winter's foot-pitch curve still reads +3..0° there (marker offset);
+        # that residue moves into ψ_a, so the ankle curve is kept and the flat foot rests on the floor
+        flat_[j] = 1.0 - foot_flat_window(pn_[j], _smoothstep1)
+        follow_[j] = slope_window(pn_[j], _smoothstep1)  # the share of the surface's rotation the leg follows
+        other_stance_[j] = 1.0 - slope_window(other_[j], _smoothstep1)  # the other leg in mid-stance: this one in mid-swing
+    for c in range(len(OFFSET_SIGNALS)):
+        off = rows[_OFFSET_ROWS + c]
         for j in range(n):
-            ph = phase[r, j]
-            sin_w, cos_w = sincos_turns(ph)
-            pn = kinematics.warp_from_sincos(ph, b, a, sin_w, cos_w)
-            zi_[j], zr_[j] = sincos_turns(pn)
-            pn_[j] = pn
-            window = sincos_turns(0.5 * _clip01((ph - sf) / (1.0 - sf)))[0]  # sin(π·swing), 0 in stance
-            window_[j] = window * window
-            other = pn + 0.5
-            other_[j] = other - math.floor(other)  # (pn + 0.5) mod 1
-        kinematics.fourier_rows(zr_, zi_, basis, v)
-        for j in range(n):
-            pn, window = pn_[j], window_[j]
-            shank = a0[_SHANK] + rm * (v[_SHANK, j] - a0[_SHANK]) + offsets[r, j, _OFF_SHANK] * window
-            thigh = a0[_THIGH] + rm * (v[_THIGH, j] - a0[_THIGH]) + offsets[r, j, _OFF_THIGH] * window
-            knee = a0[_KNEE] + rm * (v[_KNEE, j] - a0[_KNEE]) + offsets[r, j, _OFF_KNEE] * window
-            ankle = a0[_ANKLE] + rm * (v[_ANKLE, j] - a0[_ANKLE]) + offsets[r, j, _OFF_ANKLE] * window
-            # foot flat in mid-stance: Winter's foot-pitch curve still reads +3..0° there (marker offset);
-            # that residue moves into ψ_a, so the ankle curve is kept and the flat foot rests on the floor
-            foot = (a0[_FOOT] + rm * (v[_FOOT, j] - a0[_FOOT])) * (1.0 - foot_flat_window(pn, _smoothstep1))
-            # foot pitch follows the ankle offset, so the offsets move ψ_a only through the shank
-            psi_a = ankle - foot - offsets[r, j, _OFF_ANKLE] * window
-            psi_a = psi_a + offsets[r, j, _OFF_SHANK] * window
-            follow = slope_window(pn, _smoothstep1)
-            turn = follow * slope  # the leg's rotation with the surface normal
-            other = 1.0 - slope_window(other_[j], _smoothstep1)  # the other leg in mid-stance: this one in mid-swing
-            drop = drop_r * (1.0 - follow + other)
-            lf = lift_r * other  # hip and knee flexion in mid and terminal swing (the shank and foot keep their angles)
-            out[0][r, j] = shank - turn
-            out[1][r, j] = psi_a - turn
-            out[2][r, j] = -thigh + turn + lf
-            out[3][r, j] = knee + lf
-            out[4][r, j] = a0[_HIP] + rm * (v[_HIP, j] - a0[_HIP]) + turn + lf
-            out[5][r, j] = ankle + slope - turn
-            out[6][r, j] = a0[_HIP_HEIGHT] + rm * (v[_HIP_HEIGHT, j] - a0[_HIP_HEIGHT]) + drop
-            out[7][r, j] = a0[_SHANK_LENGTH] + rm * (v[_SHANK_LENGTH, j] - a0[_SHANK_LENGTH])
+            off[j] = offsets[stride[j], c] * window_[j]
+    off_shank, off_thigh = rows[_OFFSET_ROWS + _OFF_SHANK], rows[_OFFSET_ROWS + _OFF_THIGH]
+    off_knee, off_ankle = rows[_OFFSET_ROWS + _OFF_KNEE], rows[_OFFSET_ROWS + _OFF_ANKLE]
+    # the leg turns with the surface normal by follow · slope; hip and knee flex by lift · other_stance
+    # in mid and terminal swing (the shank and foot keep their angles)
+    shank, thigh, knee, hip, ankle, foot = v[_SHANK], v[_THIGH], v[_KNEE], v[_HIP], v[_ANKLE], v[_FOOT]
+    o = out[0]
+    for j in range(n):
+        o[j] = a0[_SHANK] + rm * (shank[j] - a0[_SHANK]) + off_shank[j] - follow_[j] * slope
+    o = out[1]
+    for j in range(n):  # ψ_a: the foot pitch follows the ankle offset, so the offsets move ψ_a only through the shank
+        ankle_j = a0[_ANKLE] + rm * (ankle[j] - a0[_ANKLE]) + off_ankle[j]
+        o[j] = ankle_j - (a0[_FOOT] + rm * (foot[j] - a0[_FOOT])) * flat_[j] - off_ankle[j] + off_shank[j] - follow_[j] * slope
+    o = out[2]
+    for j in range(n):
+        o[j] = -(a0[_THIGH] + rm * (thigh[j] - a0[_THIGH]) + off_thigh[j]) + follow_[j] * slope + lift * other_stance_[j]
+    o = out[3]
+    for j in range(n):
+        o[j] = a0[_KNEE] + rm * (knee[j] - a0[_KNEE]) + off_knee[j] + lift * other_stance_[j]
+    o = out[4]
+    for j in range(n):
+        o[j] = a0[_HIP] + rm * (hip[j] - a0[_HIP]) + follow_[j] * slope + lift * other_stance_[j]
+    o = out[5]
+    for j in range(n):
+        o[j] = a0[_ANKLE] + rm * (ankle[j] - a0[_ANKLE]) + off_ankle[j] + slope - follow_[j] * slope
+    hip_height, length, o = v[_HIP_HEIGHT], v[_SHANK_LENGTH], out[6]
+    for j in range(n):
+        o[j] = a0[_HIP_HEIGHT] + rm * (hip_height[j] - a0[_HIP_HEIGHT]) + hip_drop * (1.0 - follow_[j] + other_stance_[j])
+    o = out[7]
+    for j in range(n):
+        o[j] = a0[_SHANK_LENGTH] + rm * (length[j] - a0[_SHANK_LENGTH])
 
 
 def slope_compensation(rom: Any, slope_deg: Any) -> tuple[Any, Any]:

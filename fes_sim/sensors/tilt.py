@@ -40,15 +40,25 @@ class TiltFilter:
 
     def run(self, acc_x: np.ndarray, acc_y: np.ndarray, gyr_z_dps: np.ndarray, acc_z: np.ndarray | None = None) -> np.ndarray:
         """Filtered tilt (deg), arrays of shape (N, n) in and out (``acc_z`` enters the gate only)."""
-        sq = acc_x * acc_x + acc_y * acc_y + (0.0 if acc_z is None else acc_z * acc_z)
-        accepted = np.abs(np.sqrt(sq) - GRAVITY_MPS2) <= self.gate
-        rate = gyr_z_dps * self.dt
         out = np.empty(acc_x.shape)
-        # where there is no estimate yet, the accelerometer's own tilt starts it (numpy's arctan2 for
-        # many sensors, math.atan2 for one, as the vectorised and the scalar filter had it)
-        start = accel_tilt_deg(acc_x, acc_y, np.arctan2) if acc_x.shape[0] > 1 else _accel_tilt_rows(acc_x, acc_y)
-        _filter_rows(acc_x, acc_y, accepted, rate, start, self.k_deg, self.tilt_deg, self.count, out)
+        start = self._start_deg(acc_x, acc_y, gyr_z_dps)
+        _filter_rows(
+            acc_x, acc_y, np.zeros(acc_x.shape) if acc_z is None else acc_z, gyr_z_dps, start, self.dt, self.gate, self.k_deg, self.tilt_deg,
+            self.count, out,
+        )
         return out
+
+    def _start_deg(self, acc_x: np.ndarray, acc_y: np.ndarray, gyr_z_dps: np.ndarray) -> np.ndarray:
+        """The accelerometer's own tilt, which starts the estimate where there is none (nan elsewhere):
+        in the rows of sensors without an estimate yet or with a rate that is not finite (an
+        estimate that becomes nan restarts), numpy's arctan2 for many sensors, ``math.atan2`` for
+        one (as the vectorised and the scalar filter had it)."""
+        start = np.full(acc_x.shape, np.nan)
+        rows = np.flatnonzero(np.isnan(self.tilt_deg) | ~np.isfinite(gyr_z_dps).all(axis=1))
+        if rows.size:
+            fx, fy = acc_x[rows], acc_y[rows]
+            start[rows] = accel_tilt_deg(fx, fy, np.arctan2) if acc_x.shape[0] > 1 else _accel_tilt_rows(fx, fy)
+        return start
 
 
 @numba.njit(cache=True)
@@ -62,17 +72,19 @@ def _accel_tilt_rows(acc_x: np.ndarray, acc_y: np.ndarray) -> np.ndarray:
 
 
 @numba.njit(cache=True)
-def _filter_rows(acc_x, acc_y, accepted, rate, start, k_deg, tilt_deg, count, out):
+def _filter_rows(acc_x, acc_y, acc_z, gyr_z_dps, start, dt, gate, k_deg, tilt_deg, count, out):
     """The filter over (sensors, n) samples, state ``tilt_deg`` and ``count`` (per sensor) carried:
-    a sensor with no estimate yet starts at ``start`` (the accelerometer's tilt at that sample)."""
+    the gyro prediction over ``dt``, corrected where | ‖f‖ − g | ≤ ``gate``; a sensor with no
+    estimate yet starts at ``start`` (the accelerometer's tilt at that sample)."""
     for w in range(acc_x.shape[0]):
         p, c = tilt_deg[w], count[w]
         for j in range(acc_x.shape[1]):
             if p != p:
                 p = start[w, j]
             else:
-                p += rate[w, j]
-                if accepted[w, j]:
-                    p, c = correct(p, acc_x[w, j], acc_y[w, j], c, k_deg, math.sin, math.cos, select)
+                p += gyr_z_dps[w, j] * dt
+                fx, fy, fz = acc_x[w, j], acc_y[w, j], acc_z[w, j]
+                if abs(math.sqrt(fx * fx + fy * fy + fz * fz) - GRAVITY_MPS2) <= gate:
+                    p, c = correct(p, fx, fy, c, k_deg, math.sin, math.cos, select)
             out[w, j] = p
         tilt_deg[w], count[w] = p, c
