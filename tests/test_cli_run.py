@@ -132,7 +132,9 @@ def test_recording_format_doc_lists_exactly_the_written_columns(tmp_path):
     from fes_sim.recording import RecordingWriter
 
     doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
-    section = doc[doc.index("## The recording format"):]
+    start = doc.index("## The recording format")
+    end = doc.find("\n## ", start + 1)
+    section = doc[start : end if end > 0 else None]
     documented = [
         name
         for line in section.splitlines()

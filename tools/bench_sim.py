@@ -21,6 +21,18 @@ closed loop, walkaide_tilt (x real time)       107      196-224      133-169    
 population N=1000, 1 kHz plant (walker-s/s)    941      1,650-2,170  1,970-1,990  2,540-3,290
 population N=1000, 200 Hz plant (walker-s/s)   2,740    4,700-7,400  6,270-6,870  7,970-10,140
 =============================================  =======  ===========  ===========  ============
+
+Third round (the single plant in the compiled step, the compiled step and the block made
+faster), on a quiet machine (load average 0.1-0.7), ``--repeats 5``, per CPU second:
+
+=============================================  =======  ========
+                                               53d2856  now
+=============================================  =======  ========
+plant only (x real time)                       246      407-419
+closed loop, walkaide_tilt (x real time)       141      252-310
+population N=1000, 1 kHz plant (walker-s/s)    2,751    5,088
+population N=1000, 200 Hz plant (walker-s/s)   9,071    10,803
+=============================================  =======  ========
 """
 
 from __future__ import annotations
