@@ -37,7 +37,10 @@ class LoopTrace:
     ankle_deg: list[float] = field(default_factory=list)
     toe_height_mm: list[float] = field(default_factory=list)
     detected_events: list[tuple[float, GaitEvent]] = field(default_factory=list)
+    #: wall-clock seconds of the whole run, and of its start (reset and first step: the
+    #: compiled simulator is built there on first use, then loaded from numba's cache)
     wall_s: float = 0.0
+    startup_s: float = 0.0
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The per-sample lists as numpy arrays."""
@@ -143,8 +146,8 @@ class ClosedLoop:
     ) -> LoopTrace:
         """Run ``duration_s`` of simulated time from ``reset(seed)``.
 
-        ``on_progress(simulated_s)`` is called every ``progress_every_s`` of
-        simulated time, for progress bars.
+        ``on_progress(simulated_s)`` is called after the first step and then every
+        ``progress_every_s`` of simulated time, for progress bars.
         """
         started = time.perf_counter()
         self.reset(seed)
@@ -153,6 +156,10 @@ class ClosedLoop:
         try:
             for k in range(1, n_steps + 1):
                 self.step()
+                if k == 1:
+                    self.trace.startup_s = time.perf_counter() - started
+                    if on_progress is not None:
+                        on_progress(k / self.plant.sample_rate_hz)
                 if on_progress is not None and k % every == 0:
                     on_progress(k / self.plant.sample_rate_hz)
         finally:

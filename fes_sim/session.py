@@ -13,6 +13,8 @@ start from::
 from __future__ import annotations
 
 import logging
+import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -61,7 +63,8 @@ class SessionResult:
                     f"detection {name}: sensitivity {num(d['sensitivity'], '.3f')}, precision {num(d['precision'], '.3f')}, "
                     f"median |error| {num(d['median_abs_error_ms'], '.0f')} ms"
                 )
-        lines.append(f"real-time factor: {num(s['realtime_factor'], '.0f')}x")
+        startup = f" (start-up {s['startup_s']:.1f} s: compiled code is built on first use, then cached)" if s["startup_s"] > 1.0 else ""
+        lines.append(f"real-time factor: {num(s['realtime_factor'], '.0f')}x{startup}")
         return "\n".join(lines)
 
 
@@ -149,15 +152,30 @@ class SimulationSession:
         return result
 
 
+#: start-up (reset and first step) after which the progress display explains the wait
+STARTUP_NOTICE_S = 2.0
+
+
 def _run_with_progress(loop: ClosedLoop, duration_s: float, seed: int, progress: bool) -> LoopTrace:
-    """Run the loop, with a progress bar on stderr once it has taken a second."""
+    """Run the loop, with a progress bar on stderr once it has taken a second, and a line
+    saying why when the start takes longer than :data:`STARTUP_NOTICE_S` (numba compiling
+    the simulator on first use)."""
     if not progress:
         return loop.run(duration_s, seed)
     from tqdm import tqdm
 
+    notice = threading.Timer(
+        STARTUP_NOTICE_S, lambda: print("compiling the simulator on first use (about half a minute; cached for later runs) ...", file=sys.stderr, flush=True),
+    )
+    notice.daemon = True
+    notice.start()
     with tqdm(total=duration_s, unit="s", delay=1.0, leave=False, desc="simulating", bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s [{elapsed}<{remaining}]") as bar:
 
         def advance(sim_s: float) -> None:
+            notice.cancel()
             bar.update(sim_s - bar.n)
 
-        return loop.run(duration_s, seed, on_progress=advance)
+        try:
+            return loop.run(duration_s, seed, on_progress=advance)
+        finally:
+            notice.cancel()

@@ -23,7 +23,8 @@ row per stride: heel-strike time (s), detected heel-off (s), stimulation on/off
 toe drag, and foot pitch at initial contact (deg, toe up positive).
 
 The same seed gives identical tables, recordings and JSON (apart from
-realtime_factor, which is measured on the wall clock).
+realtime_factor and startup_s, measured on the wall clock: the real-time factor
+leaves out the start, where the first run compiles the simulator).
 """
 
 #: simulated time of one run: one stride at least, a day at most
