@@ -88,6 +88,8 @@ class _BlockRow:
         self.samples = list(zip(*(blk.sensor[name][0].tolist() for name in SENSOR_CHANNELS)))
 
     def __getattr__(self, name: str) -> list:
+        if name.startswith("_") or name == "arrays":  # not a block field (copy, pickle, a half-made row)
+            raise AttributeError(name)
         values = getattr(self.arrays, name)[0].tolist()
         setattr(self, name, values)
         return values
