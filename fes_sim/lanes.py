@@ -19,6 +19,7 @@ from fes_sim import population_kernel as kn
 from fes_sim.body.block import LOADING_TAU_S, Block
 from fes_sim.body.foot import FootBody, SwingFoot
 from fes_sim.body.loading import HeelRocker
+from fes_sim.body.muscle import emd_steps
 from fes_sim.body.spasticity import reflex_decays, reflex_line_length
 from fes_sim.body.strides import LEG_STATE_SIZE
 from fes_sim.gait.motion import Segments
@@ -76,7 +77,7 @@ class Lanes:
         self.dt = 1.0 / plant_rate_hz
         self.C = lane_constants(walkers, heel_contact_m)
         self.kind = np.array([kn.RECRUITMENT_KINDS.index(w.recruitment) for w in walkers])
-        emd_n = np.array([int(round(w.emd_ms * 1e-3 * plant_rate_hz)) for w in walkers])
+        emd_n = np.array([emd_steps(w.emd_ms, plant_rate_hz) for w in walkers])
         spas_n = reflex_line_length(np.array([w.spasticity_delay_ms for w in walkers]), plant_rate_hz)
         self.F = np.zeros((n, kn.N_FLOAT))
         self.I = np.zeros((n, kn.N_FLAG), np.int64)  # noqa: E741
@@ -107,7 +108,7 @@ class Lanes:
         self.C = lane_constants([walker], np.array([heel_contact_m]))
         self.kind[0] = kn.RECRUITMENT_KINDS.index(walker.recruitment)
         self.F[0, [kn.F_DECAY_U, kn.F_CUR, kn.F_PW, kn.F_FREQ]] = np.nan  # a new drive and activation decay at the next step
-        emd_n = int(round(walker.emd_ms * 1e-3 * self.plant_rate_hz))
+        emd_n = emd_steps(walker.emd_ms, self.plant_rate_hz)
         if emd_n != self.I[0, kn.I_EMD_N]:
             self.I[0, kn.I_EMD_N] = emd_n
             self.emd_buf = np.zeros((1, emd_n + 1))

@@ -158,9 +158,7 @@ class ClosedLoop:
                 self.step()
                 if k == 1:
                     self.trace.startup_s = time.perf_counter() - started
-                    if on_progress is not None:
-                        on_progress(k / self.plant.sample_rate_hz)
-                if on_progress is not None and k % every == 0:
+                if on_progress is not None and (k == 1 or k % every == 0):
                     on_progress(k / self.plant.sample_rate_hz)
         finally:
             if self.recorder is not None:

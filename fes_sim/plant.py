@@ -255,7 +255,7 @@ class WalkingPlant:
         self._mu = 1.0
         self._u = 0.0
         self._cmd: tuple[float, float, float] | None = None
-        self._emd_n = int(round(w.emd_ms * 1e-3 * self.plant_rate_hz))
+        self._emd_n = mu.emd_steps(w.emd_ms, self.plant_rate_hz)
         self._emd_buf = [0.0] * self._emd_n
         self._emd_i = 0
         self._spas_n = reflex_line_length(w.spasticity_delay_ms, self.plant_rate_hz)
@@ -384,7 +384,7 @@ class WalkingPlant:
         self._decay_u = math.nan  # the activation time constants may differ
         self._heel_contact = self._builder.heel_contact_m  # type: ignore[union-attr]
         self._legs.slap_velocity_dps = w.slap_velocity_dps
-        emd_n = int(round(w.emd_ms * 1e-3 * self.plant_rate_hz))
+        emd_n = mu.emd_steps(w.emd_ms, self.plant_rate_hz)
         if emd_n != self._emd_n:  # a new delay line (drive in flight is dropped)
             self._emd_n, self._emd_buf, self._emd_i = emd_n, [0.0] * emd_n, 0
         spas_n = reflex_line_length(w.spasticity_delay_ms, self.plant_rate_hz)

@@ -67,6 +67,11 @@ def recruitment(kind: str, current_ma: float, pulse_width_us: float, half_uc: fl
     return recruit_ding2007(current_ma, pulse_width_us, half_uc)
 
 
+def emd_steps(emd_ms: float, plant_rate_hz: float) -> int:
+    """The electromechanical delay as a whole number of plant steps (the drive's delay line)."""
+    return int(round(emd_ms * 1e-3 * plant_rate_hz))
+
+
 @register_jitable
 def fusion_factor(frequency_hz, s: float):
     """Tetanic fusion (s·f)²/(1 + (s·f)²) (REFERENCE §5; unconfirmed, s ≈ 0.1 s)."""
