@@ -125,9 +125,7 @@ class Lanes:
         as rows (views of reused buffers: copy what you keep)."""
         n_ev, n_str = kn.advance(
             i0, self.sub, blk.start, self.dt, self.lr_decay, *self.reflex_decays, current_ma, pulse_width_us, frequency_hz, self.kind, self.row,
-            blk.zone, blk.pushoff, blk.event, blk.psi_a, blk.psi_a_dot, blk.alpha_ref, blk.alpha_ref_dot, blk.theta_ref, blk.theta_ref_dot,
-            blk.tau_ff, blk.knee, blk.acc_x, blk.acc_z, blk.ankle_z, blk.slope, self.C, self.F, self.I, self.emd_buf, self.emd_pos,
-            self.spas_buf, self.leg, self._event_buf, self._stride_buf,
+            blk.record, self.C, self.F, self.I, self.emd_buf, self.emd_pos, self.spas_buf, self.leg, self._event_buf, self._stride_buf,
         )
         self.emd_pos = (self.emd_pos + current_ma.shape[0] * self.sub) % self.emd_buf.shape[1]
         return (self._event_buf[:n_ev] if n_ev else _NONE), (self._stride_buf[:n_str] if n_str else _NONE)

@@ -13,10 +13,11 @@ stays in cache). Walker ``w`` reads the prescribed motion of block row ``row[w]`
 that repeat a walker and its run seed share one row. Terms that only change with the drive
 (the activation decay) or never (the reflex decays) are computed once, not every step.
 
-Memory: a walker's block fields lie one block row apart each (8 KB at 1 kHz), a pattern the
-hardware prefetcher does not follow, so the rows of the walker :data:`_AHEAD` places ahead
-are prefetched, and only the rows its phase reads (a walker in free stance: 4 of the 12
-float fields). Work that no output needs is left out: the stance torque is computed once,
+Memory: a walker reads each step's fields from its record in the block
+(:data:`~fes_sim.body.block.RECORD_FIELDS`, two cache lines side by side; a walker in free
+stance reads only the first), so a call touches a few consecutive lines per walker, not a
+line of each of 15 block rows. The records of the walker :data:`_AHEAD` places ahead are
+prefetched, the second line only where its phase reads it. Work that no output needs is left out: the stance torque is computed once,
 for a walker's last step of the call (within the call nothing reads it), and a swing step
 takes the sine and cosine of its pitch from the previous step's clearance check when the
 angle is the same (level ground). Each of these keeps the results bit-identical.
@@ -39,7 +40,10 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from fes_sim.body.block import MID_SWING, STANCE, TERMINAL_SWING, WALK_END
+from fes_sim.body.block import (
+    MID_SWING, R_ACC_X, R_ACC_Z, R_ALPHA, R_ALPHA_DOT, R_EVENT, R_KNEE, R_PSI, R_PSI_DOT, R_PUSHOFF, R_SLOPE, R_SURF, R_TAU_FF, R_THETA,
+    R_THETA_DOT, R_ZONE, RECORD_LINE, RECORD_OFFSET, STANCE, TERMINAL_SWING, WALK_END,
+)
 from fes_sim.body.foot import SwingFoot, swing_foot_step_trig
 from fes_sim.body.loading import FOOT_FLAT_RAD, HeelRocker, heel_rocker_step
 from fes_sim.body.muscle import (
@@ -101,14 +105,16 @@ _R0 = len(K_FIELDS) - len(HeelRocker.__dataclass_fields__)
 _Swing = namedtuple("_Swing", tuple(SwingFoot.__dataclass_fields__))  # type: ignore[misc]
 _Rocker = namedtuple("_Rocker", tuple(HeelRocker.__dataclass_fields__))  # type: ignore[misc]
 _DEG = 180.0 / math.pi
-#: walkers ahead whose block rows are prefetched (1, 2 and 4 measured alike at both plant rates)
+#: walkers ahead whose records are prefetched (1, 2 and 4 measured alike at both plant rates)
 _AHEAD = 2
+#: steps of a walker's records prefetched per call at most
+_PREFETCH_STEPS = 8
 _HEEL_STRIKE, _HEEL_OFF, _TOE_OFF = int(GaitEvent.HEEL_STRIKE), int(GaitEvent.HEEL_OFF), int(GaitEvent.TOE_OFF)
 
 
 @intrinsic
-def _prefetch(typingctx, a, r, i):
-    """Ask the CPU to bring ``a[r, i]`` into cache (a hint: it reads nothing and cannot fault)."""
+def _prefetch(typingctx, a, w, i, k):
+    """Ask the CPU to bring ``a[w, i, k]`` into cache (a hint: it reads nothing and cannot fault)."""
 
     def codegen(context, builder, sig, args):
         ary = context.make_array(sig.args[0])(context, builder, args[0])
@@ -121,15 +127,17 @@ def _prefetch(typingctx, a, r, i):
         builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])  # read, keep in all cache levels, data
         return context.get_dummy_value()
 
-    return types.void(a, r, i), codegen
+    return types.void(a, w, i, k), codegen
 
 
 @numba.njit(cache=True)
-def _prefetch_rows(arrays, r, i, j):
-    """Prefetch steps ``i`` and ``j`` of block row ``r`` of each array (arrays of one type)."""
-    for a in arrays:
-        _prefetch(a, r, i)
-        _prefetch(a, r, j)
+def _prefetch_records(record, r, i_first, i_last, both_lines):
+    """Prefetch the records of steps ``i_first``..``i_last`` of block row ``r`` (the first cache line of
+    each, both with ``both_lines``); past :data:`_PREFETCH_STEPS` steps the hardware follows the stream."""
+    for i in range(i_first, min(i_last, i_first + _PREFETCH_STEPS - 1) + 1):
+        _prefetch(record, r, i, 0)
+        if both_lines:
+            _prefetch(record, r, i, RECORD_LINE)
 
 
 @numba.njit(cache=True)
@@ -244,12 +252,11 @@ def _stance_torque(t_max, theta_deg, opt_deg, width_deg):
 
 @numba.njit(cache=True, error_model="numpy")
 def advance(  # noqa: PLR0913 - one argument per block field, no copies
-    i0, sub, start, dt, lr_decay, rise_decay, fall_decay, current_ma, pulse_width_us, frequency_hz, kind, row, zone_, pushoff_, event_, psi_a_,
-    psi_a_dot_, alpha_ref_, alpha_ref_dot_, theta_ref_, theta_ref_dot_, tau_ff_, knee_, acc_x_, acc_z_, ankle_z_, slope_, C, F, I, emd_buf,
-    emd_pos, spas_buf, leg, events, strides,
+    i0, sub, start, dt, lr_decay, rise_decay, fall_decay, current_ma, pulse_width_us, frequency_hz, kind, row, rec, C, F, I, emd_buf, emd_pos,
+    spas_buf, leg, events, strides,
 ):
     """Advance every walker over ``K`` sensor periods from plant step ``i0`` of the block that
-    starts at plant step ``start`` (block fields (rows, steps), walker ``w`` on row ``row[w]``):
+    starts at plant step ``start`` (its :attr:`~fes_sim.body.block.Block.record` ``rec``, walker ``w`` on row ``row[w]``):
     period ``k`` holds the stimulation ``current_ma[k, w]``, ``pulse_width_us[k, w]``,
     ``frequency_hz[k, w]`` (arrays (K, N)) over its ``sub`` plant steps, then takes a Riener
     fatigue step. Returns how many rows were written to ``events`` and ``strides``."""
@@ -258,17 +265,11 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
     n_ev = n_str = 0
     srow = np.empty(len(STRIDE_FIELDS))
     last = current_ma.shape[0] * sub - 1
-    fields = (psi_a_, alpha_ref_, alpha_ref_dot_, slope_)
-    moving = (psi_a_dot_, theta_ref_, theta_ref_dot_, tau_ff_, knee_, acc_x_, acc_z_, ankle_z_)
     for w in range(n):
         v = w + _AHEAD
-        if v < n:  # the fields of swing, the heel and toe rockers and the reflex only for a walker in one of them
-            r_v = row[v]
-            _prefetch_rows(fields, r_v, i0, i0 + last)
-            _prefetch_rows((zone_, event_), r_v, i0, i0 + last)
-            _prefetch_rows((pushoff_,), r_v, i0, i0 + last)
-            if I[v, I_SWING] or I[v, I_LOCK] != NO_LOCK or C[v, _K_SPASTICITY_GAIN_NMS_PER_DEG] != 0.0:
-                _prefetch_rows(moving, r_v, i0, i0 + last)
+        if v < n:  # the second line (swing, the heel and toe rockers, the reflex) only for a walker in one of them
+            moving = I[v, I_SWING] or I[v, I_LOCK] != NO_LOCK or C[v, _K_SPASTICITY_GAIN_NMS_PER_DEG] != 0.0
+            _prefetch_records(rec, row[v], i0 + RECORD_OFFSET, i0 + last + RECORD_OFFSET, moving)
         u_row = row[w]
         gain = C[w, _K_SPASTICITY_GAIN_NMS_PER_DEG]
         opt, width = C[w, _K_TORQUE_ANGLE_OPT_DEG], C[w, _K_TORQUE_ANGLE_WIDTH_DEG]
@@ -282,13 +283,12 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                 F[w, F_U] = _drive(cur, pw, f, kind[w], C[w, _K_CHARGE_HALF_UC], C[w, _K_CHARGE_WIDTH_UC], C[w, _K_FUSION_S])
             for s in range(sub):
                 i = i0 + k * sub + s
-                zone, psi_a = zone_[u_row, i], psi_a_[u_row, i]  # the fields only some phases need are read there
-                ref, ref_dot, flat = alpha_ref_[u_row, i], alpha_ref_dot_[u_row, i], slope_[u_row, i]
-                ev = event_[u_row, i]
+                x = rec[u_row, i + RECORD_OFFSET]  # this step's fields; those only some phases need are read there
+                zone, psi_a = int(x[R_ZONE]), x[R_PSI]
+                ref, ref_dot, flat = x[R_ALPHA], x[R_ALPHA_DOT], x[R_SLOPE]
+                ev = int(x[R_EVENT])
                 if ev:
-                    n_ev, n_str = _on_event(
-                        ev, w, (start + i) * dt, flat, ref, ref_dot, psi_a_dot_[u_row, i], C, F, I, leg, events, n_ev, strides, n_str, srow,
-                    )
+                    n_ev, n_str = _on_event(ev, w, (start + i) * dt, flat, ref, ref_dot, x[R_PSI_DOT], C, F, I, leg, events, n_ev, strides, n_str, srow)
                 emd_buf[w, p] = F[w, F_U]
                 q = p - I[w, I_EMD_N]
                 u = emd_buf[w, q if q >= 0 else q + emd_len]
@@ -313,12 +313,12 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                 if free and t_max != 0.0 and alpha_st < flat:
                     tau_st = t_max * torque_angle_factor((alpha_st + psi_a) * _DEG, opt, width, math.exp)
                     alpha_st = stance_pitch_with_drive(alpha_st, flat, tau_st, C[w, _K_PUSHOFF_K])
-                if free and pushoff_[u_row, i]:
+                if free and x[R_PUSHOFF] != 0.0:
                     F[w, F_ANKLE_MIN_PO] = min(F[w, F_ANKLE_MIN_PO], (alpha_st + psi_a) * _DEG)
                 rolling = lock == TOE and zone != STANCE
                 loading = lock == HEEL
                 if rolling:
-                    alpha_st = contact_angle(ankle_z_[u_row, i], C[w, _K_TOE_FORWARD_M], C[w, _K_TOE_BELOW_M]) + flat
+                    alpha_st = contact_angle(x[R_SURF], C[w, _K_TOE_FORWARD_M], C[w, _K_TOE_BELOW_M]) + flat
                 alpha, alpha_dot = F[w, F_ALPHA], F[w, F_ALPHA_DOT]
                 reflex = 0.0
                 if gain != 0.0:  # plantarflexor stretch reflex from the ankle velocity one reflex delay ago
@@ -337,8 +337,8 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                     if alpha != trig_rad:
                         trig_rad, trig_sin, trig_cos = alpha, math.sin(alpha), math.cos(alpha)
                     alpha, alpha_dot = swing_foot_step_trig(
-                        q, alpha, trig_sin, trig_cos, alpha_dot, tau_ev - reflex + 0.0, 0.0, 0.0, theta_ref_[u_row, i], theta_ref_dot_[u_row, i],
-                        tau_ff_[u_row, i], psi_a, psi_a_dot_[u_row, i], knee_[u_row, i], acc_x_[u_row, i], acc_z_[u_row, i], dt, math.exp,
+                        q, alpha, trig_sin, trig_cos, alpha_dot, tau_ev - reflex + 0.0, 0.0, 0.0, x[R_THETA], x[R_THETA_DOT],
+                        x[R_TAU_FF], psi_a, x[R_PSI_DOT], x[R_KNEE], x[R_ACC_X], x[R_ACC_Z], dt, math.exp,
                     )
                     F[w, F_TAU] = tau_ev
                     stance_t_max = math.nan
@@ -349,7 +349,7 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                         p_r = _Rocker(C[w, _R0], C[w, _R0 + 1], C[w, _R0 + 2], C[w, _R0 + 3], C[w, _R0 + 4], C[w, _R0 + 5], C[w, _R0 + 6])
                         alpha_st, st_dot = heel_rocker_step(
                             p_r, alpha, alpha_dot, (start + i) * dt - F[w, F_T_CONTACT], tau_ev, 0.0 - reflex, 0.0, 0.0, ref, ref_dot, psi_a,
-                            psi_a_dot_[u_row, i], knee_[u_row, i], dt, math.exp,
+                            x[R_PSI_DOT], x[R_KNEE], dt, math.exp,
                         )
                         F[w, F_TAU] = tau_ev
                         stance_t_max = math.nan
@@ -359,12 +359,12 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                 F[w, F_ALPHA] = alpha
                 F[w, F_ALPHA_DOT] = alpha_dot
                 if loading and alpha - flat <= FOOT_FLAT_RAD:
-                    n_str = _flat(w, F, I, C, leg, flat, ref, ref_dot, psi_a_dot_[u_row, i], strides, n_str, srow)
+                    n_str = _flat(w, F, I, C, leg, flat, ref, ref_dot, x[R_PSI_DOT], strides, n_str, srow)
                 if swing and zone >= MID_SWING:  # clearance in mid and terminal swing
                     rel = alpha - flat
                     sr, cr = math.sin(rel), math.cos(rel)
                     trig_rad, trig_sin, trig_cos = rel, sr, cr  # on level ground the next swing step's pitch
-                    z = ankle_z_[u_row, i]
+                    z = x[R_SURF]
                     toe_z = z + C[w, _K_TOE_FORWARD_M] * sr - C[w, _K_TOE_BELOW_M] * cr
                     t_next = (start + i + 1) * dt
                     if zone == MID_SWING:
@@ -379,7 +379,7 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                             n_ev, n_str = _contact(w, t_next, heel_z <= toe_z, rel, F, I, C, leg, events, n_ev, strides, n_str, srow)
                 if gain != 0.0:
                     pos = I[w, I_SPAS_POS]
-                    spas_buf[w, pos] = (F[w, F_ALPHA_DOT] + psi_a_dot_[u_row, i]) * _DEG
+                    spas_buf[w, pos] = (F[w, F_ALPHA_DOT] + x[R_PSI_DOT]) * _DEG
                     I[w, I_SPAS_POS] = pos + 1 if pos + 1 < I[w, I_SPAS_N] else 0
                 p = p + 1 if p + 1 < emd_len else 0  # ring positions without integer division
             F[w, F_MU] = riener_fatigue_step(F[w, F_MU], F[w, F_A], sub * dt, C[w, _K_MU_MIN], C[w, _K_T_FAT_S], C[w, _K_T_REC_S])

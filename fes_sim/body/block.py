@@ -88,6 +88,9 @@ class Block:
     activity: Any
     sensor: dict
     quiet: Any  # per sensor sample: every substep in stance, without event or push-off
+    #: the compiled step's fields, (N, margin + n + margin, :data:`RECORD_FIELDS`): step ``i`` of walker
+    #: ``w`` is ``record[w, i + RECORD_OFFSET]``; the float fields above are views of it
+    record: Any
 
 
 _HS, _HO, _TO = int(GaitEvent.HEEL_STRIKE), int(GaitEvent.HEEL_OFF), int(GaitEvent.TOE_OFF)
@@ -108,6 +111,19 @@ def _event_code(prev: float, cur: float, stance_fraction: float, heel_off: float
     return _HS if cur < prev else 0
 
 
+#: the fields of one walker's plant step, side by side (two cache lines, the first all that a foot
+#: on its stance path reads): the compiled step reads a step's fields from one or two lines rather
+#: than from one row each (a block's rows lie 8 KB apart at 1 kHz)
+RECORD_FIELDS = (
+    "zone", "event", "pushoff", "psi_a", "alpha_ref", "alpha_ref_dot", "slope", "psi_a_dot",
+    "theta_ref", "theta_ref_dot", "tau_ff", "knee", "acc_x", "acc_z", "ankle_z", "tilt",
+)
+(R_ZONE, R_EVENT, R_PUSHOFF, R_PSI, R_ALPHA, R_ALPHA_DOT, R_SLOPE, R_PSI_DOT,
+ R_THETA, R_THETA_DOT, R_TAU_FF, R_KNEE, R_ACC_X, R_ACC_Z, R_SURF, R_TILT) = range(len(RECORD_FIELDS))
+#: fields of the first cache line of a step's record
+RECORD_LINE = 8
+#: index of a block's first step in :attr:`Block.record` (the steps before it are the derivatives' margin)
+RECORD_OFFSET = _MARGIN
 #: full-rate rows of a block that the plant step reads, in the order of the block passes' output ``f``
 #: (``ankle_z`` is the ankle's height above the surface)
 _STEP_ROWS = ("psi_a", "psi_a_dot", "alpha_ref", "alpha_ref_dot", "theta_ref", "theta_ref_dot", "knee", "tilt", "ankle_z", "slope", "acc_x", "acc_z")
@@ -178,7 +194,8 @@ def _leg_row(  # noqa: PLR0913 - one argument per motion channel
 @register_jitable
 def _gait_marks(w, leg, phase, stance, marks):
     """Row ``w`` of the swing zone, nominal event and push-off flag from the walking ``phase`` (nan:
-    not walking) and ``stance``, the walker's stance fraction and heel-off phase."""
+    not walking) and ``stance``, the walker's stance fraction and heel-off phase: into ``marks[:3]``
+    and, as floats, into the record's views ``marks[4:]``."""
     zone, event, pushoff = marks[0][w], marks[1][w], marks[2][w]
     sf, ho = leg.stance_fraction[w], leg.heel_off[w]
     for j in range(phase.size):
@@ -190,6 +207,9 @@ def _gait_marks(w, leg, phase, stance, marks):
             zone[j] = TERMINAL_SWING if sw >= TERMINAL_SWING_START else (MID_SWING if sw >= MIDSWING_START else EARLY_SWING)
         event[j] = _event_code(phase[j - 1], ph, sf, ho) if j > 0 else 0
         pushoff[j] = ph >= ho and ph < sf
+    zone_f, event_f, pushoff_f = marks[4][w], marks[5][w], marks[6][w]
+    for j in range(phase.size):
+        zone_f[j], event_f[j], pushoff_f[j] = zone[j], event[j], pushoff[j]
 
 
 @register_jitable
@@ -357,6 +377,15 @@ def central_difference(f, j, dx):
     return (f[j + 1] - f[j - 1]) / (2.0 * dx)
 
 
+def aligned_empty(shape: tuple[int, ...], align_bytes: int = 64) -> np.ndarray:
+    """An uninitialised float array of ``shape`` whose data starts on an ``align_bytes`` boundary
+    (a cache line: a record of 16 floats then spans two lines, not three)."""
+    pad = align_bytes // 8
+    flat = np.empty(int(np.prod(shape)) + pad)
+    skip = (-flat.ctypes.data % align_bytes) // 8
+    return flat[skip : skip + int(np.prod(shape))].reshape(shape)
+
+
 def _column(walkers: Sequence[WalkerConfig], name: str) -> np.ndarray:
     return np.array([float(getattr(w, name)) for w in walkers])[:, None]
 
@@ -482,22 +511,27 @@ class BlockBuilder:
         start = b * M
         t = np.arange(start - _MARGIN, start + M + _MARGIN) * dt
         shape = (self.n, t.size)
-        f = tuple(np.empty(shape) for _ in _STEP_ROWS)
+        record = aligned_empty((*shape, len(RECORD_FIELDS)))
+        field = lambda name: record[:, :, RECORD_FIELDS.index(name)]  # noqa: E731
+        f = tuple(field(k) for k in _STEP_ROWS)
         pose = tuple(np.empty(shape if self.pose else (0, 0)) for _ in _POSE_ROWS)
-        marks = (np.empty(shape, np.int8), np.empty(shape, np.int8), np.empty(shape, np.bool_), np.empty((self.n, self.block_samples), np.bool_))
+        marks = (
+            np.empty(shape, np.int8), np.empty(shape, np.int8), np.empty(shape, np.bool_), np.empty((self.n, self.block_samples), np.bool_),
+            field("zone"), field("event"), field("pushoff"),
+        )
         motion = tuple(np.empty((self.n, self.block_samples)) for _ in range(5))
         exps = tuple(np.empty((min(self.n, _CHUNK_WALKERS), t.size)) for _ in range(2))
         activity, fill = self._motion(t, (f, exps, pose, marks, motion))
         fb = self.foot
         body = (fb.inertia_kgm2[:, 0], fb.mass_kg[:, 0], fb.com_forward_m[:, 0], fb.com_below_m[:, 0])
         passive = (col("passive_stiffness_scale")[:, 0], col("damping_nms_per_rad")[:, 0])
-        tau_ff = np.empty(shape)
+        tau_ff = field("tau_ff")
         for w0 in range(0, self.n, _CHUNK_WALKERS):
             w1 = min(w0 + _CHUNK_WALKERS, self.n)
             fill(w0, w1)
             e1, e2 = (np.exp(x[: w1 - w0], out=x[: w1 - w0]) for x in exps)  # numpy's exp, as the passive moment had it
             _feedforward_rows(w0, f[_ALPHA], f[_ACC_X], f[_ACC_Z], f[_ALPHA_DOT], f[_THETA_DOT], e1, e2, *body, *passive, dt, tau_ff)
-        zone, events, pushoff, quiet = marks
+        zone, events, pushoff, quiet = marks[:4]
         sensor = self._sensor(t, f, marks, motion)
         core = slice(_MARGIN, _MARGIN + M)
         values = {
@@ -505,7 +539,7 @@ class BlockBuilder:
             "tau_ff": tau_ff, "zone": zone, "event": events, "pushoff": pushoff, "activity": activity,
         }
         fields = {k: v[:, core] if v.size else None for k, v in values.items()}
-        return Block(start=start, end=start + M, sensor=sensor, quiet=quiet, **fields)
+        return Block(start=start, end=start + M, sensor=sensor, quiet=quiet, record=record, **fields)
 
     def _sensor(self, t: np.ndarray, f: tuple, marks: tuple, motion: tuple) -> dict[str, np.ndarray]:
         """Sensor output at the sample instants of the block (every sub-th substep) from the
