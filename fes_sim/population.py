@@ -156,7 +156,7 @@ class Population:
         pairs: dict[tuple[WalkerConfig, int], int] = {}
         self._row = np.array([pairs.setdefault((w, s), len(pairs)) for w, s in zip(self.walkers, run_seeds)], np.int64)
         self._builder = BlockBuilder(
-            [w for w, _ in pairs], self.scenario, self.sensor, self.sample_rate_hz, self.sub, [s for _, s in pairs],
+            [w for w, _ in pairs], self.scenario, self.sensor, self.sample_rate_hz, self.sub, [s for _, s in pairs], reuse=True,
         )
         self._all_rows = len(pairs) == n
         self._events: list[np.ndarray] = []

@@ -128,3 +128,19 @@ def test_compiled_block_keeps_the_numbers_of_the_numpy_block() -> None:
     assert float(np.sum(blk.sensor["tilt_deg"])) == pytest.approx(12772.363011704929, rel=1e-12)
     cols = np.arange(blk.zone.shape[1])
     assert int(np.sum(blk.zone * cols)) == 1237980 and int(np.sum(blk.event.astype(int) * cols)) == 7836
+
+
+def test_reused_block_memory_gives_the_same_blocks() -> None:
+    """BlockBuilder(reuse=True), as the population builds: every block equals a fresh build, in the
+    same memory (the previous block is overwritten), and the record is cache-line aligned."""
+    walkers = sample_walkers(get_preset("walker", "drop_foot_severe"), 3, 6)
+    fresh, reused = (BlockBuilder(walkers, Scenario(), SensorConfig(), 200.0, 5, [1, 2, 3], reuse=r) for r in (False, True))
+    records = []
+    for k in range(3):
+        a, b = fresh.build(k), reused.build(k)
+        for name in ("record", "zone", "event", "pushoff", "quiet"):
+            assert np.array_equal(getattr(a, name), getattr(b, name)), (k, name)
+        assert all(np.array_equal(a.sensor[c], b.sensor[c], equal_nan=True) for c in a.sensor)
+        assert b.record.ctypes.data % 64 == 0
+        records.append(b.record)
+    assert records[0] is records[2] and np.array_equal(records[0], b.record)
