@@ -46,7 +46,9 @@ import numpy as np
 
 from fes_sim import population_kernel as kn
 from fes_sim.body import muscle as mu
-from fes_sim.body.block import EARLY_SWING, LOADING_TAU_S, MID_SWING, SENSOR_CHANNELS, STANCE, WALK_END, Block, BlockBuilder
+from fes_sim.body.block import (
+    EARLY_SWING, LOADING_TAU_S, MID_SWING, RECORD_FIELDS, RECORD_OFFSET, SENSOR_CHANNELS, STANCE, WALK_END, Block, BlockBuilder,
+)
 from fes_sim.body.foot import FootBody, SwingFoot, swing_foot_step
 from fes_sim.body.loading import FOOT_FLAT_RAD, HeelRocker, heel_rocker_step
 from fes_sim.body.spasticity import reflex_decays, reflex_line_length, reflex_torque_update
@@ -76,6 +78,10 @@ def check_rates(sample_rate_hz: float, plant_rate_hz: float) -> int:
     return int(round(ratio))
 
 
+#: the integer fields of a block's record (stored as floats there)
+_RECORD_MARKS = frozenset(("zone", "event", "pushoff"))
+
+
 class _BlockRow:
     """A lone walker's block as Python lists (fast scalar reads), each field converted on first use;
     ``arrays`` is the block itself, for the compiled step."""
@@ -90,7 +96,13 @@ class _BlockRow:
     def __getattr__(self, name: str) -> list:
         if name.startswith("_") or name == "arrays":  # not a block field (copy, pickle, a half-made row)
             raise AttributeError(name)
-        values = getattr(self.arrays, name)[0].tolist()
+        if name in RECORD_FIELDS:  # with the step after the block's last (a step reads its end too)
+            k, n = RECORD_FIELDS.index(name), self.end - self.start
+            values = self.arrays.record[0, RECORD_OFFSET : RECORD_OFFSET + n + 1, k].tolist()
+            if name in _RECORD_MARKS:
+                values = [int(v) for v in values]
+        else:
+            values = getattr(self.arrays, name)[0].tolist()
         setattr(self, name, values)
         return values
 
@@ -423,10 +435,12 @@ class WalkingPlant:
             u, self._emd_buf[e] = self._emd_buf[e], u
             self._emd_i = e + 1 if e + 1 < self._emd_n else 0
         if self._ding is not None:
+            level_start = self._ding.force_fraction
             self._ding.step(dt, u)
             level = self._ding.force_fraction
         else:
             a = self._a
+            level_start = a * self._mu
             if u > 0.0 or a > mu.ACTIVATION_FLOOR:
                 if u != self._decay_u:  # the decay factor of activation_step, kept while the drive holds
                     self._decay_u, self._decay = u, mu.activation_decay(u, dt, w.tau_act_ms * 1e-3, w.tau_deact_ms * 1e-3)
@@ -454,8 +468,8 @@ class WalkingPlant:
                 self._roll(blk, i)
             theta_deg = (self._alpha + blk.psi_a[i]) * _DEG
             self._tau = t_max * mu.torque_angle_factor(theta_deg, w.torque_angle_opt_deg, w.torque_angle_width_deg) if t_max > 0.0 else 0.0
-        else:
-            self._swing_step(blk, i, t_max)
+        else:  # the step's mean activation (the swing step is second order)
+            self._swing_step(blk, i, w.max_evoked_torque_nm * w.surviving_axon_fraction * (0.5 * (level_start + level)))
         if spastic:
             s = self._spas_i
             self._spas_buf[s] = (self._alpha_dot + blk.psi_a_dot[i]) * _DEG
@@ -481,18 +495,19 @@ class WalkingPlant:
         tau_ev = t_max * mu.torque_angle_factor(theta_deg, w.torque_angle_opt_deg, w.torque_angle_width_deg) if t_max > 0.0 else 0.0
         self._tau = tau_ev
         tau_o, k_o, d_o = self._orthosis_terms(theta_deg, (alpha_dot + blk.psi_a_dot[i]) * _DEG)
+        mid = lambda x: 0.5 * (x[i] + x[i + 1])  # noqa: E731 - the input at the middle of the step
         alpha, alpha_dot = swing_foot_step(
-            self._swing_foot, alpha, alpha_dot, tau_ev - self._spas_tau + tau_o, k_o, d_o, blk.theta_ref[i], blk.theta_ref_dot[i],
-            blk.tau_ff[i], blk.psi_a[i], blk.psi_a_dot[i], blk.knee[i], blk.acc_x[i], blk.acc_z[i], self.dt,
+            self._swing_foot, alpha, alpha_dot, tau_ev - self._spas_tau + tau_o, k_o, d_o, mid(blk.theta_ref), mid(blk.theta_ref_dot),
+            mid(blk.tau_ff), mid(blk.psi_a), mid(blk.psi_a_dot), mid(blk.knee), mid(blk.acc_x), mid(blk.acc_z), self.dt,
         )
         self._alpha, self._alpha_dot = alpha, alpha_dot
-        zone = blk.zone[i]
-        if zone == EARLY_SWING:
+        zone = blk.zone[i + 1]  # the clearance at the end of the step: its pitch, ankle and zone
+        if zone == EARLY_SWING or zone == STANCE:
             return
         rel = alpha - blk.slope[i]
         seg = self.seg
         sr, cr = math.sin(rel), math.cos(rel)
-        z = blk.ankle_z[i]
+        z = blk.ankle_z[i + 1]
         toe_z = z + seg.toe_forward * sr - seg.toe_below * cr
         if zone == MID_SWING:
             if toe_z < self._min_toe:

@@ -269,7 +269,7 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
         v = w + _AHEAD
         if v < n:  # the second line (swing, the heel and toe rockers, the reflex) only for a walker in one of them
             moving = I[v, I_SWING] or I[v, I_LOCK] != NO_LOCK or C[v, _K_SPASTICITY_GAIN_NMS_PER_DEG] != 0.0
-            _prefetch_records(rec, row[v], i0 + RECORD_OFFSET, i0 + last + RECORD_OFFSET, moving)
+            _prefetch_records(rec, row[v], i0 + RECORD_OFFSET, i0 + last + 1 + RECORD_OFFSET, moving)
         u_row = row[w]
         gain = C[w, _K_SPASTICITY_GAIN_NMS_PER_DEG]
         opt, width = C[w, _K_TORQUE_ANGLE_OPT_DEG], C[w, _K_TORQUE_ANGLE_WIDTH_DEG]
@@ -292,7 +292,7 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                 emd_buf[w, p] = F[w, F_U]
                 q = p - I[w, I_EMD_N]
                 u = emd_buf[w, q if q >= 0 else q + emd_len]
-                a = F[w, F_A]
+                a = a_start = F[w, F_A]
                 if u > 0.0 or a > ACTIVATION_FLOOR:
                     if u != F[w, F_DECAY_U]:
                         F[w, F_DECAY_U] = u
@@ -327,9 +327,11 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                     F[w, F_REFLEX] = reflex
                 swing = not stance
                 tau_ev = 0.0
-                if (swing or loading) and t_max != 0.0:  # the evoked torque at the pitch before the step (0 without activation)
-                    tau_ev = t_max * torque_angle_factor((alpha + psi_a) * _DEG, opt, width, math.exp)
-                if swing:  # the foot equation (see fes_sim.body.foot)
+                t_ev = C[w, _K_T_MAX_NM] * (0.5 * (a_start + a)) * F[w, F_MU] if swing else t_max  # swing: the step's mean activation
+                if (swing or loading) and t_ev != 0.0:  # the evoked torque at the pitch before the step (0 without activation)
+                    tau_ev = t_ev * torque_angle_factor((alpha + psi_a) * _DEG, opt, width, math.exp)
+                if swing:  # the foot equation (see fes_sim.body.foot), its inputs at the middle of the step
+                    y = rec[u_row, i + 1 + RECORD_OFFSET]
                     q = _Swing(
                         C[w, _S0], C[w, _S0 + 1], C[w, _S0 + 2], C[w, _S0 + 3], C[w, _S0 + 4], C[w, _S0 + 5], C[w, _S0 + 6], C[w, _S0 + 7],
                         C[w, _S0 + 8], C[w, _S0 + 9],
@@ -337,8 +339,10 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                     if alpha != trig_rad:
                         trig_rad, trig_sin, trig_cos = alpha, math.sin(alpha), math.cos(alpha)
                     alpha, alpha_dot = swing_foot_step_trig(
-                        q, alpha, trig_sin, trig_cos, alpha_dot, tau_ev - reflex + 0.0, 0.0, 0.0, x[R_THETA], x[R_THETA_DOT],
-                        x[R_TAU_FF], psi_a, x[R_PSI_DOT], x[R_KNEE], x[R_ACC_X], x[R_ACC_Z], dt, math.exp,
+                        q, alpha, trig_sin, trig_cos, alpha_dot, tau_ev - reflex + 0.0, 0.0, 0.0, 0.5 * (x[R_THETA] + y[R_THETA]),
+                        0.5 * (x[R_THETA_DOT] + y[R_THETA_DOT]), 0.5 * (x[R_TAU_FF] + y[R_TAU_FF]), 0.5 * (psi_a + y[R_PSI]),
+                        0.5 * (x[R_PSI_DOT] + y[R_PSI_DOT]), 0.5 * (x[R_KNEE] + y[R_KNEE]), 0.5 * (x[R_ACC_X] + y[R_ACC_X]),
+                        0.5 * (x[R_ACC_Z] + y[R_ACC_Z]), dt, math.exp,
                     )
                     F[w, F_TAU] = tau_ev
                     stance_t_max = math.nan
@@ -360,14 +364,15 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                 F[w, F_ALPHA_DOT] = alpha_dot
                 if loading and alpha - flat <= FOOT_FLAT_RAD:
                     n_str = _flat(w, F, I, C, leg, flat, ref, ref_dot, x[R_PSI_DOT], strides, n_str, srow)
-                if swing and zone >= MID_SWING:  # clearance in mid and terminal swing
+                zone_end = int(rec[u_row, i + 1 + RECORD_OFFSET, R_ZONE]) if swing else STANCE
+                if zone_end >= MID_SWING:  # clearance in mid and terminal swing, at the end of the step (its pitch, ankle and zone)
                     rel = alpha - flat
                     sr, cr = math.sin(rel), math.cos(rel)
                     trig_rad, trig_sin, trig_cos = rel, sr, cr  # on level ground the next swing step's pitch
-                    z = x[R_SURF]
+                    z = rec[u_row, i + 1 + RECORD_OFFSET, R_SURF]
                     toe_z = z + C[w, _K_TOE_FORWARD_M] * sr - C[w, _K_TOE_BELOW_M] * cr
                     t_next = (start + i + 1) * dt
-                    if zone == MID_SWING:
+                    if zone_end == MID_SWING:
                         if toe_z < F[w, F_MIN_TOE]:
                             F[w, F_MIN_TOE] = toe_z
                             F[w, F_T_MIN_TOE] = t_next
@@ -375,7 +380,7 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                             F[w, F_DRAG_S] += dt
                     else:
                         heel_z = z - C[w, _K_HEEL_BACK_M] * sr - C[w, _K_HEEL_BELOW_M] * cr - C[w, _K_HEEL_CONTACT_M]
-                        if zone == TERMINAL_SWING and (toe_z <= 0.0 or heel_z <= 0.0):
+                        if toe_z <= 0.0 or heel_z <= 0.0:
                             n_ev, n_str = _contact(w, t_next, heel_z <= toe_z, rel, F, I, C, leg, events, n_ev, strides, n_str, srow)
                 if gain != 0.0:
                     pos = I[w, I_SPAS_POS]
