@@ -20,6 +20,7 @@ import numpy as np
 from fes_sim.config.schema import Config, param
 from fes_sim.errors import ConfigError
 from fes_sim.samples import GRAVITY_MPS2
+from fes_sim.sensors.normals import seed_states, standard_normal
 from fes_sim.trig import sincos_rad, sincos_turns
 
 _RAD = math.pi / 180.0  # numpy.radians multiplies by this
@@ -70,9 +71,12 @@ class SensorConfig(Config):
 
 
 @numba.njit(cache=True)
-def _readings(out, sigma, acc_world_x, acc_world_z, tilt_deg, misalign_rad, gyro_dps, since_s, impact, bias, end, lsb, lo, hi):
-    """In place on the draws ``out`` (N, 6, n): noise·σ + true signal + bias (interpolated from
-    ``bias`` to ``end`` over the block), quantised to ``lsb`` and clipped to [lo, hi] per channel.
+def _readings(out, state, sigma, acc_world_x, acc_world_z, tilt_deg, misalign_rad, gyro_dps, since_s, impact, bias, step, lsb, lo, hi):
+    """Into ``out`` (N, 6, n): white noise·σ + true signal + bias, quantised to ``lsb`` and clipped
+    to [lo, hi] per channel. The normals come from each walker's generator ``state[w]``
+    (:mod:`~fes_sim.sensors.normals`): per channel, the bias random-walk step over the block
+    (``step`` standard deviation) and then the noise of each sample. The bias is interpolated
+    from ``bias`` to its new value, which ``bias`` keeps.
 
     The true specific force is the world acceleration plus g projected on the shank axes, with
     the heel-strike transient ``impact`` = (peak m/s², frequency Hz, decay s) ``since_s`` after
@@ -89,14 +93,19 @@ def _readings(out, sigma, acc_world_x, acc_world_z, tilt_deg, misalign_rad, gyro
             d = since_s[w, j]
             if d < math.inf:
                 true[0, j] += peak * math.exp(-d / tau_s) * sincos_turns(freq_hz * d)[0]
+        s = state[w]
         for ch in range(n_ch):
-            b0, db = bias[w, ch], end[w, ch] - bias[w, ch]
+            b0 = bias[w, ch]
+            db = standard_normal(s) * step[ch]
             sd, q, v_lo, v_hi = sigma[ch], lsb[ch], lo[ch], hi[ch]
             o, tr = out[w, ch], true[ch]
             for j in range(n):
+                o[j] = standard_normal(s)
+            for j in range(n):  # apart from the draws, so that it vectorises
                 v = o[j] * sd + tr[j] + (b0 + db * ((j + 1) / n))
                 v = np.rint(v / q) * q
                 o[j] = min(max(v, v_lo), v_hi)
+            bias[w, ch] = b0 + db
 
 
 class ImuBank:
@@ -111,7 +120,8 @@ class ImuBank:
     misalignment_deg
         Sagittal rotation of each sensor on its shank, shape (N,).
     rngs
-        One sensor generator per walker (per-walker biases are drawn on construction);
+        One sensor generator per walker, which draws its bias and seeds its compiled
+        generator (:func:`~fes_sim.sensors.normals.seed_states`) on construction;
         walker i's readings depend on ``rngs[i]`` only.
     """
 
@@ -119,12 +129,12 @@ class ImuBank:
         self.config = config
         self.fs = sample_rate_hz
         self.misalign_rad = np.radians(np.asarray(misalignment_deg, float))[:, None]
-        self._rngs = rngs
         c = config
         g = GRAVITY_MPS2
         draws = np.array([r.standard_normal(6) for r in rngs])
-        self.acc_bias = draws[:, :3] * c.acc_bias_sd_mg * 1e-3 * g
-        self.gyr_bias = draws[:, 3:] * c.gyro_bias_sd_dps
+        #: each walker's bias (N, 6), acc x, y, z (m/s²) then gyr x, y, z (°/s)
+        self.bias = draws * np.array([c.acc_bias_sd_mg * 1e-3 * g] * 3 + [c.gyro_bias_sd_dps] * 3)
+        self._state = seed_states(rngs)
         self.acc_sigma = c.acc_noise_ug_rthz * 1e-6 * g * math.sqrt(sample_rate_hz / 2)
         self.gyr_sigma = c.gyro_noise_dps_rthz * math.sqrt(sample_rate_hz / 2)
         self.acc_full = c.acc_range_g * g
@@ -147,19 +157,12 @@ class ImuBank:
         ``since_heel_strike_s`` (inf when none) shapes the impact transient."""
         c = self.config
         n_w, n = tilt_deg.shape
-        # one (N, 6, n) array: acc x, y, z then gyr x, y, z. White noise per sample; the bias
-        # random walk steps once per call (block) and is interpolated linearly over it (its
-        # power lies far below 1 Hz).
-        draws = np.empty((n_w, 6 * n + 6))
-        for r, row in zip(self._rngs, draws):
-            r.standard_normal(out=row)
-        out = draws[:, : 6 * n].reshape(n_w, 6, n)
-        bias = np.concatenate((self.acc_bias, self.gyr_bias), axis=1)
-        end = bias + draws[:, 6 * n :] * self._step * math.sqrt(n)
+        # acc x, y, z then gyr x, y, z. White noise per sample; the bias random walk steps once
+        # per call (block) and is interpolated linearly over it (its power lies far below 1 Hz).
+        out = np.empty((n_w, 6, n))
         impact = (c.impact_peak_g * GRAVITY_MPS2, c.impact_freq_hz, c.impact_tau_ms * 1e-3)
         _readings(
-            out, self._sigma[:, 0], acc_world_x, acc_world_z, tilt_deg, self.misalign_rad[:, 0], gyro_dps, since_heel_strike_s, impact, bias, end,
-            self._lsb[:, 0], self._lo[:, 0], self._hi[:, 0],
+            out, self._state, self._sigma[:, 0], acc_world_x, acc_world_z, tilt_deg, self.misalign_rad[:, 0], gyro_dps, since_heel_strike_s, impact,
+            self.bias, self._step * math.sqrt(n), self._lsb[:, 0], self._lo[:, 0], self._hi[:, 0],
         )
-        self.acc_bias, self.gyr_bias = end[:, :3], end[:, 3:]
         return {name: out[:, k] for k, name in enumerate(IMU_CHANNELS)}
