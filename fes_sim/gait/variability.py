@@ -159,7 +159,8 @@ class StrideTable:
     def stack(cls, parts: Sequence["StrideTable"]) -> "StrideTable":
         """The rows of ``parts`` in one table, in order."""
         out = cls(0)
-        tables = [p._columns(p.head, max(t.start_s.shape[1] for t in parts)) for p in parts]
+        columns = max(p.start_s.shape[1] for p in parts)
+        tables = [p._columns(p.head, columns) for p in parts]
         out.start_s, out.duration_s, out.offsets_deg = (np.concatenate(x) for x in zip(*tables))
         out.end = np.concatenate([p.end - p.head for p in parts])
         out.head = np.zeros_like(out.end)
