@@ -156,14 +156,13 @@ class StrideTable:
         self.head, self.end = np.zeros_like(self.head), length
 
     @classmethod
-    def stack(cls, parts: Sequence["StrideTable"]) -> "StrideTable":
-        """The rows of ``parts`` in one table, in order."""
-        out = cls(0)
-        columns = max(p.start_s.shape[1] for p in parts)
-        tables = [p._columns(p.head, columns) for p in parts]
-        out.start_s, out.duration_s, out.offsets_deg = (np.concatenate(x) for x in zip(*tables))
-        out.end = np.concatenate([p.end - p.head for p in parts])
-        out.head = np.zeros_like(out.end)
+    def stack(cls, rows: Sequence["StrideTable"]) -> "StrideTable":
+        """One-row tables in one table, in order."""
+        out = cls(len(rows), max(t.start_s.shape[1] for t in rows))
+        for i, t in enumerate(rows):
+            head, end = int(t.head[0]), int(t.end[0])
+            out.end[i] = n = end - head
+            out.start_s[i, :n], out.duration_s[i, :n], out.offsets_deg[i, :n] = t.start_s[0, head:end], t.duration_s[0, head:end], t.offsets_deg[0, head:end]
         return out
 
     def row(self, i: int) -> "StrideTable":
