@@ -35,7 +35,6 @@ from fes_sim.gait.motion import (
     walking_angle_row,
 )
 from fes_sim.gait.scenario import Scenario
-from fes_sim.gait.variability import OFFSET_SIGNALS
 from fes_sim.gait.walker import WalkerConfig
 from fes_sim.samples import GaitEvent
 from fes_sim.sensors.faults import apply_faults
@@ -487,18 +486,7 @@ class BlockBuilder:
 
     def _stride_tables(self, t0_s: float, t1_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Each walker's strides covering ``[t0_s, t1_s]``: starts (walkers, k) (+inf: unused), durations, offsets (walkers, k, offsets)."""
-        tables = [m.walk_strides(t0_s, t1_s) for m in self.motions]
-        counts = np.array([len(tb) for tb in tables])
-        strides = [x for tb in tables for x in tb]
-        walker = np.repeat(np.arange(self.n), counts)
-        k = np.arange(len(strides)) - np.repeat(np.cumsum(counts) - counts, counts)  # each stride's place in its walker's table
-        starts = np.full((self.n, int(counts.max())), np.inf)
-        durs = np.ones(starts.shape)
-        offs = np.zeros(starts.shape + (len(OFFSET_SIGNALS),))
-        starts[walker, k] = [x[0] for x in strides]
-        durs[walker, k] = [x[1] for x in strides]
-        offs[walker, k] = [x[2] for x in strides]
-        return starts, durs, offs
+        return Motion.stride_tables(self.motions, t0_s, t1_s)
 
     def _walk_constants(self) -> tuple[np.ndarray, ...]:
         """The walking constants of :func:`_walk_block`, each (walkers,)."""

@@ -42,7 +42,7 @@ from numba.extending import register_jitable
 
 from fes_sim.gait import kinematics
 from fes_sim.gait.scenario import WALKING, Scenario, Segment
-from fes_sim.gait.variability import OFFSET_SIGNALS, StrideSequence
+from fes_sim.gait.variability import OFFSET_SIGNALS, StrideSequence, StrideTable
 from fes_sim.gait.walker import WalkerConfig
 from fes_sim.trig import sincos_turns
 
@@ -59,6 +59,12 @@ _MID_STANCE_PHASE, _MTC_PHASE = 0.33, 0.8
 #: normative phases of foot-flat in Winter's trial (foot pitch within 3° of level) and the ramp width
 FOOT_FLAT_PHASES = (0.12, 0.29)
 FOOT_FLAT_RAMP = 0.06
+#: a walk keeps at least this many strides, and the strides that start this long before the latest time asked for
+_KEEP_STRIDES, _KEEP_S = 4, 10.0
+#: stride draws per generator call of a walk-only motion (its generator draws nothing else)
+_STRIDES_PER_DRAW = 64
+#: row of a lone walker's stride sequence and stride tables
+_ROW = np.zeros(1, np.int64)
 
 ACTIVITY_CODES: dict[str, int] = {
     name: i for i, name in enumerate(("walk", "stand", "sit", "sit_to_stand", "stand_to_sit", "weight_shift", "slope_up", "slope_down"))
@@ -359,7 +365,7 @@ class _Entry:
     x_anchor: float = 0.0  # ankle x (non-walking) or hip x at t_start (walking)
     sway: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))  # (amplitude deg, frequency Hz, phase rad) rows
     shift_rate_hz: float = 0.0  # weight-shift frequency
-    strides: list[tuple[float, float, np.ndarray]] = field(default_factory=list)  # (start, duration, offsets)
+    strides: StrideTable | None = None  # of a walk (one row)
 
 
 class Motion:
@@ -382,7 +388,10 @@ class Motion:
         self.params = WalkParams.of(walker)
         self.stride_s = walker.stride_s
         self._rng = rng
-        self._strides = StrideSequence(self.stride_s, walker.stride_cv, walker.stride_ar1, walker.joint_offset_sd_deg, rng)
+        self._strides = StrideSequence(
+            [self.stride_s], [walker.stride_cv], [walker.stride_ar1], [walker.joint_offset_sd_deg], [rng], _STRIDES_PER_DRAW if self.walk_only else 1,
+        )
+        self._batch: tuple[_WalkBatch, int] | None = None  # the batch that extends this walk-only motion's strides, and its row
         self.entries: list[_Entry] = []
         self._next_segment = 0
         self._blend: tuple[float, WalkParams, float] | None = None
@@ -392,13 +401,13 @@ class Motion:
         """Walk as ``walker`` from ``t_s`` on: strides not yet drawn get its timing, and the
         walking channels fade from the old to its parameters over :data:`BLEND_S` (the hip
         keeps its position). Body height must not change."""
+        self._unbatch()
         e = self.entries[-1]
         old = self.params
         self.walker = walker
         self.params = WalkParams.of(walker)
         self.stride_s = walker.stride_s
-        st = self._strides
-        st.mean_s, st.cv, st.rho, st.offset_sd_deg = walker.stride_s, walker.stride_cv, walker.stride_ar1, walker.joint_offset_sd_deg
+        self._strides.retime(_ROW, walker.stride_s, walker.stride_cv, walker.stride_ar1, walker.joint_offset_sd_deg)
         self._blend = (t_s, old, e.x_anchor)
         if e.segment.activity in WALKING:  # hip x continuous at t_s with the new speed
             e.x_anchor += (old.speed_mps - self.params.speed_mps) * (t_s - e.t_start)
@@ -414,8 +423,9 @@ class Motion:
         open_end = last or seg.activity in WALKING
         entry = _Entry(seg, t_start, math.inf if open_end else t_start + seg.duration_s, x_anchor)
         if seg.activity in WALKING:
-            d, off = self._strides.next()
-            entry.strides.append((t_start - WALK_ENTRY_PHASE * d, d, off))
+            d, off = self._strides.next(_ROW)
+            entry.strides = StrideTable(1)
+            entry.strides.append(_ROW, t_start - WALK_ENTRY_PHASE * d, d, off)
         else:
             n = 6
             amp = 0.6 * math.sqrt(2.0 / n) * self._rng.uniform(0.5, 1.5, n)
@@ -426,23 +436,22 @@ class Motion:
         self.entries.append(entry)
 
     def ensure(self, t_s: float) -> None:
-        """Extend the schedule (and the stride list) to cover time ``t_s``."""
+        """Extend the schedule (and the stride table) to cover time ``t_s``."""
+        self._unbatch()
         while True:
             e = self.entries[-1]
             if e.segment.activity in WALKING:
                 nominal_end = e.t_start + e.segment.duration_s if self._next_segment < len(self.scenario.segments) else math.inf
-                while len(e.strides) > 4 and e.strides[1][0] < t_s - 10.0:
-                    del e.strides[0]
+                e.strides.trim(t_s - _KEEP_S, _KEEP_STRIDES)
                 while True:
-                    s0, d, _ = e.strides[-1]
+                    s0, d = (float(x[0]) for x in e.strides.last(_ROW))
                     end_reached = s0 + WALK_ENTRY_PHASE * d >= nominal_end
                     if end_reached or s0 + d > t_s + BLEND_S + 1.0:
                         break
-                    nd, off = self._strides.next()
-                    e.strides.append((s0 + d, nd, off))
+                    nd, off = self._strides.next(_ROW)
+                    e.strides.append(_ROW, s0 + d, nd, off)
                 if not end_reached:
                     return
-                s0, d, _ = e.strides[-1]
                 e.t_end = s0 + WALK_ENTRY_PHASE * d
                 ankle_x = self._walk_ankle_x(e, e.t_end + BLEND_S)
                 self._open(e.t_end, ankle_x)
@@ -459,9 +468,7 @@ class Motion:
 
     # ---- channels ---------------------------------------------------------------------------
     def _walk_phase(self, e: _Entry, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        starts = np.array([s for s, _, _ in e.strides])
-        durs = np.array([d for _, d, _ in e.strides])
-        offs = np.array([o for _, _, o in e.strides])
+        starts, durs, offs = (x[0] for x in e.strides.window(-math.inf))
         i = np.clip(np.searchsorted(starts, t, side="right") - 1, 0, len(starts) - 1)
         return (t - starts[i]) / durs[i], i, offs[i]
 
@@ -493,15 +500,22 @@ class Motion:
         """True once :meth:`set_walker` has faded the walking channels to a new walker."""
         return self._blend is not None
 
-    def walk_strides(self, t0_s: float, t1_s: float) -> list[tuple[float, float, np.ndarray]]:
-        """For a walk-only scenario: the strides ``(start_s, duration_s, offsets)`` covering
-        ``[t0_s, t1_s]``, the inputs of :func:`walking_channels` for batching many walkers."""
-        self.ensure(t1_s)
-        strides = self.entries[0].strides
-        k = len(strides) - 1  # the last stride that starts by t0_s (the first if none)
-        while k > 0 and strides[k][0] > t0_s:
-            k -= 1
-        return strides[k:]
+    @staticmethod
+    def stride_tables(motions: Sequence["Motion"], t0_s: float, t1_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For walk-only motions: each one's strides covering ``[t0_s, t1_s]``, the inputs of
+        :func:`walking_channels` for batching many walkers, as tables (:meth:`StrideTable.window`).
+        The motions' strides are extended together from then on, until one is used alone."""
+        return _WalkBatch.of(motions).tables(t0_s, t1_s)
+
+    def _unbatch(self) -> None:
+        """Take this motion's stride sequence and table back from its batch (which is then retired)."""
+        if self._batch is None:
+            return
+        batch, i = self._batch
+        self._strides = batch.sequence.row(i)
+        self.entries[0].strides = batch.table.row(i)
+        batch.retired = True
+        self._batch = None
 
     @property
     def slope_deg(self) -> float:
@@ -594,6 +608,42 @@ class Motion:
             out["stance"][mask] = ch["stance"]
             out["activity"][mask] = ACTIVITY_CODES[e.segment.activity]
         return out
+
+
+class _WalkBatch:
+    """The strides of walk-only motions extended together, one row each (:meth:`Motion.stride_tables`):
+    their stride sequences and tables move here, and back to a motion that is used alone."""
+
+    def __init__(self, motions: Sequence[Motion]) -> None:
+        for m in motions:
+            m._unbatch()
+        self.motions = motions
+        self.sequence = StrideSequence.stack([m._strides for m in motions])
+        self.table = StrideTable.stack([m.entries[0].strides for m in motions])
+        self.rows = np.arange(len(motions))
+        self.retired = False
+        for i, m in enumerate(motions):
+            m._batch = (self, i)
+
+    @classmethod
+    def of(cls, motions: Sequence[Motion]) -> "_WalkBatch":
+        """The batch of ``motions`` (the same sequence object as before), a new one if there is none."""
+        batch = motions[0]._batch
+        if batch is None or batch[0].retired or batch[0].motions is not motions:
+            return cls(motions)
+        return batch[0]
+
+    def tables(self, t0_s: float, t1_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What :meth:`Motion.ensure` (``t1_s``) of each walk does, then the strides covering ``[t0_s, t1_s]``."""
+        table = self.table
+        table.trim(t1_s - _KEEP_S, _KEEP_STRIDES)
+        while True:
+            start, duration = table.last(self.rows)
+            rows = np.flatnonzero(start + duration <= t1_s + BLEND_S + 1.0)
+            if rows.size == 0:
+                return table.window(t0_s)
+            d, off = self.sequence.next(rows)
+            table.append(rows, start[rows] + duration[rows], d, off)
 
 
 def ankle_position(seg: Segments, ch: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
