@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from fes_sim.config import get_preset
 from fes_sim.errors import ConfigError
-from fes_sim.gait.scenario import SCENARIOS
+from fes_sim.gait.scenario import SCENARIOS, Scenario, Segment
 from fes_sim.plant import StrideOutcome, WalkingPlant
 from fes_sim.population import Population, seed_of
 from fes_sim.samples import GRAVITY_MPS2, GaitEvent
@@ -276,13 +276,14 @@ def test_sensor_faults(kind):
     assert all(math.isfinite(r[2]) for r in after)
 
 
-@pytest.mark.parametrize("scenario", ["walk", "daily_mix"])
+@pytest.mark.parametrize("scenario", ["walk", "daily_mix", "uphill"])
 def test_population_equals_single_runs(scenario):
-    """The vectorised pass gives each walker's single run (to rounding of numpy vs math)."""
+    """The vectorised pass gives each walker's single run (to rounding of numpy vs math); "uphill"
+    is walking alone on a slope, batched across walkers like "walk" (it once failed for N > 1)."""
     walkers = [get_preset("walker", n) for n in ("healthy", "drop_foot_severe", "drop_foot_mild", "hemiparetic_slow")]
     walkers.append(walkers[1].replace(contracture_deg=12.0))  # lands toe first
-    n, steps = len(walkers), 200 * (12 if scenario == "walk" else 45)
-    sc = SCENARIOS[scenario]
+    n, steps = len(walkers), 200 * (45 if scenario == "daily_mix" else 12)
+    sc = SCENARIOS[scenario] if scenario in SCENARIOS else Scenario(name=scenario, segments=(Segment("slope_up", 1e6),))
     rng = np.random.default_rng(0)
     burst = (np.arange(steps)[:, None] // 40 + np.arange(n)) % 3 == 0
     cur = np.where(burst, rng.uniform(20, 60, (steps, n)), 0.0)

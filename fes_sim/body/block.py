@@ -491,7 +491,7 @@ class BlockBuilder:
     def _walk_constants(self) -> tuple[np.ndarray, ...]:
         """The walking constants of :func:`_walk_block`, each (walkers,)."""
         p, slope = self.params, self._walk_slope_deg
-        hip_drop, lift = slope_compensation(p.rom, slope)
+        hip_drop, lift = (np.reshape(x, (-1, 1)) for x in slope_compensation(p.rom, slope[:, 0]))  # (walkers,) each, or 0.0
         per_walker = lambda x: np.ascontiguousarray(np.broadcast_to(x, slope.shape)[:, 0], float)  # noqa: E731
         return tuple(per_walker(x) for x in (p.warp_b, p.warp_a, p.rom, slope, hip_drop, lift, p.body_scale, p.speed_mps))
 
