@@ -17,7 +17,8 @@ Memory: a walker reads each step's fields from its record in the block
 (:data:`~fes_sim.body.block.RECORD_FIELDS`, two cache lines side by side; a walker in free
 stance reads only the first), so a call touches a few consecutive lines per walker, not a
 line of each of 15 block rows. The records of the walker :data:`_AHEAD` places ahead are
-prefetched, the second line only where its phase reads it. Work that no output needs is left out: the stance torque is computed once,
+prefetched (the second line only where its phase reads it), and so are its constants,
+float state and delay-line slot. Work that no output needs is left out: the stance torque is computed once,
 for a walker's last step of the call (within the call nothing reads it), and a swing step
 takes the sine and cosine of its pitch from the previous step's clearance check when the
 angle is the same (level ground). Each of these keeps the results bit-identical.
@@ -113,12 +114,13 @@ _HEEL_STRIKE, _HEEL_OFF, _TOE_OFF = int(GaitEvent.HEEL_STRIKE), int(GaitEvent.HE
 
 
 @intrinsic
-def _prefetch(typingctx, a, w, i, k):
-    """Ask the CPU to bring ``a[w, i, k]`` into cache (a hint: it reads nothing and cannot fault)."""
+def _prefetch(typingctx, a, index):
+    """Ask the CPU to bring ``a[index]`` into cache (a hint: it reads nothing and cannot fault)."""
 
     def codegen(context, builder, sig, args):
         ary = context.make_array(sig.args[0])(context, builder, args[0])
-        idx = [context.cast(builder, v, t, types.intp) for v, t in zip(args[1:], sig.args[1:])]
+        values = cgutils.unpack_tuple(builder, args[1], len(sig.args[1]))
+        idx = [context.cast(builder, v, t, types.intp) for v, t in zip(values, sig.args[1])]
         shape, strides = cgutils.unpack_tuple(builder, ary.shape), cgutils.unpack_tuple(builder, ary.strides)
         ptr = cgutils.get_item_pointer2(context, builder, ary.data, shape, strides, sig.args[0].layout, idx)
         i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
@@ -127,7 +129,7 @@ def _prefetch(typingctx, a, w, i, k):
         builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])  # read, keep in all cache levels, data
         return context.get_dummy_value()
 
-    return types.void(a, w, i, k), codegen
+    return types.void(a, index), codegen
 
 
 @numba.njit(cache=True)
@@ -135,9 +137,9 @@ def _prefetch_records(record, r, i_first, i_last, both_lines):
     """Prefetch the records of steps ``i_first``..``i_last`` of block row ``r`` (the first cache line of
     each, both with ``both_lines``); past :data:`_PREFETCH_STEPS` steps the hardware follows the stream."""
     for i in range(i_first, min(i_last, i_first + _PREFETCH_STEPS - 1) + 1):
-        _prefetch(record, r, i, 0)
+        _prefetch(record, (r, i, 0))
         if both_lines:
-            _prefetch(record, r, i, RECORD_LINE)
+            _prefetch(record, (r, i, RECORD_LINE))
 
 
 @numba.njit(cache=True)
@@ -270,6 +272,11 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
         if v < n:  # the second line (swing, the heel and toe rockers, the reflex) only for a walker in one of them
             moving = I[v, I_SWING] or I[v, I_LOCK] != NO_LOCK or C[v, _K_SPASTICITY_GAIN_NMS_PER_DEG] != 0.0
             _prefetch_records(rec, row[v], i0 + RECORD_OFFSET, i0 + last + 1 + RECORD_OFFSET, moving)
+            for j in range(0, C.shape[1], 8):  # and its state: with one period a call, a sweep over 1,000 walkers leaves L2
+                _prefetch(C, (v, j))
+            for j in range(0, F.shape[1], 8):
+                _prefetch(F, (v, j))
+            _prefetch(emd_buf, (v, emd_pos))
         u_row = row[w]
         gain = C[w, _K_SPASTICITY_GAIN_NMS_PER_DEG]
         opt, width = C[w, _K_TORQUE_ANGLE_OPT_DEG], C[w, _K_TORQUE_ANGLE_WIDTH_DEG]
