@@ -204,7 +204,7 @@ def _on_event(ev, w, t_s, flat, ref, ref_dot, psi_a_dot, C, F, I, leg, events, n
     if ev == _HEEL_STRIKE:
         if lock == NO_LOCK and I[w, I_SWING]:  # no contact yet: the heel strikes at the nominal time
             rel = F[w, F_ALPHA] - flat
-            sr, cr = math.sin(rel), math.cos(rel)
+            sr, cr = sincos_rad(rel)
             toe_z = C[w, _K_TOE_FORWARD_M] * sr - C[w, _K_TOE_BELOW_M] * cr
             heel_z = -C[w, _K_HEEL_BACK_M] * sr - C[w, _K_HEEL_BELOW_M] * cr - C[w, _K_HEEL_CONTACT_M]
             n_ev, n_str = _contact(w, t_s, heel_z <= toe_z, rel, F, I, C, leg, events, n_ev, strides, n_str, row)
@@ -344,7 +344,7 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                         C[w, _S0 + 8], C[w, _S0 + 9],
                     )
                     if alpha != trig_rad:
-                        trig_rad, trig_sin, trig_cos = alpha, math.sin(alpha), math.cos(alpha)
+                        trig_rad, (trig_sin, trig_cos) = alpha, sincos_rad(alpha)
                     alpha, alpha_dot = swing_foot_step_trig(
                         q, alpha, trig_sin, trig_cos, alpha_dot, tau_ev - reflex + 0.0, 0.0, 0.0, 0.5 * (x[R_THETA] + y[R_THETA]),
                         0.5 * (x[R_THETA_DOT] + y[R_THETA_DOT]), 0.5 * (x[R_TAU_FF] + y[R_TAU_FF]), 0.5 * (psi_a + y[R_PSI]),
@@ -374,7 +374,7 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                 zone_end = int(rec[u_row, i + 1 + RECORD_OFFSET, R_ZONE]) if swing else STANCE
                 if zone_end >= MID_SWING:  # clearance in mid and terminal swing, at the end of the step (its pitch, ankle and zone)
                     rel = alpha - flat
-                    sr, cr = math.sin(rel), math.cos(rel)
+                    sr, cr = sincos_rad(rel)
                     trig_rad, trig_sin, trig_cos = rel, sr, cr  # on level ground the next swing step's pitch
                     z = rec[u_row, i + 1 + RECORD_OFFSET, R_SURF]
                     toe_z = z + C[w, _K_TOE_FORWARD_M] * sr - C[w, _K_TOE_BELOW_M] * cr
