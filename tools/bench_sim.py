@@ -33,6 +33,19 @@ closed loop, walkaide_tilt (x real time)       141      252-310
 population N=1000, 1 kHz plant (walker-s/s)    2,751    5,088
 population N=1000, 200 Hz plant (walker-s/s)   9,071    10,803
 =============================================  =======  ========
+
+Sixth round (IMU noise in the compiled pass, one record per step, the stride schedule in
+numpy, a second-order swing foot that keeps 1 kHz clearances at 200 Hz), quiet machine,
+``--repeats 5``, per CPU second:
+
+=============================================  =======  ===========
+                                               a87a2e7  now
+=============================================  =======  ===========
+plant only (x real time)                       407-419  432-437
+closed loop, walkaide_tilt (x real time)       252-310  283-290
+population N=1000, 1 kHz plant (walker-s/s)    5,088    5,418-5,473
+population N=1000, 200 Hz plant (walker-s/s)   10,803   12,263-12,606
+=============================================  =======  ===========
 """
 
 from __future__ import annotations
