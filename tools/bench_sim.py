@@ -42,7 +42,7 @@ numpy, a second-order swing foot that keeps 1 kHz clearances at 200 Hz), quiet m
                                                a87a2e7  now
 =============================================  =======  ===========
 plant only (x real time)                       407-419  432-437
-closed loop, walkaide_tilt (x real time)       252-310  283-290
+closed loop, walkaide_tilt (x real time)       252-310  199-290
 population N=1000, 1 kHz plant (walker-s/s)    5,088    5,418-5,473
 population N=1000, 200 Hz plant (walker-s/s)   10,803   12,263-12,606
 =============================================  =======  ===========
