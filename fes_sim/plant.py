@@ -61,7 +61,6 @@ from fes_sim.gait.walker import WalkerConfig
 from fes_sim.lanes import Lanes
 from fes_sim.samples import GRAVITY_MPS2, GaitEvent, ShankSample
 from fes_sim.sensors.imu import SensorConfig
-from fes_sim.trig import sincos_rad
 
 __all__ = ["WalkingPlant", "StrideOutcome", "PlantState", "Orthosis"]
 
@@ -153,8 +152,7 @@ class PlantState:
     @property
     def toe_z_m(self) -> float:
         rel = self._alpha - self._blk.slope[self._i]
-        sr, cr = sincos_rad(rel)
-        return self._blk.ankle_z[self._i] + self._seg.toe_forward * sr - self._seg.toe_below * cr
+        return self._blk.ankle_z[self._i] + self._seg.toe_forward * math.sin(rel) - self._seg.toe_below * math.cos(rel)
 
     @property
     def toe_height_mm(self) -> float:
@@ -163,16 +161,14 @@ class PlantState:
             return self.toe_z_m * 1e3
         rel = self._alpha - self._blk.slope[self._i]
         seg = self._seg
-        sr, cr = sincos_rad(rel)
-        toe = seg.toe_forward * sr - seg.toe_below * cr
-        heel = -seg.heel_back * sr - seg.heel_below * cr
+        toe = seg.toe_forward * math.sin(rel) - seg.toe_below * math.cos(rel)
+        heel = -seg.heel_back * math.sin(rel) - seg.heel_below * math.cos(rel)
         return (toe - min(toe, heel)) * 1e3
 
     @property
     def toe_x_m(self) -> float:
         rel = self._alpha - self._blk.slope[self._i]
-        sr, cr = sincos_rad(rel)
-        return self._blk.ankle_x[self._i] + self._seg.toe_forward * cr + self._seg.toe_below * sr
+        return self._blk.ankle_x[self._i] + self._seg.toe_forward * math.cos(rel) + self._seg.toe_below * math.sin(rel)
 
     @property
     def activity(self) -> str:
@@ -510,7 +506,7 @@ class WalkingPlant:
             return
         rel = alpha - blk.slope[i]
         seg = self.seg
-        sr, cr = sincos_rad(rel)
+        sr, cr = math.sin(rel), math.cos(rel)
         z = blk.ankle_z[i + 1]
         toe_z = z + seg.toe_forward * sr - seg.toe_below * cr
         if zone == MID_SWING:
@@ -618,9 +614,8 @@ class WalkingPlant:
             if self._lock is None and self._swing:  # no contact yet: the heel strikes at the nominal time
                 rel = self._alpha - blk.slope[i]
                 seg = self.seg
-                sr, cr = sincos_rad(rel)
-                toe_z = seg.toe_forward * sr - seg.toe_below * cr
-                heel_z = -seg.heel_back * sr - seg.heel_below * cr - self._heel_contact
+                toe_z = seg.toe_forward * math.sin(rel) - seg.toe_below * math.cos(rel)
+                heel_z = -seg.heel_back * math.sin(rel) - seg.heel_below * math.cos(rel) - self._heel_contact
                 self._contact(t_s, heel_z <= toe_z, blk, i)
             if self._lock == "toe":
                 self._toe_landing = True

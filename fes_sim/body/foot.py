@@ -34,7 +34,6 @@ from numba.extending import register_jitable
 from fes_sim.body.passive import passive_moment_stiffness
 from fes_sim.gait import kinematics
 from fes_sim.samples import GRAVITY_MPS2
-from fes_sim.trig import sincos_rad
 
 _DEG = 180.0 / math.pi
 
@@ -132,9 +131,8 @@ def swing_foot_step(
     part. Voluntary control tracks the normative path (feed-forward ``ff_nm`` plus PD): its
     dorsiflexing part is lost with severity, its plantarflexing feed-forward is kept.
     """
-    sin_alpha, cos_alpha = sincos_rad(alpha)
     return swing_foot_step_trig(
-        p, alpha, sin_alpha, cos_alpha, alpha_dot, tau_nm, stiffness_nm_per_rad, damping_nms_per_rad, theta_ref, theta_ref_dot,
+        p, alpha, math.sin(alpha), math.cos(alpha), alpha_dot, tau_nm, stiffness_nm_per_rad, damping_nms_per_rad, theta_ref, theta_ref_dot,
         ff_nm, psi_a, psi_a_dot, knee_deg, acc_x_mps2, acc_z_mps2, dt_s, exp,
     )
 
