@@ -45,8 +45,10 @@ def test_run_prints_table_and_summary():
     proc = fes("run", "--duration-s", "12")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    assert lines[0].split()[:2] == ["stride", "HS"]
-    assert "MTC mm" in lines[0] and "charge uC" in lines[0]
+    assert lines[0] == "12 s of walker drop_foot_mild (scenario walk), controller walkaide_tilt, stimulator default, seed 1"
+    assert lines[2].split()[:2] == ["stride", "HS"]
+    assert "MTC mm" in lines[2] and "charge uC" in lines[2]
+    assert any(line.startswith("HS: true heel strike; HO det:") for line in lines)
     assert any(line.startswith("strides: ") for line in lines)
     assert any("real-time factor" in line for line in lines)
 

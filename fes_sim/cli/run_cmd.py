@@ -32,6 +32,10 @@ DURATION_S = Number(float, 1, 24 * 3600, "s")
 
 STRIDE_HEADERS = ("stride", "HS s", "HO det s", "stim on s", "stim off s", "lead ms", "charge uC", "MTC mm", "drag", "pitch IC deg")
 STRIDE_DECIMALS = (0, 2, 2, 2, 2, 0, 1, 1, 0, 1)
+STRIDE_LEGEND = (
+    "HS: true heel strike; HO det: heel-off as the detector saw it; lead: stimulation onset before toe-off;\n"
+    "MTC: minimum toe clearance; pitch IC: foot pitch at initial contact (toe up +)"
+)
 
 
 def add_parser(subparsers: Any, formatter_class: type) -> None:
@@ -83,7 +87,12 @@ def run(args: argparse.Namespace) -> int:
         json.dump(result.summary, sys.stdout)
         sys.stdout.write("\n")
         return 0
+    print(
+        f"{args.duration_s:g} s of walker {args.walker} (scenario {args.scenario}), controller {args.controller}, "
+        f"stimulator {args.stimulator}, seed {args.seed}\n"
+    )
     print(format_table(STRIDE_HEADERS, [r.__dict__.values() for r in result.rows], STRIDE_DECIMALS))
+    print(STRIDE_LEGEND)
     print()
     print(result.summary_text())
     if out is not None:
