@@ -491,20 +491,22 @@ class WalkingPlant:
         w = self.walker
         self._swing = True
         alpha, alpha_dot = self._alpha, self._alpha_dot
-        theta_deg = (alpha + blk.psi_a[i]) * _DEG
+        mid = lambda x: 0.5 * (x[i] + x[i + 1])  # noqa: E731 - the input at the middle of the step
+        psi_a = mid(blk.psi_a)
+        theta_deg = (alpha + psi_a) * _DEG
         tau_ev = t_max * mu.torque_angle_factor(theta_deg, w.torque_angle_opt_deg, w.torque_angle_width_deg) if t_max > 0.0 else 0.0
         self._tau = tau_ev
-        tau_o, k_o, d_o = self._orthosis_terms(theta_deg, (alpha_dot + blk.psi_a_dot[i]) * _DEG)
-        mid = lambda x: 0.5 * (x[i] + x[i + 1])  # noqa: E731 - the input at the middle of the step
+        psi_a_dot = mid(blk.psi_a_dot)
+        tau_o, k_o, d_o = self._orthosis_terms(theta_deg, (alpha_dot + psi_a_dot) * _DEG)
         alpha, alpha_dot = swing_foot_step(
             self._swing_foot, alpha, alpha_dot, tau_ev - self._spas_tau + tau_o, k_o, d_o, mid(blk.theta_ref), mid(blk.theta_ref_dot),
-            mid(blk.tau_ff), mid(blk.psi_a), mid(blk.psi_a_dot), mid(blk.knee), mid(blk.acc_x), mid(blk.acc_z), self.dt,
+            mid(blk.tau_ff), psi_a, psi_a_dot, mid(blk.knee), mid(blk.acc_x), mid(blk.acc_z), self.dt,
         )
         self._alpha, self._alpha_dot = alpha, alpha_dot
         zone = blk.zone[i + 1]  # the clearance at the end of the step: its pitch, ankle and zone
         if zone == EARLY_SWING or zone == STANCE:
             return
-        rel = alpha - blk.slope[i]
+        rel = alpha - blk.slope[i + 1]
         seg = self.seg
         sr, cr = math.sin(rel), math.cos(rel)
         z = blk.ankle_z[i + 1]

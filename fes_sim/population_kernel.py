@@ -335,10 +335,11 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                 swing = not stance
                 tau_ev = 0.0
                 t_ev = C[w, _K_T_MAX_NM] * (0.5 * (a_start + a)) * F[w, F_MU] if swing else t_max  # swing: the step's mean activation
+                y = rec[u_row, i + 1 + RECORD_OFFSET]  # the next step's fields: swing's inputs at the middle of the step
+                psi_ev = 0.5 * (psi_a + y[R_PSI]) if swing else psi_a
                 if (swing or loading) and t_ev != 0.0:  # the evoked torque at the pitch before the step (0 without activation)
-                    tau_ev = t_ev * torque_angle_factor((alpha + psi_a) * _DEG, opt, width, math.exp)
+                    tau_ev = t_ev * torque_angle_factor((alpha + psi_ev) * _DEG, opt, width, math.exp)
                 if swing:  # the foot equation (see fes_sim.body.foot), its inputs at the middle of the step
-                    y = rec[u_row, i + 1 + RECORD_OFFSET]
                     q = _Swing(
                         C[w, _S0], C[w, _S0 + 1], C[w, _S0 + 2], C[w, _S0 + 3], C[w, _S0 + 4], C[w, _S0 + 5], C[w, _S0 + 6], C[w, _S0 + 7],
                         C[w, _S0 + 8], C[w, _S0 + 9],
@@ -347,7 +348,7 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                         trig_rad, (trig_sin, trig_cos) = alpha, sincos_rad(alpha)
                     alpha, alpha_dot = swing_foot_step_trig(
                         q, alpha, trig_sin, trig_cos, alpha_dot, tau_ev - reflex + 0.0, 0.0, 0.0, 0.5 * (x[R_THETA] + y[R_THETA]),
-                        0.5 * (x[R_THETA_DOT] + y[R_THETA_DOT]), 0.5 * (x[R_TAU_FF] + y[R_TAU_FF]), 0.5 * (psi_a + y[R_PSI]),
+                        0.5 * (x[R_THETA_DOT] + y[R_THETA_DOT]), 0.5 * (x[R_TAU_FF] + y[R_TAU_FF]), psi_ev,
                         0.5 * (x[R_PSI_DOT] + y[R_PSI_DOT]), 0.5 * (x[R_KNEE] + y[R_KNEE]), 0.5 * (x[R_ACC_X] + y[R_ACC_X]),
                         0.5 * (x[R_ACC_Z] + y[R_ACC_Z]), dt, math.exp,
                     )
@@ -373,7 +374,7 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                     n_str = _flat(w, F, I, C, leg, flat, ref, ref_dot, x[R_PSI_DOT], strides, n_str, srow)
                 zone_end = int(rec[u_row, i + 1 + RECORD_OFFSET, R_ZONE]) if swing else STANCE
                 if zone_end >= MID_SWING:  # clearance in mid and terminal swing, at the end of the step (its pitch, ankle and zone)
-                    rel = alpha - flat
+                    rel = alpha - y[R_SLOPE]
                     sr, cr = sincos_rad(rel)
                     trig_rad, trig_sin, trig_cos = rel, sr, cr  # on level ground the next swing step's pitch
                     z = rec[u_row, i + 1 + RECORD_OFFSET, R_SURF]

@@ -13,8 +13,10 @@ import math
 import numpy as np
 
 from fes_sim.body.foot import implicit_velocity_step, trapezoid_velocity_step
+from fes_sim.body.strides import matched_strides
 from fes_sim.config import get_preset
-from fes_sim.population import Population
+from fes_sim.plant import WalkingPlant
+from fes_sim.population import Population, sample_walkers
 
 
 def _oscillator_error(step, dt_s: float) -> float:
@@ -29,6 +31,17 @@ def _oscillator_error(step, dt_s: float) -> float:
     wd = w0 * math.sqrt(1 - zeta**2)
     exact = math.exp(-zeta * w0 * 0.5) * (math.cos(wd * 0.5) + zeta * w0 / wd * math.sin(wd * 0.5))
     return abs(alpha - exact)
+
+
+def test_trapezoid_step_does_not_ring_on_a_stiff_damper() -> None:
+    """The lightest allowed foot on the stiffest allowed damping at 200 Hz (D·Δt/J ≈ 17): the
+    velocity of a kicked foot decays without changing sign (the plain trapezoid flips it)."""
+    inertia, d, dt = 0.004, 13.4, 0.005
+    alpha, alpha_dot = 0.0, 1.0
+    for _ in range(5):
+        alpha, alpha_dot_next = trapezoid_velocity_step(alpha, alpha_dot, -d * alpha_dot, 0.0, d, inertia, dt)
+        assert 0.0 <= alpha_dot_next < alpha_dot
+        alpha_dot = alpha_dot_next
 
 
 def test_trapezoid_step_is_second_order_and_euler_first() -> None:
@@ -56,10 +69,32 @@ def test_a_200_hz_plant_keeps_the_clearance_of_a_2_khz_plant() -> None:
     reference = _strides(2000.0)
     p95 = {}
     for rate in (200.0, 400.0):
-        pairs = [(a, b) for sa, sb in zip(_strides(rate), reference) for a, b in zip(sa, sb)]
+        pairs = matched_strides(_strides(rate), reference)
         assert len(pairs) > 300
         mtc = np.abs([a.mtc_mm - b.mtc_mm for a, b in pairs])
         contact_ms = np.abs([a.t_end_s - b.t_end_s for a, b in pairs]) * 1e3
         p95[rate] = float(np.percentile(mtc, 95))
         assert float(np.median(contact_ms)) <= 1e3 / rate
     assert p95[400.0] < p95[200.0] < 1.0
+
+
+def test_the_python_step_with_an_orthosis_converges_too() -> None:
+    """The Python step (an orthosis is a Python callable) takes the brace at the middle of the step
+    as the rest of the foot's moment: with the rigid brace at 200 Hz the clearance stays within
+    0.1 mm of 2 kHz (median; with the brace at the step's start it was 1.9 mm off)."""
+    walkers = sample_walkers(get_preset("walker", "drop_foot_severe"), 3, 5)
+    brace = get_preset("afo", "rigid").torque_nm
+
+    def strides(rate_hz: float) -> list:
+        out = []
+        for i, w in enumerate(walkers):
+            plant = WalkingPlant(w, plant_rate_hz=rate_hz, orthosis=brace)
+            plant.reset(i)
+            for _ in range(12 * 200):
+                plant.step(0.0, 0.0, 0.0)
+            out.append(plant.strides)
+        return out
+
+    pairs = matched_strides(strides(200.0), strides(2000.0))
+    assert len(pairs) > 20
+    assert float(np.median(np.abs([a.mtc_mm - b.mtc_mm for a, b in pairs]))) < 0.1

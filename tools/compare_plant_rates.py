@@ -17,6 +17,7 @@ import argparse
 
 import numpy as np
 
+from fes_sim.body.strides import matched_strides
 from fes_sim.config import get_preset
 from fes_sim.population import Population
 
@@ -41,7 +42,7 @@ def main() -> None:
         reference = strides_at(args.reference, args.n, args.seconds, stimulated)
         for rate in args.rates:
             strides = strides_at(rate, args.n, args.seconds, stimulated)
-            pairs = [(a, b) for sa, sb in zip(strides, reference) for a, b in zip(sa, sb)]
+            pairs = matched_strides(strides, reference)
             mtc = np.array([a.mtc_mm - b.mtc_mm for a, b in pairs])
             ic_ms = np.array([a.t_end_s - b.t_end_s for a, b in pairs]) * 1e3
             drag = (np.mean([a.toe_drag for a, _ in pairs]), np.mean([b.toe_drag for _, b in pairs]))

@@ -42,7 +42,9 @@ from fes_sim.sensors.imu import ImuBank, SensorConfig
 from fes_sim.sensors.tilt import TiltFilter
 from fes_sim.trig import sincos_deg, sincos_rad
 
-_MARGIN = 2
+#: steps computed beyond each end of a block: the record's step after the last (a swing step reads
+#: it) then has central second derivatives (the ankle's acceleration, the feed-forward torque)
+_MARGIN = 3
 _HEEL_OFF_PITCH_DEG = 2.0
 LOADING_TAU_S = 0.03
 

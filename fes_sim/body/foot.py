@@ -82,15 +82,18 @@ def implicit_velocity_step(alpha, alpha_dot, tau_nm, stiffness_nm_per_rad, dampi
 def trapezoid_velocity_step(alpha, alpha_dot, tau_nm, stiffness_nm_per_rad, damping_nms_per_rad, inertia_kgm2, dt_s):
     """One linearly implicit trapezoidal step of J·α̈ = τ; returns ``(alpha, alpha_dot)``.
 
-    As :func:`implicit_velocity_step`, but the stiff and viscous parts act at the mean of the
-    start and end states and α moves with the mean velocity: with Δα̇ the velocity change,
-    J·Δα̇/Δt = τ − K·Δt·(α̇ + Δα̇/2)/2 − D·Δα̇/2, then α += Δt·(α̇ + Δα̇/2). Second order
-    where τ's other terms are taken at the middle of the step.
+    As :func:`implicit_velocity_step`, but the stiff and viscous parts act at the weight θ = ½
+    between the start and end states and α moves with that velocity: with Δα̇ the velocity
+    change, J·Δα̇/Δt = τ − K·Δt·θ·(α̇ + θ·Δα̇) − D·θ·Δα̇, then α += Δt·(α̇ + θ·Δα̇). Second
+    order where τ's other terms are taken at the middle of the step. A damper so stiff that
+    D·Δt/J > 2 would make the trapezoid's velocity change sign every step; there θ grows to
+    1 − J/(D·Δt) (towards the implicit Euler step), which keeps it from overshooting.
     """
-    change = (tau_nm - 0.5 * stiffness_nm_per_rad * dt_s * alpha_dot) / (
-        inertia_kgm2 / dt_s + 0.5 * damping_nms_per_rad + 0.25 * stiffness_nm_per_rad * dt_s
+    theta = max(0.5, 1.0 - inertia_kgm2 / (damping_nms_per_rad * dt_s)) if damping_nms_per_rad > 0.0 else 0.5
+    change = (tau_nm - theta * stiffness_nm_per_rad * dt_s * alpha_dot) / (
+        inertia_kgm2 / dt_s + theta * damping_nms_per_rad + theta * theta * stiffness_nm_per_rad * dt_s
     )
-    return alpha + dt_s * (alpha_dot + 0.5 * change), alpha_dot + change
+    return alpha + dt_s * (alpha_dot + theta * change), alpha_dot + change
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,15 @@ STRIDE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(StrideOutcome))
 _BOOL_FIELDS = frozenset(("toe_drag", "foot_slap"))
 
 
+def matched_strides(
+    runs: list[list[StrideOutcome]], reference: list[list[StrideOutcome]], tolerance_s: float = 6e-3,
+) -> list[tuple[StrideOutcome, StrideOutcome]]:
+    """Pairs of the same stride in two runs of the same walkers (one stride list per walker in each):
+    matched by toe-off, a nominal event that two plant rates place within a plant step, so a stride
+    one run completes and the other does not shifts no other pair."""
+    return [(a, b) for sa, sb in zip(runs, reference) for a in sa for b in sb if abs(a.t_toe_off_s - b.t_toe_off_s) < tolerance_s]
+
+
 def stride_outcome(row: list[float]) -> StrideOutcome:
     """The :class:`StrideOutcome` of a stride row (floats in :data:`STRIDE_FIELDS` order)."""
     return StrideOutcome(*(bool(v) if name in _BOOL_FIELDS else v for name, v in zip(STRIDE_FIELDS, row)))
