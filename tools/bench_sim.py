@@ -35,17 +35,17 @@ population N=1000, 200 Hz plant (walker-s/s)   9,071    10,803
 =============================================  =======  ========
 
 Sixth round (IMU noise in the compiled pass, one record per step, the stride schedule in
-numpy, a second-order swing foot that keeps 1 kHz clearances at 200 Hz), quiet machine,
-``--repeats 5``, per CPU second:
+numpy, a second-order swing foot that keeps 1 kHz clearances at 200 Hz), measured
+alternately with a87a2e7, three rounds of ``--repeats 3``, medians of the rounds per CPU second:
 
-=============================================  =======  ===========
+=============================================  =======  ======
                                                a87a2e7  now
-=============================================  =======  ===========
-plant only (x real time)                       407-419  432-437
-closed loop, walkaide_tilt (x real time)       252-310  199-290
-population N=1000, 1 kHz plant (walker-s/s)    5,088    5,418-5,473
-population N=1000, 200 Hz plant (walker-s/s)   10,803   12,263-12,606
-=============================================  =======  ===========
+=============================================  =======  ======
+plant only (x real time)                       489      455
+closed loop, walkaide_tilt (x real time)       276      276
+population N=1000, 1 kHz plant (walker-s/s)    4,566    5,167
+population N=1000, 200 Hz plant (walker-s/s)   9,914    12,421
+=============================================  =======  ======
 """
 
 from __future__ import annotations
