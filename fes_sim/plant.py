@@ -467,13 +467,17 @@ class WalkingPlant:
             elif zone != STANCE:
                 self._roll(blk, i)
             theta_deg = (self._alpha + blk.psi_a[i]) * _DEG
-            self._tau = t_max * mu.torque_angle_factor(theta_deg, w.torque_angle_opt_deg, w.torque_angle_width_deg) if t_max > 0.0 else 0.0
+            self._tau = self._evoked_torque(t_max, theta_deg)
         else:  # the step's mean activation (the swing step is second order)
             self._swing_step(blk, i, w.max_evoked_torque_nm * w.surviving_axon_fraction * (0.5 * (level_start + level)))
         if spastic:
             s = self._spas_i
             self._spas_buf[s] = (self._alpha_dot + blk.psi_a_dot[i]) * _DEG
             self._spas_i = s + 1 if s + 1 < self._spas_n else 0
+
+    def _evoked_torque(self, t_max: float, theta_deg: float) -> float:
+        """The walker's evoked torque (:func:`fes_sim.body.muscle.evoked_torque_nm`)."""
+        return mu.evoked_torque_nm(t_max, theta_deg, self.walker.torque_angle_opt_deg, self.walker.torque_angle_width_deg)
 
     def _orthosis_terms(self, theta_deg: float, theta_dot_dps: float) -> tuple[float, float, float]:
         """Moment (N·m) of the orthosis and its stiffness (N·m/rad) and damping (N·m·s/rad), the
@@ -494,7 +498,7 @@ class WalkingPlant:
         mid = lambda x: 0.5 * (x[i] + x[i + 1])  # noqa: E731 - the input at the middle of the step
         psi_a = mid(blk.psi_a)
         theta_deg = (alpha + psi_a) * _DEG
-        tau_ev = t_max * mu.torque_angle_factor(theta_deg, w.torque_angle_opt_deg, w.torque_angle_width_deg) if t_max > 0.0 else 0.0
+        tau_ev = self._evoked_torque(t_max, theta_deg)
         self._tau = tau_ev
         psi_a_dot = mid(blk.psi_a_dot)
         tau_o, k_o, d_o = self._orthosis_terms(theta_deg, (alpha_dot + psi_a_dot) * _DEG)
@@ -527,7 +531,7 @@ class WalkingPlant:
         w = self.walker
         alpha, alpha_dot = self._alpha, self._alpha_dot
         theta_deg = (alpha + blk.psi_a[i]) * _DEG
-        tau_ev = t_max * mu.torque_angle_factor(theta_deg, w.torque_angle_opt_deg, w.torque_angle_width_deg) if t_max > 0.0 else 0.0
+        tau_ev = self._evoked_torque(t_max, theta_deg)
         self._tau = tau_ev
         tau_o, k_o, d_o = self._orthosis_terms(theta_deg, (alpha_dot + blk.psi_a_dot[i]) * _DEG)
         self._alpha, self._alpha_dot = heel_rocker_step(
@@ -559,7 +563,7 @@ class WalkingPlant:
         alpha = ref + self._lr_delta
         w = self.walker
         theta_deg = (alpha + blk.psi_a[i]) * _DEG
-        tau_ev = t_max * mu.torque_angle_factor(theta_deg, w.torque_angle_opt_deg, w.torque_angle_width_deg) if t_max > 0.0 else 0.0
+        tau_ev = self._evoked_torque(t_max, theta_deg)
         if self.orthosis is not None:
             alpha = min(blk.slope[i], self._stance_with_orthosis(theta_deg, tau_ev) / _DEG - blk.psi_a[i])
         else:

@@ -48,8 +48,7 @@ from fes_sim.body.block import (
 from fes_sim.body.foot import SwingFoot, swing_foot_step_trig
 from fes_sim.body.loading import FOOT_FLAT_RAD, HeelRocker, heel_rocker_step
 from fes_sim.body.muscle import (
-    ACTIVATION_FLOOR, activation_decay, fusion_factor, recruit_ding2007, recruit_hmed2018, recruit_sigmoid, riener_fatigue_step,
-    torque_angle_factor,
+    ACTIVATION_FLOOR, activation_decay, evoked_torque_nm, fusion_factor, recruit_ding2007, recruit_hmed2018, recruit_sigmoid, riener_fatigue_step,
 )
 from fes_sim.body.spasticity import reflex_torque_update
 from fes_sim.body.stance import contact_angle, stance_pitch_with_drive
@@ -246,12 +245,6 @@ def _drive(cur, pw, f, kind, half_uc, width_uc, fusion_s):
     return min(max(r * fusion_factor(f, fusion_s), 0.0), 1.0)
 
 
-@numba.njit(cache=True)
-def _stance_torque(t_max, theta_deg, opt_deg, width_deg):
-    """Evoked torque (N·m) in stance: t_max times a finite factor, 0 without activation."""
-    return t_max * torque_angle_factor(theta_deg, opt_deg, width_deg, math.exp) if t_max != 0.0 else 0.0
-
-
 @numba.njit(cache=True, error_model="numpy")
 def advance(  # noqa: PLR0913 - one argument per block field, no copies
     i0, sub, start, dt, lr_decay, rise_decay, fall_decay, current_ma, pulse_width_us, frequency_hz, kind, row, rec, C, F, I, emd_buf, emd_pos,
@@ -318,7 +311,7 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                         I[w, I_TOE_LANDING] = 0
                 alpha_st = (flat if free and I[w, I_TOE_LANDING] else ref) + F[w, F_LR_DELTA]
                 if free and t_max != 0.0 and alpha_st < flat:
-                    tau_st = t_max * torque_angle_factor((alpha_st + psi_a) * _DEG, opt, width, math.exp)
+                    tau_st = evoked_torque_nm(t_max, (alpha_st + psi_a) * _DEG, opt, width, math.exp)
                     alpha_st = stance_pitch_with_drive(alpha_st, flat, tau_st, C[w, _K_PUSHOFF_K])
                 if free and x[R_PUSHOFF] != 0.0:
                     F[w, F_ANKLE_MIN_PO] = min(F[w, F_ANKLE_MIN_PO], (alpha_st + psi_a) * _DEG)
@@ -337,8 +330,8 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                 t_ev = C[w, _K_T_MAX_NM] * (0.5 * (a_start + a)) * F[w, F_MU] if swing else t_max  # swing: the step's mean activation
                 y = rec[u_row, i + 1 + RECORD_OFFSET]  # the next step's fields: swing's inputs at the middle of the step
                 psi_ev = 0.5 * (psi_a + y[R_PSI]) if swing else psi_a
-                if (swing or loading) and t_ev != 0.0:  # the evoked torque at the pitch before the step (0 without activation)
-                    tau_ev = t_ev * torque_angle_factor((alpha + psi_ev) * _DEG, opt, width, math.exp)
+                if swing or loading:  # the evoked torque at the pitch before the step
+                    tau_ev = evoked_torque_nm(t_ev, (alpha + psi_ev) * _DEG, opt, width, math.exp)
                 if swing:  # the foot equation (see fes_sim.body.foot), its inputs at the middle of the step
                     q = _Swing(
                         C[w, _S0], C[w, _S0 + 1], C[w, _S0 + 2], C[w, _S0 + 3], C[w, _S0 + 4], C[w, _S0 + 5], C[w, _S0 + 6], C[w, _S0 + 7],
@@ -372,12 +365,12 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                 F[w, F_ALPHA_DOT] = alpha_dot
                 if loading and alpha - flat <= FOOT_FLAT_RAD:
                     n_str = _flat(w, F, I, C, leg, flat, ref, ref_dot, x[R_PSI_DOT], strides, n_str, srow)
-                zone_end = int(rec[u_row, i + 1 + RECORD_OFFSET, R_ZONE]) if swing else STANCE
+                zone_end = int(y[R_ZONE]) if swing else STANCE
                 if zone_end >= MID_SWING:  # clearance in mid and terminal swing, at the end of the step (its pitch, ankle and zone)
                     rel = alpha - y[R_SLOPE]
                     sr, cr = sincos_rad(rel)
                     trig_rad, trig_sin, trig_cos = rel, sr, cr  # on level ground the next swing step's pitch
-                    z = rec[u_row, i + 1 + RECORD_OFFSET, R_SURF]
+                    z = y[R_SURF]
                     toe_z = z + C[w, _K_TOE_FORWARD_M] * sr - C[w, _K_TOE_BELOW_M] * cr
                     t_next = (start + i + 1) * dt
                     if zone_end == MID_SWING:
@@ -397,7 +390,7 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                 p = p + 1 if p + 1 < emd_len else 0  # ring positions without integer division
             F[w, F_MU] = riener_fatigue_step(F[w, F_MU], F[w, F_A], sub * dt, C[w, _K_MU_MIN], C[w, _K_T_FAT_S], C[w, _K_T_REC_S])
         if stance_t_max == stance_t_max:  # the last step was in stance
-            F[w, F_TAU] = _stance_torque(stance_t_max, stance_theta_deg, opt, width)
+            F[w, F_TAU] = evoked_torque_nm(stance_t_max, stance_theta_deg, opt, width, math.exp)
     return n_ev, n_str
 
 

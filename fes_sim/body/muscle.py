@@ -87,6 +87,13 @@ def torque_angle_factor(theta_deg, opt_deg: float, width_deg: float, exp: Callab
 
 
 @register_jitable
+def evoked_torque_nm(t_max_nm, theta_deg, opt_deg: float, width_deg: float, exp: Callable = math.exp):
+    """Evoked dorsiflexion torque at ankle angle ``theta_deg``: ``t_max_nm`` (the maximum torque
+    times activation and fitness) times the torque-angle factor, exactly 0 without activation."""
+    return t_max_nm * torque_angle_factor(theta_deg, opt_deg, width_deg, exp) if t_max_nm != 0.0 else 0.0
+
+
+@register_jitable
 def activation_step(a, u, dt_s: float, tau_act_s: float, tau_deact_s: float, exp: Callable = math.exp):
     """Exact step of da/dt = (u − a)·(u/τ_act + (1 − u)/τ_deact) for constant u.
 
