@@ -59,7 +59,7 @@ from fes_sim.gait.motion import ACTIVITY_LABELS, Segments
 from fes_sim.gait.scenario import Scenario
 from fes_sim.gait.walker import WalkerConfig
 from fes_sim.lanes import Lanes
-from fes_sim.samples import GRAVITY_MPS2, GaitEvent, ShankSample
+from fes_sim.samples import GaitEvent, ShankSample
 from fes_sim.sensors.imu import SensorConfig
 
 __all__ = ["WalkingPlant", "StrideOutcome", "PlantState", "Orthosis"]
@@ -492,7 +492,6 @@ class WalkingPlant:
 
     def _swing_step(self, blk: _BlockRow, i: int, t_max: float) -> None:
         """The swing foot (:func:`fes_sim.body.foot.swing_foot_step`) and its clearance and floor contact."""
-        w = self.walker
         self._swing = True
         alpha, alpha_dot = self._alpha, self._alpha_dot
         mid = lambda x: 0.5 * (x[i] + x[i + 1])  # noqa: E731 - the input at the middle of the step
@@ -524,11 +523,10 @@ class WalkingPlant:
             return
         heel_z = z - seg.heel_back * sr - seg.heel_below * cr - self._heel_contact
         if toe_z <= 0.0 or heel_z <= 0.0:
-            self._contact((blk.start + i + 1) * self.dt, heel_z <= toe_z, blk, i)
+            self._contact((blk.start + i + 1) * self.dt, heel_z <= toe_z, rel)
 
     def _loading(self, blk: _BlockRow, i: int, t_max: float) -> None:
         """Heel rocker after a heel-first contact, until forefoot contact."""
-        w = self.walker
         alpha, alpha_dot = self._alpha, self._alpha_dot
         theta_deg = (alpha + blk.psi_a[i]) * _DEG
         tau_ev = self._evoked_torque(t_max, theta_deg)
@@ -605,9 +603,10 @@ class WalkingPlant:
         self._alpha_dot = (new - self._alpha) / self.dt
         self._alpha = new
 
-    def _contact(self, t_s: float, heel_first: bool, blk: _BlockRow, i: int) -> None:
-        """Initial contact: close the stride; the heel rocker starts, or the foot rolls on its toe."""
-        self._legs.initial_contact(t_s, heel_first, (self._alpha - blk.slope[i]) * _DEG, self._min_toe, self._drag_s, self._t_min_toe)
+    def _contact(self, t_s: float, heel_first: bool, pitch_rad: float) -> None:
+        """Initial contact at foot pitch ``pitch_rad`` (on the surface): close the stride; the heel
+        rocker starts, or the foot rolls on its toe."""
+        self._legs.initial_contact(t_s, heel_first, pitch_rad * _DEG, self._min_toe, self._drag_s, self._t_min_toe)
         self._t_contact = t_s
         self._swing = False
         self._lock = "heel" if heel_first else "toe"
@@ -622,7 +621,7 @@ class WalkingPlant:
                 seg = self.seg
                 toe_z = seg.toe_forward * math.sin(rel) - seg.toe_below * math.cos(rel)
                 heel_z = -seg.heel_back * math.sin(rel) - seg.heel_below * math.cos(rel) - self._heel_contact
-                self._contact(t_s, heel_z <= toe_z, blk, i)
+                self._contact(t_s, heel_z <= toe_z, rel)
             if self._lock == "toe":
                 self._toe_landing = True
                 self._lock = None

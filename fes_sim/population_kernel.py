@@ -43,7 +43,7 @@ from numba.extending import intrinsic
 
 from fes_sim.body.block import (
     MID_SWING, R_ACC_X, R_ACC_Z, R_ALPHA, R_ALPHA_DOT, R_EVENT, R_KNEE, R_PSI, R_PSI_DOT, R_PUSHOFF, R_SLOPE, R_SURF, R_TAU_FF, R_THETA,
-    R_THETA_DOT, R_ZONE, RECORD_LINE, RECORD_OFFSET, STANCE, TERMINAL_SWING, WALK_END,
+    R_THETA_DOT, R_ZONE, RECORD_LINE, RECORD_OFFSET, STANCE, WALK_END,
 )
 from fes_sim.body.foot import SwingFoot, swing_foot_step_trig
 from fes_sim.body.loading import FOOT_FLAT_RAD, HeelRocker, heel_rocker_step
