@@ -85,11 +85,17 @@ def trapezoid_velocity_step(alpha, alpha_dot, tau_nm, stiffness_nm_per_rad, damp
     As :func:`implicit_velocity_step`, but the stiff and viscous parts act at the weight θ = ½
     between the start and end states and α moves with that velocity: with Δα̇ the velocity
     change, J·Δα̇/Δt = τ − K·Δt·θ·(α̇ + θ·Δα̇) − D·θ·Δα̇, then α += Δt·(α̇ + θ·Δα̇). Second
-    order where τ's other terms are taken at the middle of the step. A damper so stiff that
-    D·Δt/J > 2 would make the trapezoid's velocity change sign every step; there θ grows to
-    1 − J/(D·Δt) (towards the implicit Euler step), which keeps it from overshooting.
+    order where τ's other terms are taken at the middle of the step. The trapezoid does not damp
+    what the step cannot resolve: a damper with D·Δt/J > 2 would flip the velocity's sign every
+    step, and a spring with ω·Δt > 2 (ω² = K/J; the passive moment's stiffness near the end
+    of the ankle's range) rings and overshoots. There θ grows towards 1 (the implicit Euler
+    step), to 1 − J/(D·Δt) and 1 − 1/(ω·Δt), whichever is larger.
     """
-    theta = max(0.5, 1.0 - inertia_kgm2 / (damping_nms_per_rad * dt_s)) if damping_nms_per_rad > 0.0 else 0.5
+    theta = 0.5
+    if damping_nms_per_rad * dt_s > 2.0 * inertia_kgm2:
+        theta = 1.0 - inertia_kgm2 / (damping_nms_per_rad * dt_s)
+    if stiffness_nm_per_rad * dt_s * dt_s > 4.0 * inertia_kgm2:
+        theta = max(theta, 1.0 - math.sqrt(inertia_kgm2 / stiffness_nm_per_rad) / dt_s)
     change = (tau_nm - theta * stiffness_nm_per_rad * dt_s * alpha_dot) / (
         inertia_kgm2 / dt_s + theta * damping_nms_per_rad + theta * theta * stiffness_nm_per_rad * dt_s
     )
