@@ -150,3 +150,24 @@ def test_reused_block_memory_gives_the_same_blocks() -> None:
         assert b.record.ctypes.data % 64 == 0
         records.append(b.record)
     assert records[0] is records[2] and np.array_equal(records[0], b.record)
+
+
+def test_population_without_sensor_output_steps_the_same_plant() -> None:
+    """sensor_output=False (fes tune's population) leaves the sensor channels out and changes
+    nothing else: the same events, strides, fatigue and truth, bit for bit."""
+    walkers = _walkers()
+    n, steps = len(walkers), 450
+    cur = _bursts(steps, n)
+    full, plant_only = Population(walkers), Population(walkers, sensor_output=False)
+    out_full, out_plant = full.reset(5), plant_only.reset(5)
+    assert "gyr_z_dps" in out_full and not set(out_plant) & {"acc_x_mps2", "gyr_z_dps", "tilt_deg", "footswitch"}
+    full.advance_many(cur, 300.0, 40.0)
+    plant_only.advance_many(cur, 300.0, 40.0)
+    np.testing.assert_array_equal(full.fatigue, plant_only.fatigue)
+    assert full.events == plant_only.events and sum(map(len, full.events)) > 20
+    for a, b in zip(full.stride_table(), plant_only.stride_table()):
+        np.testing.assert_array_equal(a, b)
+    r1, r2 = full.step(cur[0], 300.0, 40.0), plant_only.step(cur[0], 300.0, 40.0)
+    assert set(r2) == set(r1) - {"acc_x_mps2", "acc_y_mps2", "acc_z_mps2", "gyr_x_dps", "gyr_y_dps", "gyr_z_dps", "tilt_deg", "footswitch"}
+    for name in r2:
+        np.testing.assert_array_equal(r1[name], r2[name])

@@ -265,13 +265,14 @@ def _finish_row(  # noqa: PLR0913 - one argument per motion channel
     f, exps, pose, marks, sensor, last_hs, t, margin, sub, dt, scratch,
 ):
     """Everything of walker ``w``'s block from its motion channels: :func:`_leg_row`,
-    :func:`_derivative_rows`, :func:`_sensor_row`, :func:`_quiet_row`."""
+    :func:`_derivative_rows`, :func:`_sensor_row` (not with ``sensor`` arrays of size 0), :func:`_quiet_row`."""
     _leg_row(
         w, leg, shank_deg, psi_a_deg, thigh_deg, knee_deg, hip_deg, ankle_ref_deg, hip_x_m, hip_z_m, shank_m, slope_deg, phase, stance, f, exps,
         pose, marks, scratch,
     )
     _derivative_rows(w, f, scratch, dt)
-    _sensor_row(w, scratch, shank_deg, marks[1][w], t, last_hs, sensor, margin, sub, dt)
+    if sensor[0].size > 0:
+        _sensor_row(w, scratch, shank_deg, marks[1][w], t, last_hs, sensor, margin, sub, dt)
     _quiet_row(w, marks, margin, sub)
 
 
@@ -402,11 +403,14 @@ class BlockBuilder:
     ``reuse=True`` writes every block into the same memory (its record, marks and the sensor's true
     motion), so a block is valid until the next :meth:`build`: a holder of one block at a time
     saves the operating system's zeroing of fresh pages (128 MB a block for 1,000 walkers at 1 kHz).
+    ``sensor_output=False`` builds no sensor output (:attr:`Block.sensor` is empty): for a holder that
+    only steps the plant, such as a sweep whose controller reads detections made beforehand; the
+    motion, and so the plant, is the same.
     """
 
     def __init__(
         self, walkers: Sequence[WalkerConfig], scenario: Scenario, sensor: SensorConfig, sample_rate_hz: float, sub: int, seeds: Sequence[int],
-        pose: bool = False, reuse: bool = False,
+        pose: bool = False, reuse: bool = False, sensor_output: bool = True,
     ) -> None:
         self.walkers = list(walkers)
         self.pose = pose
@@ -433,8 +437,10 @@ class BlockBuilder:
         self.dt = 1.0 / (sample_rate_hz * sub)
         self.block_samples = int(round(sample_rate_hz))
         self.block_substeps = self.block_samples * sub
-        self.imu = ImuBank(sensor, sample_rate_hz, col("sensor_misalignment_deg")[:, 0], [np.random.default_rng(s) for _, s in streams])
-        self.tilt_filter = TiltFilter(sensor.tilt_tau_s, sensor.tilt_gate_g, sample_rate_hz, n)
+        self.sensor_output = sensor_output
+        if sensor_output:
+            self.imu = ImuBank(sensor, sample_rate_hz, col("sensor_misalignment_deg")[:, 0], [np.random.default_rng(s) for _, s in streams])
+            self.tilt_filter = TiltFilter(sensor.tilt_tau_s, sensor.tilt_gate_g, sample_rate_hz, n)
         self._walk_slope_deg = np.array([m.slope_deg for m in self.motions])[:, None]  # of a walk-only scenario
         self._last_hs = np.full(n, -np.inf)  # time of each walker's last nominal heel strike
         self._held: dict[str, np.ndarray] = {}
@@ -515,7 +521,8 @@ class BlockBuilder:
             *(array(k, lambda dtype=dtype: np.empty(shape, dtype)) for k, dtype in (("zone", np.int8), ("event", np.int8), ("pushoff", np.bool_))),
             array("quiet", lambda: np.empty((self.n, self.block_samples), np.bool_)), field("zone"), field("event"), field("pushoff"),
         )
-        motion = tuple(array(f"motion{k}", lambda: np.empty((self.n, self.block_samples))) for k in range(5))
+        motion_shape = (self.n, self.block_samples) if self.sensor_output else (0, 0)
+        motion = tuple(array(f"motion{k}", lambda: np.empty(motion_shape)) for k in range(5))
         exps = tuple(np.empty((min(self.n, _CHUNK_WALKERS), t.size)) for _ in range(2))
         activity, fill = self._motion(t, (f, exps, pose, marks, motion))
         fb = self.foot
@@ -528,7 +535,7 @@ class BlockBuilder:
             e1, e2 = (np.exp(x[: w1 - w0], out=x[: w1 - w0]) for x in exps)  # numpy's exp, as the passive moment had it
             _feedforward_rows(w0, f[_ALPHA], f[_ACC_X], f[_ACC_Z], f[_ALPHA_DOT], f[_THETA_DOT], e1, e2, *body, *passive, dt, tau_ff)
         zone, events, pushoff, quiet = marks[:4]
-        sensor = self._sensor(t, f, marks, motion)
+        sensor = self._sensor(t, f, marks, motion) if self.sensor_output else {}
         core = slice(_MARGIN, _MARGIN + M)
         values = {
             **{k: f[i] for i, k in enumerate(_STEP_ROWS)}, **{k: pose[i] for i, k in enumerate(_POSE_ROWS)},

@@ -250,7 +250,7 @@ class _PopulationLanes:
     """All lanes in one vectorised :class:`~fes_sim.population.Population`, each seeded like its walker."""
 
     def __init__(self, walkers: Sequence[WalkerConfig], seeds: Sequence[int], scenario: Scenario, sensor: SensorConfig, rate: float) -> None:
-        self.pop = Population(walkers, scenario=scenario, sensor=sensor, sample_rate_hz=rate)
+        self.pop = Population(walkers, scenario=scenario, sensor=sensor, sample_rate_hz=rate, sensor_output=False)  # detections come from Prepared
         self.pop.reset(0, seeds=seeds)
 
     def run(self, current_ma: np.ndarray, pulse_width_us: np.ndarray, frequency_hz: np.ndarray) -> None:
