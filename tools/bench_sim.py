@@ -3,7 +3,9 @@
 * one walker, 1 kHz plant, 200 Hz sensor: the plant alone with a stimulation pattern,
   and the closed loop with the default device pipeline (issue target ≥ 200× real time);
 * the population mode with N distinct walkers (target ≥ 20,000 walker-seconds per second,
-  N = 1000), stepped one sensor period at a time as a controller drives it.
+  N = 1000): stepped one sensor period at a time with every output, as a controller that
+  reads the plant drives it; and advanced one second of periods per call, as ``fes tune``
+  drives it (its controllers read detections made beforehand), with and without the sensor.
 
 Usage: python tools/bench_sim.py [--repeats 5] [--seconds 60] [--n 1000] [--pop-seconds 5]
 
@@ -99,18 +101,31 @@ def bench_loop(seconds: float) -> tuple[float, float] | None:
     return seconds / wall, seconds / cpu
 
 
-def bench_population(n: int, seconds: float, plant_rate_hz: float) -> tuple[float, float]:
-    pop = Population.sample(get_preset("walker", "drop_foot_severe"), n, seed=3, plant_rate_hz=plant_rate_hz)
+def _bursts(n: int, k0: int, periods: int) -> np.ndarray:
+    """Currents (periods, n) from period ``k0``: 450 ms bursts every 1.3 s, each walker at its own phase."""
+    k = np.arange(k0, k0 + periods)[:, None]
+    return np.where((k + np.arange(n)) % 260 < 90, 45.0, 0.0)
+
+
+def bench_population(n: int, seconds: float, plant_rate_hz: float, ahead: bool = False, sensor_output: bool = True) -> tuple[float, float]:
+    """Walker-seconds per second of a population stepped one sensor period at a time with all outputs
+    (a controller that reads the plant), or with ``ahead`` advanced one second of periods per call
+    (:meth:`Population.advance_many`, as ``fes tune`` drives it, there without sensor output)."""
+    pop = Population.sample(get_preset("walker", "drop_foot_severe"), n, seed=3, plant_rate_hz=plant_rate_hz, sensor_output=sensor_output)
     pop.reset(1)
-    steps = int(seconds * pop.sample_rate_hz)
+    rate = int(pop.sample_rate_hz)
+    steps = int(seconds * rate)
     pw, fr = np.full(n, 300.0), np.full(n, 40.0)
-    phase = np.arange(n)
 
-    def go() -> None:
+    def one_at_a_time() -> None:
         for k in range(steps):
-            pop.step(np.where((k + phase) % 260 < 90, 45.0, 0.0), pw, fr)
+            pop.step(_bursts(n, k, 1)[0], pw, fr)
 
-    wall, cpu = _timed(go)
+    def one_second_ahead() -> None:
+        for k0 in range(0, steps, rate):
+            pop.advance_many(_bursts(n, k0, min(rate, steps - k0)), pw, fr)
+
+    wall, cpu = _timed(one_second_ahead if ahead else one_at_a_time)
     return n * seconds / wall, n * seconds / cpu
 
 
@@ -131,7 +146,10 @@ def main() -> None:
         report("closed loop with the walkaide_tilt pipeline", loop, "x real time")  # type: ignore[arg-type]
     for rate in (200.0, 1000.0):
         runs = [bench_population(args.n, args.pop_seconds, rate) for _ in range(args.repeats)]
-        report(f"population N={args.n}, {rate:.0f} Hz plant, 200 Hz sensor", runs, " walker-s/s")
+        report(f"population N={args.n}, {rate:.0f} Hz plant, 200 Hz sensor, one period a call", runs, " walker-s/s")
+    for sensor_output, label in ((True, "200 Hz sensor"), (False, "no sensor output (fes tune)")):
+        runs = [bench_population(args.n, args.pop_seconds, 200.0, ahead=True, sensor_output=sensor_output) for _ in range(args.repeats)]
+        report(f"population N={args.n}, 200 Hz plant, {label}, 1 s ahead a call", runs, " walker-s/s")
 
 
 if __name__ == "__main__":
