@@ -52,13 +52,13 @@ population N=1000, 200 Hz plant (walker-s/s)   9,914    12,421
 Seventh round (normals with the generator in registers; ``sensor_output=False``), N = 1000,
 200 Hz plant, medians of three runs per CPU second, three rounds alternating with 754f2f8:
 
-=====================================================  ===========  ============
-                                                       754f2f8      now
-=====================================================  ===========  ============
-one period a call, all outputs (walker-s/s)            11,900-12,800  11,300-12,500
-one second ahead a call, with the sensor               16,900-18,100  16,800-20,500
-one second ahead a call, no sensor output              (none)       25,200-27,400
-=====================================================  ===========  ============
+===========================================  =============  =============
+                                            754f2f8        now
+===========================================  =============  =============
+one period a call, all outputs (walker-s/s)  11,900-12,800  11,300-12,500
+one second ahead a call, with the sensor     16,900-18,100  16,800-20,500
+one second ahead a call, no sensor output    (none)         25,200-27,400
+===========================================  =============  =============
 """
 
 from __future__ import annotations
