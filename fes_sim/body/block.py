@@ -349,17 +349,26 @@ def _feedforward_rows(  # noqa: PLR0913 - one argument per field and walker cons
     """The voluntary feed-forward torque that keeps the foot on its reference path, J·α̈ − τ_pass + B·θ̇ − τ_g,
     of walkers ``w0`` on (rows ``w0 + i`` of ``out`` and of the (walkers, n) arrays, rows ``i`` of ``e1``, ``e2``;
     walker constants (walkers,)); α̈ is the derivative of ``alpha_dot`` (spacing ``dt``), ``e1``, ``e2``
-    the exponentials of the passive moment's terms (:func:`~fes_sim.body.passive.passive_exponents`)."""
-    alpha_dd = np.empty(alpha_ref.shape[1])
+    the exponentials of the passive moment's terms (:func:`~fes_sim.body.passive.passive_exponents`).
+    A walker's fields are copied into contiguous rows first (the block's rows are views of its
+    record, one value every 128 bytes), so that the torque's loop vectorises."""
+    n = alpha_ref.shape[1]
+    rows = np.empty((6, n))
+    alpha_dd, alpha, ax, az, theta_dot_w, torque = rows[0], rows[1], rows[2], rows[3], rows[4], rows[5]
     for i in range(e1.shape[0]):
         w = w0 + i
         body = _Body(mass_kg[w], com_forward_m[w], com_below_m[w])
         gradient_row(alpha_dot[w], dt, alpha_dd)
-        for j in range(alpha_ref.shape[1]):
-            sin_a, cos_a = sincos_rad(alpha_ref[w, j])
-            tau_g = gravity_torque_nm(cos_a, sin_a, acc_x[w, j], acc_z[w, j], body)
-            tau_pass = passive_from_exponentials(e1[i, j], e2[i, j], scale[w])[0]
-            out[w, j] = inertia[w] * alpha_dd[j] - tau_pass + damping[w] * theta_dot[w, j] - tau_g
+        for j in range(n):
+            alpha[j], ax[j], az[j], theta_dot_w[j] = alpha_ref[w, j], acc_x[w, j], acc_z[w, j], theta_dot[w, j]
+        e1_i, e2_i = e1[i], e2[i]
+        for j in range(n):
+            torque[j] = inertia[w] * alpha_dd[j] - passive_from_exponentials(e1_i[j], e2_i[j], scale[w])[0] + damping[w] * theta_dot_w[j]
+        for j in range(n):
+            sin_a, cos_a = sincos_rad(alpha[j])
+            torque[j] -= gravity_torque_nm(cos_a, sin_a, ax[j], az[j], body)
+        for j in range(n):
+            out[w, j] = torque[j]
 
 
 @register_jitable
