@@ -121,20 +121,22 @@ def _bursts(n: int, k0: int, periods: int) -> np.ndarray:
 def bench_population(n: int, seconds: float, plant_rate_hz: float, ahead: bool = False, sensor_output: bool = True) -> tuple[float, float]:
     """Walker-seconds per second of a population stepped one sensor period at a time with all outputs
     (a controller that reads the plant), or with ``ahead`` advanced one second of periods per call
-    (:meth:`Population.advance_many`, as ``fes tune`` drives it, there without sensor output)."""
+    (:meth:`Population.advance_many`, as ``fes tune`` drives it, there without sensor output).
+    The stimulation is computed before the clock starts: the figure is the population's alone."""
     pop = Population.sample(get_preset("walker", "drop_foot_severe"), n, seed=3, plant_rate_hz=plant_rate_hz, sensor_output=sensor_output)
     pop.reset(1)
     rate = int(pop.sample_rate_hz)
     steps = int(seconds * rate)
+    current = _bursts(n, 0, steps)
     pw, fr = np.full(n, 300.0), np.full(n, 40.0)
 
     def one_at_a_time() -> None:
         for k in range(steps):
-            pop.step(_bursts(n, k, 1)[0], pw, fr)
+            pop.step(current[k], pw, fr)
 
     def one_second_ahead() -> None:
         for k0 in range(0, steps, rate):
-            pop.advance_many(_bursts(n, k0, min(rate, steps - k0)), pw, fr)
+            pop.advance_many(current[k0 : k0 + rate], pw, fr)
 
     wall, cpu = _timed(one_second_ahead if ahead else one_at_a_time)
     return n * seconds / wall, n * seconds / cpu
