@@ -53,7 +53,7 @@ SAMPLED_FIELDS: dict[str, float] = {
 }
 
 #: ground-truth arrays returned beside the sensor channels
-TRUTH_FIELDS: tuple[str, ...] = ("true_tilt_deg", "ankle_deg", "toe_height_mm", "torque_nm", "fatigue", "in_swing")
+TRUTH_FIELDS: tuple[str, ...] = (*kn.TRUTH_ROWS, "in_swing")
 
 
 def seed_of(seed: int, index: int) -> int:
@@ -226,16 +226,13 @@ class Population:
         return a[None, :] if shape[0] == 1 and a.shape == shape[1:] else np.broadcast_to(a, shape)
 
     def _collect(self, k: int) -> dict[str, np.ndarray]:
-        blk, i, row, lanes = self._blk, self._i, self._row, self._lanes
-        F = lanes.F
-        ks = i // self.sub
+        blk, i, lanes = self._blk, self._i, self._lanes
         self.t_s = k / self.sample_rate_hz
-        pick = slice(None) if self._all_rows else row
-        out = {name: blk.sensor[name][pick, ks] for name in SENSOR_CHANNELS} if self.sensor_output else {}
+        pick = slice(None) if self._all_rows else self._row
+        out = {name: blk.sensor[name][pick, i // self.sub] for name in SENSOR_CHANNELS} if self.sensor_output else {}
         out["t_s"] = np.full(self.n, self.t_s)
-        ankle_deg, toe_mm, in_swing = kn.truth(i, row, blk.psi_a, blk.slope, blk.ankle_z, lanes.C, F, lanes.I)
-        out.update(
-            true_tilt_deg=blk.tilt[pick, i].copy(), ankle_deg=ankle_deg, toe_height_mm=toe_mm, torque_nm=F[:, kn.F_TAU].copy(),
-            fatigue=F[:, kn.F_MU].copy(), in_swing=in_swing,
-        )
+        truth, in_swing = np.empty((len(kn.TRUTH_ROWS), self.n)), np.empty(self.n, np.bool_)
+        kn.truth(i, self._row, blk.record, lanes.C, lanes.F, lanes.I, truth, in_swing)
+        out.update(zip(kn.TRUTH_ROWS, truth))
+        out["in_swing"] = in_swing
         return out

@@ -43,7 +43,7 @@ from numba.extending import intrinsic
 
 from fes_sim.body.block import (
     MID_SWING, R_ACC_X, R_ACC_Z, R_ALPHA, R_ALPHA_DOT, R_EVENT, R_KNEE, R_PSI, R_PSI_DOT, R_PUSHOFF, R_SLOPE, R_SURF, R_TAU_FF, R_THETA,
-    R_THETA_DOT, R_ZONE, RECORD_LINE, RECORD_OFFSET, STANCE, WALK_END,
+    R_THETA_DOT, R_TILT, R_ZONE, RECORD_LINE, RECORD_OFFSET, STANCE, WALK_END,
 )
 from fes_sim.body.foot import SwingFoot, swing_foot_step_trig
 from fes_sim.body.loading import FOOT_FLAT_RAD, HeelRocker, heel_rocker_step
@@ -394,25 +394,30 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
     return n_ev, n_str
 
 
+#: rows of the float output of :func:`truth`
+TRUTH_ROWS = ("true_tilt_deg", "ankle_deg", "toe_height_mm", "torque_nm", "fatigue")
+
+
 @numba.njit(cache=True)
-def truth(i, row, psi_a_, slope_, ankle_z_, C, F, I):
-    """Ankle angle (deg), toe height (mm; a foot on the ground rests on its lowest point, as the
-    single plant) and the in-swing flag of every walker at block step ``i``, as new arrays."""
-    n = F.shape[0]
-    ankle_deg, toe_mm, in_swing = np.empty(n), np.empty(n), np.empty(n, np.bool_)
-    for w in range(n):
-        r = row[w]
+def truth(i, row, rec, C, F, I, out, in_swing):
+    """The ground truth of every walker at block step ``i`` (record ``rec``, walker ``w`` on row
+    ``row[w]``): the rows :data:`TRUTH_ROWS` of ``out`` (toe height in mm; a foot on the ground rests
+    on its lowest point, as the single plant) and the in-swing flags ``in_swing``."""
+    tilt_deg, ankle_deg, toe_mm, torque, fatigue = out[0], out[1], out[2], out[3], out[4]
+    for w in range(F.shape[0]):
+        x = rec[row[w], i + RECORD_OFFSET]
         alpha = F[w, F_ALPHA]
-        ankle_deg[w] = (alpha + psi_a_[r, i]) * _DEG
-        sr, cr = sincos_rad(alpha - slope_[r, i])
+        tilt_deg[w] = x[R_TILT]
+        ankle_deg[w] = (alpha + x[R_PSI]) * _DEG
+        sr, cr = sincos_rad(alpha - x[R_SLOPE])
         in_swing[w] = I[w, I_SWING] != 0 and I[w, I_LOCK] == NO_LOCK
         if in_swing[w]:
-            toe_mm[w] = (ankle_z_[r, i] + C[w, _K_TOE_FORWARD_M] * sr - C[w, _K_TOE_BELOW_M] * cr) * 1e3
+            toe_mm[w] = (x[R_SURF] + C[w, _K_TOE_FORWARD_M] * sr - C[w, _K_TOE_BELOW_M] * cr) * 1e3
         else:
             toe = C[w, _K_TOE_FORWARD_M] * sr - C[w, _K_TOE_BELOW_M] * cr
             heel = -C[w, _K_HEEL_BACK_M] * sr - C[w, _K_HEEL_BELOW_M] * cr
             toe_mm[w] = (toe - min(toe, heel)) * 1e3
-    return ankle_deg, toe_mm, in_swing
+        torque[w], fatigue[w] = F[w, F_TAU], F[w, F_MU]
 
 
 def constants(columns: dict[str, np.ndarray]) -> np.ndarray:
