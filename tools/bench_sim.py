@@ -49,15 +49,18 @@ population N=1000, 1 kHz plant (walker-s/s)    4,566    5,167
 population N=1000, 200 Hz plant (walker-s/s)   9,914    12,421
 =============================================  =======  ======
 
-Seventh round (normals with the generator in registers; ``sensor_output=False``), N = 1000,
-200 Hz plant, medians of three runs per CPU second, three rounds alternating with 754f2f8:
+Seventh round (normals with the generator in registers, feed-forward torque on contiguous rows,
+truth outputs in one pass; ``sensor_output=False``), N = 1000, 200 Hz plant unless noted,
+medians of three runs per CPU second, three rounds alternating with 754f2f8, this script's
+``bench_population`` for both (the stimulation computed before the clock starts):
 
 ===========================================  =============  =============
                                             754f2f8        now
 ===========================================  =============  =============
-one period a call, all outputs (walker-s/s)  11,900-12,800  11,300-12,500
-one second ahead a call, with the sensor     16,900-18,100  16,800-20,500
-one second ahead a call, no sensor output    (none)         25,200-27,400
+one period a call, all outputs (walker-s/s)  13,400-16,300  13,800-14,800
+one second ahead a call, with the sensor     18,100-20,500  18,700-21,800
+one second ahead a call, no sensor output    (none)         29,300-30,600
+one period a call, 1 kHz plant               4,800-5,200    5,300-5,600
 ===========================================  =============  =============
 """
 
