@@ -124,7 +124,7 @@ class Population:
     @property
     def strides(self) -> list[list[StrideOutcome]]:
         """Completed strides of each walker."""
-        walker, rows = self.stride_table()
+        walker, rows = self.stride_table()  # (runs held-back periods)
         if len(rows) > self._strides_seen:
             for w, row in zip(walker[self._strides_seen :].tolist(), rows[self._strides_seen :].tolist()):
                 self._strides[w].append(stride_outcome(row))
@@ -134,6 +134,7 @@ class Population:
     def stride_table(self) -> tuple[np.ndarray, np.ndarray]:
         """Completed strides of all walkers as arrays: the walker of each, and its
         :data:`~fes_sim.body.strides.STRIDE_FIELDS` (each walker's rows in order of completion)."""
+        self._flush()
         if len(self._stride_rows) > 1:
             self._stride_rows = [np.concatenate(self._stride_rows)]
         rows = self._stride_rows[0] if self._stride_rows else np.empty((0, kn.STRIDE_WIDTH))
@@ -142,6 +143,7 @@ class Population:
     @property
     def events(self) -> list[list[tuple[float, GaitEvent]]]:
         """True events of each walker."""
+        self._flush()
         out: list[list[tuple[float, GaitEvent]]] = [[] for _ in range(self.n)]
         for w, code, t_s in (np.concatenate(self._events) if self._events else np.empty((0, 3))).tolist():
             out[int(w)].append((t_s, GaitEvent(int(code))))
@@ -173,27 +175,55 @@ class Population:
         self._blk = self._builder.build(0)
         self._i = 0
         self._k = 0
+        self._held = np.empty((3, SAMPLES_PER_CALL, n))  # stimulation of the periods advance() holds back
+        self._pending = 0
         heel_contact = np.atleast_1d(self._builder.heel_contact_m)[self._row]
         self._lanes = Lanes(self.walkers, self._row, heel_contact, self.plant_rate_hz, self.sub)
         self._lanes.start(self._blk)
-        return self._collect(0)
+        return self._collect()
 
     def step(self, current_ma: np.ndarray, pulse_width_us: np.ndarray, frequency_hz: np.ndarray) -> dict[str, np.ndarray]:
         """One sensor period for every walker with its own stimulation output (arrays of N, or scalars)."""
         self.advance(current_ma, pulse_width_us, frequency_hz)
-        return self._collect(self._k)
+        return self._collect()
 
     def advance(self, current_ma: np.ndarray, pulse_width_us: np.ndarray, frequency_hz: np.ndarray) -> None:
-        """:meth:`step` without its outputs (read :attr:`fatigue`, :attr:`strides` as needed)."""
-        self.advance_many(*(self._periods(x, (1, self.n)) for x in (current_ma, pulse_width_us, frequency_hz)))
+        """:meth:`step` without its outputs (read :meth:`sensors`, :attr:`fatigue`, :attr:`strides` as needed).
+
+        The periods are held back and run together, up to :data:`~fes_sim.lanes.SAMPLES_PER_CALL`
+        of them or to the block's end, or as soon as anything reads the plant (its truth,
+        fatigue, strides or events): the same numbers in fewer calls of the compiled step,
+        for a controller that reads only the sensor (:meth:`sensors`).
+        """
+        p = self._pending
+        for held, x in zip(self._held, (current_ma, pulse_width_us, frequency_hz)):
+            held[p : p + 1] = self._periods(x, (1, self.n))
+        self._pending = p + 1
+        if self._pending == SAMPLES_PER_CALL or self._i // self.sub + self._pending == self._builder.block_samples:
+            self._flush()
+
+    def sensors(self) -> dict[str, np.ndarray]:
+        """The sensor channels and ``t_s`` of the latest period, as :meth:`step` returns them, without
+        running held-back periods (the sensor does not depend on the stimulation)."""
+        return self._sensor_outputs(self._k + self._pending, self._i // self.sub + self._pending)
 
     def advance_many(self, current_ma: np.ndarray, pulse_width_us: np.ndarray, frequency_hz: np.ndarray) -> None:
         """Several sensor periods: period ``k`` holds row ``k`` of ``current_ma`` (K, N); pulse width and
         frequency are (K, N), (N,) or scalars. The same as K calls of :meth:`advance`, in fewer calls
         of the compiled step (a controller that does not read the plant can run ahead)."""
+        self._flush()
         current = np.asarray(current_ma, float)
+        self._run(current, *(self._periods(x, current.shape) for x in (pulse_width_us, frequency_hz)))
+
+    def _flush(self) -> None:
+        """Run the periods that :meth:`advance` holds back."""
+        p, self._pending = self._pending, 0
+        if p:
+            self._run(*(held[:p] for held in self._held))
+
+    def _run(self, current: np.ndarray, pw: np.ndarray, freq: np.ndarray) -> None:
+        """Periods (rows of the (K, N) arrays) in calls of the compiled step, building blocks as they end."""
         k_all = current.shape[0]
-        pw, freq = (self._periods(x, current.shape) for x in (pulse_width_us, frequency_hz))
         k = 0
         while k < k_all:
             blk, per_block = self._blk, self._builder.block_substeps // self.sub
@@ -213,6 +243,7 @@ class Population:
     @property
     def fatigue(self) -> np.ndarray:
         """Riener fitness of every walker (1 = fresh), as a new array."""
+        self._flush()
         return self._lanes.F[:, kn.F_MU].copy()
 
     # ------------------------------------------------------------------ internals
@@ -225,12 +256,20 @@ class Population:
             return a
         return a[None, :] if shape[0] == 1 and a.shape == shape[1:] else np.broadcast_to(a, shape)
 
-    def _collect(self, k: int) -> dict[str, np.ndarray]:
-        blk, i, lanes = self._blk, self._i, self._lanes
-        self.t_s = k / self.sample_rate_hz
+    def _sensor_outputs(self, k: int, ks: int) -> dict[str, np.ndarray]:
+        """The sensor channels at sample ``ks`` of the block and ``t_s`` of period ``k``."""
+        blk = self._blk
         pick = slice(None) if self._all_rows else self._row
-        out = {name: blk.sensor[name][pick, i // self.sub] for name in SENSOR_CHANNELS} if self.sensor_output else {}
-        out["t_s"] = np.full(self.n, self.t_s)
+        out = {name: blk.sensor[name][pick, ks] for name in SENSOR_CHANNELS} if self.sensor_output else {}
+        out["t_s"] = np.full(self.n, k / self.sample_rate_hz)
+        return out
+
+    def _collect(self) -> dict[str, np.ndarray]:
+        """Every output of the latest period (running held-back periods first)."""
+        self._flush()
+        blk, i, lanes = self._blk, self._i, self._lanes
+        self.t_s = self._k / self.sample_rate_hz
+        out = self._sensor_outputs(self._k, i // self.sub)
         truth, in_swing = np.empty((len(kn.TRUTH_ROWS), self.n)), np.empty(self.n, np.bool_)
         kn.truth(i, self._row, blk.record, lanes.C, lanes.F, lanes.I, truth, in_swing)
         out.update(zip(kn.TRUTH_ROWS, truth))

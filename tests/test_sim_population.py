@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fes_sim.body.block import BlockBuilder
+from fes_sim.body.block import SENSOR_CHANNELS, BlockBuilder
 from fes_sim.body.strides import STRIDE_FIELDS
 from fes_sim.config import get_preset
 from fes_sim.gait import kinematics
@@ -171,3 +171,35 @@ def test_population_without_sensor_output_steps_the_same_plant() -> None:
     assert set(r2) == set(r1) - {"acc_x_mps2", "acc_y_mps2", "acc_z_mps2", "gyr_x_dps", "gyr_y_dps", "gyr_z_dps", "tilt_deg", "footswitch"}
     for name in r2:
         np.testing.assert_array_equal(r1[name], r2[name])
+
+
+def test_periods_held_back_by_advance_give_what_step_gives() -> None:
+    """advance() holds periods back and runs them together; sensors() reads the sensor without
+    running them, and every read of the plant (fatigue, events, strides, step's truth) runs
+    them first: the same numbers as stepping every period."""
+    walkers = _walkers()
+    n, steps = len(walkers), 260
+    cur = _bursts(steps, n)
+    stepped, held = Population(walkers), Population(walkers)
+    stepped.reset(6)
+    held.reset(6)
+    fatigue_mid = None
+    for k in range(steps):
+        out = stepped.step(cur[k], 300.0, 40.0)
+        held.advance(cur[k], np.full(n, 300.0), 40.0)
+        sensors = held.sensors()
+        assert set(sensors) == {*SENSOR_CHANNELS, "t_s"}
+        for name in sensors:
+            np.testing.assert_array_equal(sensors[name], out[name])
+        if k == 45:  # a read of the plant between calls of the compiled step
+            fatigue_mid = held.fatigue
+            np.testing.assert_array_equal(fatigue_mid, stepped.fatigue)
+    assert held._pending > 0  # periods were held back at the end
+    assert held.events == stepped.events and sum(map(len, held.events)) > 5
+    np.testing.assert_array_equal(held.fatigue, stepped.fatigue)
+    for a, b in zip(held.stride_table(), stepped.stride_table()):
+        np.testing.assert_array_equal(a, b)
+    last = held.step(cur[0], 300.0, 40.0)
+    ref = stepped.step(cur[0], 300.0, 40.0)
+    for name in ref:
+        np.testing.assert_array_equal(last[name], ref[name])

@@ -3,9 +3,10 @@
 * one walker, 1 kHz plant, 200 Hz sensor: the plant alone with a stimulation pattern,
   and the closed loop with the default device pipeline (issue target ≥ 200× real time);
 * the population mode with N distinct walkers (target ≥ 20,000 walker-seconds per second,
-  N = 1000): stepped one sensor period at a time with every output, as a controller that
-  reads the plant drives it; and advanced one second of periods per call, as ``fes tune``
-  drives it (its controllers read detections made beforehand), with and without the sensor.
+  N = 1000): stepped one sensor period at a time with every output (truth included); one
+  period at a time reading only the sensor, as a controller does; and advanced one second of
+  periods per call, as ``fes tune`` drives it (its controllers read detections made
+  beforehand), with and without the sensor.
 
 Usage: python tools/bench_sim.py [--repeats 5] [--seconds 60] [--n 1000] [--pop-seconds 5]
 
@@ -121,11 +122,15 @@ def _bursts(n: int, k0: int, periods: int) -> np.ndarray:
     return np.where((k + np.arange(n)) % 260 < 90, 45.0, 0.0)
 
 
-def bench_population(n: int, seconds: float, plant_rate_hz: float, ahead: bool = False, sensor_output: bool = True) -> tuple[float, float]:
+def bench_population(
+    n: int, seconds: float, plant_rate_hz: float, ahead: bool = False, sensor_output: bool = True, sensor_only: bool = False,
+) -> tuple[float, float]:
     """Walker-seconds per second of a population stepped one sensor period at a time with all outputs
-    (a controller that reads the plant), or with ``ahead`` advanced one second of periods per call
-    (:meth:`Population.advance_many`, as ``fes tune`` drives it, there without sensor output).
-    The stimulation is computed before the clock starts: the figure is the population's alone."""
+    (a controller that reads the plant), with ``sensor_only`` one period at a time reading only the
+    sensor (:meth:`Population.advance` and :meth:`Population.sensors`, as a controller does), or with
+    ``ahead`` advanced one second of periods per call (:meth:`Population.advance_many`, as
+    ``fes tune`` drives it, there without sensor output). The stimulation is computed before the
+    clock starts: the figure is the population's alone."""
     pop = Population.sample(get_preset("walker", "drop_foot_severe"), n, seed=3, plant_rate_hz=plant_rate_hz, sensor_output=sensor_output)
     pop.reset(1)
     rate = int(pop.sample_rate_hz)
@@ -137,11 +142,16 @@ def bench_population(n: int, seconds: float, plant_rate_hz: float, ahead: bool =
         for k in range(steps):
             pop.step(current[k], pw, fr)
 
+    def reading_the_sensor() -> None:
+        for k in range(steps):
+            pop.advance(current[k], pw, fr)
+            pop.sensors()
+
     def one_second_ahead() -> None:
         for k0 in range(0, steps, rate):
             pop.advance_many(current[k0 : k0 + rate], pw, fr)
 
-    wall, cpu = _timed(one_second_ahead if ahead else one_at_a_time)
+    wall, cpu = _timed(one_second_ahead if ahead else reading_the_sensor if sensor_only else one_at_a_time)
     return n * seconds / wall, n * seconds / cpu
 
 
@@ -163,6 +173,8 @@ def main() -> None:
     for rate in (200.0, 1000.0):
         runs = [bench_population(args.n, args.pop_seconds, rate) for _ in range(args.repeats)]
         report(f"population N={args.n}, {rate:.0f} Hz plant, 200 Hz sensor, one period a call", runs, " walker-s/s")
+    runs = [bench_population(args.n, args.pop_seconds, 200.0, sensor_only=True) for _ in range(args.repeats)]
+    report(f"population N={args.n}, 200 Hz plant, 200 Hz sensor, one period a call reading the sensor", runs, " walker-s/s")
     for sensor_output, label in ((True, "200 Hz sensor"), (False, "no sensor output (fes tune)")):
         runs = [bench_population(args.n, args.pop_seconds, 200.0, ahead=True, sensor_output=sensor_output) for _ in range(args.repeats)]
         report(f"population N={args.n}, 200 Hz plant, {label}, 1 s ahead a call", runs, " walker-s/s")
