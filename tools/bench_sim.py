@@ -51,18 +51,20 @@ population N=1000, 200 Hz plant (walker-s/s)   9,914    12,421
 =============================================  =======  ======
 
 Seventh round (normals with the generator in registers, feed-forward torque on contiguous rows,
-truth outputs in one pass; ``sensor_output=False``), N = 1000, 200 Hz plant unless noted,
-medians of three runs per CPU second, three rounds alternating with 754f2f8, this script's
-``bench_population`` for both (the stimulation computed before the clock starts):
+truth outputs in one pass, periods held back by ``advance``; ``sensor_output=False``), N = 1000,
+200 Hz plant unless noted, medians of three runs per CPU second, three rounds alternating with
+754f2f8, this script's ``bench_population`` for both (the stimulation computed before the
+clock starts), the range over the rounds:
 
-===========================================  =============  =============
-                                            754f2f8        now
-===========================================  =============  =============
-one period a call, all outputs (walker-s/s)  13,400-16,300  13,800-14,800
-one second ahead a call, with the sensor     18,100-20,500  18,700-21,800
-one second ahead a call, no sensor output    (none)         29,300-30,600
-one period a call, 1 kHz plant               4,800-5,200    5,300-5,600
-===========================================  =============  =============
+==============================================  =============  =============
+                                                754f2f8        now
+==============================================  =============  =============
+one period a call, every output (walker-s/s)    13,800-15,100  14,300-15,400
+one period a call, reading only the sensor      (none)         18,200-20,700
+one second ahead a call, with the sensor        19,600-22,100  18,900-22,200
+one second ahead a call, no sensor output       (none)         29,300-30,400
+one period a call, every output, 1 kHz plant    5,400-5,700    5,100-5,500
+==============================================  =============  =============
 """
 
 from __future__ import annotations
