@@ -5,7 +5,12 @@
     pop = Population.sample(get_preset("walker", "drop_foot_severe"), n=1000, seed=7)
     out = pop.reset(seed=1)                     # dict of arrays (N,): sensor channels and truth
     out = pop.step(current_ma, pulse_width_us, frequency_hz)   # arrays of length N
+    pop.advance(current_ma, pulse_width_us, frequency_hz)      # or: no outputs, and
+    sensors = pop.sensors()                     # only the sensor channels (faster: see advance)
     pop.strides[i]                              # StrideOutcome list of walker i
+
+``Population(..., sensor_output=False)`` simulates no sensor, for a controller that reads
+detections made beforehand (``fes tune``).
 
 Walker ``i`` of a run with ``seed`` is :class:`~fes_sim.plant.WalkingPlant` with seed
 ``seed_of(seed, i)`` at the same rates: the same blocks and the same compiled step, which
