@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from detect_helpers import run, samples, walk
+from detect_helpers import samples, walk
 from fes_sim.control.config import ControllerConfig, ExerciseConfig, StimulationConfig
 from fes_sim.control.controller import STATE_LABELS, StimController
 from fes_sim.control.limits import StimulatorConfig

@@ -11,7 +11,6 @@ import math
 import random
 import struct
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
