@@ -83,8 +83,10 @@ def test_controller_lanes_equal_the_scalar_controller(seed: int) -> None:
     assert started.sum() >= len(configs) - 4  # every gait lane stimulated at some point
 
 
-def test_lanes_engine_equals_the_closed_loop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Per-lane plants (mixed scenario): identical. Vectorised population (walk): within 1e-6."""
+@pytest.mark.parametrize("plant_rate_hz", [1000.0, 200.0])
+def test_lanes_engine_equals_the_closed_loop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, plant_rate_hz: float) -> None:
+    """Per-lane plants (mixed scenario): identical. Vectorised population (walk): within 1e-6. At the
+    study's plant rate, 1 kHz or 200 Hz."""
     monkeypatch.setattr(lanes_engine, "BLOCK_SAMPLES", 37)  # bursts across many controller blocks
     scenario = tmp_path / "mix.toml"
     scenario.write_text(
@@ -92,8 +94,9 @@ def test_lanes_engine_equals_the_closed_loop(tmp_path: Path, monkeypatch: pytest
         ' { activity = "stand", duration_s = 2.0 }]\n'
     )
     extra = '\n[[parameters]]\npath = "tilt.heel_off_fraction"\nlo = 0.3\nhi = 0.7\n'
-    study = load_study(write_study(tmp_path, extra, scenarios=f'["walk", "{scenario}"]', duration_s=9.0))
+    study = load_study(write_study(tmp_path, extra, scenarios=f'["walk", "{scenario}"]', duration_s=9.0, plant_rate_hz=plant_rate_hz))
     workload = Workload.from_study(study)
+    assert workload.plant_rate_hz == plant_rate_hz
     assert [uses_population(workload.walkers, sc) for sc in workload.scenarios] == [True, False]
     sets = [(20.0, 50.0, 0.45), (35.0, 0.0, 0.45), (40.0, 150.0, 0.3), (15.0, 10.0, 0.7)]
     controllers = [workload.space.apply(v) for v in sets]
@@ -203,3 +206,23 @@ def test_tilt_trigger_lanes_equal_the_scalar_pipeline_detection(tmp_path: Path) 
         np.testing.assert_array_equal(faults[lane], ref[1])
         np.testing.assert_array_equal(aborts[lane], ref[2], err_msg=f"aborts of lane {lane}")
     assert (events == GaitEvent.HEEL_OFF).sum() > 50 and faults.any() and aborts.any()
+
+
+def test_the_study_plant_rate_reaches_every_plant(tmp_path: Path) -> None:
+    """plant_rate_hz = 200 runs the population and the prepared sensor at 200 Hz (other strides than
+    at 1 kHz, a few mm apart), keys its results apart, and must divide by the sensor rate."""
+    from fes_sim.errors import ConfigError
+    from fes_sim.tuning.store import fingerprint
+
+    mtc, keys = {}, set()
+    for rate in (1000.0, 200.0):
+        workload = Workload.from_study(load_study(write_study(tmp_path, plant_rate_hz=rate, duration_s=8.0)))
+        prepared = {(w, 0): prepare(workload, w, 0, workload.space.base) for w in range(2)}
+        records = run_lanes(workload, [workload.space.apply((30.0, 50.0))], prepared)[0]
+        mtc[rate] = np.concatenate([r.mtc_mm for r in records])
+        keys.add(fingerprint(workload, "lanes"))
+    assert len(keys) == 2
+    assert mtc[200.0].shape == mtc[1000.0].shape and not np.array_equal(mtc[200.0], mtc[1000.0])
+    np.testing.assert_allclose(mtc[200.0], mtc[1000.0], atol=3.0)
+    with pytest.raises(ConfigError, match="plant_rate_hz"):
+        load_study(write_study(tmp_path, plant_rate_hz=300.0))

@@ -11,6 +11,7 @@ stimulator = "default"
 scenarios = {scenarios}
 duration_s = {duration_s}
 engine = "{engine}"
+plant_rate_hz = {plant_rate_hz}
 
 [walkers]
 walker = "drop_foot_severe"
@@ -45,7 +46,7 @@ min = 0.0
 
 def write_study(tmp_path: Path, extra: str = "", **kw: object) -> Path:
     """A study file in ``tmp_path``; keyword arguments fill :data:`BASE`, ``extra`` is appended."""
-    fields = dict(name="t", scenarios='["walk"]', duration_s=4.0, engine="lanes", population=2, method="random", samples=4)
+    fields = dict(name="t", scenarios='["walk"]', duration_s=4.0, engine="lanes", population=2, method="random", samples=4, plant_rate_hz=1000.0)
     fields.update(kw)
     path = tmp_path / f"{fields['name']}.toml"
     path.write_text(BASE.format(**fields) + extra, encoding="utf-8")

@@ -97,7 +97,8 @@ def prepare(workload: Workload, walker_index: int, scenario_index: int, controll
     rate = workload.sample_rate_hz
     n = int(round(workload.duration_s * rate)) + 1
     plant = WalkingPlant(
-        workload.walkers[walker_index], scenario=workload.scenarios[scenario_index], sensor=workload.sensor, sample_rate_hz=rate
+        workload.walkers[walker_index], scenario=workload.scenarios[scenario_index], sensor=workload.sensor, sample_rate_hz=rate,
+        plant_rate_hz=workload.plant_rate_hz,
     )
     builder = BlockBuilder([plant.walker], plant.scenario, plant.sensor, rate, plant.sub, [workload.seeds[walker_index]])
     per_block = builder.block_samples
@@ -249,8 +250,12 @@ def uses_population(walkers: Sequence[WalkerConfig], scenario: Scenario) -> bool
 class _PopulationLanes:
     """All lanes in one vectorised :class:`~fes_sim.population.Population`, each seeded like its walker."""
 
-    def __init__(self, walkers: Sequence[WalkerConfig], seeds: Sequence[int], scenario: Scenario, sensor: SensorConfig, rate: float) -> None:
-        self.pop = Population(walkers, scenario=scenario, sensor=sensor, sample_rate_hz=rate, sensor_output=False)  # detections come from Prepared
+    def __init__(
+        self, walkers: Sequence[WalkerConfig], seeds: Sequence[int], scenario: Scenario, sensor: SensorConfig, rate: float, plant_rate: float,
+    ) -> None:
+        self.pop = Population(  # no sensor output: the detections come from Prepared
+            walkers, scenario=scenario, sensor=sensor, sample_rate_hz=rate, plant_rate_hz=plant_rate, sensor_output=False,
+        )
         self.pop.reset(0, seeds=seeds)
 
     def run(self, current_ma: np.ndarray, pulse_width_us: np.ndarray, frequency_hz: np.ndarray) -> None:
@@ -270,8 +275,10 @@ class _PopulationLanes:
 class _PlantLanes:
     """One :class:`WalkingPlant` per lane, each seeded like its walker."""
 
-    def __init__(self, walkers: Sequence[WalkerConfig], seeds: Sequence[int], scenario: Scenario, sensor: SensorConfig, rate: float) -> None:
-        self.plants = [WalkingPlant(w, scenario=scenario, sensor=sensor, sample_rate_hz=rate) for w in walkers]
+    def __init__(
+        self, walkers: Sequence[WalkerConfig], seeds: Sequence[int], scenario: Scenario, sensor: SensorConfig, rate: float, plant_rate: float,
+    ) -> None:
+        self.plants = [WalkingPlant(w, scenario=scenario, sensor=sensor, sample_rate_hz=rate, plant_rate_hz=plant_rate) for w in walkers]
         for p, seed in zip(self.plants, seeds):
             p.reset(seed)
 
@@ -321,7 +328,7 @@ def run_lanes(
         ctrl = ControllerLanes(lane_cfgs, rate)
         lane_walkers = [w for w in workload.walkers for _ in controllers]
         backend = _PopulationLanes if uses_population(lane_walkers, scenario) else _PlantLanes
-        plants = backend(lane_walkers, [s for s in workload.seeds for _ in controllers], scenario, workload.sensor, rate)
+        plants = backend(lane_walkers, [s for s in workload.seeds for _ in controllers], scenario, workload.sensor, rate, workload.plant_rate_hz)
         log = _BurstLog(len(lane_cfgs))
         not_walking = np.zeros(len(lane_cfgs), dtype=np.int64)
         for k0 in range(0, n_steps + 1, BLOCK_SAMPLES):

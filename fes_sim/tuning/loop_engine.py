@@ -27,7 +27,7 @@ def run_loop(workload: Workload, controller: ControllerConfig, stimulator: Stimu
     n_steps = int(round(workload.duration_s * rate))
     for walker, seed in zip(workload.walkers, workload.seeds):
         for scenario in workload.scenarios:
-            plant = WalkingPlant(walker, scenario=scenario, sensor=workload.sensor, sample_rate_hz=rate)
+            plant = WalkingPlant(walker, scenario=scenario, sensor=workload.sensor, sample_rate_hz=rate, plant_rate_hz=workload.plant_rate_hz)
             loop = ClosedLoop(plant, DevicePipeline(controller, stimulator or workload.stimulator, rate))
             loop.reset(seed)
             not_walking = 0

@@ -48,6 +48,8 @@ def fingerprint(workload: Workload, engine: str) -> str:
         "engine": engine,
         "parameters": list(workload.space.names),
     }
+    if workload.plant_rate_hz != 1000.0:  # absent at the default, so that results from before the field still resume
+        data["plant_rate_hz"] = workload.plant_rate_hz
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 

@@ -36,6 +36,7 @@ class Workload:
     sensor: SensorConfig
     duration_s: float
     sample_rate_hz: float
+    plant_rate_hz: float = 1000.0
 
     @property
     def stimulator(self) -> StimulatorConfig:
@@ -66,7 +67,7 @@ class Workload:
             sensor = default.replace(**{f: getattr(default, f) * w.sensor_noise for f in NOISE_FIELDS})
         except ConfigError as exc:
             raise ConfigError(f"walkers.sensor_noise: {w.sensor_noise!r} scales the IMU beyond its range ({exc})") from None
-        return cls(SearchSpace.from_study(study), walkers, seeds, tuple(scenarios), sensor, study.duration_s, study.sample_rate_hz)
+        return cls(SearchSpace.from_study(study), walkers, seeds, tuple(scenarios), sensor, study.duration_s, study.sample_rate_hz, study.plant_rate_hz)
 
     @property
     def n_runs(self) -> int:
