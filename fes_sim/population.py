@@ -18,9 +18,11 @@ holds N walker lanes here and one there (:mod:`fes_sim.lanes`; the test suite ch
 two agree). Prescribed motion and sensor output are built per block for
 all walkers at once, once per distinct (walker, run seed) pair: walkers that repeat another
 with the same run seed (``fes tune`` runs each walker once per parameter set) read its rows.
-Per sensor period the muscle and foot equations and the gait events run in one compiled
-call over the walkers (:mod:`fes_sim.population_kernel`); the stride records are assembled
-from the rows it leaves when they are read.
+The muscle and foot equations and the gait events run in compiled calls over the walkers
+(:mod:`fes_sim.population_kernel`), each covering one sensor period or, for periods run ahead
+(:meth:`Population.advance_many`) or held back (:meth:`Population.advance`), up to
+:data:`~fes_sim.lanes.SAMPLES_PER_CALL` of them; the stride records are assembled from the
+rows they leave when they are read.
 
 Limits: the Riener force model and no orthosis. Walk-only scenarios build the
 prescribed motion for all walkers at once; scenarios with other activities evaluate each
@@ -36,7 +38,7 @@ from typing import Sequence
 import numpy as np
 
 from fes_sim.body.block import SENSOR_CHANNELS, BlockBuilder
-from fes_sim.body.strides import StrideOutcome, stride_outcome
+from fes_sim.body.strides import STRIDE_FIELDS, StrideOutcome, stride_outcome
 from fes_sim.errors import ConfigError
 from fes_sim.gait.scenario import Scenario
 from fes_sim.gait.walker import WalkerConfig
@@ -57,6 +59,8 @@ SAMPLED_FIELDS: dict[str, float] = {
     "mtc_target_mm": 0.25,
 }
 
+#: column of a stride's end in the compiled step's stride rows (walker, then the stride fields)
+_STRIDE_END = 1 + STRIDE_FIELDS.index("t_end_s")
 #: ground-truth arrays returned beside the sensor channels
 TRUTH_FIELDS: tuple[str, ...] = (*kn.TRUTH_ROWS, "in_swing")
 
@@ -138,7 +142,8 @@ class Population:
 
     def stride_table(self) -> tuple[np.ndarray, np.ndarray]:
         """Completed strides of all walkers as arrays: the walker of each, and its
-        :data:`~fes_sim.body.strides.STRIDE_FIELDS` (each walker's rows in order of completion)."""
+        :data:`~fes_sim.body.strides.STRIDE_FIELDS`, in order of completion (``t_end_s``, then
+        walker), however the periods were run."""
         self._flush()
         if len(self._stride_rows) > 1:
             self._stride_rows = [np.concatenate(self._stride_rows)]
@@ -221,29 +226,42 @@ class Population:
         self._run(current, *(self._periods(x, current.shape) for x in (pulse_width_us, frequency_hz)))
 
     def _flush(self) -> None:
-        """Run the periods that :meth:`advance` holds back."""
-        p, self._pending = self._pending, 0
-        if p:
+        """Run the periods that :meth:`advance` holds back (those not run keep waiting if it is interrupted)."""
+        p, k0 = self._pending, self._k
+        if not p:
+            return
+        try:
             self._run(*(held[:p] for held in self._held))
+        finally:
+            ran = self._k - k0
+            if ran < p:
+                self._held[:, : p - ran] = self._held[:, ran:p].copy()
+            self._pending = p - ran
 
     def _run(self, current: np.ndarray, pw: np.ndarray, freq: np.ndarray) -> None:
         """Periods (rows of the (K, N) arrays) in calls of the compiled step, building blocks as they end."""
         k_all = current.shape[0]
         k = 0
         while k < k_all:
+            if self._i >= self._builder.block_substeps:  # a block ended and its successor is not built (an interrupted build)
+                self._next_block()
             blk, per_block = self._blk, self._builder.block_substeps // self.sub
             m = min(k_all - k, per_block - self._i // self.sub, SAMPLES_PER_CALL)
             events, strides = self._lanes.advance(blk, self._i, current[k:k + m], pw[k:k + m], freq[k:k + m])
             if len(events):
                 self._events.append(events.copy())
-            if len(strides):
-                self._stride_rows.append(strides.copy())
+            if len(strides):  # a call leaves them walker by walker: in order of completion, then walker
+                self._stride_rows.append(strides[np.lexsort((strides[:, 0], strides[:, _STRIDE_END]))])
             self._i += m * self.sub
             self._k += m
             k += m
             if self._i >= self._builder.block_substeps:
-                self._blk = self._builder.build(self._blk.end // self._builder.block_substeps)
-                self._i = 0
+                self._next_block()
+
+    def _next_block(self) -> None:
+        """Build the block that follows the current one and start at its first step."""
+        self._blk = self._builder.build(self._blk.end // self._builder.block_substeps)
+        self._i = 0
 
     @property
     def fatigue(self) -> np.ndarray:

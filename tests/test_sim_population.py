@@ -173,14 +173,15 @@ def test_population_without_sensor_output_steps_the_same_plant() -> None:
         np.testing.assert_array_equal(r1[name], r2[name])
 
 
-def test_periods_held_back_by_advance_give_what_step_gives() -> None:
+@pytest.mark.parametrize("plant_rate_hz", [1000.0, 200.0])
+def test_periods_held_back_by_advance_give_what_step_gives(plant_rate_hz: float) -> None:
     """advance() holds periods back and runs them together; sensors() reads the sensor without
     running them, and every read of the plant (fatigue, events, strides, step's truth) runs
-    them first: the same numbers as stepping every period."""
+    them first: the same numbers as stepping every period, and the same stride table."""
     walkers = _walkers()
     n, steps = len(walkers), 260
     cur = _bursts(steps, n)
-    stepped, held = Population(walkers), Population(walkers)
+    stepped, held = (Population(walkers, plant_rate_hz=plant_rate_hz) for _ in range(2))
     stepped.reset(6)
     held.reset(6)
     fatigue_mid = None
@@ -203,3 +204,54 @@ def test_periods_held_back_by_advance_give_what_step_gives() -> None:
     ref = stepped.step(cur[0], 300.0, 40.0)
     for name in ref:
         np.testing.assert_array_equal(last[name], ref[name])
+
+
+def test_an_interrupted_flush_keeps_the_periods_not_run() -> None:
+    """Ctrl-C between two calls of the compiled step while held-back periods run: those not run
+    stay held, and reading again gives what an uninterrupted run gives."""
+    walkers = _walkers()[:2]
+    n = len(walkers)
+    cur = _bursts(190, n)
+    calm, hit = Population(walkers), Population(walkers)
+    calm.reset(8)
+    hit.reset(8)
+    for k in range(190):
+        calm.advance(cur[k], 300.0, 40.0)
+        hit.advance(cur[k], 300.0, 40.0)
+    advance, calls = hit._lanes.advance, []
+
+    def interrupted(*args):
+        calls.append(1)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        return advance(*args)
+
+    hit._lanes.advance = interrupted
+    with pytest.raises(KeyboardInterrupt):
+        hit.fatigue
+    assert hit._pending > 0
+    np.testing.assert_array_equal(hit.fatigue, calm.fatigue)
+    assert hit.events == calm.events
+    for a, b in zip(hit.stride_table(), calm.stride_table()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_the_stride_table_does_not_depend_on_how_the_periods_ran() -> None:
+    """A compiled call leaves its strides walker by walker; the table orders them by completion
+    (then walker), so periods held back, run ahead or stepped one by one give the same table."""
+    walkers = _walkers()[:4]
+    n, steps = len(walkers), 1400
+    cur = _bursts(steps, n)
+    held, read, ahead = (Population(walkers, plant_rate_hz=200.0) for _ in range(3))
+    for p in (held, read, ahead):
+        p.reset(4)
+    for k in range(steps):
+        held.advance(cur[k], 300.0, 40.0)
+        read.advance(cur[k], 300.0, 40.0)
+        read.fatigue  # a read of the plant each period: one period a call
+    ahead.advance_many(cur, 300.0, 40.0)
+    walker, rows = read.stride_table()
+    assert len(rows) > 12 and np.all(np.diff(rows[:, STRIDE_FIELDS.index("t_end_s")]) >= 0)
+    for other in (held, ahead):
+        for a, b in zip(other.stride_table(), (walker, rows)):
+            np.testing.assert_array_equal(a, b)
