@@ -66,6 +66,8 @@ __all__ = ["WalkingPlant", "StrideOutcome", "PlantState", "Orthosis"]
 
 Orthosis = Callable[[float, float], float]
 _DEG = 180.0 / math.pi
+#: the plant's rate unless one is given (Hz)
+DEFAULT_PLANT_RATE_HZ = 1000.0
 
 
 def check_rates(sample_rate_hz: float, plant_rate_hz: float) -> int:
@@ -211,7 +213,7 @@ class WalkingPlant:
 
     def __init__(
         self, walker: WalkerConfig, *, scenario: Scenario | None = None, sensor: SensorConfig | None = None,
-        sample_rate_hz: float = 200.0, plant_rate_hz: float = 1000.0, orthosis: Orthosis | None = None,
+        sample_rate_hz: float = 200.0, plant_rate_hz: float = DEFAULT_PLANT_RATE_HZ, orthosis: Orthosis | None = None,
     ) -> None:
         self.sub = check_rates(sample_rate_hz, plant_rate_hz)
         self.walker = walker
@@ -458,7 +460,8 @@ class WalkingPlant:
                 self._spas_tau, self._spas_buf[self._spas_i], w.spasticity_gain_nms_per_deg, w.spasticity_threshold_dps, *self._reflex_decays,
             )
         zone = blk.zone[i]
-        t_max = w.max_evoked_torque_nm * w.surviving_axon_fraction * level
+        t_full = w.max_evoked_torque_nm * w.surviving_axon_fraction  # at full activation and fitness
+        t_max = t_full * level
         if self._lock == "heel":
             self._loading(blk, i, t_max)
         elif zone == STANCE or self._lock is not None:
@@ -469,7 +472,7 @@ class WalkingPlant:
             theta_deg = (self._alpha + blk.psi_a[i]) * _DEG
             self._tau = self._evoked_torque(t_max, theta_deg)
         else:  # the step's mean activation (the swing step is second order)
-            self._swing_step(blk, i, w.max_evoked_torque_nm * w.surviving_axon_fraction * (0.5 * (level_start + level)))
+            self._swing_step(blk, i, t_full * (0.5 * (level_start + level)))
         if spastic:
             s = self._spas_i
             self._spas_buf[s] = (self._alpha_dot + blk.psi_a_dot[i]) * _DEG

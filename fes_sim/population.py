@@ -44,7 +44,7 @@ from fes_sim.gait.scenario import Scenario
 from fes_sim.gait.walker import WalkerConfig
 from fes_sim import population_kernel as kn
 from fes_sim.lanes import SAMPLES_PER_CALL, Lanes
-from fes_sim.plant import check_rates
+from fes_sim.plant import DEFAULT_PLANT_RATE_HZ, check_rates
 from fes_sim.samples import GaitEvent
 from fes_sim.sensors.imu import SensorConfig
 
@@ -107,7 +107,7 @@ class Population:
 
     def __init__(
         self, walkers: Sequence[WalkerConfig], *, scenario: Scenario | None = None, sensor: SensorConfig | None = None,
-        sample_rate_hz: float = 200.0, plant_rate_hz: float = 1000.0, sensor_output: bool = True,
+        sample_rate_hz: float = 200.0, plant_rate_hz: float = DEFAULT_PLANT_RATE_HZ, sensor_output: bool = True,
     ) -> None:
         if not walkers:
             raise ConfigError("walkers: a population needs at least one walker")

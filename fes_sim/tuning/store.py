@@ -24,6 +24,7 @@ from typing import Any, Callable, Sequence
 
 from fes_sim.config.schema import to_mapping
 from fes_sim.errors import ConfigError, OutputError
+from fes_sim.plant import DEFAULT_PLANT_RATE_HZ
 from fes_sim.tuning.metrics import METRICS
 from fes_sim.tuning.workload import Workload
 
@@ -48,7 +49,7 @@ def fingerprint(workload: Workload, engine: str) -> str:
         "engine": engine,
         "parameters": list(workload.space.names),
     }
-    if workload.plant_rate_hz != 1000.0:  # absent at the default, so that results from before the field still resume
+    if workload.plant_rate_hz != DEFAULT_PLANT_RATE_HZ:  # absent at the default, so that results from before the field still resume
         data["plant_rate_hz"] = workload.plant_rate_hz
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 

@@ -53,7 +53,7 @@ from typing import Literal
 
 from fes_sim.config.schema import Config, from_mapping, param, read_toml
 from fes_sim.errors import ConfigError
-from fes_sim.plant import check_rates
+from fes_sim.plant import DEFAULT_PLANT_RATE_HZ, check_rates
 from fes_sim.tuning.metrics import METRICS
 
 Method = Literal["grid", "random", "lhs", "differential_evolution"]
@@ -174,7 +174,7 @@ class Study(Config):
     seed: int = param(1, lo=0, doc="run seed (walker i of a population runs with seed_of(seed, i))")
     sample_rate_hz: float = param(200.0, unit="Hz", lo=100, hi=1000, doc="shank sensor rate")
     plant_rate_hz: float = param(
-        1000.0, unit="Hz", lo=100, hi=5000,
+        DEFAULT_PLANT_RATE_HZ, unit="Hz", lo=100, hi=5000,
         doc="walking simulator's rate, an integer multiple of sample_rate_hz; 200 runs the walk-only lanes about "
         "twice as fast and keeps a 2 kHz plant's clearances within 0.5 mm at p95 (docs/architecture.md)",
     )

@@ -36,7 +36,7 @@ class Workload:
     sensor: SensorConfig
     duration_s: float
     sample_rate_hz: float
-    plant_rate_hz: float = 1000.0
+    plant_rate_hz: float
 
     @property
     def stimulator(self) -> StimulatorConfig:
