@@ -19,6 +19,7 @@ import numpy as np
 
 from fes_sim.config.schema import Config, param
 from fes_sim.errors import ConfigError
+from fes_sim.exponential import exp_written_out
 from fes_sim.samples import GRAVITY_MPS2
 from fes_sim.sensors.normals import seed_states, standard_normal, standard_normals
 from fes_sim.trig import sincos_rad, sincos_turns
@@ -80,7 +81,9 @@ def _readings(out, state, sigma, acc_world_x, acc_world_z, tilt_deg, misalign_ra
 
     The true specific force is the world acceleration plus g projected on the shank axes, with
     the heel-strike transient ``impact`` = (peak m/s², frequency Hz, decay s) ``since_s`` after
-    the last heel strike (none where that is inf), in one pass without temporary arrays."""
+    the last heel strike (none where that is inf), in one pass without temporary arrays. The
+    transient's exponential is :func:`~fes_sim.exponential.exp_written_out`: the compiler takes
+    it at every sample, transient or not, and the C library's costs 6-8 ns there."""
     n_w, n_ch, n = out.shape
     peak, freq_hz, tau_s = impact
     true = np.zeros((n_ch, n))  # the true signal of each channel of one walker (0 for the out-of-plane ones)
@@ -92,7 +95,7 @@ def _readings(out, state, sigma, acc_world_x, acc_world_z, tilt_deg, misalign_ra
         for j in range(n):
             d = since_s[w, j]
             if d < math.inf:
-                true[0, j] += peak * math.exp(-d / tau_s) * sincos_turns(freq_hz * d)[0]
+                true[0, j] += peak * exp_written_out(-d / tau_s) * sincos_turns(freq_hz * d)[0]
         s = state[w]
         for ch in range(n_ch):
             b0 = bias[w, ch]
