@@ -39,7 +39,7 @@ import numpy as np
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
-from numba.extending import intrinsic
+from numba.extending import intrinsic, register_jitable
 
 from fes_sim.body.block import (
     MID_SWING, R_ACC_X, R_ACC_Z, R_ALPHA, R_ALPHA_DOT, R_EVENT, R_KNEE, R_PSI, R_PSI_DOT, R_PUSHOFF, R_SLOPE, R_SURF, R_TAU_FF, R_THETA,
@@ -245,6 +245,12 @@ def _drive(cur, pw, f, kind, half_uc, width_uc, fusion_s):
     return min(max(r * fusion_factor(f, fusion_s), 0.0), 1.0)
 
 
+@register_jitable
+def _mid(rec, u_row, r, field):
+    """A record field at the middle of step ``r`` of block row ``u_row``: the mean of its values at steps ``r`` and ``r + 1``."""
+    return 0.5 * (rec[u_row, r, field] + rec[u_row, r + 1, field])
+
+
 @numba.njit(cache=True, error_model="numpy")
 def advance(  # noqa: PLR0913 - one argument per block field, no copies
     i0, sub, start, dt, lr_decay, rise_decay, fall_decay, current_ma, pulse_width_us, frequency_hz, kind, row, rec, C, F, I, emd_buf, emd_pos,
@@ -283,12 +289,16 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                 F[w, F_U] = _drive(cur, pw, f, kind[w], C[w, _K_CHARGE_HALF_UC], C[w, _K_CHARGE_WIDTH_UC], C[w, _K_FUSION_S])
             for s in range(sub):
                 i = i0 + k * sub + s
-                x = rec[u_row, i + RECORD_OFFSET]  # this step's fields; those only some phases need are read there
-                zone, psi_a = int(x[R_ZONE]), x[R_PSI]
-                ref, ref_dot, flat = x[R_ALPHA], x[R_ALPHA_DOT], x[R_SLOPE]
-                ev = int(x[R_EVENT])
+                # this step's fields are rec[u_row, r], the next step's rec[u_row, r + 1] (swing's inputs at the middle of
+                # the step; those only some phases need are read there), read in place (a view would count references)
+                r = i + RECORD_OFFSET
+                zone, psi_a = int(rec[u_row, r, R_ZONE]), rec[u_row, r, R_PSI]
+                ref, ref_dot, flat = rec[u_row, r, R_ALPHA], rec[u_row, r, R_ALPHA_DOT], rec[u_row, r, R_SLOPE]
+                ev = int(rec[u_row, r, R_EVENT])
                 if ev:
-                    n_ev, n_str = _on_event(ev, w, (start + i) * dt, flat, ref, ref_dot, x[R_PSI_DOT], C, F, I, leg, events, n_ev, strides, n_str, srow)
+                    n_ev, n_str = _on_event(
+                        ev, w, (start + i) * dt, flat, ref, ref_dot, rec[u_row, r, R_PSI_DOT], C, F, I, leg, events, n_ev, strides, n_str, srow,
+                    )
                 emd_buf[w, p] = F[w, F_U]
                 q = p - I[w, I_EMD_N]
                 u = emd_buf[w, q if q >= 0 else q + emd_len]
@@ -313,12 +323,12 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                 if free and t_max != 0.0 and alpha_st < flat:
                     tau_st = evoked_torque_nm(t_max, (alpha_st + psi_a) * _DEG, opt, width, math.exp)
                     alpha_st = stance_pitch_with_drive(alpha_st, flat, tau_st, C[w, _K_PUSHOFF_K])
-                if free and x[R_PUSHOFF] != 0.0:
+                if free and rec[u_row, r, R_PUSHOFF] != 0.0:
                     F[w, F_ANKLE_MIN_PO] = min(F[w, F_ANKLE_MIN_PO], (alpha_st + psi_a) * _DEG)
                 rolling = lock == TOE and zone != STANCE
                 loading = lock == HEEL
                 if rolling:
-                    alpha_st = contact_angle(x[R_SURF], C[w, _K_TOE_FORWARD_M], C[w, _K_TOE_BELOW_M]) + flat
+                    alpha_st = contact_angle(rec[u_row, r, R_SURF], C[w, _K_TOE_FORWARD_M], C[w, _K_TOE_BELOW_M]) + flat
                 alpha, alpha_dot = F[w, F_ALPHA], F[w, F_ALPHA_DOT]
                 reflex = 0.0
                 if gain != 0.0:  # plantarflexor stretch reflex from the ankle velocity one reflex delay ago
@@ -328,8 +338,7 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                 swing = not stance
                 tau_ev = 0.0
                 t_ev = C[w, _K_T_MAX_NM] * (0.5 * (a_start + a)) * F[w, F_MU] if swing else t_max  # swing: the step's mean activation
-                y = rec[u_row, i + 1 + RECORD_OFFSET]  # the next step's fields: swing's inputs at the middle of the step
-                psi_ev = 0.5 * (psi_a + y[R_PSI]) if swing else psi_a
+                psi_ev = 0.5 * (psi_a + rec[u_row, r + 1, R_PSI]) if swing else psi_a
                 if swing or loading:  # the evoked torque at the pitch before the step
                     tau_ev = evoked_torque_nm(t_ev, (alpha + psi_ev) * _DEG, opt, width, math.exp)
                 if swing:  # the foot equation (see fes_sim.body.foot), its inputs at the middle of the step
@@ -340,10 +349,9 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                     if alpha != trig_rad:
                         trig_rad, (trig_sin, trig_cos) = alpha, sincos_rad(alpha)
                     alpha, alpha_dot = swing_foot_step_trig(
-                        q, alpha, trig_sin, trig_cos, alpha_dot, tau_ev - reflex + 0.0, 0.0, 0.0, 0.5 * (x[R_THETA] + y[R_THETA]),
-                        0.5 * (x[R_THETA_DOT] + y[R_THETA_DOT]), 0.5 * (x[R_TAU_FF] + y[R_TAU_FF]), psi_ev,
-                        0.5 * (x[R_PSI_DOT] + y[R_PSI_DOT]), 0.5 * (x[R_KNEE] + y[R_KNEE]), 0.5 * (x[R_ACC_X] + y[R_ACC_X]),
-                        0.5 * (x[R_ACC_Z] + y[R_ACC_Z]), dt, math.exp,
+                        q, alpha, trig_sin, trig_cos, alpha_dot, tau_ev - reflex + 0.0, 0.0, 0.0, _mid(rec, u_row, r, R_THETA),
+                        _mid(rec, u_row, r, R_THETA_DOT), _mid(rec, u_row, r, R_TAU_FF), psi_ev, _mid(rec, u_row, r, R_PSI_DOT),
+                        _mid(rec, u_row, r, R_KNEE), _mid(rec, u_row, r, R_ACC_X), _mid(rec, u_row, r, R_ACC_Z), dt, math.exp,
                     )
                     F[w, F_TAU] = tau_ev
                     stance_t_max = math.nan
@@ -354,7 +362,7 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                         p_r = _Rocker(C[w, _R0], C[w, _R0 + 1], C[w, _R0 + 2], C[w, _R0 + 3], C[w, _R0 + 4], C[w, _R0 + 5], C[w, _R0 + 6])
                         alpha_st, st_dot = heel_rocker_step(
                             p_r, alpha, alpha_dot, (start + i) * dt - F[w, F_T_CONTACT], tau_ev, 0.0 - reflex, 0.0, 0.0, ref, ref_dot, psi_a,
-                            x[R_PSI_DOT], x[R_KNEE], dt, math.exp,
+                            rec[u_row, r, R_PSI_DOT], rec[u_row, r, R_KNEE], dt, math.exp,
                         )
                         F[w, F_TAU] = tau_ev
                         stance_t_max = math.nan
@@ -364,13 +372,13 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                 F[w, F_ALPHA] = alpha
                 F[w, F_ALPHA_DOT] = alpha_dot
                 if loading and alpha - flat <= FOOT_FLAT_RAD:
-                    n_str = _flat(w, F, I, C, leg, flat, ref, ref_dot, x[R_PSI_DOT], strides, n_str, srow)
-                zone_end = int(y[R_ZONE]) if swing else STANCE
+                    n_str = _flat(w, F, I, C, leg, flat, ref, ref_dot, rec[u_row, r, R_PSI_DOT], strides, n_str, srow)
+                zone_end = int(rec[u_row, r + 1, R_ZONE]) if swing else STANCE
                 if zone_end >= MID_SWING:  # clearance in mid and terminal swing, at the end of the step (its pitch, ankle and zone)
-                    rel = alpha - y[R_SLOPE]
+                    rel = alpha - rec[u_row, r + 1, R_SLOPE]
                     sr, cr = sincos_rad(rel)
                     trig_rad, trig_sin, trig_cos = rel, sr, cr  # on level ground the next swing step's pitch
-                    z = y[R_SURF]
+                    z = rec[u_row, r + 1, R_SURF]
                     toe_z = z + C[w, _K_TOE_FORWARD_M] * sr - C[w, _K_TOE_BELOW_M] * cr
                     t_next = (start + i + 1) * dt
                     if zone_end == MID_SWING:
@@ -385,7 +393,7 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                             n_ev, n_str = _contact(w, t_next, heel_z <= toe_z, rel, F, I, C, leg, events, n_ev, strides, n_str, srow)
                 if gain != 0.0:
                     pos = I[w, I_SPAS_POS]
-                    spas_buf[w, pos] = (F[w, F_ALPHA_DOT] + x[R_PSI_DOT]) * _DEG
+                    spas_buf[w, pos] = (F[w, F_ALPHA_DOT] + rec[u_row, r, R_PSI_DOT]) * _DEG
                     I[w, I_SPAS_POS] = pos + 1 if pos + 1 < I[w, I_SPAS_N] else 0
                 p = p + 1 if p + 1 < emd_len else 0  # ring positions without integer division
             F[w, F_MU] = riener_fatigue_step(F[w, F_MU], F[w, F_A], sub * dt, C[w, _K_MU_MIN], C[w, _K_T_FAT_S], C[w, _K_T_REC_S])
