@@ -1,4 +1,4 @@
-"""Shared fixtures: where the real gait recordings are, and command-line options."""
+"""Shared fixtures: where the real gait recordings are, command-line options, and Hypothesis profiles."""
 
 from __future__ import annotations
 
@@ -6,8 +6,14 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+# CI (``.ci/run`` sets HYPOTHESIS_PROFILE=ci) draws the same examples every run, so that a red
+# run points at a change, not at a new draw; elsewhere each run explores new examples
+settings.register_profile("ci", derandomize=True, database=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 def shared_data_dir() -> Path:

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from fes_sim import population_kernel as kn
 from fes_sim.body.orthosis import OrthosisConfig
-from fes_sim.body.spasticity import REFLEX_TAU_RISE_S, reflex_torque_step
+from fes_sim.body.spasticity import REFLEX_MAX_NM, REFLEX_TAU_RISE_S, reflex_torque_step
 from fes_sim.config import get_preset
 from fes_sim.errors import ConfigError
 from fes_sim.gait.walker import WalkerConfig
@@ -126,6 +126,39 @@ def test_reflex_torque_rises_with_its_activation_time_constant_and_never_oversho
     k = int(round(REFLEX_TAU_RISE_S / dt)) - 1
     assert trace[k] == pytest.approx(target * (1.0 - math.exp(-1.0)), rel=1e-9)
     assert reflex_torque_step(1.0, 0.0, gain, thr, dt) < 1.0  # decays once the stretch stops
+
+
+def test_reflex_torque_stays_below_the_plantarflexors_ceiling():
+    """A clonus-like stretch at thousands of deg/s with the largest gain: the excitation is capped at
+    what the calf can give, so the torque rises to the ceiling and no further."""
+    tau = 0.0
+    for _ in range(2000):
+        tau = reflex_torque_step(tau, 5000.0, 0.2, 0.0, 0.001)
+        assert tau <= REFLEX_MAX_NM
+    assert tau == pytest.approx(REFLEX_MAX_NM, rel=1e-6)
+
+
+def test_a_braced_light_undamped_foot_with_strong_delayed_spasticity_stays_in_range():
+    """Found by the orthosis test below: 4 g·m², no damping, a 0.2-scaled passive moment,
+    G_v 0.2 N·m·s/deg after 100 ms and a plantarflexion-stiff brace at 1 kHz; the uncapped
+    reflex reached 480 N·m and the ankle −90°."""
+    walker = WalkerConfig(
+        height_m=1.3, mass_kg=35.0, shoe_mass_kg=0.0, foot_inertia_kgm2=0.004, speed_mps=0.2, stance_fraction=0.56, contralateral_stance_fraction=0.0,
+        stride_cv=0.2, stride_ar1=0.0, joint_offset_sd_deg=0.0, drop_foot_severity=0.0, cause="central", voluntary_df_torque_nm=0.0,
+        voluntary_kp_nm_per_rad=0.0, voluntary_kd_nms_per_rad=0.0, passive_stiffness_scale=0.2, damping_nms_per_rad=0.0,
+        spasticity_gain_nms_per_deg=0.2, spasticity_threshold_dps=0.0, spasticity_delay_ms=100.0, heel_load_nm_per_kg=0.0, slap_velocity_dps=10.0,
+        max_evoked_torque_nm=0.0, charge_half_uc=0.5, charge_width_uc=0.1, emd_ms=0.0, tau_act_ms=5.0, tau_deact_ms=5.0, fusion_constant_s=0.01,
+        torque_angle_opt_deg=-40.0, torque_angle_width_deg=5.0, fatigue_mu_min=0.0, fatigue_time_s=1.0, recovery_time_s=1.0,
+        pushoff_stiffness_nm_per_deg=50.0, mtc_target_mm=0.0, sensor_below_knee_m=0.0, sensor_misalignment_deg=-30.0,
+    )
+    afo = OrthosisConfig(neutral_deg=11.0, dorsiflexion_stiffness_nm_per_deg=0.0, plantarflexion_stiffness_nm_per_deg=20.0, damping_nms_per_deg=0.0)
+    plant = WalkingPlant(walker, plant_rate_hz=1000.0, orthosis=afo.torque_nm)
+    plant.reset(0)
+    ankle = []
+    for _ in range(200 * 6):
+        plant.step(0.0, 0.0, 0.0)
+        ankle.append(plant.state.ankle_deg)
+    assert -50.0 < min(ankle) and max(ankle) < 80.0
 
 
 @pytest.mark.parametrize("compiled", [True, False])

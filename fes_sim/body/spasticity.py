@@ -2,7 +2,7 @@
 
 The stretch reflex of the plantarflexors is driven by the ankle's dorsiflexion velocity
 v after the reflex delay T (30-60 ms): the excitation is G_v·max(0, v(t − T) − v_th)
-(N·m), and the torque follows it through first-order activation dynamics, as muscle
+(N·m, at most :data:`REFLEX_MAX_NM`), and the torque follows it through first-order activation dynamics, as muscle
 excitation becomes force in musculoskeletal spasticity models (van der Krogt et al.
 2016, J NeuroEng Rehabil 13:64). The time constants are REFERENCE §5's activation
 defaults (40 ms rising, 80 ms falling).
@@ -25,6 +25,10 @@ from numba.extending import register_jitable
 #: rise and decay time constants of the reflex torque (s), REFERENCE §5 activation defaults
 REFLEX_TAU_RISE_S = 0.040
 REFLEX_TAU_FALL_S = 0.080
+#: ceiling of the reflex excitation (N·m): the plantarflexors cannot give more than their maximal
+#: torque. An assumption of that order for a paretic calf (REFERENCE gives no figure); without it,
+#: a light, undamped foot in clonus fed the delayed velocity back as hundreds of N·m
+REFLEX_MAX_NM = 40.0
 
 
 @register_jitable
@@ -44,7 +48,7 @@ def reflex_decays(dt_s, exp: Callable = math.exp):
 @register_jitable
 def reflex_torque_update(torque_nm, delayed_dps, gain_nms_per_deg, threshold_dps, rise_decay, fall_decay):
     """:func:`reflex_torque_step` with its decay factors (:func:`reflex_decays`) computed once."""
-    excitation = gain_nms_per_deg * max(0.0, delayed_dps - threshold_dps)
+    excitation = min(gain_nms_per_deg * max(0.0, delayed_dps - threshold_dps), REFLEX_MAX_NM)
     decay = rise_decay if excitation > torque_nm else fall_decay
     return excitation + (torque_nm - excitation) * decay
 
