@@ -109,10 +109,11 @@ def _filter_rows(acc_x, acc_y, acc_z, gyr_z_dps, start, start_row, dt, gate, k_d
         m = min(_LANES, n_w - w0)
         for lane in range(m):
             w = w0 + lane
-            for j in range(n):
-                x = buf[j + 1, :, lane]
-                x[_FX], x[_FY], x[_FZ], x[_RATE] = acc_x[w, j], acc_y[w, j], acc_z[w, j], gyr_z_dps[w, j]
-                x[_START] = start[start_row[w], j] if start_row[w] >= 0 else math.nan
+            first = start_row[w]
+            for j in range(n):  # (indexed in place: a view per sample would count references)
+                buf[j + 1, _FX, lane], buf[j + 1, _FY, lane], buf[j + 1, _FZ, lane] = acc_x[w, j], acc_y[w, j], acc_z[w, j]
+                buf[j + 1, _RATE, lane] = gyr_z_dps[w, j]
+                buf[j + 1, _START, lane] = start[first, j] if first >= 0 else math.nan
             buf[0, _TILT, lane], buf[0, _COUNT, lane] = tilt_deg[w], count[w]
         for j in range(1, n + 1):
             for lane in range(_LANES):
