@@ -65,6 +65,19 @@ one second ahead a call, with the sensor        19,600-22,100  18,900-22,200
 one second ahead a call, no sensor output       (none)         29,300-30,400
 one period a call, every output, 1 kHz plant    5,400-5,700    5,100-5,500
 ==============================================  =============  =============
+
+Eighth round (the tilt filter vectorised, the transient's exponential written out, the
+kernel's record read in place), the same measurement alternating with 6b69b6a:
+
+==============================================  =============  =============
+                                                6b69b6a        now
+==============================================  =============  =============
+one period a call, every output (walker-s/s)    13,200-14,300  13,500-14,700
+one period a call, reading only the sensor      17,600-19,400  19,600-21,700
+one second ahead a call, with the sensor        17,900-20,100  19,900-23,600
+one second ahead a call, no sensor output       27,500-33,700  29,200-32,300
+one period a call, every output, 1 kHz plant    5,400-5,700    5,400-6,400
+==============================================  =============  =============
 """
 
 from __future__ import annotations
