@@ -19,7 +19,7 @@ import math
 import numpy as np
 from numba.extending import register_jitable
 
-#: ln 2 in two parts (the first with its low 32 bits zero, so that k·hi is exact for |k| < 2²⁰)
+#: ln 2 in two parts (the first with 32 significant bits, so that k·hi is exact for |k| < 2²¹)
 _LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
 _LOG2_E = 1.0 / math.log(2.0)
 #: the arguments' range: e^x is 0 below it (to double precision) and infinite above it
@@ -34,7 +34,7 @@ _TAYLOR = tuple(1.0 / math.factorial(k) for k in range(13, -1, -1))
 @register_jitable
 def exp_written_out(x):
     """e^x of one float ``x`` (0 for x < :data:`X_MIN`, inf for x > :data:`X_MAX`, nan for nan)."""
-    xc = min(max(x, X_MIN), X_MAX)
+    xc = min(x, X_MAX) if x >= X_MIN else X_MIN  # (a nan x is clipped too, so the table index stays in range)
     k = np.rint(xc * _LOG2_E)
     r = (xc - k * _LN2_HI) - k * _LN2_LO
     p = 0.0
