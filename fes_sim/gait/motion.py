@@ -193,9 +193,9 @@ def _walking_angle_rows(phase, warp_b, warp_a, rom, stance_fraction, offsets, sl
 
 
 #: scratch rows of :func:`walking_angle_row`: normative phase, e^{2πiφₙ} (real, imaginary), the swing
-#: window, the other leg's phase, the weights of foot-flat, of the surface's rotation and of the
-#: other leg's mid-stance, then each offset times the swing window (:data:`OFFSET_SIGNALS` order)
-_PN, _ZR, _ZI, _WINDOW, _OTHER, _FLAT, _FOLLOW, _OTHER_STANCE, _OFFSET_ROWS = range(9)
+#: window, the weights of foot-flat, of the surface's rotation and of the other leg's mid-stance,
+#: then each offset times the swing window (:data:`OFFSET_SIGNALS` order)
+_PN, _ZR, _ZI, _WINDOW, _FLAT, _FOLLOW, _OTHER_STANCE, _OFFSET_ROWS = range(8)
 
 
 @register_jitable
@@ -220,7 +220,7 @@ def walking_angle_row(phase, offsets, stride, b, a, rm, sf, slope, hip_drop, lif
     a0 = kinematics.COEFF_MATRIX[0]
     n = phase.size
     rows, basis, v = scratch
-    pn_, zr_, zi_, window_, other_ = rows[_PN], rows[_ZR], rows[_ZI], rows[_WINDOW], rows[_OTHER]
+    pn_, zr_, zi_, window_ = rows[_PN], rows[_ZR], rows[_ZI], rows[_WINDOW]
     for j in range(n):
         ph = phase[j]
         sin_w, cos_w = sincos_turns(ph)
@@ -229,16 +229,21 @@ def walking_angle_row(phase, offsets, stride, b, a, rm, sf, slope, hip_drop, lif
         pn_[j] = pn
         window = sincos_turns(0.5 * _clip01((ph - sf) / (1.0 - sf)))[0]  # sin(π·swing), 0 in stance
         window_[j] = window * window
-        other = pn + 0.5
-        other_[j] = other - math.floor(other)  # (pn + 0.5) mod 1
     kinematics.fourier_rows(zr_, zi_, basis, v)
     flat_, follow_, other_stance_ = rows[_FLAT], rows[_FOLLOW], rows[_OTHER_STANCE]
     for j in range(n):
         # foot flat in mid-stance: Winter's foot-pitch curve still reads +3..0° there (marker offset);
         # that residue moves into ψ_a, so the ankle curve is kept and the flat foot rests on the floor
         flat_[j] = 1.0 - foot_flat_window(pn_[j], _smoothstep1)
-        follow_[j] = slope_window(pn_[j], _smoothstep1)  # the share of the surface's rotation the leg follows
-        other_stance_[j] = 1.0 - slope_window(other_[j], _smoothstep1)  # the other leg in mid-stance: this one in mid-swing
+    if slope != 0.0 or lift != 0.0 or hip_drop != 0.0:
+        for j in range(n):
+            follow_[j] = slope_window(pn_[j], _smoothstep1)  # the share of the surface's rotation the leg follows
+            other = pn_[j] + 0.5
+            other = other - math.floor(other)  # the other leg's phase, (pn + 0.5) mod 1
+            other_stance_[j] = 1.0 - slope_window(other, _smoothstep1)  # the other leg in mid-stance: this one in mid-swing
+    else:  # level ground: the weights only ever multiply zeros (the same numbers as weighting them)
+        follow_[:] = 0.0
+        other_stance_[:] = 0.0
     for c in range(len(OFFSET_SIGNALS)):
         off = rows[_OFFSET_ROWS + c]
         for j in range(n):
