@@ -206,8 +206,10 @@ class Population:
         for a controller that reads only the sensor (:meth:`sensors`).
         """
         p = self._pending
-        for held, x in zip(self._held, (current_ma, pulse_width_us, frequency_hz)):
-            held[p : p + 1] = self._periods(x, (1, self.n))
+        held = self._held
+        held[0, p] = current_ma  # scalars or (N,) arrays (a (1, N) one too), as numpy broadcasts them
+        held[1, p] = pulse_width_us
+        held[2, p] = frequency_hz
         self._pending = p + 1
         if self._pending == SAMPLES_PER_CALL or self._i // self.sub + self._pending == self._builder.block_samples:
             self._flush()
@@ -231,7 +233,8 @@ class Population:
         if not p:
             return
         try:
-            self._run(*(held[:p] for held in self._held))
+            held = self._held
+            self._run(held[0, :p], held[1, :p], held[2, :p])
         finally:
             ran = self._k - k0
             if ran < p:
