@@ -85,7 +85,7 @@ class Lanes:
         self.F[:, kn.F_MIN_TOE] = np.inf
         self.F[:, kn.F_T_MIN_TOE] = np.nan
         self.F[:, kn.F_ANKLE_MIN_PO] = np.inf
-        self.F[:, [kn.F_DECAY_U, kn.F_CUR, kn.F_PW, kn.F_FREQ]] = np.nan
+        self.F[:, [kn.F_DECAY_U, kn.F_CUR, kn.F_PW, kn.F_FREQ, kn.F_TRIG_RAD]] = np.nan
         self.I[:, kn.I_EMD_N] = emd_n
         self.I[:, kn.I_SPAS_N] = spas_n
         self.emd_buf = np.zeros((n, int(emd_n.max()) + 1))

@@ -17,11 +17,13 @@ Memory: a walker reads each step's fields from its record in the block
 (:data:`~fes_sim.body.block.RECORD_FIELDS`, two cache lines side by side; a walker in free
 stance reads only the first), so a call touches a few consecutive lines per walker, not a
 line of each of 15 block rows. The records of the walker :data:`_AHEAD` places ahead are
-prefetched (the second line only where its phase reads it), and so are its constants,
-float state and delay-line slot. Work that no output needs is left out: the stance torque is computed once,
+prefetched (the second line only where its phase reads it); prefetching its constants, float
+state and delay-line slot as well cost more than it saved (7 % of a call of one period, measured).
+Work that no output needs is left out: the stance torque is computed once,
 for a walker's last step of the call (within the call nothing reads it), and a swing step
 takes the sine and cosine of its pitch from the previous step's clearance check when the
-angle is the same (level ground). Each of these keeps the results bit-identical.
+angle is the same (level ground), kept in ``F`` from one call to the next. Each of these keeps
+the results bit-identical.
 
 State lives in two arrays with one row per walker, columns named below: ``F`` (floats)
 and ``I`` (integer flags), plus each walker's stride bookkeeping (``leg``, the state machine
@@ -58,8 +60,8 @@ from fes_sim.trig import sincos_rad
 
 #: columns of the float state F
 (F_A, F_MU, F_U, F_ALPHA, F_ALPHA_DOT, F_LR_DELTA, F_TAU, F_MIN_TOE, F_T_MIN_TOE, F_DRAG_S, F_ANKLE_MIN_PO, F_T_CONTACT, F_REFLEX,
- F_DECAY_U, F_DECAY, F_CUR, F_PW, F_FREQ) = range(18)
-N_FLOAT = 18
+ F_DECAY_U, F_DECAY, F_CUR, F_PW, F_FREQ, F_TRIG_RAD, F_TRIG_SIN, F_TRIG_COS) = range(21)
+N_FLOAT = 21
 #: columns of the flag state I
 I_LOCK, I_TOE_LANDING, I_SWING, I_EMD_N, I_SPAS_N, I_SPAS_POS = range(6)
 N_FLAG = 6
@@ -271,17 +273,12 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
         if v < n:  # the second line (swing, the heel and toe rockers, the reflex) only for a walker in one of them
             moving = I[v, I_SWING] or I[v, I_LOCK] != NO_LOCK or C[v, _K_SPASTICITY_GAIN_NMS_PER_DEG] != 0.0
             _prefetch_records(rec, row[v], i0 + RECORD_OFFSET, i0 + last + 1 + RECORD_OFFSET, moving)
-            for j in range(0, C.shape[1], 8):  # and its state: with one period a call, a sweep over 1,000 walkers leaves L2
-                _prefetch(C, (v, j))
-            for j in range(0, F.shape[1], 8):
-                _prefetch(F, (v, j))
-            _prefetch(emd_buf, (v, emd_pos))
         u_row = row[w]
         gain = C[w, _K_SPASTICITY_GAIN_NMS_PER_DEG]
         opt, width = C[w, _K_TORQUE_ANGLE_OPT_DEG], C[w, _K_TORQUE_ANGLE_WIDTH_DEG]
         p = emd_pos
         stance_t_max = stance_theta_deg = math.nan
-        trig_rad = trig_sin = trig_cos = math.nan  # an angle (rad) with its sine and cosine
+        trig_rad, trig_sin, trig_cos = F[w, F_TRIG_RAD], F[w, F_TRIG_SIN], F[w, F_TRIG_COS]  # an angle (rad) with its sine and cosine
         for k in range(current_ma.shape[0]):
             cur, pw, f = current_ma[k, w], pulse_width_us[k, w], frequency_hz[k, w]
             if cur != F[w, F_CUR] or pw != F[w, F_PW] or f != F[w, F_FREQ]:  # a new setting: a new drive
@@ -397,6 +394,7 @@ def advance(  # noqa: PLR0913 - one argument per block field, no copies
                     I[w, I_SPAS_POS] = pos + 1 if pos + 1 < I[w, I_SPAS_N] else 0
                 p = p + 1 if p + 1 < emd_len else 0  # ring positions without integer division
             F[w, F_MU] = riener_fatigue_step(F[w, F_MU], F[w, F_A], sub * dt, C[w, _K_MU_MIN], C[w, _K_T_FAT_S], C[w, _K_T_REC_S])
+        F[w, F_TRIG_RAD], F[w, F_TRIG_SIN], F[w, F_TRIG_COS] = trig_rad, trig_sin, trig_cos  # for the next call
         if stance_t_max == stance_t_max:  # the last step was in stance
             F[w, F_TAU] = evoked_torque_nm(stance_t_max, stance_theta_deg, opt, width, math.exp)
     return n_ev, n_str
