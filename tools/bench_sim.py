@@ -78,6 +78,24 @@ one second ahead a call, with the sensor        17,900-20,100  19,900-23,600
 one second ahead a call, no sensor output       27,500-33,700  29,200-32,300
 one period a call, every output, 1 kHz plant    5,400-5,700    5,400-6,400
 ==============================================  =============  =============
+
+Ninth round (the population's truth in a vectorised pass, the swing pitch's sine kept between
+calls, no prefetch of the lanes' state, less Python a period, walking angles on level ground
+without the surface's weights), alternating with 91c4f49 over eight rounds, one run of each
+line per round and version, per CPU second: the median over the rounds, the range, and the
+median of the per-round ratios:
+
+==============================================  ======================  ======================  =====
+                                                91c4f49                 now                     ratio
+==============================================  ======================  ======================  =====
+one period a call, every output (walker-s/s)    20,139 (18,091-20,772)  21,249 (18,849-22,139)  1.06
+one period a call, reading only the sensor      26,294 (24,150-26,880)  27,281 (21,806-27,912)  1.05
+one second ahead a call, with the sensor        27,598 (26,146-27,983)  27,971 (21,637-28,811)  1.03
+one second ahead a call, no sensor output       39,112 (23,749-40,574)  40,438 (36,986-41,820)  1.05
+==============================================  ======================  ======================  =====
+
+The same code measures 20-40 % slower in other hours on this shared machine (the eighth
+round's figures above were taken in such an hour); compare versions only within one session.
 """
 
 from __future__ import annotations
