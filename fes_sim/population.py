@@ -207,9 +207,9 @@ class Population:
         """
         p = self._pending
         held = self._held
-        held[0, p] = current_ma  # scalars or (N,) arrays (a (1, N) one too), as numpy broadcasts them
-        held[1, p] = pulse_width_us
-        held[2, p] = frequency_hz
+        held[0, p : p + 1] = current_ma  # scalars, (N,) or (1, N) values (arrays or lists), as numpy broadcasts them
+        held[1, p : p + 1] = pulse_width_us
+        held[2, p : p + 1] = frequency_hz
         self._pending = p + 1
         if self._pending == SAMPLES_PER_CALL or self._i // self.sub + self._pending == self._builder.block_samples:
             self._flush()
