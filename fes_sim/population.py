@@ -275,12 +275,9 @@ class Population:
     # ------------------------------------------------------------------ internals
     @staticmethod
     def _periods(x: np.ndarray | float, shape: tuple[int, int]) -> np.ndarray:
-        """``x`` (scalar, (N,) or (K, N)) as (K, N) floats: a view without copy where it can be
-        (a C-contiguous one for one period of (N,) values, cheaper than ``numpy.broadcast_to``)."""
+        """``x`` (scalar, (N,) or (K, N)) as (K, N) floats, a view without copy where it can be."""
         a = np.asarray(x, float)
-        if a.shape == shape:
-            return a
-        return a[None, :] if shape[0] == 1 and a.shape == shape[1:] else np.broadcast_to(a, shape)
+        return a if a.shape == shape else np.broadcast_to(a, shape)
 
     def _sensor_outputs(self, k: int, ks: int) -> dict[str, np.ndarray]:
         """The sensor channels at sample ``ks`` of the block and ``t_s`` of period ``k``."""
